@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { ENV_DOCS, loadConfig } from "./config.js";
+import { describeError, isPapermailError } from "./errors.js";
+import { createContext, EXIT, type CommandContext } from "./commands/context.js";
+import { runIngest } from "./commands/ingest.js";
+import { runStatus } from "./commands/status.js";
+import { runPapers } from "./commands/papers.js";
+
+const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+
+/** commander argument parser from a zod schema: a bad flag value is a usage error (exit 2). */
+export function zodArg<T>(schema: z.ZodType<T>) {
+  return (value: string): T => {
+    const r = schema.safeParse(value);
+    if (!r.success) throw new InvalidArgumentError(r.error.issues[0]?.message ?? "invalid value");
+    return r.data;
+  };
+}
+
+const positiveInt = zodArg(z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").positive("must be at least 1"));
+const captureTime = zodArg(
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/, "must be a date such as 2024-12-12 or 2024-12-12T09:30:00Z")
+    .transform((v) => new Date(v.length === 10 ? `${v}T12:00:00Z` : v))
+    .refine((d) => !Number.isNaN(d.getTime()), "is not a real date"),
+);
+
+const ENV_HELP = `\nEnvironment (also read from ./.env; the environment wins):\n${ENV_DOCS.map(
+  (v) => `  ${v.name.padEnd(28)} ${v.help}\n  ${"".padEnd(28)} default: ${v.default}`,
+).join("\n")}\n\nExit codes: 0 ok, 1 some input was rejected or a send failed, 2 bad usage or configuration.`;
+
+/** Runs one command with a fresh context; configuration errors exit 2. */
+async function withContext(run: (ctx: CommandContext) => number | Promise<number>): Promise<void> {
+  const ctx = createContext(loadConfig());
+  try {
+    process.exitCode = await run(ctx);
+  } finally {
+    ctx.db.close();
+  }
+}
+
+/** Builds the `papermail` program. */
+export function buildProgram(): Command {
+  const program = new Command("papermail")
+    .description("Publish the Hugging Face Daily Papers page as an email digest and an RSS feed.")
+    .version(version)
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", ENV_HELP);
+
+  program
+    .command("ingest")
+    .description("read dump files (default: PAPERMAIL_DUMPS_DIR) and store their papers; files already ingested are skipped")
+    .argument("[paths...]", "dump files or folders (folders are read recursively, in name order)")
+    .option("--json", "print one JSON document: per file path, status (ingested|unchanged|rejected), papers, new, updated, error")
+    .option("--captured-at <date>", "capture time of the files (gives the page date its year); default: a date in the file name, else its modification time", captureTime)
+    .addHelpText("after", "\nExamples:\n  papermail ingest                 # the dump folder\n  papermail ingest dumps/x.txt --captured-at 2024-12-12 --json")
+    .action((paths: string[], opts: { json?: boolean; capturedAt?: Date }) =>
+      withContext((ctx) => runIngest(ctx, paths, { json: Boolean(opts.json), capturedAt: opts.capturedAt })),
+    );
+
+  program
+    .command("status")
+    .description("show stored papers, papers not yet sent, dumps, subscribers, the last digest and the next scheduled runs")
+    .option("--json", "print one JSON document")
+    .action((opts: { json?: boolean }) => withContext((ctx) => runStatus(ctx, { json: Boolean(opts.json) })));
+
+  program
+    .command("papers")
+    .description("list stored papers, most upvoted first")
+    .option("--unsent", "only papers that no digest has carried yet")
+    .option("--limit <n>", "show at most n papers", positiveInt)
+    .option("--json", "print one JSON array")
+    .action((opts: { json?: boolean; unsent?: boolean; limit?: number }) =>
+      withContext((ctx) => runPapers(ctx, { json: Boolean(opts.json), unsent: Boolean(opts.unsent), limit: opts.limit })),
+    );
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  for (const cmd of program.commands) cmd.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    if (isPapermailError(err, "CONFIG", "USAGE", "NOT_FOUND", "BAD_ADDRESS")) {
+      process.stderr.write(`papermail: ${err.message}\n`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    process.stderr.write(`papermail: ${describeError(err)}\n`);
+    if (process.env.PAPERMAIL_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = EXIT.rejected;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,167 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseEnv } from "node:util";
+import { validate as validateCron } from "node-cron";
+import { z } from "zod";
+import { PapermailError } from "./errors.js";
+import { isHttpUrl } from "./dump/links.js";
+import { isValidAddress } from "./subscribers/address.js";
+
+/** Every PAPERMAIL_* variable: default and meaning. The README's table and `--help` are made from this. */
+export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: string }> = [
+  { name: "PAPERMAIL_DB", default: "./var/papermail.db", help: "SQLite database file (created with its folder)" },
+  { name: "PAPERMAIL_DUMPS_DIR", default: "./dumps", help: "folder of page dumps that `ingest` and the scheduler read" },
+  { name: "PAPERMAIL_OUTBOX_DIR", default: "./var/outbox", help: "where mail is written as .eml files when no SMTP server is set" },
+  { name: "PAPERMAIL_SMTP_URL", default: "(unset: outbox)", help: "smtp:// or smtps:// URL of the mail server, e.g. smtps://user:pass@mail.example.org" },
+  { name: "PAPERMAIL_SMTP_POOL", default: "4", help: "pooled SMTP connections used for a digest" },
+  { name: "PAPERMAIL_FROM", default: "papermail <papermail@localhost>", help: "From address of every email" },
+  { name: "PAPERMAIL_PUBLIC_URL", default: "http://localhost:8080", help: "base URL of the site, used in links in mail and feed" },
+  { name: "PAPERMAIL_SECRET", default: "(generated, kept in the database)", help: "signing secret, at least 32 characters" },
+  { name: "PAPERMAIL_MAX_PAPERS", default: "30", help: "most papers in one digest; the rest wait for the next one" },
+  { name: "PAPERMAIL_DKIM_DOMAIN", default: "(unset: no DKIM)", help: "DKIM signing domain" },
+  { name: "PAPERMAIL_DKIM_SELECTOR", default: "(unset)", help: "DKIM selector" },
+  { name: "PAPERMAIL_DKIM_KEY_FILE", default: "(unset)", help: "PEM file of the DKIM private key" },
+  { name: "PAPERMAIL_HOST", default: "127.0.0.1", help: "address `serve` listens on" },
+  { name: "PAPERMAIL_PORT", default: "8080", help: "port `serve` listens on" },
+  { name: "PAPERMAIL_INGEST_CRON", default: "*/10 * * * *", help: "when the scheduler ingests the dump folder" },
+  { name: "PAPERMAIL_DIGEST_CRON", default: "0 8 * * *", help: "when the scheduler publishes a digest" },
+  { name: "PAPERMAIL_TZ", default: "UTC", help: "time zone of the schedules, e.g. Europe/Paris" },
+  { name: "PAPERMAIL_FEED_ITEMS", default: "50", help: "papers in /feed.xml" },
+  { name: "PAPERMAIL_CONFIRM_TTL_DAYS", default: "7", help: "days a subscription confirmation link stays valid" },
+];
+
+const cron = z.string().refine((v) => validateCron(v), "must be a cron expression of 5 or 6 fields, e.g. '*/10 * * * *'");
+const int = (min: number, max: number) =>
+  z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+
+const schema = z.object({
+  PAPERMAIL_DB: z.string().min(1).default("./var/papermail.db"),
+  PAPERMAIL_DUMPS_DIR: z.string().min(1).default("./dumps"),
+  PAPERMAIL_OUTBOX_DIR: z.string().min(1).default("./var/outbox"),
+  PAPERMAIL_SMTP_URL: z
+    .string()
+    .refine((v) => /^smtps?:\/\/[^/]/i.test(v) && canParseUrl(v), "must be an smtp:// or smtps:// URL, e.g. smtp://localhost:25")
+    .optional(),
+  PAPERMAIL_SMTP_POOL: int(1, 64).default(4),
+  PAPERMAIL_FROM: z.string().refine(isValidFrom, "must be an address or 'Name <address>' without quotes or line breaks").default("papermail <papermail@localhost>"),
+  PAPERMAIL_PUBLIC_URL: z
+    .string()
+    .refine(isHttpUrl, "must be an http:// or https:// URL")
+    .transform((v) => v.replace(/\/+$/, ""))
+    .default("http://localhost:8080"),
+  PAPERMAIL_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  PAPERMAIL_MAX_PAPERS: int(1, 1000).default(30),
+  PAPERMAIL_DKIM_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/i, "must be a domain name").optional(),
+  PAPERMAIL_DKIM_SELECTOR: z.string().regex(/^[a-z0-9._-]+$/i, "must be a DKIM selector").optional(),
+  PAPERMAIL_DKIM_KEY_FILE: z.string().refine(existsSync, "file does not exist").optional(),
+  PAPERMAIL_HOST: z.string().min(1).default("127.0.0.1"),
+  PAPERMAIL_PORT: int(0, 65535).default(8080),
+  PAPERMAIL_INGEST_CRON: cron.default("*/10 * * * *"),
+  PAPERMAIL_DIGEST_CRON: cron.default("0 8 * * *"),
+  PAPERMAIL_TZ: z.string().refine(isTimeZone, "must be an IANA time zone such as UTC or Europe/Paris").default("UTC"),
+  PAPERMAIL_FEED_ITEMS: int(1, 10000).default(50),
+  PAPERMAIL_CONFIRM_TTL_DAYS: int(1, 365).default(7),
+});
+
+/** The resolved configuration every command receives. */
+export interface Config {
+  dbPath: string;
+  dumpsDir: string;
+  outboxDir: string;
+  smtpUrl: string | undefined;
+  smtpPool: number;
+  from: string;
+  publicUrl: string;
+  secret: string | undefined;
+  maxPapers: number;
+  dkim: { domainName: string; keySelector: string; privateKey: string } | undefined;
+  host: string;
+  port: number;
+  ingestCron: string;
+  digestCron: string;
+  timeZone: string;
+  feedItems: number;
+  confirmTtlDays: number;
+}
+
+/**
+ * Reads PAPERMAIL_* from the environment and from `.env` in the working directory
+ * (the environment wins). Throws one CONFIG error naming the first bad variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const merged: Record<string, string | undefined> = { ...readDotEnv(cwd) };
+  for (const [k, v] of Object.entries(env)) if (k.startsWith("PAPERMAIL_")) merged[k] = v;
+  // An empty variable means "not set", as in most shells' `VAR= cmd`.
+  for (const k of Object.keys(merged)) if (merged[k] === "") delete merged[k];
+
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? "configuration");
+    const value = merged[name];
+    const shown = value === undefined || name === "PAPERMAIL_SECRET" || name === "PAPERMAIL_SMTP_URL" ? "" : ` (got "${value}")`;
+    throw new PapermailError("CONFIG", `${name}: ${issue.message}${shown}`, { variable: name });
+  }
+  const e = parsed.data;
+  const dkimParts = [e.PAPERMAIL_DKIM_DOMAIN, e.PAPERMAIL_DKIM_SELECTOR, e.PAPERMAIL_DKIM_KEY_FILE];
+  if (dkimParts.some(Boolean) && !dkimParts.every(Boolean)) {
+    throw new PapermailError("CONFIG", "PAPERMAIL_DKIM_DOMAIN, PAPERMAIL_DKIM_SELECTOR and PAPERMAIL_DKIM_KEY_FILE must be set together", {
+      variable: "PAPERMAIL_DKIM_DOMAIN",
+    });
+  }
+  return {
+    dbPath: resolve(cwd, e.PAPERMAIL_DB),
+    dumpsDir: resolve(cwd, e.PAPERMAIL_DUMPS_DIR),
+    outboxDir: resolve(cwd, e.PAPERMAIL_OUTBOX_DIR),
+    smtpUrl: e.PAPERMAIL_SMTP_URL,
+    smtpPool: e.PAPERMAIL_SMTP_POOL,
+    from: e.PAPERMAIL_FROM,
+    publicUrl: e.PAPERMAIL_PUBLIC_URL,
+    secret: e.PAPERMAIL_SECRET,
+    maxPapers: e.PAPERMAIL_MAX_PAPERS,
+    dkim:
+      e.PAPERMAIL_DKIM_DOMAIN && e.PAPERMAIL_DKIM_SELECTOR && e.PAPERMAIL_DKIM_KEY_FILE
+        ? { domainName: e.PAPERMAIL_DKIM_DOMAIN, keySelector: e.PAPERMAIL_DKIM_SELECTOR, privateKey: readFileSync(e.PAPERMAIL_DKIM_KEY_FILE, "utf8") }
+        : undefined,
+    host: e.PAPERMAIL_HOST,
+    port: e.PAPERMAIL_PORT,
+    ingestCron: e.PAPERMAIL_INGEST_CRON,
+    digestCron: e.PAPERMAIL_DIGEST_CRON,
+    timeZone: e.PAPERMAIL_TZ,
+    feedItems: e.PAPERMAIL_FEED_ITEMS,
+    confirmTtlDays: e.PAPERMAIL_CONFIRM_TTL_DAYS,
+  };
+}
+
+function readDotEnv(cwd: string): Record<string, string> {
+  const file = resolve(cwd, ".env");
+  if (!existsSync(file)) return {};
+  try {
+    return parseEnv(readFileSync(file, "utf8")) as Record<string, string>;
+  } catch (err) {
+    throw new PapermailError("CONFIG", `${file}: cannot be read as a .env file`, { file }, { cause: err });
+  }
+}
+
+function canParseUrl(v: string): boolean {
+  try {
+    new URL(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isValidFrom(v: string): boolean {
+  const m = /^([^<>"\r\n]*)<([^<>]+)>$/.exec(v.trim());
+  return m ? isValidAddress(m[2]!) : isValidAddress(v.trim());
+}

@@ -1,0 +1,111 @@
+import { createHash } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
+import { basename } from "node:path";
+import { isUtf8 } from "node:buffer";
+import { describeError, isPapermailError, PapermailError } from "../errors.js";
+import { parseDump, type DumpProblem } from "../dump/parse.js";
+import type { Db } from "../store/db.js";
+import { findDumpByHash, findIngestedByStat, moveDump, recordDump, setDumpCounts } from "../store/dumps.js";
+import { upsertPapers } from "../store/papers.js";
+import type { Clock } from "../util/time.js";
+
+/** What happened to one file; the shape of `ingest --json` rows. */
+export interface IngestResult {
+  path: string;
+  status: "ingested" | "unchanged" | "rejected";
+  papers: number;
+  new: number;
+  updated: number;
+  error: string | null;
+  /** Blocks that were skipped, with their line numbers; the rest landed. */
+  problems: DumpProblem[];
+  pageDate: string | null;
+  bytes: number;
+}
+
+export interface IngestOptions {
+  /** Overrides the capture time taken from the file name or modification time. */
+  capturedAt?: Date;
+}
+
+/**
+ * Ingests one dump file in one transaction: it lands whole or not at all. A file
+ * whose content was ingested before is `unchanged`; one that is not a dump is
+ * `rejected` with the reason, and no paper is touched.
+ */
+export function ingestFile(deps: { db: Db; clock: Clock }, path: string, options: IngestOptions = {}): IngestResult {
+  const { db, clock } = deps;
+  const result: IngestResult = { path, status: "rejected", papers: 0, new: 0, updated: 0, error: null, problems: [], pageDate: null, bytes: 0 };
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (err) {
+    return { ...result, error: `cannot read: ${describeError(err)}` };
+  }
+  if (!stat.isFile()) return { ...result, error: "not a regular file" };
+  result.bytes = stat.size;
+
+  const seen = findIngestedByStat(db, path, stat.size, stat.mtimeMs);
+  if (seen) return { ...result, status: "unchanged", papers: seen.papers };
+
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    return { ...result, error: `cannot read: ${describeError(err)}` };
+  }
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const known = findDumpByHash(db, sha256);
+  if (known?.status === "ingested") {
+    moveDump(db, known.id, path, stat.size, stat.mtimeMs);
+    return { ...result, status: "unchanged", papers: known.papers };
+  }
+
+  const capturedAt = options.capturedAt ?? captureTimeFromName(path) ?? stat.mtime;
+  const facts = {
+    sha256,
+    path,
+    size: stat.size,
+    mtimeMs: stat.mtimeMs,
+    pageDate: null as string | null,
+    capturedAt: capturedAt.toISOString(),
+    papers: 0,
+    newPapers: 0,
+    updatedPapers: 0,
+    problems: 0,
+    error: null as string | null,
+    ingestedAt: clock.now().toISOString(),
+  };
+  try {
+    const parsed = parseDump(checkText(bytes), { capturedAt });
+    const counts = db.transaction(() => {
+      const dumpId = recordDump(db, "ingested", { ...facts, pageDate: parsed.pageDate, papers: parsed.papers.length, problems: parsed.problems.length });
+      const c = upsertPapers(db, parsed.papers, { capturedAt: facts.capturedAt, seenAt: facts.ingestedAt, dumpId });
+      setDumpCounts(db, dumpId, { newPapers: c.new, updatedPapers: c.updated });
+      return c;
+    }).immediate();
+    return { ...result, status: "ingested", papers: parsed.papers.length, new: counts.new, updated: counts.updated, problems: parsed.problems, pageDate: parsed.pageDate };
+  } catch (err) {
+    if (!isPapermailError(err, "DUMP_REJECTED")) throw err;
+    recordDump(db, "rejected", { ...facts, error: err.message });
+    return { ...result, error: err.message };
+  }
+}
+
+/** The bytes of a dump once known to be UTF-8 text; DUMP_REJECTED for empty and binary files. */
+function checkText(bytes: Buffer): Buffer {
+  if (bytes.length === 0) throw new PapermailError("DUMP_REJECTED", "the file is empty");
+  const nul = bytes.indexOf(0);
+  if (nul !== -1) throw new PapermailError("DUMP_REJECTED", `a binary file (NUL byte at offset ${nul}), not a text dump`);
+  if (!isUtf8(bytes)) throw new PapermailError("DUMP_REJECTED", "not UTF-8 text");
+  return bytes;
+}
+
+/** A capture date written into the file name as YYYY-MM-DD (optionally with THH:MM[:SS]), read as UTC. */
+export function captureTimeFromName(path: string): Date | undefined {
+  const m = /(?<!\d)(\d{4})-(\d{2})-(\d{2})(?:[T_ ](\d{2})[:-]?(\d{2})(?:[:-]?(\d{2}))?)?(?!\d)/.exec(basename(path));
+  if (!m) return undefined;
+  const [y, mo, d, h = "12", mi = "00", s = "00"] = m.slice(1).map((v) => v);
+  const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+  return Number.isNaN(date.getTime()) || date.getUTCDate() !== Number(d) ? undefined : date;
+}

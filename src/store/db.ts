@@ -1,0 +1,43 @@
+import Database from "better-sqlite3";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export type Db = Database.Database;
+
+const MIGRATIONS_DIR = fileURLToPath(new URL("../../db/", import.meta.url));
+/** How long a writer waits for another process's write to finish. */
+const BUSY_TIMEOUT_MS = 15_000;
+
+/**
+ * Opens (creating folder and file as needed) the database in WAL mode with a busy
+ * timeout, so the scheduler and a manual command can share it, and applies
+ * any migrations from db/ not applied yet.
+ */
+export function openDatabase(path: string): Db {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  // Abstracts make rows of 1-2 KB: larger pages write dumps faster. Takes effect on a new file only.
+  db.pragma("page_size = 16384");
+  db.pragma("journal_mode = WAL");
+  db.pragma("cache_size = -65536");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("foreign_keys = ON");
+  migrate(db);
+  return db;
+}
+
+/** Applies db/NNN_*.sql in order; the schema version is SQLite's user_version. */
+function migrate(db: Db): void {
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d{3}_.+\.sql$/.test(f))
+    .sort();
+  const latest = files.length;
+  if ((db.pragma("user_version", { simple: true }) as number) >= latest) return;
+  // IMMEDIATE: two processes starting together apply each migration once.
+  db.transaction(() => {
+    const current = db.pragma("user_version", { simple: true }) as number;
+    for (const file of files.slice(current)) db.exec(readFileSync(MIGRATIONS_DIR + file, "utf8"));
+    db.pragma(`user_version = ${latest}`);
+  }).immediate();
+}

@@ -1,0 +1,124 @@
+import type { Paper } from "../dump/parse.js";
+import { paperSlug } from "../dump/paper-key.js";
+import type { Db } from "./db.js";
+
+/** A stored paper, as the digest, feed and CLI read it. */
+export interface StoredPaper {
+  id: number;
+  slug: string;
+  title: string;
+  abstract: string | null;
+  authorsCount: number | null;
+  orgHandle: string | null;
+  orgName: string | null;
+  publishedOn: string | null;
+  upvotes: number;
+  codeUrl: string | null;
+  links: string[];
+  firstSeenAt: string;
+  lastSeenAt: string;
+}
+
+/** The select list of a StoredPaper, for a query where the papers table is `alias`. */
+export function paperColumns(alias = "papers"): string {
+  const a = alias;
+  return `${a}.id, ${a}.slug, ${a}.title, ${a}.abstract, ${a}.authors_count AS authorsCount, ${a}.org_handle AS orgHandle,
+    ${a}.org_name AS orgName, ${a}.published_on AS publishedOn, ${a}.upvotes, ${a}.code_url AS codeUrl, ${a}.links,
+    ${a}.first_seen_at AS firstSeenAt, ${a}.last_seen_at AS lastSeenAt`;
+}
+
+interface KnownRow {
+  id: number;
+  key: string;
+  abstract: string | null;
+  authors_count: number | null;
+  org_handle: string | null;
+  published_on: string | null;
+  upvotes: number;
+  code_url: string | null;
+  captured_at: string;
+}
+
+/** Counts of what one batch of papers did to the table. */
+export interface UpsertCounts {
+  new: number;
+  updated: number;
+}
+
+/**
+ * Inserts unknown papers and refreshes known ones: a newer capture sets upvotes and
+ * fills details an older one lacked; first-seen never changes. Call inside a transaction.
+ */
+export function upsertPapers(db: Db, papers: readonly Paper[], at: { capturedAt: string; seenAt: string; dumpId: number }): UpsertCounts {
+  const find = db.prepare<[string], KnownRow>(
+    "SELECT id, key, abstract, authors_count, org_handle, published_on, upvotes, code_url, captured_at FROM papers WHERE slug = ?",
+  );
+  // Positional parameters: binding by name costs more on dumps of tens of thousands of papers.
+  const insert = db.prepare(`INSERT INTO papers (key, slug, title, abstract, authors_count, org_handle, org_name, published_on, upvotes,
+      code_url, links, captured_at, first_seen_at, last_seen_at, first_dump_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const refresh = db.prepare(`UPDATE papers SET
+      abstract = coalesce(?1, abstract), authors_count = coalesce(?2, authors_count),
+      org_handle = coalesce(?3, org_handle), org_name = coalesce(?4, org_name),
+      published_on = coalesce(?5, published_on), upvotes = coalesce(?6, upvotes),
+      code_url = coalesce(?7, code_url), links = CASE WHEN ?1 IS NULL THEN links ELSE ?8 END,
+      captured_at = ?9, last_seen_at = ?10
+    WHERE id = ?11`);
+  const touch = db.prepare("UPDATE papers SET last_seen_at = max(last_seen_at, ?) WHERE id = ?");
+
+  const counts: UpsertCounts = { new: 0, updated: 0 };
+  for (const p of papers) {
+    let slug = p.slug;
+    let known = find.get(slug);
+    // Two titles sharing 64 bits of hash: the later one gets a longer id.
+    for (let length = 20; known && known.key !== p.key && length <= 64; length += 4) known = find.get((slug = paperSlug(p.key, length)));
+    const links = JSON.stringify(p.links);
+    if (!known) {
+      insert.run(p.key, slug, p.title, p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes ?? 0,
+        p.codeUrl, links, at.capturedAt, at.seenAt, at.seenAt, at.dumpId);
+      counts.new++;
+    } else if (at.capturedAt >= known.captured_at) {
+      if (changes(known, p)) counts.updated++;
+      refresh.run(p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes, p.codeUrl, links, at.capturedAt, at.seenAt, known.id);
+    } else {
+      // An older capture than the one we hold: its upvotes are stale.
+      touch.run(at.seenAt, known.id);
+    }
+  }
+  return counts;
+}
+
+function changes(known: KnownRow, p: Paper): boolean {
+  return (
+    (p.upvotes !== null && known.upvotes !== p.upvotes) ||
+    (known.abstract === null && p.abstract !== null) ||
+    (known.authors_count === null && p.authorsCount !== null) ||
+    (known.org_handle === null && p.orgHandle !== null) ||
+    (known.published_on === null && p.publishedOn !== null) ||
+    (known.code_url === null && p.codeUrl !== null)
+  );
+}
+
+/** Papers most upvoted first (ties: newest first), optionally only those in no digest. */
+export function listPapers(db: Db, options: { unsentOnly?: boolean; limit?: number } = {}): StoredPaper[] {
+  const where = options.unsentOnly ? "WHERE id NOT IN (SELECT paper_id FROM digest_papers)" : "";
+  const rows = db
+    .prepare<[number], StoredPaper & { links: string }>(
+      `SELECT ${paperColumns()} FROM papers ${where} ORDER BY upvotes DESC, published_on DESC NULLS LAST, first_seen_at DESC, id DESC LIMIT ?`,
+    )
+    .all(options.limit ?? -1);
+  return rows.map(fromRow);
+}
+
+/** Total stored papers and those not in any digest. */
+export function countPapers(db: Db): { total: number; unsent: number } {
+  return db
+    .prepare<[], { total: number; unsent: number }>(
+      "SELECT count(*) AS total, count(*) FILTER (WHERE id NOT IN (SELECT paper_id FROM digest_papers)) AS unsent FROM papers",
+    )
+    .get()!;
+}
+
+/** Decodes the JSON column of a papers row. */
+export function fromRow(row: StoredPaper & { links: unknown }): StoredPaper {
+  return { ...row, links: typeof row.links === "string" ? (JSON.parse(row.links) as string[]) : (row.links as string[]) };
+}

@@ -1,0 +1,74 @@
+import type { Db } from "./db.js";
+
+export type SubscriberStatus = "pending" | "active" | "unsubscribed";
+
+/** A person on the list. */
+export interface Subscriber {
+  id: number;
+  email: string;
+  status: SubscriberStatus;
+  source: string;
+  createdAt: string;
+  confirmedAt: string | null;
+  unsubscribedAt: string | null;
+}
+
+const COLUMNS = "id, email, status, source, created_at AS createdAt, confirmed_at AS confirmedAt, unsubscribed_at AS unsubscribedAt";
+
+/** The subscriber with this (normalised) address. */
+export function findSubscriberByEmail(db: Db, email: string): Subscriber | undefined {
+  return db.prepare<[string], Subscriber>(`SELECT ${COLUMNS} FROM subscribers WHERE email = ?`).get(email);
+}
+
+/**
+ * Adds an address as active (confirmed) or pending. An existing address is left as
+ * it is, except that `active` confirms a pending or unsubscribed one (an operator's
+ * explicit choice). Returns what happened.
+ */
+export function addSubscriber(db: Db, email: string, status: "active" | "pending", at: string, source = "cli"): "added" | "activated" | "exists" {
+  const known = findSubscriberByEmail(db, email);
+  if (!known) {
+    db.prepare(
+      "INSERT INTO subscribers (email, status, source, created_at, confirmed_at) VALUES (?, ?, ?, ?, ?)",
+    ).run(email, status, source, at, status === "active" ? at : null);
+    return "added";
+  }
+  if (status === "active" && known.status !== "active") {
+    activateSubscriber(db, known.id, at);
+    return "activated";
+  }
+  return "exists";
+}
+
+/** Makes a subscriber active and clears any pending confirmation. */
+export function activateSubscriber(db: Db, id: number, at: string): void {
+  db.prepare(
+    `UPDATE subscribers SET status = 'active', confirmed_at = ?, unsubscribed_at = NULL,
+       confirm_token_hash = NULL, confirm_expires_at = NULL WHERE id = ?`,
+  ).run(at, id);
+}
+
+/** Unsubscribes; true when the status changed. Unsent deliveries are skipped at send time. */
+export function unsubscribe(db: Db, id: number, at: string): boolean {
+  return (
+    db
+      .prepare("UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?, confirm_token_hash = NULL WHERE id = ? AND status != 'unsubscribed'")
+      .run(at, id).changes > 0
+  );
+}
+
+/** All subscribers, optionally of one status, oldest first. */
+export function listSubscribers(db: Db, status?: SubscriberStatus): Subscriber[] {
+  return status
+    ? db.prepare<[string], Subscriber>(`SELECT ${COLUMNS} FROM subscribers WHERE status = ? ORDER BY id`).all(status)
+    : db.prepare<[], Subscriber>(`SELECT ${COLUMNS} FROM subscribers ORDER BY id`).all();
+}
+
+/** Subscribers per status. */
+export function countSubscribers(db: Db): Record<SubscriberStatus, number> {
+  const counts: Record<SubscriberStatus, number> = { pending: 0, active: 0, unsubscribed: 0 };
+  for (const row of db.prepare<[], { status: SubscriberStatus; n: number }>("SELECT status, count(*) AS n FROM subscribers GROUP BY status").all()) {
+    counts[row.status] = row.n;
+  }
+  return counts;
+}

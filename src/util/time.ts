@@ -1,0 +1,52 @@
+/** A clock passed in as a dependency so tests can move time. */
+export interface Clock {
+  now(): Date;
+}
+
+/** The wall clock. */
+export const systemClock: Clock = { now: () => new Date() };
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"] as const;
+
+/** Month index (0-11) of an English three-letter abbreviation, or -1. */
+export function monthIndex(abbrev: string): number {
+  return (MONTHS as readonly string[]).indexOf(abbrev);
+}
+
+/** "YYYY-MM-DD" of a UTC calendar date. */
+export function isoDate(year: number, month: number, day: number): string {
+  return `${String(year).padStart(4, "0")}-${String(month + 1).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+}
+
+/** True when year/month/day name a real calendar day. */
+export function isValidDay(year: number, month: number, day: number): boolean {
+  if (!Number.isInteger(year) || month < 0 || month > 11 || day < 1) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return day <= (month === 1 ? (leap ? 29 : 28) : DAYS_IN_MONTH[month]!);
+}
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** "Dec 12" for an ISO date, the way the papers page writes it. */
+export function shortDate(iso: string): string {
+  const [y, m, d] = iso.split("-").map(Number);
+  void y;
+  return `${MONTHS[(m ?? 1) - 1]} ${d}`;
+}
+
+/** "Dec 12, 2024" for an ISO date. */
+export function longDate(iso: string): string {
+  const [y, m, d] = iso.split("-").map(Number);
+  return `${MONTHS[(m ?? 1) - 1]} ${d}, ${y}`;
+}
+
+/**
+ * The most recent year in which month/day falls on or before `notAfter` (ISO date),
+ * for dates the page prints without a year.
+ */
+export function resolveYear(month: number, day: number, notAfter: string): number | undefined {
+  const [y, m, d] = notAfter.split("-").map(Number) as [number, number, number];
+  let year = month + 1 < m || (month + 1 === m && day <= d) ? y : y - 1;
+  // Feb 29 needs a leap year; look back at most eight years.
+  for (let i = 0; i < 8; i++, year--) if (isValidDay(year, month, day)) return year;
+  return undefined;
+}
