@@ -8,6 +8,8 @@ import { createContext, EXIT, type CommandContext } from "./commands/context.js"
 import { runIngest } from "./commands/ingest.js";
 import { runStatus } from "./commands/status.js";
 import { runPapers } from "./commands/papers.js";
+import { registerSubscriberCommands } from "./commands/subscribers.js";
+import { runSendDigest } from "./commands/send-digest.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -76,6 +78,30 @@ export function buildProgram(): Command {
     .option("--json", "print one JSON array")
     .action((opts: { json?: boolean; unsent?: boolean; limit?: number }) =>
       withContext((ctx) => runPapers(ctx, { json: Boolean(opts.json), unsent: Boolean(opts.unsent), limit: opts.limit })),
+    );
+
+  registerSubscriberCommands(program, withContext);
+
+  program
+    .command("send-digest")
+    .description("publish a digest of every paper not sent before and email it to every active subscriber; first finishes an interrupted digest")
+    .option("--dry-run", "show which papers would go out and to how many people; change nothing")
+    .option("--preview <file>", "write the next digest's HTML to FILE (and its text to FILE's .txt sibling) without publishing")
+    .option("--to <email>", "send a test copy of the next digest to one address without publishing or marking anything")
+    .option("--max-papers <n>", "at most n papers in this digest (default: PAPERMAIL_MAX_PAPERS, 30); the rest wait", positiveInt)
+    .option("--retry-unknown", "also resend rows left `unknown` by a crash (they may have arrived: duplicates possible)")
+    .option("--json", "print one JSON document")
+    .action((opts: { dryRun?: boolean; preview?: string; to?: string; maxPapers?: number; retryUnknown?: boolean; json?: boolean }) =>
+      withContext((ctx) =>
+        runSendDigest(ctx, {
+          dryRun: Boolean(opts.dryRun),
+          preview: opts.preview,
+          to: opts.to,
+          maxPapers: opts.maxPapers,
+          retryUnknown: Boolean(opts.retryUnknown),
+          json: Boolean(opts.json),
+        }),
+      ),
     );
 
   return program;

@@ -1,6 +1,7 @@
 import { listPapers, type StoredPaper } from "../store/papers.js";
 import { paperUrl } from "../dump/paper-key.js";
 import { longDate } from "../util/time.js";
+import { byline } from "../render/byline.js";
 import { EXIT, printJson, type CommandContext } from "./context.js";
 
 /** `papermail papers`: stored papers, most upvoted first. */
@@ -19,11 +20,4 @@ export function runPapers(ctx: CommandContext, flags: { json: boolean; unsent: b
 export function describeByline(p: StoredPaper): string {
   const parts = [byline(p), p.publishedOn ? longDate(p.publishedOn) : null].filter(Boolean);
   return parts.length ? `  (${parts.join(", ")})` : "";
-}
-
-/** Authors or organisation as a reader sees it. */
-export function byline(p: Pick<StoredPaper, "authorsCount" | "orgName" | "orgHandle">): string | null {
-  if (p.orgName) return p.orgName;
-  if (p.authorsCount !== null) return `${p.authorsCount} ${p.authorsCount === 1 ? "author" : "authors"}`;
-  return null;
 }

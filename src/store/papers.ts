@@ -57,12 +57,12 @@ export function upsertPapers(db: Db, papers: readonly Paper[], at: { capturedAt:
   const insert = db.prepare(`INSERT INTO papers (key, slug, title, abstract, authors_count, org_handle, org_name, published_on, upvotes,
       code_url, links, captured_at, first_seen_at, last_seen_at, first_dump_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const refresh = db.prepare(`UPDATE papers SET
-      abstract = coalesce(?1, abstract), authors_count = coalesce(?2, authors_count),
-      org_handle = coalesce(?3, org_handle), org_name = coalesce(?4, org_name),
-      published_on = coalesce(?5, published_on), upvotes = coalesce(?6, upvotes),
-      code_url = coalesce(?7, code_url), links = CASE WHEN ?1 IS NULL THEN links ELSE ?8 END,
-      captured_at = ?9, last_seen_at = ?10
-    WHERE id = ?11`);
+      abstract = coalesce(?, abstract), authors_count = coalesce(?, authors_count),
+      org_handle = coalesce(?, org_handle), org_name = coalesce(?, org_name),
+      published_on = coalesce(?, published_on), upvotes = coalesce(?, upvotes),
+      code_url = coalesce(?, code_url), links = CASE WHEN ? IS NULL THEN links ELSE ? END,
+      captured_at = ?, last_seen_at = ?
+    WHERE id = ?`);
   const touch = db.prepare("UPDATE papers SET last_seen_at = max(last_seen_at, ?) WHERE id = ?");
 
   const counts: UpsertCounts = { new: 0, updated: 0 };
@@ -78,7 +78,7 @@ export function upsertPapers(db: Db, papers: readonly Paper[], at: { capturedAt:
       counts.new++;
     } else if (at.capturedAt >= known.captured_at) {
       if (changes(known, p)) counts.updated++;
-      refresh.run(p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes, p.codeUrl, links, at.capturedAt, at.seenAt, known.id);
+      refresh.run(p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes, p.codeUrl, p.abstract, links, at.capturedAt, at.seenAt, known.id);
     } else {
       // An older capture than the one we hold: its upvotes are stale.
       touch.run(at.seenAt, known.id);

@@ -72,3 +72,36 @@ export function countSubscribers(db: Db): Record<SubscriberStatus, number> {
   }
   return counts;
 }
+
+/** Deletes a subscriber and their ledger rows: for someone who asks to be forgotten. */
+export function forgetSubscriber(db: Db, id: number): void {
+  db.transaction(() => {
+    db.prepare("DELETE FROM deliveries WHERE subscriber_id = ?").run(id);
+    db.prepare("DELETE FROM subscribers WHERE id = ?").run(id);
+  })();
+}
+
+/**
+ * Stores a new confirm token for a pending subscriber, unless one was sent within
+ * `intervalMs`: true when the caller may send the confirmation email.
+ */
+export function recordConfirmationSent(db: Db, id: number, tokenHash: string, now: Date, expires: Date, intervalMs: number): boolean {
+  const since = new Date(now.getTime() - intervalMs).toISOString();
+  return (
+    db
+      .prepare(
+        `UPDATE subscribers SET confirm_token_hash = ?, confirm_expires_at = ?, confirm_sent_at = ?
+         WHERE id = ? AND status = 'pending' AND (confirm_sent_at IS NULL OR confirm_sent_at <= ?)`,
+      )
+      .run(tokenHash, expires.toISOString(), now.toISOString(), id, since).changes > 0
+  );
+}
+
+/** The pending subscriber a confirm token belongs to, if it has not expired. */
+export function findByConfirmToken(db: Db, tokenHash: string, now: Date): Subscriber | undefined {
+  return db
+    .prepare<[string, string], Subscriber>(
+      `SELECT ${COLUMNS} FROM subscribers WHERE confirm_token_hash = ? AND status = 'pending' AND confirm_expires_at > ?`,
+    )
+    .get(tokenHash, now.toISOString());
+}

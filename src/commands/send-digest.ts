@@ -1,0 +1,174 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { PapermailError } from "../errors.js";
+import { createMailer } from "../deliver/mailer.js";
+import { deliverDigest, digestLinks, listId, type DeliveryReport } from "../deliver/deliver-digest.js";
+import { digestSubject, MARK, renderDigest } from "../render/email.js";
+import { buildSimpleMessage } from "../render/simple-message.js";
+import { fromAddress } from "../render/mime.js";
+import { checkAddress } from "../subscribers/address.js";
+import { countDeliveries, ownerId, recoverInterruptedDeliveries, requeueUnknown } from "../store/deliveries.js";
+import { findDigest, freezeDigest, selectUnsentPapers, unfinishedDigestIds } from "../store/digests.js";
+import { countSubscribers } from "../store/subscribers.js";
+import { resolveSecret } from "../store/settings.js";
+import { createProgress } from "../util/progress.js";
+import { displayPath, EXIT, printJson, type CommandContext } from "./context.js";
+
+export interface SendDigestFlags {
+  dryRun: boolean;
+  preview?: string;
+  to?: string;
+  maxPapers?: number;
+  retryUnknown: boolean;
+  json: boolean;
+  /** Stops claiming new recipients (serve's shutdown); messages in flight finish. */
+  signal?: AbortSignal;
+}
+
+/** What one `send-digest` run did. */
+export interface SendDigestResult {
+  recovered: number;
+  requeued: number;
+  digests: Array<DeliveryReport & { subject: string; papers: number; mail: string }>;
+}
+
+/** `papermail send-digest`: finish interrupted digests, then publish and send the next one. */
+export async function runSendDigest(ctx: CommandContext, flags: SendDigestFlags): Promise<number> {
+  if (flags.dryRun) return dryRun(ctx, flags);
+  if (flags.preview !== undefined) return preview(ctx, flags.preview, flags);
+  if (flags.to !== undefined) return sendTestCopy(ctx, flags.to, flags);
+
+  const result = await publishDigests(ctx, flags);
+  if (flags.json) printJson(ctx, result);
+  else {
+    if (result.recovered > 0) ctx.out(`${result.recovered} message(s) were interrupted by a crash and are now 'unknown': they are not re-sent (see --retry-unknown).`);
+    if (result.requeued > 0) ctx.out(`${result.requeued} 'unknown' message(s) put back in the queue.`);
+    if (result.digests.length === 0) ctx.out("No new papers since the last digest: nothing to publish.");
+    for (const d of result.digests) {
+      ctx.out(
+        `Digest #${d.digestId} "${d.subject}": ${d.papers} papers, ${d.recipients} recipients: ${d.sent} sent, ${d.failed} failed, ` +
+          `${d.unknown} unknown, ${d.skipped} skipped${d.complete ? "" : `, ${d.queued + d.sending} not finished`}. Mail went to ${d.mail}.`,
+      );
+    }
+  }
+  return result.digests.some((d) => d.failed + d.unknown > 0) ? EXIT.rejected : EXIT.ok;
+}
+
+/**
+ * The send pipeline, shared with the scheduler: recover rows of crashed senders,
+ * finish unfinished digests, then freeze the unsent papers into a new digest and send it.
+ */
+export async function publishDigests(ctx: CommandContext, flags: Pick<SendDigestFlags, "maxPapers" | "retryUnknown" | "json" | "signal">): Promise<SendDigestResult> {
+  const { db, config, clock } = ctx;
+  const secret = resolveSecret(db, config.secret);
+  const owner = ownerId();
+  const recovered = recoverInterruptedDeliveries(db, clock.now());
+  const requeued = flags.retryUnknown ? requeueUnknown(db, clock.now().toISOString()) : 0;
+  const digests: SendDigestResult["digests"] = [];
+
+  const send = async (digestId: number) => {
+    const digest = findDigest(db, digestId)!;
+    const mailer = createMailer(config, String(digestId));
+    const progress = createProgress({ total: digest.recipientCount, enabled: !flags.json && digest.recipientCount >= 50, unit: "items" });
+    try {
+      const report = await deliverDigest({ db, mailer, clock, config, secret, owner }, digestId, {
+        concurrency: config.smtpUrl ? config.smtpPool : 1,
+        signal: flags.signal,
+        onProgress: (done) => progress.update(done, `recipients of digest #${digestId}`),
+      });
+      digests.push({ ...report, subject: digest.subject, papers: digest.paperCount, mail: mailer.description });
+    } finally {
+      progress.finish();
+      await mailer.close();
+    }
+  };
+
+  for (const id of unfinishedDigestIds(db)) {
+    if (flags.signal?.aborted) break;
+    await send(id);
+  }
+  if (!flags.signal?.aborted) {
+    const now = clock.now();
+    const id = freezeDigest(db, {
+      maxPapers: flags.maxPapers ?? config.maxPapers,
+      at: now.toISOString(),
+      subject: (n) => digestSubject(n, now, config.timeZone),
+    });
+    if (id !== undefined) await send(id);
+  }
+  return { recovered, requeued, digests };
+}
+
+function dryRun(ctx: CommandContext, flags: SendDigestFlags): number {
+  const papers = selectUnsentPapers(ctx.db, flags.maxPapers ?? ctx.config.maxPapers);
+  const recipients = countSubscribers(ctx.db).active;
+  const unfinished = unfinishedDigestIds(ctx.db).map((id) => ({ digestId: id, waiting: countDeliveries(ctx.db, id).queued }));
+  if (flags.json) {
+    printJson(ctx, { unfinished, papers: papers.map((p) => ({ slug: p.slug, title: p.title, upvotes: p.upvotes })), recipients });
+    return EXIT.ok;
+  }
+  for (const u of unfinished) ctx.out(`Would first finish digest #${u.digestId}: ${u.waiting} recipient(s) waiting.`);
+  if (papers.length === 0) ctx.out("No new papers since the last digest: nothing would be published.");
+  else {
+    ctx.out(`Would publish "${digestSubject(papers.length, ctx.clock.now(), ctx.config.timeZone)}" to ${recipients} active subscriber(s):`);
+    papers.forEach((p, i) => ctx.out(`${String(i + 1).padStart(4)}. ▲ ${p.upvotes}  ${p.title}`));
+  }
+  ctx.out("(dry run: nothing was changed)");
+  return EXIT.ok;
+}
+
+/** Renders the next digest (the unsent papers) without freezing it. */
+async function renderNext(ctx: CommandContext, maxPapers: number | undefined) {
+  const papers = selectUnsentPapers(ctx.db, maxPapers ?? ctx.config.maxPapers);
+  if (papers.length === 0) return undefined;
+  const subject = digestSubject(papers.length, ctx.clock.now(), ctx.config.timeZone);
+  return renderDigest(subject, papers, digestLinks(ctx.config));
+}
+
+async function preview(ctx: CommandContext, file: string, flags: SendDigestFlags): Promise<number> {
+  const rendered = await renderNext(ctx, flags.maxPapers);
+  if (!rendered) {
+    ctx.out("No new papers since the last digest: nothing to preview.");
+    return EXIT.ok;
+  }
+  const fill = (s: string) => s.replaceAll(MARK.recipient, "you@example.org").replaceAll(MARK.unsubscribeUrl, `${ctx.config.publicUrl}/unsubscribe/PREVIEW`);
+  const textFile = file.replace(/(\.html?)?$/i, ".txt");
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, fill(rendered.html));
+  writeFileSync(textFile, fill(rendered.text));
+  if (flags.json) printJson(ctx, { subject: rendered.subject, html: file, text: textFile, htmlBytes: Buffer.byteLength(rendered.html) });
+  else ctx.out(`Wrote ${displayPath(file)} (${(Buffer.byteLength(rendered.html) / 1024).toFixed(1)} KB) and ${displayPath(textFile)}: "${rendered.subject}". Nothing was published.`);
+  return EXIT.ok;
+}
+
+async function sendTestCopy(ctx: CommandContext, to: string, flags: SendDigestFlags): Promise<number> {
+  const check = checkAddress(to);
+  if (!check.ok) throw new PapermailError("BAD_ADDRESS", `--to "${to}" ${check.reason}`);
+  const rendered = await renderNext(ctx, flags.maxPapers);
+  if (!rendered) {
+    ctx.out("No new papers since the last digest: nothing to send.");
+    return EXIT.ok;
+  }
+  const unsubscribeUrl = `${ctx.config.publicUrl}/unsubscribe/TEST-COPY`;
+  const fill = (s: string) => s.replaceAll(MARK.recipient, check.address).replaceAll(MARK.unsubscribeUrl, unsubscribeUrl);
+  const raw = buildSimpleMessage({
+    from: ctx.config.from,
+    to: check.address,
+    subject: `[test] ${rendered.subject}`,
+    html: fill(rendered.html),
+    text: fill(rendered.text),
+    date: ctx.clock.now(),
+    headers: { "List-Id": listId(ctx.config) },
+  });
+  const mailer = createMailer(ctx.config, "test");
+  try {
+    const outcome = await mailer.send({ from: fromAddress(ctx.config.from), to: check.address, raw, name: `test-${Date.now()}` });
+    const ok = outcome.status === "sent";
+    if (flags.json) printJson(ctx, { to: check.address, subject: rendered.subject, mail: mailer.description, ...outcome });
+    else if (ok) ctx.out(`Sent a test copy of "${rendered.subject}" to ${check.address} via ${mailer.description}. Nothing was published.`);
+    else ctx.err(`The test copy to ${check.address} was not sent (${outcome.status}): ${outcome.error}`);
+    return ok ? EXIT.ok : EXIT.rejected;
+  } finally {
+    await mailer.close();
+  }
+}

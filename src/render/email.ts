@@ -1,0 +1,199 @@
+import Handlebars from "handlebars";
+import mjml2html from "mjml";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { PapermailError } from "../errors.js";
+import { isHttpUrl } from "../dump/links.js";
+import { paperUrl } from "../dump/paper-key.js";
+import type { StoredPaper } from "../store/papers.js";
+import { byline } from "./byline.js";
+import { longDate } from "../util/time.js";
+
+const TEMPLATES_DIR = fileURLToPath(new URL("../../templates/", import.meta.url));
+
+/**
+ * Per-recipient values are substituted after rendering. The markers use a
+ * private-use character that is stripped from every dump text, so a paper can
+ * never produce one.
+ */
+export const MARK = {
+  unsubscribeUrl: "\uE000unsubscribe\uE000",
+  recipient: "\uE000recipient\uE000",
+} as const;
+const MARK_CHAR = /\uE000/g;
+
+/** Where the email points, besides the papers. */
+export interface DigestLinks {
+  siteUrl: string;
+  archiveUrl: string;
+  feedUrl: string;
+}
+
+/** A digest rendered once, with per-recipient markers still in it. */
+export interface RenderedDigest {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+/** Abstract length in the email; the rest is a "Read more" away. Keeps typical digests far below Gmail's 102 KB clip. */
+const ABSTRACT_CHARS = 320;
+/** HTML budget: Gmail clips messages over 102 KB, so the email trims instead. */
+export const HTML_BUDGET_BYTES = 100 * 1024;
+
+const compiled = new Map<string, Promise<HandlebarsTemplateDelegate>>();
+
+/** templates/NAME.mjml compiled with strict validation into an HTML template: once per process. */
+export function compileMjmlTemplate(name: string): Promise<HandlebarsTemplateDelegate> {
+  let template = compiled.get(name);
+  if (!template) {
+    template = (async () => {
+      const source = readFileSync(`${TEMPLATES_DIR}${name}.mjml`, "utf8");
+      let result;
+      try {
+        result = await mjml2html(source, { validationLevel: "strict", filePath: TEMPLATES_DIR });
+      } catch (err) {
+        throw new PapermailError("TEMPLATE", `templates/${name}.mjml: ${(err as Error).message}`, {}, { cause: err });
+      }
+      if (result.errors.length > 0) {
+        const e = result.errors[0]!;
+        throw new PapermailError("TEMPLATE", `templates/${name}.mjml:${e.line}: ${e.message}`);
+      }
+      // MJML indents generously; the indentation alone is a third of a digest's bytes.
+      const html = result.html.replace(/\n[ \t]+/g, "\n").replace(/\n{2,}/g, "\n");
+      return Handlebars.compile(html);
+    })();
+    compiled.set(name, template);
+  }
+  return template;
+}
+
+/** The subject line: what is inside and when. */
+export function digestSubject(count: number, date: Date, timeZone: string): string {
+  const day = new Intl.DateTimeFormat("en-US", { timeZone, month: "short", day: "numeric" }).format(date);
+  return `${count} trending ${count === 1 ? "paper" : "papers"} · ${day}`;
+}
+
+/**
+ * Renders a frozen digest once: HTML through the compiled template (Handlebars
+ * escapes every value) and the plain-text part. Trims abstracts further, then
+ * moves papers to the web archive, until the HTML fits the clipping budget.
+ */
+export async function renderDigest(subject: string, papers: readonly StoredPaper[], links: DigestLinks): Promise<RenderedDigest> {
+  const template = await compileMjmlTemplate("digest");
+  let abstractChars = ABSTRACT_CHARS;
+  let shown = papers.length;
+  for (;;) {
+    const view = buildView(subject, papers.slice(0, shown), papers.length - shown, abstractChars, links);
+    const html = template(view);
+    if (Buffer.byteLength(html) <= HTML_BUDGET_BYTES || shown <= 1) {
+      return { subject, html, text: renderText(view) };
+    }
+    if (abstractChars > 160) abstractChars = Math.floor(abstractChars * 0.75);
+    else shown = Math.max(1, Math.floor(shown * 0.8));
+  }
+}
+
+interface PaperView {
+  title: string;
+  url: string;
+  upvotes: number;
+  byline: string | null;
+  date: string | null;
+  abstract: string;
+  trimmed: boolean;
+  codeUrl: string | null;
+}
+
+interface DigestView {
+  subject: string;
+  headline: string;
+  preview: string;
+  papers: PaperView[];
+  more: number;
+  archiveUrl: string;
+  siteUrl: string;
+  siteHost: string;
+  feedUrl: string;
+  recipientHtml: string;
+  unsubscribeUrlHtml: string;
+}
+
+function buildView(subject: string, papers: readonly StoredPaper[], more: number, abstractChars: number, links: DigestLinks): DigestView {
+  const views = papers.map((p): PaperView => {
+    const abstract = clean(p.abstract ?? "");
+    const short = trimText(abstract, abstractChars);
+    return {
+      title: clean(p.title),
+      url: paperUrl(p.title),
+      upvotes: p.upvotes,
+      byline: cleanOrNull(byline(p)),
+      date: p.publishedOn ? longDate(p.publishedOn) : null,
+      abstract: short,
+      trimmed: short !== abstract || abstract === "",
+      // Only http(s) links are ever emitted: never javascript: or data:.
+      codeUrl: p.codeUrl && isHttpUrl(p.codeUrl) ? p.codeUrl : null,
+    };
+  });
+  const total = papers.length + more;
+  return {
+    subject,
+    headline: `${total} trending ${total === 1 ? "paper" : "papers"}`,
+    preview: views
+      .slice(0, 3)
+      .map((v) => v.title)
+      .join(" · "),
+    papers: views,
+    more,
+    ...links,
+    siteHost: new URL(links.siteUrl).host,
+    recipientHtml: MARK.recipient,
+    unsubscribeUrlHtml: MARK.unsubscribeUrl,
+  };
+}
+
+function renderText(view: DigestView): string {
+  const lines = [view.subject, `View in your browser: ${view.archiveUrl}`, ""];
+  view.papers.forEach((p, i) => {
+    lines.push(`${i + 1}. ${p.title}`);
+    lines.push(`   ▲ ${p.upvotes}${p.byline ? ` · ${p.byline}` : ""}${p.date ? ` · ${p.date}` : ""}`);
+    if (p.abstract) lines.push("", wrap(p.abstract, 72, "   "));
+    lines.push("", `   Read more: ${p.url}`);
+    if (p.codeUrl) lines.push(`   Code: ${p.codeUrl}`);
+    lines.push("");
+  });
+  if (view.more > 0) lines.push(`And ${view.more} more: ${view.archiveUrl}`, "");
+  lines.push("-- ", `You get this email because ${MARK.recipient} subscribed to the papermail digest at ${view.siteHost}.`);
+  lines.push(`Unsubscribe: ${MARK.unsubscribeUrl}`, `RSS feed: ${view.feedUrl}`, "");
+  return lines.join("\n");
+}
+
+/** Dump text with markers stripped and whitespace runs collapsed. */
+function clean(s: string): string {
+  return s.replace(MARK_CHAR, "").replace(/\s+/g, " ").trim();
+}
+
+function cleanOrNull(s: string | null): string | null {
+  return s === null ? null : clean(s);
+}
+
+/** Cuts at a word boundary and adds an ellipsis when text is longer than `max`. */
+export function trimText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > max * 0.6 ? cut.slice(0, space) : cut).replace(/[\s.,;:]+$/, "")}…`;
+}
+
+function wrap(text: string, width: number, indent: string): string {
+  const out: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(indent + line);
+  return out.join("\n");
+}

@@ -1,0 +1,145 @@
+import { randomBytes } from "node:crypto";
+import { MARK, type RenderedDigest } from "./email.js";
+
+/** What differs from one recipient to the next. */
+export interface RecipientValues {
+  to: string;
+  messageId: string;
+  /** Digests have one (List-Unsubscribe); one-off messages do not. */
+  unsubscribeUrl?: string;
+}
+
+/** A digest message built once; `personalise` only joins prepared pieces. */
+export interface MessageTemplate {
+  personalise(values: RecipientValues): Buffer;
+}
+
+export interface MessageHeaders {
+  from: string;
+  date: Date;
+  /** Digests belong to a list (List-Id, one-click unsubscribe); one-off messages do not. */
+  listId?: string;
+  /** Extra headers, already safe ASCII (e.g. X-Papermail-Digest). */
+  extra?: Record<string, string>;
+}
+
+type Piece = string | ((v: RecipientValues) => string);
+
+/**
+ * Builds the multipart/alternative message (plain text + HTML, quoted-printable)
+ * of a rendered digest. Static parts are encoded once; the markers left by the
+ * renderer become slots filled per recipient, each encoded for its place.
+ */
+export function buildMessageTemplate(rendered: RenderedDigest, headers: MessageHeaders): MessageTemplate {
+  const boundary = `=_papermail_${randomBytes(12).toString("hex")}`;
+  const pieces: Piece[] = [];
+  const head = [
+    `From: ${formatFrom(headers.from)}`,
+    `Subject: ${encodeHeaderWords(rendered.subject)}`,
+    `Date: ${headers.date.toUTCString().replace("GMT", "+0000")}`,
+    ...(headers.listId ? [`List-Id: ${headers.listId}`, "List-Unsubscribe-Post: List-Unsubscribe=One-Click"] : []),
+    ...Object.entries(headers.extra ?? {}).map(([k, v]) => `${k}: ${v}`),
+    "MIME-Version: 1.0",
+    `Content-Type: multipart/alternative; boundary="${boundary}"`,
+  ].join("\r\n");
+  pieces.push(
+    (v) => `To: <${v.to}>\r\nMessage-ID: <${v.messageId}>\r\n${v.unsubscribeUrl ? `List-Unsubscribe: <${v.unsubscribeUrl}>\r\n` : ""}`,
+    `${head}\r\n\r\n`,
+    `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`,
+  );
+  pieces.push(...qpPieces(rendered.text, (v) => ({ [MARK.recipient]: v.to, [MARK.unsubscribeUrl]: v.unsubscribeUrl ?? "" })));
+  pieces.push(`\r\n--${boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`);
+  pieces.push(...qpPieces(rendered.html, (v) => ({ [MARK.recipient]: escapeHtml(v.to), [MARK.unsubscribeUrl]: escapeHtml(v.unsubscribeUrl ?? "") })));
+  pieces.push(`\r\n--${boundary}--\r\n`);
+
+  // Adjacent static pieces are merged so personalising is a handful of joins.
+  const merged: Piece[] = [];
+  for (const p of pieces) {
+    const last = merged[merged.length - 1];
+    if (typeof p === "string" && typeof last === "string") merged[merged.length - 1] = last + p;
+    else merged.push(p);
+  }
+  return {
+    personalise(values) {
+      let out = "";
+      for (const p of merged) out += typeof p === "string" ? p : p(values);
+      return Buffer.from(out, "latin1"); // every piece is 7-bit ASCII by now
+    },
+  };
+}
+
+/** Splits text at the markers and quoted-printable encodes each part; slots end with a soft break. */
+function qpPieces(text: string, valuesFor: (v: RecipientValues) => Record<string, string>): Piece[] {
+  const out: Piece[] = [];
+  const parts = text.split(/(\uE000[a-zA-Z]+\uE000)/);
+  for (const part of parts) {
+    if (part === MARK.recipient || part === MARK.unsubscribeUrl) {
+      out.push((v) => `${encodeQuotedPrintable(valuesFor(v)[part]!)}=\r\n`);
+    } else if (part !== "") {
+      // A soft break after each static part lets the next piece start its own line.
+      out.push(`${encodeQuotedPrintable(part)}=\r\n`);
+    }
+  }
+  return out;
+}
+
+/** Quoted-printable (RFC 2045) of UTF-8 text; \n becomes a hard CRLF, lines stay within 76 characters. */
+export function encodeQuotedPrintable(text: string): string {
+  const lines = text.replace(/\r\n?/g, "\n").split("\n");
+  return lines.map(encodeQpLine).join("\r\n");
+}
+
+function encodeQpLine(line: string): string {
+  const bytes = Buffer.from(line, "utf8");
+  let out = "";
+  let col = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    const last = i === bytes.length - 1;
+    const literal = (b >= 33 && b <= 126 && b !== 61) || ((b === 32 || b === 9) && !last);
+    const token = literal ? String.fromCharCode(b) : `=${b.toString(16).toUpperCase().padStart(2, "0")}`;
+    if (col + token.length > 75) {
+      out += "=\r\n";
+      col = 0;
+    }
+    out += token;
+    col += token.length;
+  }
+  return out;
+}
+
+/** RFC 2047 encoded words (base64) for a header value that is not plain ASCII. */
+export function encodeHeaderWords(value: string): string {
+  const clean = value.replace(/[\r\n]+/g, " ");
+  if (/^[\x20-\x7e]*$/.test(clean)) return clean;
+  const words: string[] = [];
+  let chunk = "";
+  for (const ch of clean) {
+    if (Buffer.byteLength(chunk + ch) > 42) {
+      words.push(chunk);
+      chunk = "";
+    }
+    chunk += ch;
+  }
+  if (chunk) words.push(chunk);
+  return words.map((w) => `=?UTF-8?B?${Buffer.from(w, "utf8").toString("base64")}?=`).join("\r\n ");
+}
+
+/** `Name <address>` with the name quoted or encoded; config validation has already refused quotes and line breaks. */
+export function formatFrom(from: string): string {
+  const m = /^\s*([^<]*?)\s*<([^>]+)>\s*$/.exec(from);
+  if (!m) return `<${from.trim()}>`;
+  const [, name, address] = m;
+  if (!name) return `<${address}>`;
+  return /^[\x20-\x7e]*$/.test(name) ? `"${name}" <${address}>` : `${encodeHeaderWords(name)} <${address}>`;
+}
+
+/** The address part of a From value. */
+export function fromAddress(from: string): string {
+  return /<([^>]+)>/.exec(from)?.[1]?.trim() ?? from.trim();
+}
+
+/** HTML escaping for text and attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"'`=]/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,132 @@
+import { hostname } from "node:os";
+import type { Db } from "./db.js";
+
+export type DeliveryStatus = "queued" | "sending" | "sent" | "failed" | "unknown" | "skipped";
+
+/** A ledger row claimed for sending: now `sending`, committed before anything goes out. */
+export interface ClaimedDelivery {
+  subscriberId: number;
+  email: string;
+  attempts: number;
+}
+
+/**
+ * Claims the next due row of a digest in one IMMEDIATE transaction, so two senders
+ * never take the same row. Rows of people who left meanwhile become `skipped`.
+ */
+export function claimDelivery(db: Db, digestId: number, owner: string, now: string, unsubscribeTokenHash: string): ClaimedDelivery | undefined {
+  const next = db.prepare<[number, string], ClaimedDelivery & { subscriberStatus: string }>(
+    `SELECT d.subscriber_id AS subscriberId, s.email, s.status AS subscriberStatus, d.attempts
+     FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+     WHERE d.digest_id = ? AND d.status = 'queued' AND d.next_attempt_at <= ?
+     ORDER BY d.next_attempt_at, d.subscriber_id LIMIT 1`,
+  );
+  const skip = db.prepare(
+    "UPDATE deliveries SET status = 'skipped', last_error = 'unsubscribed before sending', updated_at = ? WHERE digest_id = ? AND subscriber_id = ?",
+  );
+  const claim = db.prepare(
+    `UPDATE deliveries SET status = 'sending', claimed_by = ?, attempts = attempts + 1, unsubscribe_token_hash = ?, updated_at = ?
+     WHERE digest_id = ? AND subscriber_id = ? AND status = 'queued'`,
+  );
+  return db
+    .transaction(() => {
+      for (;;) {
+        const row = next.get(digestId, now);
+        if (!row) return undefined;
+        if (row.subscriberStatus !== "active") {
+          skip.run(now, digestId, row.subscriberId);
+          continue;
+        }
+        claim.run(owner, unsubscribeTokenHash, now, digestId, row.subscriberId);
+        return { subscriberId: row.subscriberId, email: row.email, attempts: row.attempts + 1 };
+      }
+    })
+    .immediate();
+}
+
+/** Records what became of a claimed row; only the claimer can, and only while it is `sending`. */
+export function settleDelivery(
+  db: Db,
+  key: { digestId: number; subscriberId: number; owner: string },
+  result: { status: "sent" | "failed" | "unknown" | "queued"; error?: string; nextAttemptAt?: string },
+  now: string,
+): void {
+  db.prepare(
+    `UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?
+     WHERE digest_id = ? AND subscriber_id = ? AND claimed_by = ? AND status = 'sending'`,
+  ).run(result.status, result.error ?? null, result.nextAttemptAt ?? "", now, key.digestId, key.subscriberId, key.owner);
+}
+
+/** When the earliest queued row of a digest is due ('' = now), or undefined when none is queued. */
+export function nextQueuedAt(db: Db, digestId: number): string | undefined {
+  const row = db
+    .prepare<[number], { at: string | null }>("SELECT min(next_attempt_at) AS at FROM deliveries WHERE digest_id = ? AND status = 'queued'")
+    .get(digestId);
+  return row?.at ?? undefined;
+}
+
+/** Ledger rows of a digest per status. */
+export function countDeliveries(db: Db, digestId: number): Record<DeliveryStatus, number> {
+  const counts: Record<DeliveryStatus, number> = { queued: 0, sending: 0, sent: 0, failed: 0, unknown: 0, skipped: 0 };
+  const rows = db.prepare<[number], { status: DeliveryStatus; n: number }>("SELECT status, count(*) AS n FROM deliveries WHERE digest_id = ? GROUP BY status").all(digestId);
+  for (const r of rows) counts[r.status] = r.n;
+  return counts;
+}
+
+/** This process's name in the ledger: host, pid and start time. */
+export function ownerId(): string {
+  return `${hostname()}:${process.pid}:${Date.now()}`;
+}
+
+/**
+ * Rows left `sending` by a process that is gone become `unknown`: the message may
+ * or may not have reached the server, so it is never re-sent on its own. Rows of a
+ * live sender on this host are left alone; other hosts' rows after an hour.
+ */
+export function recoverInterruptedDeliveries(db: Db, now: Date): number {
+  const owners = db.prepare<[], { owner: string }>("SELECT DISTINCT claimed_by AS owner FROM deliveries WHERE status = 'sending'").all();
+  let recovered = 0;
+  const staleBefore = new Date(now.getTime() - 3600_000).toISOString();
+  for (const { owner } of owners) {
+    const [host, pid] = owner.split(":");
+    const sameHost = host === hostname();
+    if (sameHost && isAlive(Number(pid))) continue;
+    recovered += db
+      .prepare(
+        `UPDATE deliveries SET status = 'unknown', last_error = 'interrupted while sending: it may or may not have arrived', updated_at = ?
+         WHERE status = 'sending' AND claimed_by = ? AND (? OR updated_at < ?)`,
+      )
+      .run(now.toISOString(), owner, sameHost ? 1 : 0, staleBefore).changes;
+  }
+  return recovered;
+}
+
+/** Puts `unknown` rows back in the queue (an operator's decision: duplicates are possible); reopens their digests. */
+export function requeueUnknown(db: Db, now: string): number {
+  return db
+    .transaction(() => {
+      const n = db
+        .prepare("UPDATE deliveries SET status = 'queued', next_attempt_at = '', updated_at = ? WHERE status = 'unknown'")
+        .run(now).changes;
+      db.prepare("UPDATE digests SET status = 'sending', finished_at = NULL WHERE id IN (SELECT digest_id FROM deliveries WHERE status = 'queued')").run();
+      return n;
+    })
+    .immediate();
+}
+
+/** The subscriber a digest's unsubscribe token was issued to. */
+export function findSubscriberByUnsubscribeToken(db: Db, tokenHash: string): number | undefined {
+  return db
+    .prepare<[string], { id: number }>("SELECT subscriber_id AS id FROM deliveries WHERE unsubscribe_token_hash = ?")
+    .get(tokenHash)?.id;
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

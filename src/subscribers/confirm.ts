@@ -1,0 +1,59 @@
+import type { Config } from "../config.js";
+import { createMailer, type Mailer } from "../deliver/mailer.js";
+import { compileMjmlTemplate } from "../render/email.js";
+import { buildSimpleMessage } from "../render/simple-message.js";
+import { fromAddress } from "../render/mime.js";
+import type { Db } from "../store/db.js";
+import { recordConfirmationSent, type Subscriber } from "../store/subscribers.js";
+import { resolveSecret } from "../store/settings.js";
+import type { Clock } from "../util/time.js";
+import { hashToken, newToken } from "../util/tokens.js";
+
+/** At most one confirmation email per address in this window, whatever is posted. */
+export const CONFIRMATION_INTERVAL_MS = 24 * 3600_000;
+
+export interface ConfirmDeps {
+  db: Db;
+  config: Config;
+  clock: Clock;
+  /** A mailer to reuse; one is made (and closed) per call otherwise. */
+  mailer?: Mailer;
+}
+
+/**
+ * Sends a pending subscriber the double opt-in email with a fresh confirm token
+ * (only its hash is kept). Refuses, without sending, when one went out in the
+ * last 24 hours. Returns "sent" or why not.
+ */
+export async function sendConfirmation(deps: ConfirmDeps, sub: Subscriber): Promise<"sent" | "recently sent" | "not pending" | `failed: ${string}`> {
+  const { db, config, clock } = deps;
+  if (sub.status !== "pending") return "not pending";
+  const now = clock.now();
+  const token = newToken();
+  const secret = resolveSecret(db, config.secret);
+  const expires = new Date(now.getTime() + config.confirmTtlDays * 86400_000);
+  // The claim is atomic: two requests at once cannot both send.
+  const claimed = recordConfirmationSent(db, sub.id, hashToken(secret, token), now, expires, CONFIRMATION_INTERVAL_MS);
+  if (!claimed) return "recently sent";
+
+  const confirmUrl = `${config.publicUrl}/confirm/${token}`;
+  const html = (await compileMjmlTemplate("confirm"))({ email: sub.email, confirmUrl, ttlDays: config.confirmTtlDays });
+  const text = [
+    "Confirm your subscription",
+    "",
+    `Someone, hopefully you, asked to get the trending papers of the Hugging Face Daily Papers page by email at ${sub.email}.`,
+    "",
+    `Open this link to confirm: ${confirmUrl}`,
+    "",
+    `The link works for ${config.confirmTtlDays} days. If you did not ask for this, ignore this email: nothing will be sent to you.`,
+    "",
+  ].join("\n");
+  const raw = buildSimpleMessage({ from: config.from, to: sub.email, subject: "Confirm your papermail subscription", html, text, date: now });
+  const mailer = deps.mailer ?? createMailer(config, "confirmations");
+  try {
+    const outcome = await mailer.send({ from: fromAddress(config.from), to: sub.email, raw, name: `confirm-${sub.id}-${now.getTime()}` });
+    return outcome.status === "sent" ? "sent" : `failed: ${outcome.error}`;
+  } finally {
+    if (!deps.mailer) await mailer.close();
+  }
+}

@@ -1,0 +1,28 @@
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+
+/** A random URL-safe token of 144 bits. */
+export function newToken(): string {
+  return randomBytes(18).toString("base64url");
+}
+
+/** What the database keeps of a token: HMAC-SHA256 under the signing secret, hex. */
+export function hashToken(secret: string, token: string): string {
+  return createHmac("sha256", secret).update(token).digest("hex");
+}
+
+/** True when a token looks like one of ours (before any lookup). */
+export function isWellFormedToken(token: string): boolean {
+  return /^[A-Za-z0-9_-]{24}$/.test(token);
+}
+
+/** Constant-time comparison of two hex digests. */
+export function sameDigest(a: string, b: string): boolean {
+  const x = Buffer.from(a, "hex");
+  const y = Buffer.from(b, "hex");
+  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+}
+
+/** A short keyed digest, for deterministic ids that reveal nothing (Message-IDs). */
+export function keyedId(secret: string, value: string, length = 20): string {
+  return createHmac("sha256", secret).update(value).digest("hex").slice(0, length);
+}

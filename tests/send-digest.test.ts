@@ -1,0 +1,329 @@
+import Database from "better-sqlite3";
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.js";
+import { publishDigests } from "../src/commands/send-digest.js";
+import type { CommandContext } from "../src/commands/context.js";
+import { openDatabase } from "../src/store/db.js";
+import { addSubscriber, findSubscriberByEmail, unsubscribe } from "../src/store/subscribers.js";
+import { ingestFile } from "../src/ingest/ingest-file.js";
+import { systemClock } from "../src/util/time.js";
+import { runCli, SAMPLE_FILES, spawnCli, tempDir } from "./helpers.js";
+import { startSmtpServer, type Fault } from "./smtp.js";
+
+const HEADER = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\nbyAK and the research community\n\nDec 12\n\n";
+const ABSTRACT = "We study a thing at length. ".repeat(10).trim();
+
+const servers: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  while (servers.length) await servers.pop()!.close();
+});
+
+async function smtp(options: Parameters<typeof startSmtpServer>[0] = {}) {
+  const server = await startSmtpServer(options);
+  servers.push(server);
+  return server;
+}
+
+/** A project folder with its own database, mail going to `smtpUrl`. */
+function project(smtpUrl?: string) {
+  const cwd = tempDir();
+  const env: Record<string, string> = { PAPERMAIL_PUBLIC_URL: "https://papers.example.org", PAPERMAIL_FROM: "Papers <digest@example.org>" };
+  if (smtpUrl) env.PAPERMAIL_SMTP_URL = smtpUrl;
+  const cli = (args: string[], input?: string) => runCli(args, { cwd, env, input });
+  const db = () => new Database(join(cwd, "var", "papermail.db"), { readonly: true });
+  return { cwd, env, cli, db };
+}
+
+/** An in-process context on the same database, for tests that need to act mid-send. */
+function context(cwd: string, env: Record<string, string>): CommandContext {
+  const config = loadConfig(env, cwd);
+  return { config, db: openDatabase(config.dbPath), clock: systemClock, out: () => undefined, err: () => undefined };
+}
+
+function ledger(db: Database.Database) {
+  return db.prepare("SELECT s.email, d.status, d.last_error AS error FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id ORDER BY s.id").all() as Array<{
+    email: string;
+    status: string;
+    error: string | null;
+  }>;
+}
+
+function addressList(n: number, prefix = "reader"): string {
+  return Array.from({ length: n }, (_, i) => `${prefix}${i}@example.org`).join("\n");
+}
+
+describe("send-digest", () => {
+  it("sends each paper once across two dumps, and nothing when nothing is new", async () => {
+    const server = await smtp();
+    const p = project(server.url);
+    await p.cli(["subscribers", "add", "ada@example.org", "alan@example.org", "--confirmed"]);
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    const first = await p.cli(["send-digest", "--json"]);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout).digests[0]).toMatchObject({ papers: 4, recipients: 2, sent: 2, failed: 0 });
+
+    await p.cli(["ingest", SAMPLE_FILES[1]!]);
+    const second = JSON.parse((await p.cli(["send-digest", "--json", "--max-papers", "100"])).stdout);
+    expect(second.digests[0]).toMatchObject({ papers: 33, sent: 2 });
+
+    const third = await p.cli(["send-digest"]);
+    expect(third.code).toBe(0);
+    expect(third.stdout).toContain("No new papers");
+    expect(server.received).toHaveLength(4);
+
+    const titlesOf = async (i: number) => {
+      const html = (await server.parse(server.received[i]!)).html as string;
+      // Handlebars writes "=" in attributes as &#x3D;, which browsers read back as "=".
+      return [...html.matchAll(/papers\?q(?:=|&#x3D;)([^"]+)"/g)].map((m) => decodeURIComponent(m[1]!.replace(/&amp;/g, "&")));
+    };
+    const firstTitles = new Set(await titlesOf(0));
+    const secondTitles = new Set(await titlesOf(2));
+    expect(firstTitles.size).toBe(4);
+    expect(secondTitles.size).toBe(33);
+    for (const t of firstTitles) expect(secondTitles.has(t)).toBe(false);
+  });
+
+  it("writes one .eml file per recipient to the outbox when no SMTP server is set", async () => {
+    const p = project();
+    await p.cli(["subscribers", "add", "ada@example.org", "--confirmed"]);
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    const r = await p.cli(["send-digest"]);
+    expect(r.stdout).toMatch(/Mail went to outbox var\/outbox\/1/);
+    expect(existsSync(join(p.cwd, "var", "outbox", "1", "0000001-ada@example.org.eml"))).toBe(true);
+  });
+
+  it("builds a digest email with both parts, list headers, and nothing from a dump unescaped", async () => {
+    const server = await smtp();
+    const p = project(server.url);
+    await p.cli(["subscribers", "add", "ada@example.org", "--confirmed"]);
+    const dump = join(p.cwd, "evil.txt");
+    const title = `<script>alert(1)</script> & "q"`;
+    writeFileSync(
+      dump,
+      `${HEADER}${title}\n\n${ABSTRACT} <img src=x onerror=alert(2)> javascript:alert(3) https://github.com/org/repo\n\n  • 2 authors\n·\nDec 1 7\n\nPlain Paper\n\n${ABSTRACT}\n`,
+    );
+    await p.cli(["ingest", dump]);
+    await p.cli(["send-digest"]);
+    expect(server.received).toHaveLength(1);
+    const mail = await server.parse(server.received[0]!);
+    expect(mail.subject).toBe(`2 trending papers · ${new Intl.DateTimeFormat("en-US", { timeZone: "UTC", month: "short", day: "numeric" }).format(new Date())}`);
+    const html = mail.html as string;
+    expect(html).not.toContain("<script>");
+    expect(html).not.toContain("<img src=x");
+    expect(html).not.toMatch(/href="javascript:/i);
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot;");
+    expect(html).toContain('href="https://github.com/org/repo"');
+    expect(mail.text).toContain(title);
+    expect(mail.text).toContain("Code: https://github.com/org/repo");
+
+    const headers = mail.headers;
+    const unsubscribe = String((headers.get("list-unsubscribe") as { url?: string } | undefined)?.url ?? mail.headerLines.find((h) => h.key === "list-unsubscribe")?.line);
+    expect(unsubscribe).toMatch(/https:\/\/papers\.example\.org\/unsubscribe\/[A-Za-z0-9_-]{24}/);
+    expect(mail.headerLines.find((h) => h.key === "list-unsubscribe-post")?.line).toBe("List-Unsubscribe-Post: List-Unsubscribe=One-Click");
+    expect(mail.headerLines.find((h) => h.key === "list-id")?.line).toContain("<digest.papers.example.org>");
+    expect(mail.messageId).toMatch(/^<digest-1\.[0-9a-f]{20}@example\.org>$/);
+    expect(mail.from?.text).toBe('"Papers" <digest@example.org>');
+    expect(html).toContain("https://papers.example.org/digests/1");
+    expect(html).toContain("ada@example.org");
+  });
+
+  it("keeps a typical digest of 30 papers under Gmail's 102 KB clipping limit", async () => {
+    const p = project();
+    await p.cli(["subscribers", "add", "ada@example.org", "--confirmed"]);
+    await p.cli(["ingest", ...SAMPLE_FILES]);
+    const r = await p.cli(["send-digest", "--preview", "preview/digest.html", "--json"]);
+    const out = JSON.parse(r.stdout);
+    expect(out.htmlBytes).toBeLessThan(102 * 1024);
+    expect(readFileSync(join(p.cwd, "preview", "digest.txt"), "utf8")).toContain("1. ");
+    expect(readFileSync(join(p.cwd, "preview", "digest.html"), "utf8")).toContain("30 trending papers");
+  });
+
+  it("--dry-run, --preview and --to publish nothing and mark nothing", async () => {
+    const server = await smtp();
+    const p = project(server.url);
+    await p.cli(["subscribers", "add", "ada@example.org", "--confirmed"]);
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    const dry = await p.cli(["send-digest", "--dry-run"]);
+    expect(dry.stdout).toContain("to 1 active subscriber");
+    expect(dry.stdout).toContain("Return of the Encoder");
+    await p.cli(["send-digest", "--preview", "out.html"]);
+    const test = await p.cli(["send-digest", "--to", "editor@example.org"]);
+    expect(test.code).toBe(0);
+    expect(server.received.map((m) => m.to)).toEqual([["editor@example.org"]]);
+    expect((await server.parse(server.received[0]!)).subject).toMatch(/^\[test\] 4 trending papers/);
+    const db = p.db();
+    expect(db.prepare("SELECT count(*) AS n FROM digests").get()).toEqual({ n: 0 });
+    expect(JSON.parse((await p.cli(["status", "--json"])).stdout).papers.unsent).toBe(4);
+    expect((await p.cli(["send-digest", "--to", "not an address"])).code).toBe(2);
+  });
+
+  it("caps a digest with --max-papers; the rest wait for the next one", async () => {
+    const p = project();
+    await p.cli(["subscribers", "add", "ada@example.org", "--confirmed"]);
+    await p.cli(["ingest", SAMPLE_FILES[1]!]);
+    const a = JSON.parse((await p.cli(["send-digest", "--max-papers", "30", "--json"])).stdout);
+    const b = JSON.parse((await p.cli(["send-digest", "--max-papers", "30", "--json"])).stdout);
+    expect([a.digests[0].papers, b.digests[0].papers]).toEqual([30, 7]);
+  });
+});
+
+describe("exactly once", () => {
+  it("retries a 421 and delivers once; a 550 fails that recipient and the run goes on", async () => {
+    const faults: Record<string, Fault[]> = { "busy@example.org": ["421"], "gone@example.org": ["550", "550"] };
+    const server = await smtp({ fault: (to, n) => faults[to]?.[n - 1] });
+    const p = project(server.url);
+    await p.cli(["subscribers", "add", "busy@example.org", "gone@example.org", "fine@example.org", "--confirmed"]);
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    const ctx = context(p.cwd, p.env);
+    const { deliverDigest } = await import("../src/deliver/deliver-digest.js");
+    const { freezeDigest } = await import("../src/store/digests.js");
+    const { createMailer } = await import("../src/deliver/mailer.js");
+    const id = freezeDigest(ctx.db, { maxPapers: 30, at: new Date().toISOString(), subject: () => "test" })!;
+    const mailer = createMailer(ctx.config, String(id));
+    const report = await deliverDigest({ ...ctx, mailer, secret: "s".repeat(32), owner: "test:1:1" }, id, { concurrency: 2, retryDelayMs: 20 });
+    await mailer.close();
+    expect(report).toMatchObject({ sent: 2, failed: 1, unknown: 0, complete: true });
+    expect(server.countsByRecipient()).toEqual(new Map([["busy@example.org", 1], ["fine@example.org", 1]]));
+    const rows = ledger(ctx.db as unknown as Database.Database);
+    expect(rows.find((r) => r.email === "gone@example.org")).toMatchObject({ status: "failed", error: expect.stringContaining("No such user") });
+  });
+
+  it("leaves one copy and an unknown row when the connection drops after DATA, and never re-sends it", async () => {
+    const server = await smtp({ fault: (to) => (to === "flaky@example.org" ? "drop-after-data" : undefined) });
+    const p = project(server.url);
+    await p.cli(["subscribers", "add", "flaky@example.org", "fine@example.org", "--confirmed"]);
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    const r = JSON.parse((await p.cli(["send-digest", "--json"])).stdout);
+    expect(r.digests[0]).toMatchObject({ sent: 1, unknown: 1 });
+    await p.cli(["send-digest"]);
+    expect(server.countsByRecipient()).toEqual(new Map([["flaky@example.org", 1], ["fine@example.org", 1]]));
+    expect(ledger(p.db()).find((r) => r.email === "flaky@example.org")!.status).toBe("unknown");
+  });
+
+  it("sends nothing further to someone who unsubscribes while a digest is going out", async () => {
+    let ctx: CommandContext | undefined;
+    const server = await smtp({
+      fault: () => "slow",
+      onMessage: () => {
+        const sub = findSubscriberByEmail(ctx!.db, "leaver@example.org")!;
+        unsubscribe(ctx!.db, sub.id, new Date().toISOString());
+      },
+    });
+    const p = project(server.url);
+    await p.cli(["subscribers", "add", "first@example.org", "--confirmed"]);
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    ctx = context(p.cwd, { ...p.env, PAPERMAIL_SMTP_POOL: "1" });
+    addSubscriber(ctx.db, "leaver@example.org", "active", new Date().toISOString());
+    const result = await publishDigests(ctx, { retryUnknown: false, json: true });
+    expect(result.digests[0]).toMatchObject({ sent: 1, skipped: 1 });
+    expect([...server.countsByRecipient().keys()]).toEqual(["first@example.org"]);
+  });
+
+  it("after a sender is killed mid-digest, a second run sends the rest: one copy each, in-flight ones unknown", async () => {
+    let killAt: (() => void) | undefined;
+    const server = await smtp({ onMessage: () => killAt?.() });
+    const p = project(server.url);
+    await p.cli(["subscribers", "import", "-", "--confirmed"], addressList(1000));
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    const child = spawnCli(["send-digest"], { cwd: p.cwd, env: p.env });
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    killAt = () => {
+      if (server.received.length >= 300) {
+        killAt = undefined;
+        child.kill("SIGKILL");
+      }
+    };
+    await exited;
+    const before = server.received.length;
+    expect(before).toBeGreaterThanOrEqual(300);
+    expect(before).toBeLessThan(1000);
+
+    const again = await p.cli(["send-digest", "--json"]);
+    const report = JSON.parse(again.stdout);
+    const counts = server.countsByRecipient();
+    const rows = ledger(p.db());
+    expect(rows).toHaveLength(1000);
+    for (const row of rows) {
+      const copies = counts.get(row.email) ?? 0;
+      if (row.status === "unknown") expect(copies).toBeLessThanOrEqual(1);
+      else {
+        expect(row.status).toBe("sent");
+        expect(copies).toBe(1);
+      }
+    }
+    const unknown = rows.filter((r) => r.status === "unknown").length;
+    expect(unknown).toBeLessThanOrEqual(4); // at most the messages in flight: one per pooled connection
+    expect(report.recovered).toBe(unknown);
+  }, 120_000);
+
+  it("two send-digest processes started together send each recipient one copy", async () => {
+    const server = await smtp();
+    const p = project(server.url);
+    await p.cli(["subscribers", "import", "-", "--confirmed"], addressList(300));
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    const [a, b] = await Promise.all([p.cli(["send-digest", "--json"]), p.cli(["send-digest", "--json"])]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const counts = server.countsByRecipient();
+    expect(counts.size).toBe(300);
+    for (const n of counts.values()) expect(n).toBe(1);
+    expect(ledger(p.db()).every((r) => r.status === "sent")).toBe(true);
+  }, 60_000);
+});
+
+describe("subscribers", () => {
+  it("adds, lists, removes and exports subscribers, refusing bad addresses clearly", async () => {
+    const p = project();
+    const add = await p.cli(["subscribers", "add", "Ada@Example.ORG", "--confirmed"]);
+    expect(add.stdout).toContain("added     ada@example.org");
+    for (const bad of ['"Ada" <ada@example.org>', "a@b.org, c@d.org", "ada@example.org\r\nBcc: x@y.org", `${"a".repeat(250)}@example.org`, "no-at-sign"]) {
+      const r = await p.cli(["subscribers", "add", bad, "--confirmed"]);
+      expect(r.code, bad).toBe(1);
+      expect(r.stderr, bad).toContain("refused");
+    }
+    const list = JSON.parse((await p.cli(["subscribers", "list", "--json"])).stdout);
+    expect(list.map((s: { email: string; status: string }) => [s.email, s.status])).toEqual([["ada@example.org", "active"]]);
+    await p.cli(["subscribers", "remove", "ada@example.org"]);
+    const csv = (await p.cli(["subscribers", "export"])).stdout;
+    expect(csv.split("\n")[1]).toMatch(/^ada@example\.org,unsubscribed,/);
+  });
+
+  it("imports thousands of addresses from a CSV, reporting bad lines by number and keeping the good ones", async () => {
+    const p = project();
+    const lines = ["name,email", ...Array.from({ length: 3000 }, (_, i) => `Reader ${i},reader${i}@example.org`)];
+    lines.splice(10, 0, "Broken,not-an-address");
+    lines.splice(20, 0, 'Quoted,"x@y.org, z@w.org"');
+    const r = await p.cli(["subscribers", "import", "-", "--confirmed"], lines.join("\n"));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("stdin:11:");
+    expect(r.stderr).toContain("stdin:21:");
+    expect(r.stdout).toContain("3000 added");
+    expect(JSON.parse((await p.cli(["status", "--json"])).stdout).subscribers.active).toBe(3000);
+  });
+
+  it("adds an unconfirmed address as pending and sends it a confirmation email", async () => {
+    const server = await smtp();
+    const p = project(server.url);
+    const r = await p.cli(["subscribers", "add", "new@example.org"]);
+    expect(r.stdout).toContain("pending (confirmation sent)");
+    expect(server.received).toHaveLength(1);
+    expect((await server.parse(server.received[0]!)).text).toMatch(/https:\/\/papers\.example\.org\/confirm\/[A-Za-z0-9_-]{24}/);
+    // Confirmed subscribers get digests; pending ones do not.
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    expect(JSON.parse((await p.cli(["send-digest", "--json"])).stdout).digests[0].recipients).toBe(0);
+  });
+});
+
+describe("ingest and send stay separate", () => {
+  it("a paper re-ingested after it was sent is not sent again", async () => {
+    const p = project();
+    await p.cli(["subscribers", "add", "ada@example.org", "--confirmed"]);
+    const ctx = context(p.cwd, p.env);
+    ingestFile(ctx, SAMPLE_FILES[0]!);
+    await publishDigests(ctx, { retryUnknown: false, json: true });
+    ingestFile(ctx, SAMPLE_FILES[1]!, { capturedAt: new Date(Date.now() + 86400_000) });
+    const next = await publishDigests(ctx, { retryUnknown: false, json: true, maxPapers: 100 });
+    expect(next.digests[0]!.papers).toBe(33);
+  });
+});

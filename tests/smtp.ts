@@ -1,0 +1,67 @@
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
+import { simpleParser, type ParsedMail } from "mailparser";
+
+export interface ReceivedMessage {
+  from: string;
+  to: string[];
+  raw: Buffer;
+}
+
+/** What the server does with one message for a recipient, on its n-th attempt. */
+export type Fault = "421" | "550" | "drop-after-data" | "slow" | undefined;
+
+/** A real SMTP server on 127.0.0.1, port 0, that keeps what it receives and can misbehave on purpose. */
+export async function startSmtpServer(options: { fault?: (to: string, attempt: number) => Fault; onMessage?: (m: ReceivedMessage) => void } = {}) {
+  const received: ReceivedMessage[] = [];
+  const attempts = new Map<string, number>();
+  const server = new SMTPServer({
+    disabledCommands: ["STARTTLS", "AUTH"],
+    logger: false,
+    size: 10 * 1024 * 1024,
+    onRcptTo(address, _session, callback) {
+      const n = (attempts.get(address.address) ?? 0) + 1;
+      attempts.set(address.address, n);
+      if (options.fault?.(address.address, n) === "550") {
+        return callback(Object.assign(new Error("5.1.1 No such user here"), { responseCode: 550 }));
+      }
+      callback();
+    },
+    onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("end", () => {
+        const to = session.envelope.rcptTo.map((r) => r.address);
+        const fault = options.fault?.(to[0]!, attempts.get(to[0]!) ?? 1);
+        if (fault === "421") return callback(Object.assign(new Error("4.3.2 Try again later"), { responseCode: 421 }));
+        const message = { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "", to, raw: Buffer.concat(chunks) };
+        received.push(message);
+        options.onMessage?.(message);
+        if (fault === "drop-after-data") {
+          // The message arrived, but the client never hears the 250.
+          for (const conn of (server as unknown as { connections: Set<{ session: SMTPServerSession; _socket: { destroy(): void } }> }).connections) {
+            if (conn.session.id === session.id) conn._socket.destroy();
+          }
+          return;
+        }
+        if (fault === "slow") setTimeout(() => callback(), 200);
+        else callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.server.address() as { port: number }).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    /** Messages per recipient. */
+    countsByRecipient() {
+      const counts = new Map<string, number>();
+      for (const m of received) for (const to of m.to) counts.set(to, (counts.get(to) ?? 0) + 1);
+      return counts;
+    },
+    parse(m: ReceivedMessage): Promise<ParsedMail> {
+      return simpleParser(m.raw);
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
