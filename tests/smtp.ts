@@ -48,6 +48,8 @@ export async function startSmtpServer(options: { fault?: (to: string, attempt: n
       });
     },
   });
+  // Clients killed on purpose reset their connections; that is expected here.
+  server.on("error", () => undefined);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.server.address() as { port: number }).port;
   return {

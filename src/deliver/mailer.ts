@@ -8,7 +8,8 @@ export interface OutgoingMessage {
   from: string;
   /** Envelope recipient. */
   to: string;
-  raw: Buffer;
+  /** The message in pieces (CRLF line ends), sent or written without joining them. */
+  raw: readonly Buffer[];
   /** A file-system-safe name for outbox files. */
   name: string;
 }

@@ -13,7 +13,7 @@ export function createOutboxMailer(dir: string): Mailer {
       try {
         if (!made) mkdirSync(dir, { recursive: true });
         made = true;
-        writeFileSync(join(dir, `${message.name}.eml`), message.raw);
+        writeFileSync(join(dir, `${message.name}.eml`), Buffer.concat(message.raw));
         return { status: "sent", response: "written" };
       } catch (err) {
         return { status: "retry", error: `cannot write to the outbox: ${describeError(err)}` };

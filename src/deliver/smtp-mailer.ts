@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
-import SMTPConnection from "nodemailer/lib/smtp-connection";
 import DKIM from "nodemailer/lib/dkim";
 import type { Mailer, OutgoingMessage, SendOutcome } from "./mailer.js";
+import { SmtpClient, SmtpError } from "./smtp-client.js";
 
 export interface SmtpOptions {
   url: string;
@@ -13,76 +13,42 @@ export interface SmtpOptions {
 const DKIM_HEADERS =
   "From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:List-Id:List-Unsubscribe:List-Unsubscribe-Post";
 
-interface SmtpError extends Error {
-  code?: string;
-  responseCode?: number;
-  response?: string;
-}
-
 /**
- * A pool of SMTP connections (nodemailer's SMTPConnection) that reports what became
- * of each message instead of retrying on its own: the ledger decides about retries.
+ * A pool of SMTP sessions that reports what became of each message instead of
+ * retrying on its own: the ledger decides about retries. DKIM signing uses
+ * nodemailer's signer.
  */
 export function createSmtpMailer(options: SmtpOptions): Mailer {
   const url = new URL(options.url);
   const secure = url.protocol === "smtps:";
-  const connectionOptions = {
+  const connectOptions = {
     host: url.hostname.replace(/^\[|\]$/g, ""),
     port: Number(url.port) || (secure ? 465 : 587),
     secure,
-    connectionTimeout: 15_000,
-    greetingTimeout: 15_000,
-    socketTimeout: 60_000,
-    allowInternalNetworkInterfaces: true,
+    auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
   };
-  const auth = url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined;
   const dkim = options.dkim ? new DKIM({ ...options.dkim, headerFieldNames: DKIM_HEADERS }) : undefined;
 
-  const idle: SMTPConnection[] = [];
+  const idle: SmtpClient[] = [];
   const waiting: Array<() => void> = [];
   let open = 0;
   let closed = false;
 
-  function connect(): Promise<SMTPConnection> {
-    return new Promise((resolve, reject) => {
-      const conn = new SMTPConnection(connectionOptions);
-      let settled = false;
-      const fail = (err: Error) => {
-        if (settled) return;
-        settled = true;
-        conn.close();
-        reject(err);
-      };
-      conn.once("error", fail);
-      conn.connect(() => {
-        if (!auth) {
-          settled = true;
-          return resolve(conn);
-        }
-        conn.login(auth, (err) => {
-          if (err) return fail(err);
-          settled = true;
-          resolve(conn);
-        });
-      });
-    });
-  }
-
-  async function acquire(): Promise<SMTPConnection> {
+  async function acquire(): Promise<SmtpClient> {
     for (;;) {
-      const conn = idle.pop();
-      if (conn) return conn;
+      const client = idle.pop();
+      if (client && !client.closed) return client;
+      if (client) {
+        open--;
+        continue;
+      }
       if (open < options.poolSize) {
         open++;
         try {
-          const c = await connect();
-          // Errors after the handshake are reported through send callbacks; keep the emitter quiet.
-          c.on("error", () => undefined);
-          c.once("end", () => discard(c));
-          return c;
+          return await SmtpClient.connect(connectOptions);
         } catch (err) {
           open--;
-          wakeOne();
+          waiting.shift()?.();
           throw err;
         }
       }
@@ -90,53 +56,38 @@ export function createSmtpMailer(options: SmtpOptions): Mailer {
     }
   }
 
-  function wakeOne() {
+  function release(client: SmtpClient, healthy: boolean): void {
+    if (healthy && !closed && !client.closed) idle.push(client);
+    else {
+      open--;
+      client.close();
+    }
     waiting.shift()?.();
-  }
-
-  function release(conn: SMTPConnection) {
-    if (closed) return conn.quit();
-    idle.push(conn);
-    wakeOne();
-  }
-
-  const dead = new WeakSet<SMTPConnection>();
-  function discard(conn: SMTPConnection) {
-    if (dead.has(conn)) return;
-    dead.add(conn);
-    const i = idle.indexOf(conn);
-    if (i !== -1) idle.splice(i, 1);
-    open--;
-    conn.close();
-    wakeOne();
   }
 
   return {
     description: `${url.protocol}//${url.host}`,
     async send(message: OutgoingMessage): Promise<SendOutcome> {
-      let conn: SMTPConnection;
+      let client: SmtpClient;
       try {
-        conn = await acquire();
+        client = await acquire();
       } catch (err) {
-        return classify(err as SmtpError, false);
+        return classify(err);
       }
-      const source = Readable.from([message.raw]);
-      const body = dkim ? dkim.sign(source) : source;
-      return new Promise<SendOutcome>((resolve) => {
-        conn.send({ from: message.from, to: [message.to] }, body, (err, info) => {
-          if (err) {
-            // A server that rejected a message may still be fine, but a fresh connection is the safe bet.
-            discard(conn);
-            return resolve(classify(err as SmtpError, source.readableEnded));
-          }
-          release(conn);
-          resolve({ status: "sent", response: info?.response ?? "250" });
-        });
-      });
+      try {
+        const chunks = dkim ? [await signed(dkim, message.raw)] : message.raw;
+        const response = await client.send(message.from, message.to, chunks);
+        release(client, true);
+        return { status: "sent", response };
+      } catch (err) {
+        // A server that refused one message may still be fine, but a fresh session is the safe bet.
+        release(client, false);
+        return classify(err);
+      }
     },
     async close() {
       closed = true;
-      for (const conn of idle.splice(0)) conn.quit();
+      for (const client of idle.splice(0)) client.quit();
     },
   };
 }
@@ -146,10 +97,16 @@ export function createSmtpMailer(options: SmtpOptions): Mailer {
  * connection broke: if the whole message had gone out the server may have taken
  * it, so the outcome is unknown; otherwise it surely did not, and a retry is safe.
  */
-function classify(err: SmtpError, messageWasSent: boolean): SendOutcome {
-  const reply = err.response ?? err.message;
-  if (typeof err.responseCode === "number" && err.responseCode >= 400) {
-    return { status: err.responseCode >= 500 ? "failed" : "retry", error: reply };
+function classify(err: unknown): SendOutcome {
+  if (!(err instanceof SmtpError)) return { status: "retry", error: String(err) };
+  if (err.responseCode !== undefined && err.responseCode >= 400) {
+    return { status: err.responseCode >= 500 ? "failed" : "retry", error: err.message };
   }
-  return { status: messageWasSent ? "unknown" : "retry", error: `${err.code ?? "ERROR"}: ${err.message}` };
+  return { status: err.dataSent ? "unknown" : "retry", error: err.message };
+}
+
+async function signed(dkim: DKIM, chunks: readonly Buffer[]): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of dkim.sign(Readable.from([Buffer.concat(chunks)]))) parts.push(part as Buffer);
+  return Buffer.concat(parts);
 }

@@ -9,9 +9,9 @@ export interface RecipientValues {
   unsubscribeUrl?: string;
 }
 
-/** A digest message built once; `personalise` only joins prepared pieces. */
+/** A digest message built once; `personalise` only adds the small per-recipient pieces to prepared buffers. */
 export interface MessageTemplate {
-  personalise(values: RecipientValues): Buffer;
+  personalise(values: RecipientValues): Buffer[];
 }
 
 export interface MessageHeaders {
@@ -24,6 +24,7 @@ export interface MessageHeaders {
 }
 
 type Piece = string | ((v: RecipientValues) => string);
+type Prepared = Buffer | ((v: RecipientValues) => string);
 
 /**
  * Builds the multipart/alternative message (plain text + HTML, quoted-printable)
@@ -59,11 +60,11 @@ export function buildMessageTemplate(rendered: RenderedDigest, headers: MessageH
     if (typeof p === "string" && typeof last === "string") merged[merged.length - 1] = last + p;
     else merged.push(p);
   }
+  // Every piece is 7-bit ASCII by now; static ones become buffers shared by all recipients.
+  const prepared: Prepared[] = merged.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : p));
   return {
     personalise(values) {
-      let out = "";
-      for (const p of merged) out += typeof p === "string" ? p : p(values);
-      return Buffer.from(out, "latin1"); // every piece is 7-bit ASCII by now
+      return prepared.map((p) => (typeof p === "function" ? Buffer.from(p(values), "latin1") : p));
     },
   };
 }
@@ -96,11 +97,17 @@ function encodeQpLine(line: string): string {
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
     const last = i === bytes.length - 1;
-    const literal = (b >= 33 && b <= 126 && b !== 61) || ((b === 32 || b === 9) && !last);
+    // A dot never starts a line, so the message needs no dot-stuffing on the wire.
+    const literal = (b >= 33 && b <= 126 && b !== 61 && !(b === 46 && col === 0)) || ((b === 32 || b === 9) && !last);
     const token = literal ? String.fromCharCode(b) : `=${b.toString(16).toUpperCase().padStart(2, "0")}`;
     if (col + token.length > 75) {
       out += "=\r\n";
       col = 0;
+      if (b === 46) {
+        out += "=2E";
+        col = 3;
+        continue;
+      }
     }
     out += token;
     col += token.length;

@@ -27,6 +27,17 @@ export function openDatabase(path: string): Db {
   return db;
 }
 
+const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/** A prepared statement, prepared once per connection: for queries on hot paths (one per message sent). */
+export function cachedStatement<P extends unknown[] = unknown[], R = unknown>(db: Db, sql: string): Database.Statement<P, R> {
+  let byDb = statements.get(db);
+  if (!byDb) statements.set(db, (byDb = new Map()));
+  let stmt = byDb.get(sql);
+  if (!stmt) byDb.set(sql, (stmt = db.prepare(sql)));
+  return stmt as unknown as Database.Statement<P, R>;
+}
+
 /** Applies db/NNN_*.sql in order; the schema version is SQLite's user_version. */
 function migrate(db: Db): void {
   const files = readdirSync(MIGRATIONS_DIR)

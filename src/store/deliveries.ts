@@ -1,5 +1,6 @@
+import type Database from "better-sqlite3";
 import { hostname } from "node:os";
-import type { Db } from "./db.js";
+import { cachedStatement, type Db } from "./db.js";
 
 export type DeliveryStatus = "queued" | "sending" | "sent" | "failed" | "unknown" | "skipped";
 
@@ -15,11 +16,21 @@ export interface ClaimedDelivery {
  * never take the same row. Rows of people who left meanwhile become `skipped`.
  */
 export function claimDelivery(db: Db, digestId: number, owner: string, now: string, unsubscribeTokenHash: string): ClaimedDelivery | undefined {
+  let claimer = claimers.get(db);
+  if (!claimer) claimers.set(db, (claimer = makeClaimer(db)));
+  return claimer.immediate(digestId, owner, now, unsubscribeTokenHash);
+}
+
+type Claimer = Database.Transaction<(digestId: number, owner: string, now: string, tokenHash: string) => ClaimedDelivery | undefined>;
+const claimers = new WeakMap<Db, Claimer>();
+
+function makeClaimer(db: Db): Claimer {
+  // Ordered by the index alone (digest, status, due time): no sort over the queue for each claim.
   const next = db.prepare<[number, string], ClaimedDelivery & { subscriberStatus: string }>(
     `SELECT d.subscriber_id AS subscriberId, s.email, s.status AS subscriberStatus, d.attempts
-     FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+     FROM deliveries d INDEXED BY deliveries_by_status JOIN subscribers s ON s.id = d.subscriber_id
      WHERE d.digest_id = ? AND d.status = 'queued' AND d.next_attempt_at <= ?
-     ORDER BY d.next_attempt_at, d.subscriber_id LIMIT 1`,
+     ORDER BY d.next_attempt_at LIMIT 1`,
   );
   const skip = db.prepare(
     "UPDATE deliveries SET status = 'skipped', last_error = 'unsubscribed before sending', updated_at = ? WHERE digest_id = ? AND subscriber_id = ?",
@@ -28,20 +39,18 @@ export function claimDelivery(db: Db, digestId: number, owner: string, now: stri
     `UPDATE deliveries SET status = 'sending', claimed_by = ?, attempts = attempts + 1, unsubscribe_token_hash = ?, updated_at = ?
      WHERE digest_id = ? AND subscriber_id = ? AND status = 'queued'`,
   );
-  return db
-    .transaction(() => {
-      for (;;) {
-        const row = next.get(digestId, now);
-        if (!row) return undefined;
-        if (row.subscriberStatus !== "active") {
-          skip.run(now, digestId, row.subscriberId);
-          continue;
-        }
-        claim.run(owner, unsubscribeTokenHash, now, digestId, row.subscriberId);
-        return { subscriberId: row.subscriberId, email: row.email, attempts: row.attempts + 1 };
+  return db.transaction((digestId: number, owner: string, now: string, tokenHash: string) => {
+    for (;;) {
+      const row = next.get(digestId, now);
+      if (!row) return undefined;
+      if (row.subscriberStatus !== "active") {
+        skip.run(now, digestId, row.subscriberId);
+        continue;
       }
-    })
-    .immediate();
+      claim.run(owner, tokenHash, now, digestId, row.subscriberId);
+      return { subscriberId: row.subscriberId, email: row.email, attempts: row.attempts + 1 };
+    }
+  });
 }
 
 /** Records what became of a claimed row; only the claimer can, and only while it is `sending`. */
@@ -51,7 +60,8 @@ export function settleDelivery(
   result: { status: "sent" | "failed" | "unknown" | "queued"; error?: string; nextAttemptAt?: string },
   now: string,
 ): void {
-  db.prepare(
+  cachedStatement(
+    db,
     `UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?
      WHERE digest_id = ? AND subscriber_id = ? AND claimed_by = ? AND status = 'sending'`,
   ).run(result.status, result.error ?? null, result.nextAttemptAt ?? "", now, key.digestId, key.subscriberId, key.owner);

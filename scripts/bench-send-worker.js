@@ -1,0 +1,54 @@
+// One send benchmark run in its own process, so peak memory belongs to this size alone.
+// Usage: node scripts/bench-send-worker.js SUBSCRIBERS SMTP_URL
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../dist/config.js";
+import { openDatabase } from "../dist/store/db.js";
+import { upsertPapers } from "../dist/store/papers.js";
+import { freezeDigest } from "../dist/store/digests.js";
+import { createMailer } from "../dist/deliver/mailer.js";
+import { deliverDigest } from "../dist/deliver/deliver-digest.js";
+import { buildSyntheticDump } from "./bench-ingest.js";
+import { parseDump } from "../dist/dump/parse.js";
+import { systemClock } from "../dist/util/time.js";
+
+const subscribers = Number(process.argv[2]);
+const smtpUrl = process.argv[3];
+const dir = mkdtempSync(join(tmpdir(), "papermail-bench-send-"));
+try {
+  const config = loadConfig({ PAPERMAIL_DB: join(dir, "bench.db"), PAPERMAIL_SMTP_URL: smtpUrl, PAPERMAIL_SMTP_POOL: process.env.BENCH_POOL ?? "4" }, dir);
+  const db = openDatabase(config.dbPath);
+  // 30 papers in the samples' shape, and the subscribers, inserted directly: setup is not what is measured.
+  const { papers } = parseDump(buildSyntheticDump(60_000).text, { capturedAt: new Date() });
+  db.prepare("INSERT INTO dumps (sha256, path, size, mtime_ms, status, ingested_at) VALUES ('x', 'x', 0, 0, 'ingested', '')").run();
+  db.transaction(() => upsertPapers(db, papers.slice(0, 30), { capturedAt: "2024-12-20", seenAt: "2024-12-20", dumpId: 1 }))();
+  const add = db.prepare("INSERT INTO subscribers (email, status, created_at) VALUES (?, 'active', '')");
+  db.transaction(() => {
+    for (let i = 0; i < subscribers; i++) add.run(`reader${i}@example.org`);
+  })();
+  const id = freezeDigest(db, { maxPapers: 30, at: new Date().toISOString(), subject: (n) => `${n} trending papers` });
+
+  const mailer = createMailer(config, String(id));
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const report = await deliverDigest({ db, mailer, clock: systemClock, config, secret: "b".repeat(32), owner: "bench:1:1" }, id, {
+    concurrency: config.smtpPool,
+  });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  await mailer.close();
+  db.close();
+  if (report.sent !== subscribers) throw new Error(`sent ${report.sent} of ${subscribers}: ${JSON.stringify(report)}`);
+  process.stdout.write(
+    JSON.stringify({
+      subscribers,
+      seconds,
+      perSecond: subscribers / seconds,
+      cpuMsPerMessage: (cpu.user + cpu.system) / 1000 / subscribers,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+    }),
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
