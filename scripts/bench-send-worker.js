@@ -30,6 +30,16 @@ try {
   const id = freezeDigest(db, { maxPapers: 30, at: new Date().toISOString(), subject: (n) => `${n} trending papers` });
 
   const mailer = createMailer(config, String(id));
+  // Peak memory while sending, apart from setup: it must not grow with the subscriber count.
+  globalThis.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  let heapPeak = 0;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    rssPeak = Math.max(rssPeak, m.rss);
+    heapPeak = Math.max(heapPeak, m.heapUsed);
+  }, 50);
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const report = await deliverDigest({ db, mailer, clock: systemClock, config, secret: "b".repeat(32), owner: "bench:1:1" }, id, {
@@ -37,6 +47,7 @@ try {
   });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
+  clearInterval(sampler);
   await mailer.close();
   db.close();
   if (report.sent !== subscribers) throw new Error(`sent ${report.sent} of ${subscribers}: ${JSON.stringify(report)}`);
@@ -46,7 +57,9 @@ try {
       seconds,
       perSecond: subscribers / seconds,
       cpuMsPerMessage: (cpu.user + cpu.system) / 1000 / subscribers,
-      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      rssBeforeSendMb: rssBefore / 1e6,
+      peakRssDuringSendMb: rssPeak / 1e6,
+      peakHeapDuringSendMb: heapPeak / 1e6,
     }),
   );
 } finally {

@@ -39,7 +39,7 @@ async function startSink() {
 
 function run(subscribers, url) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WORKER, String(subscribers), url], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--expose-gc", WORKER, String(subscribers), url], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (c) => (out += c));
     child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker exited ${code}`))));
@@ -54,7 +54,8 @@ export async function benchSend() {
       const r = await run(n, sink.url);
       console.log(
         `${String(n).padStart(7)} subscribers: ${r.perSecond.toFixed(0)} messages/s, ${r.cpuMsPerMessage.toFixed(3)} ms sender CPU/message, ` +
-          `peak RSS ${r.peakRssMb.toFixed(0)} MB (${r.seconds.toFixed(1)} s)   target >= 1000/s, <= 1 ms`,
+          `peak while sending: RSS ${r.peakRssDuringSendMb.toFixed(0)} MB (${r.rssBeforeSendMb.toFixed(0)} MB before), JS heap ${r.peakHeapDuringSendMb.toFixed(0)} MB ` +
+          `(${r.seconds.toFixed(1)} s)   target >= 1000/s, <= 1 ms`,
       );
     }
   } finally {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { ENV_DOCS, loadConfig } from "./config.js";
@@ -10,6 +10,8 @@ import { runStatus } from "./commands/status.js";
 import { runPapers } from "./commands/papers.js";
 import { registerSubscriberCommands } from "./commands/subscribers.js";
 import { runSendDigest } from "./commands/send-digest.js";
+import { runFeed } from "./commands/feed.js";
+import { runServe } from "./commands/serve.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -103,6 +105,18 @@ export function buildProgram(): Command {
         }),
       ),
     );
+
+  program
+    .command("feed")
+    .description("print the RSS feed that /feed.xml serves")
+    .option("--out <file>", "write it to FILE instead of standard output")
+    .action((opts: { out?: string }) => withContext((ctx) => runFeed(ctx, { out: opts.out })));
+
+  program
+    .command("serve")
+    .description("run the site (subscribe, confirm, unsubscribe, feed, archive) and the scheduler (ingest and digest on their cron schedules)")
+    .addOption(new Option("--no-scheduler", "serve only; run no scheduled jobs"))
+    .action((opts: { scheduler: boolean }) => runServe(loadConfig(), { scheduler: opts.scheduler }));
 
   return program;
 }

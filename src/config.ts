@@ -15,7 +15,7 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_SMTP_URL", default: "(unset: outbox)", help: "smtp:// or smtps:// URL of the mail server, e.g. smtps://user:pass@mail.example.org" },
   { name: "PAPERMAIL_SMTP_POOL", default: "4", help: "pooled SMTP connections used for a digest" },
   { name: "PAPERMAIL_FROM", default: "papermail <papermail@localhost>", help: "From address of every email" },
-  { name: "PAPERMAIL_PUBLIC_URL", default: "http://localhost:8080", help: "base URL of the site, used in links in mail and feed" },
+  { name: "PAPERMAIL_PUBLIC_URL", default: "http://localhost:PORT", help: "base URL of the site, used in links in mail and feed" },
   { name: "PAPERMAIL_SECRET", default: "(generated, kept in the database)", help: "signing secret, at least 32 characters" },
   { name: "PAPERMAIL_MAX_PAPERS", default: "30", help: "most papers in one digest; the rest wait for the next one" },
   { name: "PAPERMAIL_DKIM_DOMAIN", default: "(unset: no DKIM)", help: "DKIM signing domain" },
@@ -48,7 +48,7 @@ const schema = z.object({
     .string()
     .refine(isHttpUrl, "must be an http:// or https:// URL")
     .transform((v) => v.replace(/\/+$/, ""))
-    .default("http://localhost:8080"),
+    .optional(),
   PAPERMAIL_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   PAPERMAIL_MAX_PAPERS: int(1, 1000).default(30),
   PAPERMAIL_DKIM_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/i, "must be a domain name").optional(),
@@ -116,7 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     smtpUrl: e.PAPERMAIL_SMTP_URL,
     smtpPool: e.PAPERMAIL_SMTP_POOL,
     from: e.PAPERMAIL_FROM,
-    publicUrl: e.PAPERMAIL_PUBLIC_URL,
+    publicUrl: e.PAPERMAIL_PUBLIC_URL ?? `http://localhost:${e.PAPERMAIL_PORT}`,
     secret: e.PAPERMAIL_SECRET,
     maxPapers: e.PAPERMAIL_MAX_PAPERS,
     dkim:

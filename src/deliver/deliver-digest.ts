@@ -4,11 +4,19 @@ import { PapermailError } from "../errors.js";
 import { renderDigest, type DigestLinks } from "../render/email.js";
 import { buildMessageTemplate, fromAddress, type MessageTemplate } from "../render/mime.js";
 import type { Db } from "../store/db.js";
-import { claimDelivery, countDeliveries, nextQueuedAt, settleDelivery, type DeliveryStatus } from "../store/deliveries.js";
+import {
+  claimDelivery,
+  countDeliveries,
+  nextQueuedAt,
+  settleDelivery,
+  type ClaimedDelivery,
+  type DeliveryStatus,
+  type Settlement,
+} from "../store/deliveries.js";
 import { digestPapers, findDigest, finishDigestIfComplete } from "../store/digests.js";
 import type { Clock } from "../util/time.js";
 import { hashToken, keyedId, newToken } from "../util/tokens.js";
-import type { Mailer } from "./mailer.js";
+import type { Mailer, SendOutcome } from "./mailer.js";
 
 export interface DeliverDeps {
   db: Db;
@@ -75,10 +83,11 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
   let settled = total - before.queued - before.sending;
 
   async function worker(): Promise<void> {
+    let previous: Settlement | undefined;
     while (!options.signal?.aborted) {
       const token = newToken();
-      const now = clock.now();
-      const row = claimDelivery(db, digestId, owner, now.toISOString(), hashToken(secret, token));
+      const row = claimDelivery(db, digestId, owner, clock.now().toISOString(), hashToken(secret, token), previous);
+      previous = undefined;
       if (!row) {
         const due = nextQueuedAt(db, digestId);
         if (due === undefined) return;
@@ -93,19 +102,20 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
         unsubscribeUrl: `${config.publicUrl}/unsubscribe/${token}`,
       });
       const outcome = await mailer.send({ from: envelopeFrom, to: row.email, raw, name: `${String(row.subscriberId).padStart(7, "0")}-${row.email.replace(/[^A-Za-z0-9@._+-]/g, "_")}` });
-      const key = { digestId, subscriberId: row.subscriberId, owner };
-      const at = clock.now();
-      if (outcome.status === "sent") settleDelivery(db, key, { status: "sent" }, at.toISOString());
-      else if (outcome.status === "retry" && row.attempts < maxAttempts) {
-        const next = new Date(at.getTime() + retryDelayMs * 2 ** (row.attempts - 1)).toISOString();
-        settleDelivery(db, key, { status: "queued", error: outcome.error, nextAttemptAt: next }, at.toISOString());
-        continue;
-      } else {
-        const error = outcome.status === "retry" ? `gave up after ${row.attempts} attempts: ${outcome.error}` : outcome.error;
-        settleDelivery(db, key, { status: outcome.status === "retry" ? "failed" : outcome.status, error }, at.toISOString());
-      }
-      options.onProgress?.(++settled, total);
+      previous = settlementOf(row, outcome, clock.now());
+      if (previous.status !== "queued") options.onProgress?.(++settled, total);
     }
+    if (previous) settleDelivery(db, { digestId, subscriberId: previous.subscriberId, owner }, previous, clock.now().toISOString());
+  }
+
+  /** Sent, failed, unknown, or back to the queue with a doubling backoff until the attempts run out. */
+  function settlementOf(row: ClaimedDelivery, outcome: SendOutcome, at: Date): Settlement {
+    const subscriberId = row.subscriberId;
+    if (outcome.status === "sent") return { subscriberId, status: "sent" };
+    if (outcome.status !== "retry") return { subscriberId, status: outcome.status, error: outcome.error };
+    if (row.attempts >= maxAttempts) return { subscriberId, status: "failed", error: `gave up after ${row.attempts} attempts: ${outcome.error}` };
+    const nextAttemptAt = new Date(at.getTime() + retryDelayMs * 2 ** (row.attempts - 1)).toISOString();
+    return { subscriberId, status: "queued", error: outcome.error, nextAttemptAt };
   }
 
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, () => worker()));

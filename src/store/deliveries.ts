@@ -15,20 +15,38 @@ export interface ClaimedDelivery {
  * Claims the next due row of a digest in one IMMEDIATE transaction, so two senders
  * never take the same row. Rows of people who left meanwhile become `skipped`.
  */
-export function claimDelivery(db: Db, digestId: number, owner: string, now: string, unsubscribeTokenHash: string): ClaimedDelivery | undefined {
+export function claimDelivery(
+  db: Db,
+  digestId: number,
+  owner: string,
+  now: string,
+  unsubscribeTokenHash: string,
+  /** The outcome of this sender's previous message, recorded in the same transaction: one commit per message. */
+  previous?: Settlement,
+): ClaimedDelivery | undefined {
   let claimer = claimers.get(db);
   if (!claimer) claimers.set(db, (claimer = makeClaimer(db)));
-  return claimer.immediate(digestId, owner, now, unsubscribeTokenHash);
+  return claimer.immediate(digestId, owner, now, unsubscribeTokenHash, previous);
 }
 
-type Claimer = Database.Transaction<(digestId: number, owner: string, now: string, tokenHash: string) => ClaimedDelivery | undefined>;
+/** What became of a claimed row. */
+export interface Settlement {
+  subscriberId: number;
+  status: "sent" | "failed" | "unknown" | "queued";
+  error?: string;
+  nextAttemptAt?: string;
+}
+
+type Claimer = Database.Transaction<
+  (digestId: number, owner: string, now: string, tokenHash: string, previous: Settlement | undefined) => ClaimedDelivery | undefined
+>;
 const claimers = new WeakMap<Db, Claimer>();
 
 function makeClaimer(db: Db): Claimer {
-  // Ordered by the index alone (digest, status, due time): no sort over the queue for each claim.
+  // Ordered by the queue index alone (digest, due time): no sort over the queue for each claim.
   const next = db.prepare<[number, string], ClaimedDelivery & { subscriberStatus: string }>(
     `SELECT d.subscriber_id AS subscriberId, s.email, s.status AS subscriberStatus, d.attempts
-     FROM deliveries d INDEXED BY deliveries_by_status JOIN subscribers s ON s.id = d.subscriber_id
+     FROM deliveries d INDEXED BY deliveries_queue JOIN subscribers s ON s.id = d.subscriber_id
      WHERE d.digest_id = ? AND d.status = 'queued' AND d.next_attempt_at <= ?
      ORDER BY d.next_attempt_at LIMIT 1`,
   );
@@ -39,7 +57,8 @@ function makeClaimer(db: Db): Claimer {
     `UPDATE deliveries SET status = 'sending', claimed_by = ?, attempts = attempts + 1, unsubscribe_token_hash = ?, updated_at = ?
      WHERE digest_id = ? AND subscriber_id = ? AND status = 'queued'`,
   );
-  return db.transaction((digestId: number, owner: string, now: string, tokenHash: string) => {
+  return db.transaction((digestId: number, owner: string, now: string, tokenHash: string, previous: Settlement | undefined) => {
+    if (previous) settleDelivery(db, { digestId, subscriberId: previous.subscriberId, owner }, previous, now);
     for (;;) {
       const row = next.get(digestId, now);
       if (!row) return undefined;
@@ -54,12 +73,7 @@ function makeClaimer(db: Db): Claimer {
 }
 
 /** Records what became of a claimed row; only the claimer can, and only while it is `sending`. */
-export function settleDelivery(
-  db: Db,
-  key: { digestId: number; subscriberId: number; owner: string },
-  result: { status: "sent" | "failed" | "unknown" | "queued"; error?: string; nextAttemptAt?: string },
-  now: string,
-): void {
+export function settleDelivery(db: Db, key: { digestId: number; subscriberId: number; owner: string }, result: Omit<Settlement, "subscriberId">, now: string): void {
   cachedStatement(
     db,
     `UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?

@@ -10,3 +10,13 @@ export function resolveSecret(db: Db, configured: string | undefined): string {
   db.prepare("INSERT OR IGNORE INTO settings (name, value) VALUES ('secret', ?)").run(randomBytes(32).toString("base64url"));
   return db.prepare<[], { value: string }>("SELECT value FROM settings WHERE name = 'secret'").get()!.value;
 }
+
+/** A named value the application keeps, if set. */
+export function readSetting(db: Db, name: string): string | undefined {
+  return db.prepare<[string], { value: string }>("SELECT value FROM settings WHERE name = ?").get(name)?.value;
+}
+
+/** Sets a named value. */
+export function writeSetting(db: Db, name: string, value: string): void {
+  db.prepare("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value").run(name, value);
+}

@@ -105,3 +105,8 @@ export function findByConfirmToken(db: Db, tokenHash: string, now: Date): Subscr
     )
     .get(tokenHash, now.toISOString());
 }
+
+/** Moves an unsubscribed person back to pending, to confirm again. */
+export function reopenSubscription(db: Db, id: number): void {
+  db.prepare("UPDATE subscribers SET status = 'pending' WHERE id = ? AND status = 'unsubscribed'").run(id);
+}

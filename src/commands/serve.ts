@@ -1,0 +1,52 @@
+import type { Config } from "../config.js";
+import { createApp } from "../server/app.js";
+import { createScheduler } from "../scheduler/scheduler.js";
+import { nextRuns } from "../scheduler/slots.js";
+import { createContext } from "./context.js";
+
+/** Logs one line, timestamped, to stdout. */
+function log(line: string): void {
+  process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+}
+
+/**
+ * `papermail serve`: the site and the scheduler in one process. Ingests the dump
+ * folder at start, publishes a missed digest slot once, and on Ctrl-C / SIGTERM
+ * stops taking requests, lets a send in progress pause safely, and exits.
+ */
+export async function runServe(config: Config, options: { scheduler: boolean }): Promise<void> {
+  const ctx = createContext(config);
+  const app = createApp({ db: ctx.db, config, clock: ctx.clock, log });
+  const scheduler = options.scheduler ? createScheduler(ctx, log) : undefined;
+
+  await new Promise<void>((resolve, reject) => {
+    app.once("error", reject);
+    app.listen(config.port, config.host, resolve);
+  });
+  const address = app.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  log(`serving http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}/ (public URL ${config.publicUrl}); database ${config.dbPath}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping (a send in progress pauses after the messages in flight)`);
+    app.close();
+    app.closeAllConnections();
+    await scheduler?.stop();
+    ctx.db.close();
+    log("stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  if (scheduler) {
+    const next = nextRuns(config, ctx.clock.now());
+    log(`scheduler: ingest ${config.ingestCron}, digest ${config.digestCron} (${config.timeZone}); next digest ${next.digest ?? "-"}`);
+    await scheduler.run("ingest");
+    await scheduler.catchUp();
+    scheduler.start();
+  }
+}

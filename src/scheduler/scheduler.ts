@@ -1,0 +1,90 @@
+import { schedule, type ScheduledTask } from "node-cron";
+import { describeError } from "../errors.js";
+import type { CommandContext } from "../commands/context.js";
+import { ingestAll } from "../commands/ingest.js";
+import { publishDigests } from "../commands/send-digest.js";
+import { listDumpFiles } from "../ingest/list-files.js";
+import { readSetting, writeSetting } from "../store/settings.js";
+import { previousSlot } from "./slots.js";
+
+export type JobName = "ingest" | "digest";
+
+export interface Scheduler {
+  /** Runs a job now, after any job in progress: jobs never overlap. */
+  run(job: JobName): Promise<void>;
+  /** Publishes once if a digest slot passed while the service was down (not once per missed slot). */
+  catchUp(): Promise<void>;
+  /** Starts the cron schedules. */
+  start(): void;
+  /** Stops the schedules, asks a running send to pause safely, and waits for the job in progress. */
+  stop(): Promise<void>;
+}
+
+/**
+ * node-cron calls the same functions as the CLI commands: ingest the dump folder,
+ * publish a digest. One queue runs one job at a time; a manual `send-digest` in
+ * another process is safe because the database arbitrates.
+ */
+export function createScheduler(ctx: CommandContext, log: (line: string) => void): Scheduler {
+  const { config, clock, db } = ctx;
+  const abort = new AbortController();
+  let chain: Promise<void> = Promise.resolve();
+  const pending = new Set<JobName>();
+  const tasks: ScheduledTask[] = [];
+
+  async function runNow(job: JobName): Promise<void> {
+    const started = clock.now();
+    try {
+      if (job === "ingest") {
+        const files = listDumpFiles([config.dumpsDir]);
+        const { totals } = ingestAll({ ...ctx, out: () => undefined }, files, { json: true });
+        log(`ingest: ${files.length} file(s), ${totals.ingested} ingested, ${totals.unchanged} unchanged, ${totals.rejected} rejected, ${totals.new} new papers`);
+      } else {
+        writeSetting(db, "last_digest_run", started.toISOString());
+        const result = await publishDigests(ctx, { retryUnknown: false, json: true, signal: abort.signal });
+        if (result.digests.length === 0) log("digest: no new papers, nothing published");
+        for (const d of result.digests) {
+          log(`digest #${d.digestId}: ${d.papers} papers, ${d.recipients} recipients, ${d.sent} sent, ${d.failed} failed, ${d.unknown} unknown${d.complete ? "" : " (paused)"}`);
+        }
+      }
+    } catch (err) {
+      log(`${job}: failed: ${describeError(err)}`);
+    }
+  }
+
+  function run(job: JobName): Promise<void> {
+    // A trigger while the same job already waits adds nothing: two overlapping triggers run once.
+    if (pending.has(job)) return chain;
+    pending.add(job);
+    chain = chain.then(() => {
+      pending.delete(job);
+      return abort.signal.aborted ? undefined : runNow(job);
+    });
+    return chain;
+  }
+
+  return {
+    run,
+    async catchUp() {
+      const now = clock.now();
+      const firstStart = readSetting(db, "scheduler_started_at");
+      if (!firstStart) writeSetting(db, "scheduler_started_at", now.toISOString());
+      const lastRun = readSetting(db, "last_digest_run") ?? firstStart;
+      const slot = previousSlot(config.digestCron, config.timeZone, now);
+      if (lastRun && slot && slot.toISOString() > lastRun) {
+        log(`digest: the slot of ${slot.toISOString()} was missed while papermail was down; publishing now`);
+        await run("digest");
+      }
+    },
+    start() {
+      const options = { timezone: config.timeZone, noOverlap: true };
+      tasks.push(schedule(config.ingestCron, () => run("ingest"), { ...options, name: "ingest" }));
+      tasks.push(schedule(config.digestCron, () => run("digest"), { ...options, name: "digest" }));
+    },
+    async stop() {
+      for (const t of tasks.splice(0)) await t.destroy();
+      abort.abort();
+      await chain;
+    },
+  };
+}

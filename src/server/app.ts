@@ -1,0 +1,136 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Config } from "../config.js";
+import { digestLinks } from "../deliver/deliver-digest.js";
+import type { Mailer } from "../deliver/mailer.js";
+import { describeError } from "../errors.js";
+import { MARK, renderDigest } from "../render/email.js";
+import type { Db } from "../store/db.js";
+import { digestPapers, findDigest, listDigests } from "../store/digests.js";
+import {
+  confirmSubscription,
+  findConfirmable,
+  findUnsubscribable,
+  requestSubscription,
+  unsubscribeByToken,
+} from "../subscribers/subscribe.js";
+import type { Clock } from "../util/time.js";
+import { createFeedHandler } from "./feed-route.js";
+import { clientAddress, createRateLimiter, HttpError, readForm, send } from "./http.js";
+import { renderNotice, renderPage } from "./pages.js";
+
+export interface AppDeps {
+  db: Db;
+  config: Config;
+  clock: Clock;
+  /** Where confirmation emails go; the configured transport when omitted. */
+  mailer?: Mailer;
+  log?: (line: string) => void;
+}
+
+const HTML = "text/html; charset=utf-8";
+/** Form posts per client address in 15 minutes. */
+const SUBSCRIBE_LIMIT = 5;
+
+/**
+ * The site: subscribe (double opt-in), confirm, unsubscribe (with RFC 8058 one-click),
+ * the RSS feed, the digest archive and a health check. GETs never change state.
+ */
+export function createApp(deps: AppDeps): Server {
+  const { config } = deps;
+  const feed = createFeedHandler(deps.db, config);
+  const limiter = createRateLimiter(SUBSCRIBE_LIMIT, 15 * 60_000);
+  const log = deps.log ?? (() => undefined);
+  const notFound = (res: ServerResponse) =>
+    send(res, 404, HTML, renderNotice(config, "Link not found", "This link is not valid, has expired, or was already used."));
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname;
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    const token = /^\/(confirm|unsubscribe)\/([^/]+)$/.exec(path);
+
+    if (method === "GET" && path === "/") return send(res, 200, HTML, homePage());
+    if (method === "GET" && path === "/healthz") return send(res, 200, "application/json", JSON.stringify({ ok: true }));
+    if (method === "GET" && path === "/feed.xml") return feed(req, res);
+    if (method === "GET" && path === "/digests") return send(res, 200, HTML, archivePage());
+    const digestMatch = /^\/digests\/(\d{1,9})$/.exec(path);
+    if (method === "GET" && digestMatch) return digestPage(res, Number(digestMatch[1]));
+
+    if (method === "POST" && path === "/subscribe") {
+      const form = await readForm(req);
+      // A filled honeypot is a bot: it gets the usual answer and nothing happens.
+      if (form.get("website")) return send(res, 200, HTML, checkInbox());
+      if (!limiter.allow(clientAddress(req))) {
+        return send(res, 429, HTML, renderNotice(config, "Slow down", "Too many subscription requests from your address. Try again in a few minutes."), {
+          "Retry-After": "900",
+        });
+      }
+      const email = (form.get("email") ?? "").slice(0, 320);
+      const result = requestSubscription(deps, email);
+      if ("error" in result) return send(res, 400, HTML, homePage(email, result.error));
+      result.sending.then((r) => r.startsWith("failed") && log(`confirmation email not sent: ${r}`)).catch((err) => log(`confirmation email: ${describeError(err)}`));
+      return send(res, 200, HTML, checkInbox());
+    }
+
+    if (token && token[1] === "confirm") {
+      if (method === "GET") {
+        if (!findConfirmable(deps, token[2]!)) return notFound(res);
+        return send(res, 200, HTML, renderNotice(config, "Confirm your subscription", "One more click and trending papers arrive in your inbox.", { action: path, button: "Confirm subscription" }));
+      }
+      if (method === "POST") {
+        if (!confirmSubscription(deps, token[2]!)) return notFound(res);
+        return send(res, 200, HTML, renderNotice(config, "You are subscribed", "The next digest will be in your inbox. Every email has a one-click unsubscribe link."));
+      }
+    }
+
+    if (token && token[1] === "unsubscribe") {
+      if (method === "GET") {
+        if (findUnsubscribable(deps, token[2]!) === undefined) return notFound(res);
+        return send(res, 200, HTML, renderNotice(config, "Unsubscribe", "You will get no further digests.", { action: path, button: "Unsubscribe" }));
+      }
+      if (method === "POST") {
+        const form = await readForm(req);
+        const oneClick = form.get("List-Unsubscribe") === "One-Click";
+        if (!unsubscribeByToken(deps, token[2]!)) return notFound(res);
+        if (oneClick) return send(res, 200, "text/plain; charset=utf-8", "Unsubscribed.\n");
+        return send(res, 200, HTML, renderNotice(config, "You are unsubscribed", "You will get no further digests. Changed your mind? Subscribe again on the front page."));
+      }
+    }
+
+    if (["/", "/subscribe", "/feed.xml", "/digests", "/healthz"].includes(path) || token || digestMatch) {
+      return send(res, 405, HTML, renderNotice(config, "Method not allowed", `${req.method} is not supported here.`), { Allow: "GET, HEAD, POST" });
+    }
+    return send(res, 404, HTML, renderNotice(config, "Not found", "There is nothing at this address."));
+  }
+
+  function homePage(email = "", error?: string): string {
+    const digests = listDigests(deps.db, 10).map((d) => ({ subject: d.subject, url: `/digests/${d.id}`, date: d.createdAt.slice(0, 10) }));
+    return renderPage(config, "home", "Get trending papers in your email inbox", { digests, email, error });
+  }
+
+  function checkInbox(): string {
+    return renderNotice(config, "Check your inbox", "If that address is not subscribed yet, a confirmation link is on its way. Click it to start getting the digest.");
+  }
+
+  function archivePage(): string {
+    const digests = listDigests(deps.db, 1000).map((d) => ({ subject: d.subject, url: `/digests/${d.id}`, date: d.createdAt.slice(0, 10), paperCount: d.paperCount }));
+    return renderPage(config, "digests", "Digest archive", { digests });
+  }
+
+  async function digestPage(res: ServerResponse, id: number): Promise<void> {
+    const digest = findDigest(deps.db, id);
+    if (!digest) return send(res, 404, HTML, renderNotice(config, "Not found", "There is no such digest."));
+    const rendered = await renderDigest(digest.subject, digestPapers(deps.db, id), digestLinks(config, id));
+    const html = rendered.html.replaceAll(MARK.recipient, "a reader").replaceAll(MARK.unsubscribeUrl, `${config.publicUrl}/`);
+    send(res, 200, HTML, html, { "Cache-Control": "public, max-age=3600" });
+  }
+
+  return createServer((req, res) => {
+    route(req, res).catch((err) => {
+      if (err instanceof HttpError) return send(res, err.status, "text/plain; charset=utf-8", `${err.message}\n`);
+      log(`error on ${req.method} ${req.url}: ${describeError(err)}`);
+      if (!res.headersSent) send(res, 500, "text/plain; charset=utf-8", "Internal error.\n");
+      else res.destroy();
+    });
+  });
+}

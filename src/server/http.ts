@@ -1,0 +1,68 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/** Headers on every answer: no scripts at all, no framing, no referrer (tokens live in URLs). */
+export const SECURITY_HEADERS: Record<string, string> = {
+  "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "X-Frame-Options": "DENY",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "Cross-Origin-Opener-Policy": "same-origin",
+};
+
+/** Form bodies are tiny; anything larger is refused before it is read in full. */
+export const MAX_BODY_BYTES = 8 * 1024;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Writes a complete answer with the security headers. */
+export function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, "Content-Type": type, "Content-Length": String(Buffer.byteLength(body)), ...headers });
+  res.end(res.req.method === "HEAD" ? undefined : body);
+}
+
+/** Reads an application/x-www-form-urlencoded body of at most MAX_BODY_BYTES. */
+export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "" && type !== "application/x-www-form-urlencoded") throw new HttpError(415, "forms are application/x-www-form-urlencoded");
+  if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) throw new HttpError(413, "request body too large");
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, "request body too large");
+    chunks.push(chunk);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+}
+
+/** The client's address, for rate limits. */
+export function clientAddress(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? "unknown";
+}
+
+/** At most `limit` events per key in a sliding `windowMs`; memory stays bounded. */
+export function createRateLimiter(limit: number, windowMs: number, now: () => number = Date.now) {
+  const hits = new Map<string, number[]>();
+  return {
+    /** True when this event is allowed (and counts it). */
+    allow(key: string): boolean {
+      const t = now();
+      if (hits.size > 10_000) for (const [k, v] of hits) if (v[v.length - 1]! <= t - windowMs) hits.delete(k);
+      const recent = (hits.get(key) ?? []).filter((at) => at > t - windowMs);
+      if (recent.length >= limit) {
+        hits.set(key, recent);
+        return false;
+      }
+      recent.push(t);
+      hits.set(key, recent);
+      return true;
+    },
+  };
+}

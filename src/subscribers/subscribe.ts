@@ -1,0 +1,72 @@
+import type { Config } from "../config.js";
+import type { Mailer } from "../deliver/mailer.js";
+import type { Db } from "../store/db.js";
+import { findSubscriberByUnsubscribeToken } from "../store/deliveries.js";
+import { resolveSecret } from "../store/settings.js";
+import {
+  activateSubscriber,
+  addSubscriber,
+  findByConfirmToken,
+  findSubscriberByEmail,
+  reopenSubscription,
+  unsubscribe,
+  type Subscriber,
+} from "../store/subscribers.js";
+import type { Clock } from "../util/time.js";
+import { hashToken, isWellFormedToken } from "../util/tokens.js";
+import { checkAddress } from "./address.js";
+import { sendConfirmation } from "./confirm.js";
+
+export interface SubscribeDeps {
+  db: Db;
+  config: Config;
+  clock: Clock;
+  mailer?: Mailer;
+}
+
+/**
+ * A subscription request from the web form. Returns an error for an invalid
+ * address (nothing stored), else a promise of the confirmation mail that the
+ * caller need not wait for: the answer must not depend on who is subscribed.
+ */
+export function requestSubscription(deps: SubscribeDeps, input: string): { error: string } | { sending: Promise<string> } {
+  const check = checkAddress(input);
+  if (!check.ok) return { error: `That address ${check.reason}.` };
+  const now = deps.clock.now().toISOString();
+  addSubscriber(deps.db, check.address, "pending", now, "web");
+  let sub = findSubscriberByEmail(deps.db, check.address)!;
+  // Someone who left may come back, through the same double opt-in.
+  if (sub.status === "unsubscribed") {
+    reopenSubscription(deps.db, sub.id);
+    sub = findSubscriberByEmail(deps.db, check.address)!;
+  }
+  return { sending: sub.status === "pending" ? sendConfirmation(deps, sub) : Promise.resolve("active") };
+}
+
+/** The pending subscriber a confirm link names, if the token is ours and fresh. */
+export function findConfirmable(deps: SubscribeDeps, token: string): Subscriber | undefined {
+  if (!isWellFormedToken(token)) return undefined;
+  return findByConfirmToken(deps.db, hashToken(resolveSecret(deps.db, deps.config.secret), token), deps.clock.now());
+}
+
+/** Confirms a subscription; false when the token is bad, expired or used. */
+export function confirmSubscription(deps: SubscribeDeps, token: string): boolean {
+  const sub = findConfirmable(deps, token);
+  if (!sub) return false;
+  activateSubscriber(deps.db, sub.id, deps.clock.now().toISOString());
+  return true;
+}
+
+/** The subscriber an unsubscribe link names, if the token is ours. */
+export function findUnsubscribable(deps: SubscribeDeps, token: string): number | undefined {
+  if (!isWellFormedToken(token)) return undefined;
+  return findSubscriberByUnsubscribeToken(deps.db, hashToken(resolveSecret(deps.db, deps.config.secret), token));
+}
+
+/** Unsubscribes the person a digest's link names; repeating it is harmless. False for a bad token. */
+export function unsubscribeByToken(deps: SubscribeDeps, token: string): boolean {
+  const id = findUnsubscribable(deps, token);
+  if (id === undefined) return false;
+  unsubscribe(deps.db, id, deps.clock.now().toISOString());
+  return true;
+}
