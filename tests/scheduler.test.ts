@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.js";
+import type { CommandContext } from "../src/commands/context.js";
+import { ingestFile } from "../src/ingest/ingest-file.js";
+import { createScheduler } from "../src/scheduler/scheduler.js";
+import { previousSlot } from "../src/scheduler/slots.js";
+import { openDatabase } from "../src/store/db.js";
+import { writeSetting } from "../src/store/settings.js";
+import { SAMPLE_FILES, tempDir } from "./helpers.js";
+
+function setup(now: Date) {
+  const cwd = tempDir();
+  let t = now.getTime();
+  const clock = { now: () => new Date(t), set: (d: Date) => (t = d.getTime()) };
+  const config = loadConfig({ PAPERMAIL_DIGEST_CRON: "0 8 * * *", PAPERMAIL_TZ: "Europe/Paris", PAPERMAIL_DUMPS_DIR: SAMPLE_FILES[0]!.replace(/\/[^/]+$/, "") }, cwd);
+  const ctx: CommandContext = { config, db: openDatabase(config.dbPath), clock, out: () => undefined, err: () => undefined };
+  const lines: string[] = [];
+  return { ctx, clock, lines, scheduler: createScheduler(ctx, (l) => lines.push(l)) };
+}
+
+const digests = (ctx: CommandContext) => (ctx.db.prepare("SELECT count(*) AS n FROM digests").get() as { n: number }).n;
+
+describe("the scheduler", () => {
+  it("finds the latest digest slot in the configured time zone", () => {
+    expect(previousSlot("0 8 * * *", "Europe/Paris", new Date("2026-07-02T05:00:00Z"))?.toISOString()).toBe("2026-07-01T06:00:00.000Z");
+    expect(previousSlot("0 8 * * *", "Europe/Paris", new Date("2026-12-02T09:00:00Z"))?.toISOString()).toBe("2026-12-02T07:00:00.000Z");
+  });
+
+  it("publishes a digest missed while the service was down once, not once per missed slot", async () => {
+    const { ctx, clock, scheduler, lines } = setup(new Date("2026-03-10T12:00:00Z"));
+    ingestFile(ctx, SAMPLE_FILES[0]!);
+    // The service last ran a digest three days ago; three 08:00 slots passed since.
+    writeSetting(ctx.db, "scheduler_started_at", "2026-03-01T00:00:00.000Z");
+    writeSetting(ctx.db, "last_digest_run", "2026-03-07T07:00:00.000Z");
+    await scheduler.catchUp();
+    expect(digests(ctx)).toBe(1);
+    expect(lines.some((l) => l.includes("was missed"))).toBe(true);
+    ingestFile(ctx, SAMPLE_FILES[1]!, { capturedAt: new Date("2026-03-10T12:30:00Z") });
+    clock.set(new Date("2026-03-10T13:00:00Z"));
+    await scheduler.catchUp();
+    expect(digests(ctx)).toBe(1);
+    // The next slot passes: one more.
+    clock.set(new Date("2026-03-11T09:00:00Z"));
+    await scheduler.catchUp();
+    expect(digests(ctx)).toBe(2);
+  });
+
+  it("does not publish at the very first start", async () => {
+    const { ctx, scheduler } = setup(new Date("2026-03-10T12:00:00Z"));
+    ingestFile(ctx, SAMPLE_FILES[0]!);
+    await scheduler.catchUp();
+    expect(digests(ctx)).toBe(0);
+  });
+
+  it("runs overlapping triggers of a job once, and never two jobs at a time", async () => {
+    const { ctx, scheduler, lines } = setup(new Date("2026-03-10T12:00:00Z"));
+    await Promise.all([scheduler.run("ingest"), scheduler.run("digest"), scheduler.run("digest"), scheduler.run("digest")]);
+    expect(digests(ctx)).toBe(1);
+    expect(lines.filter((l) => l.startsWith("digest")).length).toBe(1);
+    expect(lines[0]).toMatch(/^ingest: 4 file\(s\)/);
+    await scheduler.stop();
+  });
+});
