@@ -23,6 +23,7 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_DKIM_KEY_FILE", default: "(unset)", help: "PEM file of the DKIM private key" },
   { name: "PAPERMAIL_HOST", default: "127.0.0.1", help: "address `serve` listens on" },
   { name: "PAPERMAIL_PORT", default: "8080", help: "port `serve` listens on" },
+  { name: "PAPERMAIL_TRUST_PROXY", default: "false", help: "true behind a reverse proxy: rate limits use X-Forwarded-For" },
   { name: "PAPERMAIL_INGEST_CRON", default: "*/10 * * * *", help: "when the scheduler ingests the dump folder" },
   { name: "PAPERMAIL_DIGEST_CRON", default: "0 8 * * *", help: "when the scheduler publishes a digest" },
   { name: "PAPERMAIL_TZ", default: "UTC", help: "time zone of the schedules, e.g. Europe/Paris" },
@@ -56,6 +57,7 @@ const schema = z.object({
   PAPERMAIL_DKIM_KEY_FILE: z.string().refine(existsSync, "file does not exist").optional(),
   PAPERMAIL_HOST: z.string().min(1).default("127.0.0.1"),
   PAPERMAIL_PORT: int(0, 65535).default(8080),
+  PAPERMAIL_TRUST_PROXY: z.enum(["true", "false", "1", "0"], { error: "must be true or false" }).default("false"),
   PAPERMAIL_INGEST_CRON: cron.default("*/10 * * * *"),
   PAPERMAIL_DIGEST_CRON: cron.default("0 8 * * *"),
   PAPERMAIL_TZ: z.string().refine(isTimeZone, "must be an IANA time zone such as UTC or Europe/Paris").default("UTC"),
@@ -77,6 +79,7 @@ export interface Config {
   dkim: { domainName: string; keySelector: string; privateKey: string } | undefined;
   host: string;
   port: number;
+  trustProxy: boolean;
   ingestCron: string;
   digestCron: string;
   timeZone: string;
@@ -125,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         : undefined,
     host: e.PAPERMAIL_HOST,
     port: e.PAPERMAIL_PORT,
+    trustProxy: e.PAPERMAIL_TRUST_PROXY === "true" || e.PAPERMAIL_TRUST_PROXY === "1",
     ingestCron: e.PAPERMAIL_INGEST_CRON,
     digestCron: e.PAPERMAIL_DIGEST_CRON,
     timeZone: e.PAPERMAIL_TZ,

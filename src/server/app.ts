@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { z } from "zod";
 import type { Config } from "../config.js";
 import { digestLinks } from "../deliver/deliver-digest.js";
 import type { Mailer } from "../deliver/mailer.js";
@@ -28,6 +29,11 @@ export interface AppDeps {
 }
 
 const HTML = "text/html; charset=utf-8";
+/** The subscribe form: an address field and the honeypot. */
+const SUBSCRIBE_FORM = z.object({
+  email: z.string().max(320, "the address is too long").default(""),
+  website: z.string().max(2000).default(""),
+});
 /** Form posts per client address in 15 minutes. */
 const SUBSCRIBE_LIMIT = 5;
 
@@ -57,17 +63,18 @@ export function createApp(deps: AppDeps): Server {
     if (method === "GET" && digestMatch) return digestPage(res, Number(digestMatch[1]));
 
     if (method === "POST" && path === "/subscribe") {
-      const form = await readForm(req);
+      const parsed = SUBSCRIBE_FORM.safeParse(Object.fromEntries(await readForm(req)));
+      if (!parsed.success) return send(res, 400, HTML, homePage("", `That form is not valid: ${parsed.error.issues[0]!.message}.`));
+      const form = parsed.data;
       // A filled honeypot is a bot: it gets the usual answer and nothing happens.
-      if (form.get("website")) return send(res, 200, HTML, checkInbox());
-      if (!limiter.allow(clientAddress(req))) {
+      if (form.website) return send(res, 200, HTML, checkInbox());
+      if (!limiter.allow(clientAddress(req, config.trustProxy))) {
         return send(res, 429, HTML, renderNotice(config, "Slow down", "Too many subscription requests from your address. Try again in a few minutes."), {
           "Retry-After": "900",
         });
       }
-      const email = (form.get("email") ?? "").slice(0, 320);
-      const result = requestSubscription(deps, email);
-      if ("error" in result) return send(res, 400, HTML, homePage(email, result.error));
+      const result = requestSubscription(deps, form.email);
+      if ("error" in result) return send(res, 400, HTML, homePage(form.email, result.error));
       result.sending.then((r) => r.startsWith("failed") && log(`confirmation email not sent: ${r}`)).catch((err) => log(`confirmation email: ${describeError(err)}`));
       return send(res, 200, HTML, checkInbox());
     }

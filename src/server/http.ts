@@ -42,9 +42,11 @@ export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
 }
 
-/** The client's address, for rate limits. */
-export function clientAddress(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? "unknown";
+/** The client's address, for rate limits: behind a trusted proxy, the one it forwarded for. */
+export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",").map((s) => s.trim()).filter(Boolean) : [];
+  // The last entry is the one our proxy added; earlier ones are the client's word.
+  return forwarded[forwarded.length - 1] ?? req.socket.remoteAddress ?? "unknown";
 }
 
 /** At most `limit` events per key in a sliding `windowMs`; memory stays bounded. */
