@@ -200,6 +200,30 @@ describe("exactly once", () => {
     await p.cli(["send-digest"]);
     expect(server.countsByRecipient()).toEqual(new Map([["flaky@example.org", 1], ["fine@example.org", 1]]));
     expect(ledger(p.db()).find((r) => r.email === "flaky@example.org")!.status).toBe("unknown");
+    // An operator who decides the message was lost can resend it.
+    const retry = JSON.parse((await p.cli(["send-digest", "--retry-unknown", "--json"])).stdout);
+    expect(retry.requeued).toBe(1);
+    expect(server.countsByRecipient().get("flaky@example.org")).toBe(2);
+  });
+
+  it("signs with DKIM when configured, covering both List-Unsubscribe headers", async () => {
+    const { generateKeyPairSync } = await import("node:crypto");
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const server = await smtp();
+    const p = project(server.url);
+    const keyFile = join(p.cwd, "dkim.pem");
+    writeFileSync(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }));
+    Object.assign(p.env, { PAPERMAIL_DKIM_DOMAIN: "example.org", PAPERMAIL_DKIM_SELECTOR: "mail", PAPERMAIL_DKIM_KEY_FILE: keyFile });
+    await p.cli(["subscribers", "add", "ada@example.org", "--confirmed"]);
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    expect((await p.cli(["send-digest"])).code).toBe(0);
+    const mail = await server.parse(server.received[0]!);
+    const signature = mail.headerLines.find((h) => h.key === "dkim-signature")!.line.replace(/\s+/g, "");
+    expect(signature).toContain("d=example.org");
+    expect(signature).toContain("s=mail");
+    expect(signature.toLowerCase()).toMatch(/h=[^;]*list-unsubscribe:list-unsubscribe-post/);
+    // Half a DKIM configuration is a configuration error.
+    expect((await runCli(["status"], { cwd: p.cwd, env: { PAPERMAIL_DKIM_DOMAIN: "example.org" } })).code).toBe(2);
   });
 
   it("sends nothing further to someone who unsubscribes while a digest is going out", async () => {
