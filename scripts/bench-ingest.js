@@ -39,16 +39,16 @@ export function buildSyntheticDump(targetBytes) {
   return { text: parts.join(""), papers: n };
 }
 
-function seconds(fn) {
+async function seconds(fn) {
   globalThis.gc?.();
   const t0 = process.hrtime.bigint();
-  const value = fn();
+  const value = await fn();
   return { value, s: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
 
 /** Runs `fn` three times and keeps the median run: this machine is shared and noisy. */
-function median(fn) {
-  const runs = [fn(), fn(), fn()].sort((a, b) => a.s - b.s);
+async function median(fn) {
+  const runs = [await fn(), await fn(), await fn()].sort((a, b) => a.s - b.s);
   return runs[1];
 }
 
@@ -66,15 +66,15 @@ export async function benchIngest() {
 
     const capturedAt = new Date("2024-12-20T12:00:00Z");
     const bytes = readFileSync(file);
-    const parse = median(() => seconds(() => parseDump(bytes, { capturedAt })));
+    const parse = await median(() => seconds(() => parseDump(bytes, { capturedAt })));
     if (parse.value.papers.length !== papers) throw new Error(`parsed ${parse.value.papers.length} papers, expected ${papers}`);
     console.log(`parse only (bytes in memory -> papers): ${(mb / parse.s).toFixed(0)} MB/s (${parse.s.toFixed(2)} s)   target >= 100 MB/s`);
 
     let run = 0;
-    const ingest = median(() => {
+    const ingest = await median(async () => {
       const db = openDatabase(join(dir, `bench-${run++}.db`));
-      const r = seconds(() => {
-        const result = ingestFile({ db, clock: systemClock }, file);
+      const r = await seconds(async () => {
+        const result = await ingestFile({ db, clock: systemClock }, file);
         db.close(); // closing includes the final checkpoint: the file is complete on disk
         return result;
       });
@@ -85,10 +85,10 @@ export async function benchIngest() {
 
     const db = openDatabase(join(dir, "bench-0.db"));
     const deps = { db, clock: systemClock };
-    const again = median(() => seconds(() => ingestFile(deps, file)));
+    const again = await median(() => seconds(() => ingestFile(deps, file)));
     if (again.value.status !== "unchanged") throw new Error("re-ingest was not unchanged");
     console.log(`re-ingest unchanged (same path, size, mtime): ${(again.s * 1000).toFixed(2)} ms`);
-    const hashed = median(() => {
+    const hashed = await median(() => {
       utimesSync(file, new Date(), new Date(Date.now() + Math.random() * 1e6));
       return seconds(() => ingestFile(deps, file));
     });

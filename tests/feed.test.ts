@@ -51,7 +51,7 @@ describe("the RSS feed", () => {
 
   it("answers conditional requests with 304", async () => {
     const site = await startSite();
-    ingestFile(site.ctx, SAMPLE_FILES[0]!);
+    await ingestFile(site.ctx, SAMPLE_FILES[0]!);
     await publishDigests(site.ctx, { retryUnknown: false, json: true });
     const first = await fetch(`${site.base}/feed.xml`);
     expect(first.status).toBe(200);

@@ -21,9 +21,10 @@ function snapshot(db: Database.Database) {
 }
 
 describe("ingesting dumps into SQLite", () => {
-  it("holds 168 distinct papers after the four samples: 4, then 33, 50 and 81 new", () => {
+  it("holds 168 distinct papers after the four samples: 4, then 33, 50 and 81 new", async () => {
     const deps = freshDb();
-    const results = SAMPLE_FILES.map((f) => ingestFile(deps, f, { capturedAt }));
+    const results = [];
+    for (const f of SAMPLE_FILES) results.push(await ingestFile(deps, f, { capturedAt }));
     expect(results.map((r) => [r.status, r.papers, r.new])).toEqual([
       ["ingested", 4, 4],
       ["ingested", 37, 33],
@@ -33,19 +34,19 @@ describe("ingesting dumps into SQLite", () => {
     expect(deps.db.prepare("SELECT count(*) AS n FROM papers").get()).toEqual({ n: 168 });
   });
 
-  it("changes nothing when any sample is ingested again", () => {
+  it("changes nothing when any sample is ingested again", async () => {
     const deps = freshDb();
-    for (const f of SAMPLE_FILES) ingestFile(deps, f, { capturedAt });
+    for (const f of SAMPLE_FILES) await ingestFile(deps, f, { capturedAt });
     const before = snapshot(deps.db);
-    for (const f of SAMPLE_FILES) expect(ingestFile(deps, f, { capturedAt }).status).toBe("unchanged");
+    for (const f of SAMPLE_FILES) expect((await ingestFile(deps, f, { capturedAt })).status).toBe("unchanged");
     // The same content under another name is recognised by its hash.
     const copy = join(tempDir(), "copy.txt");
     copyFileSync(SAMPLE_FILES[2]!, copy);
-    expect(ingestFile(deps, copy, { capturedAt })).toMatchObject({ status: "unchanged", papers: 57 });
+    expect(await ingestFile(deps, copy, { capturedAt })).toMatchObject({ status: "unchanged", papers: 57 });
     expect(snapshot(deps.db)).toBe(before);
   });
 
-  it("updates upvotes from a newer capture, never from an older one, and keeps first-seen", () => {
+  it("updates upvotes from a newer capture, never from an older one, and keeps first-seen", async () => {
     const deps = freshDb();
     const dir = tempDir();
     const write = (name: string, votes: number) => {
@@ -53,18 +54,18 @@ describe("ingesting dumps into SQLite", () => {
       writeFileSync(file, `${HEADER}Go Wider Instead of Deeper\n\n${ABSTRACT}\n\n  • 4 authors\n·\nDec 1 ${votes}\n`);
       return file;
     };
-    expect(ingestFile(deps, write("a.txt", 3), { capturedAt })).toMatchObject({ new: 1, updated: 0 });
+    expect(await ingestFile(deps, write("a.txt", 3), { capturedAt })).toMatchObject({ new: 1, updated: 0 });
     const first = deps.db.prepare("SELECT first_seen_at FROM papers").get();
-    expect(ingestFile(deps, write("b.txt", 10), { capturedAt: new Date("2024-12-21T00:00:00Z") })).toMatchObject({ new: 0, updated: 1 });
-    expect(ingestFile(deps, write("c.txt", 1), { capturedAt: new Date("2024-12-19T00:00:00Z") })).toMatchObject({ new: 0, updated: 0 });
+    expect(await ingestFile(deps, write("b.txt", 10), { capturedAt: new Date("2024-12-21T00:00:00Z") })).toMatchObject({ new: 0, updated: 1 });
+    expect(await ingestFile(deps, write("c.txt", 1), { capturedAt: new Date("2024-12-19T00:00:00Z") })).toMatchObject({ new: 0, updated: 0 });
     expect(deps.db.prepare("SELECT upvotes FROM papers").get()).toEqual({ upvotes: 10 });
     expect(deps.db.prepare("SELECT first_seen_at FROM papers").get()).toEqual(first);
     expect(deps.db.prepare("SELECT count(*) AS n FROM papers").get()).toEqual({ n: 1 });
   });
 
-  it("rejects files that are not dumps and leaves the papers as they were", () => {
+  it("rejects files that are not dumps and leaves the papers as they were", async () => {
     const deps = freshDb();
-    ingestFile(deps, SAMPLE_FILES[0]!, { capturedAt });
+    await ingestFile(deps, SAMPLE_FILES[0]!, { capturedAt });
     const before = snapshot(deps.db);
     const dir = tempDir();
     const bad: Record<string, string | Buffer> = {
@@ -76,19 +77,59 @@ describe("ingesting dumps into SQLite", () => {
     };
     for (const [name, content] of Object.entries(bad)) {
       writeFileSync(join(dir, name), content);
-      const r = ingestFile(deps, join(dir, name), { capturedAt });
+      const r = await ingestFile(deps, join(dir, name), { capturedAt });
       expect(r.status, name).toBe("rejected");
       expect(r.error, name).toBeTruthy();
     }
     expect(snapshot(deps.db)).toBe(before);
   });
 
-  it("takes the capture date from the file name when it has one", () => {
+  it("takes the capture date from the file name when it has one", async () => {
     const deps = freshDb();
     const file = join(tempDir(), "papers-2023-12-20.txt");
     writeFileSync(file, `${HEADER}T\n\n${ABSTRACT}\n`);
     utimesSync(file, new Date("2026-01-01"), new Date("2026-01-01"));
-    expect(ingestFile(deps, file).pageDate).toBe("2023-12-12");
+    expect((await ingestFile(deps, file)).pageDate).toBe("2023-12-12");
+  });
+});
+
+describe("large dumps, parsed and stored by two worker threads", () => {
+  const parallel = { capturedAt, parallelAboveBytes: 0 };
+
+  it("store exactly what the single-threaded path stores", async () => {
+    const deps = freshDb();
+    const serial = freshDb();
+    for (const f of SAMPLE_FILES) {
+      const a = await ingestFile(deps, f, parallel);
+      const b = await ingestFile(serial, f, { capturedAt });
+      expect({ ...a, problems: a.problems.length }).toEqual({ ...b, problems: b.problems.length });
+    }
+    const content = (db: Database.Database) =>
+      db.prepare("SELECT key, slug, title, abstract, upvotes, published_on, authors_count, org_name, code_url, links FROM papers ORDER BY key").all();
+    expect(content(deps.db)).toEqual(content(serial.db));
+    expect(deps.db.prepare("SELECT papers, new_papers, updated_papers FROM dumps ORDER BY id").all()).toEqual(
+      serial.db.prepare("SELECT papers, new_papers, updated_papers FROM dumps ORDER BY id").all(),
+    );
+  });
+
+  it("count a paper repeated within one dump once, the later block winning", async () => {
+    const deps = freshDb();
+    const file = join(tempDir(), "repeat.txt");
+    writeFileSync(file, `${HEADER}Same Paper\n\n${ABSTRACT}\n\n  • 2 authors\n·\nDec 1 3\n\nSame paper!\n\n${ABSTRACT}\n\n  • 2 authors\n·\nDec 1 9\n`);
+    expect(await ingestFile(deps, file, parallel)).toMatchObject({ status: "ingested", papers: 1, new: 1, updated: 0 });
+    expect(deps.db.prepare("SELECT upvotes FROM papers").all()).toEqual([{ upvotes: 9 }]);
+  });
+
+  it("reject a file that is not a dump and leave the database as it was", async () => {
+    const deps = freshDb();
+    await ingestFile(deps, SAMPLE_FILES[0]!, { capturedAt });
+    const before = snapshot(deps.db);
+    const file = join(tempDir(), "notes.txt");
+    writeFileSync(file, `${HEADER}${"one\ntwo\n\n".repeat(50)}`);
+    const r = await ingestFile(deps, file, parallel);
+    expect(r.status).toBe("rejected");
+    expect(r.error).toMatch(/no readable paper blocks/);
+    expect(snapshot(deps.db)).toBe(before);
   });
 });
 

@@ -28,14 +28,14 @@ describe("the scheduler", () => {
 
   it("publishes a digest missed while the service was down once, not once per missed slot", async () => {
     const { ctx, clock, scheduler, lines } = setup(new Date("2026-03-10T12:00:00Z"));
-    ingestFile(ctx, SAMPLE_FILES[0]!);
+    await ingestFile(ctx, SAMPLE_FILES[0]!);
     // The service last ran a digest three days ago; three 08:00 slots passed since.
     writeSetting(ctx.db, "scheduler_started_at", "2026-03-01T00:00:00.000Z");
     writeSetting(ctx.db, "last_digest_run", "2026-03-07T07:00:00.000Z");
     await scheduler.catchUp();
     expect(digests(ctx)).toBe(1);
     expect(lines.some((l) => l.includes("was missed"))).toBe(true);
-    ingestFile(ctx, SAMPLE_FILES[1]!, { capturedAt: new Date("2026-03-10T12:30:00Z") });
+    await ingestFile(ctx, SAMPLE_FILES[1]!, { capturedAt: new Date("2026-03-10T12:30:00Z") });
     clock.set(new Date("2026-03-10T13:00:00Z"));
     await scheduler.catchUp();
     expect(digests(ctx)).toBe(1);
@@ -47,7 +47,7 @@ describe("the scheduler", () => {
 
   it("does not publish at the very first start", async () => {
     const { ctx, scheduler } = setup(new Date("2026-03-10T12:00:00Z"));
-    ingestFile(ctx, SAMPLE_FILES[0]!);
+    await ingestFile(ctx, SAMPLE_FILES[0]!);
     await scheduler.catchUp();
     expect(digests(ctx)).toBe(0);
   });

@@ -344,9 +344,9 @@ describe("ingest and send stay separate", () => {
     const p = project();
     await p.cli(["subscribers", "add", "ada@example.org", "--confirmed"]);
     const ctx = context(p.cwd, p.env);
-    ingestFile(ctx, SAMPLE_FILES[0]!);
+    await ingestFile(ctx, SAMPLE_FILES[0]!);
     await publishDigests(ctx, { retryUnknown: false, json: true });
-    ingestFile(ctx, SAMPLE_FILES[1]!, { capturedAt: new Date(Date.now() + 86400_000) });
+    await ingestFile(ctx, SAMPLE_FILES[1]!, { capturedAt: new Date(Date.now() + 86400_000) });
     const next = await publishDigests(ctx, { retryUnknown: false, json: true, maxPapers: 100 });
     expect(next.digests[0]!.papers).toBe(33);
   });

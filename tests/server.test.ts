@@ -34,7 +34,7 @@ describe("subscribing on the web", () => {
     expect((await site.post(new URL(confirmUrl).pathname, "")).status).toBe(200);
     expect(findSubscriberByEmail(site.ctx.db, "reader@example.org")!.status).toBe("active");
 
-    ingestFile(site.ctx, SAMPLE_FILES[0]!);
+    await ingestFile(site.ctx, SAMPLE_FILES[0]!);
     const first = await publishDigests(site.ctx, { retryUnknown: false, json: true });
     expect(first.digests[0]).toMatchObject({ sent: 1 });
     const digest = await site.smtp.parse(site.smtp.received[1]!);
@@ -52,7 +52,7 @@ describe("subscribing on the web", () => {
     }
     expect(findSubscriberByEmail(site.ctx.db, "reader@example.org")!.status).toBe("unsubscribed");
 
-    ingestFile(site.ctx, SAMPLE_FILES[1]!);
+    await ingestFile(site.ctx, SAMPLE_FILES[1]!);
     const second = await publishDigests(site.ctx, { retryUnknown: false, json: true });
     expect(second.digests[0]).toMatchObject({ recipients: 0, sent: 0 });
     expect(site.smtp.received).toHaveLength(2);
@@ -63,7 +63,7 @@ describe("subscribing on the web", () => {
     await site.post("/subscribe", { email: "a@example.org" });
     await site.mailCount(1);
     await site.post(new URL(linkIn((await site.smtp.parse(site.smtp.received[0]!)).text!, "confirm")).pathname, "");
-    ingestFile(site.ctx, SAMPLE_FILES[0]!);
+    await ingestFile(site.ctx, SAMPLE_FILES[0]!);
     await publishDigests(site.ctx, { retryUnknown: false, json: true });
     const url = linkIn((await site.smtp.parse(site.smtp.received[1]!)).text!, "unsubscribe");
     const page = await fetch(url);
@@ -148,7 +148,7 @@ describe("subscribing on the web", () => {
 
   it("lists published digests and shows each one as a page", async () => {
     const site = await startSite();
-    ingestFile(site.ctx, SAMPLE_FILES[0]!);
+    await ingestFile(site.ctx, SAMPLE_FILES[0]!);
     await publishDigests(site.ctx, { retryUnknown: false, json: true });
     const list = await (await fetch(site.base + "/digests")).text();
     expect(list).toContain('href="/digests/1"');

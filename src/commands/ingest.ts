@@ -12,9 +12,9 @@ export interface IngestFlags {
 }
 
 /** `papermail ingest [PATH...]`: every file in, per-file report out; exit 1 if any file was rejected. */
-export function runIngest(ctx: CommandContext, paths: string[], flags: IngestFlags): number {
+export async function runIngest(ctx: CommandContext, paths: string[], flags: IngestFlags): Promise<number> {
   const files = listDumpFiles(paths.length > 0 ? paths : [ctx.config.dumpsDir]);
-  const summary = ingestAll(ctx, files, flags);
+  const summary = await ingestAll(ctx, files, flags);
   const stored = countPapers(ctx.db);
   const totals = { files: files.length, ...summary.totals, stored: stored.total, unsent: stored.unsent };
   if (flags.json) {
@@ -30,14 +30,14 @@ export function runIngest(ctx: CommandContext, paths: string[], flags: IngestFla
 }
 
 /** Ingests files one by one, printing a line per file (unless --json) and a progress bar on a terminal. */
-export function ingestAll(ctx: CommandContext, files: string[], flags: IngestFlags) {
+export async function ingestAll(ctx: CommandContext, files: string[], flags: IngestFlags) {
   const totalBytes = files.reduce((sum, f) => sum + fileSize(f), 0);
   const progress = createProgress({ total: totalBytes, enabled: !flags.json && (files.length >= 10 || totalBytes >= 10e6) });
   const results: IngestResult[] = [];
   let done = 0;
   for (const file of files) {
     progress.update(done, displayPath(file));
-    const r = ingestFile(ctx, file, { capturedAt: flags.capturedAt });
+    const r = await ingestFile(ctx, file, { capturedAt: flags.capturedAt });
     done += r.bytes;
     results.push(r);
     if (!flags.json) {

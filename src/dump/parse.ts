@@ -63,24 +63,49 @@ const AUTHORS_RE = /^•\s*(\d{1,5})\s+authors?$/;
 /**
  * Parses one papers-page dump (text, or its UTF-8 bytes). Pure: no I/O, no clock.
  * Throws DUMP_REJECTED when the text is not a dump at all; unreadable blocks
- * inside a dump become problems with their line numbers.
+ * inside a dump become problems with their line numbers. The same paper twice on
+ * one page is one paper: the later block wins.
  */
 export function parseDump(input: string | Buffer, options: ParseOptions): ParsedDump {
   const bytes = typeof input === "string" ? Buffer.from(input, "utf8") : input;
-  const paragraphs = splitParagraphs(bytes);
-  if (paragraphs.length === 0) throw reject("the file is empty");
-  const first = paragraphs[0]!.lines[0]!;
+  const byKey = new Map<string, Paper>();
+  let pageDate = "";
+  const { problems } = scanDump(bytes, options, {
+    header: (date) => (pageDate = date),
+    paper: (paper) => {
+      byKey.delete(paper.key);
+      byKey.set(paper.key, paper);
+    },
+  });
+  return { pageDate, papers: [...byKey.values()], problems };
+}
+
+/** Receives a dump's page date first, then every paper block in file order (repeats included). */
+export interface DumpSink {
+  header(pageDate: string): void;
+  paper(paper: Paper): void;
+}
+
+/**
+ * The parser as a stream: papers are handed to `sink` as they are read, so a
+ * large dump can be stored while it is still being parsed. Throws DUMP_REJECTED
+ * as parseDump does, the "no papers" case only at the end.
+ */
+export function scanDump(bytes: Buffer, options: ParseOptions, sink: DumpSink): { problems: DumpProblem[]; papers: number } {
+  const paragraphs = new Paragraphs(bytes);
+  const first = paragraphs.at(0)?.lines[0];
+  if (first === undefined) throw reject("the file is empty");
   if (first.startsWith("<") && /<(!doctype|html|head|body)\b/i.test(bytes.toString("utf8", 0, 4096))) {
     throw reject("an HTML page (an error page?), not a dump of the papers page");
   }
 
   const { pageDate, start } = readHeader(paragraphs, options.capturedAt);
+  sink.header(pageDate);
   const problems: DumpProblem[] = [];
-  const byKey = new Map<string, Paper>();
+  let papers = 0;
 
   let i = start;
-  while (i < paragraphs.length) {
-    const p = paragraphs[i]!;
+  for (let p = paragraphs.at(i); p; p = paragraphs.at(i)) {
     if (p.lines.length !== 1 || isTrailer(p)) {
       problems.push({ line: p.line, message: describeStray(p) });
       i++;
@@ -89,16 +114,16 @@ export function parseDump(input: string | Buffer, options: ParseOptions): Parsed
     const title = p.lines[0]!;
     i++;
     let abstract: string | null = null;
-    const next = paragraphs[i];
+    const next = paragraphs.at(i);
     if (next && next.lines.length === 1 && !isTrailer(next)) {
-      const after = paragraphs[i + 1];
+      const after = paragraphs.at(i + 1);
       if ((after && isTrailer(after)) || looksLikeAbstract(next.lines[0]!)) {
         abstract = next.lines[0]!;
         i++;
       }
     }
     let trailer: Trailer = EMPTY_TRAILER;
-    const maybeTrailer = paragraphs[i];
+    const maybeTrailer = paragraphs.at(i);
     if (maybeTrailer && isTrailer(maybeTrailer)) {
       i++;
       const read = readTrailer(maybeTrailer, pageDate);
@@ -118,25 +143,15 @@ export function parseDump(input: string | Buffer, options: ParseOptions): Parsed
       continue;
     }
     const links = abstract ? extractLinks(abstract) : [];
-    // The same paper twice on one page: the later block wins, it is still one paper.
-    byKey.delete(key);
-    byKey.set(key, {
-      line: p.line,
-      key,
-      slug: paperSlug(key),
-      title,
-      abstract,
-      ...trailer,
-      links,
-      codeUrl: pickCodeLink(links),
-    });
+    papers++;
+    sink.paper({ line: p.line, key, slug: paperSlug(key), title, abstract, ...trailer, links, codeUrl: pickCodeLink(links) });
   }
 
-  if (byKey.size === 0) {
+  if (papers === 0) {
     const why = problems.length > 0 ? `no readable paper blocks (first problem, line ${problems[0]!.line}: ${problems[0]!.message})` : "no paper blocks after the header";
     throw reject(why);
   }
-  return { pageDate, papers: [...byKey.values()], problems };
+  return { problems, papers };
 }
 
 function reject(reason: string, line?: number): PapermailError {
@@ -144,41 +159,51 @@ function reject(reason: string, line?: number): PapermailError {
 }
 
 /**
- * Splits UTF-8 bytes into runs of non-blank lines. Lines are found on the bytes and
- * decoded one by one (cheaper than one huge string); trim() removes \r, trailing
- * and non-breaking spaces, and a BOM.
+ * Runs of non-blank lines, read from the bytes only as far as they are asked for,
+ * so the first papers come out before the whole file is split. Lines are found on
+ * the bytes and decoded one by one (cheaper than one huge string); trim() removes
+ * \r, trailing and non-breaking spaces, and a BOM.
  */
-function splitParagraphs(bytes: Buffer): Paragraph[] {
-  const paragraphs: Paragraph[] = [];
-  let current: Paragraph | null = null;
-  let pos = 0;
-  let lineNo = 0;
-  const len = bytes.length;
-  while (pos < len) {
-    let end = bytes.indexOf(10, pos);
-    if (end === -1) end = len;
-    lineNo++;
-    const line = end > pos ? bytes.toString("utf8", pos, end).trim() : "";
-    pos = end + 1;
-    if (line === "") {
-      current = null;
-    } else if (current) {
-      current.lines.push(line);
-      if (line === "·") current.trailer = true;
-    } else {
-      current = { line: lineNo, lines: [line], trailer: line === "·" };
-      paragraphs.push(current);
+class Paragraphs {
+  private readonly list: Paragraph[] = [];
+  private pos = 0;
+  private lineNo = 0;
+  constructor(private readonly bytes: Buffer) {}
+
+  /** The i-th paragraph, or undefined past the end. */
+  at(i: number): Paragraph | undefined {
+    while (this.list.length <= i && this.pos < this.bytes.length) this.readOne();
+    return this.list[i];
+  }
+
+  private readOne(): void {
+    const bytes = this.bytes;
+    let current: Paragraph | null = null;
+    while (this.pos < bytes.length) {
+      let end = bytes.indexOf(10, this.pos);
+      if (end === -1) end = bytes.length;
+      const line = end > this.pos ? bytes.toString("utf8", this.pos, end).trim() : "";
+      this.lineNo++;
+      this.pos = end + 1;
+      if (line === "") {
+        if (current) return;
+      } else if (current) {
+        current.lines.push(line);
+        if (line === "·") current.trailer = true;
+      } else {
+        current = { line: this.lineNo, lines: [line], trailer: line === "·" };
+        this.list.push(current);
+      }
     }
   }
-  return paragraphs;
 }
 
 /** Finds the page date after the chrome; returns it and the first paragraph after it. */
-function readHeader(paragraphs: Paragraph[], capturedAt: Date): { pageDate: string; start: number } {
+function readHeader(paragraphs: Paragraphs, capturedAt: Date): { pageDate: string; start: number } {
   let sawChrome = false;
-  const limit = Math.min(paragraphs.length, HEADER_SCAN_LIMIT);
-  for (let i = 0; i < limit; i++) {
-    const p = paragraphs[i]!;
+  for (let i = 0; i < HEADER_SCAN_LIMIT; i++) {
+    const p = paragraphs.at(i);
+    if (!p) break;
     const line = p.lines[0]!;
     if (p.lines.length === 1 && CHROME.has(line)) {
       sawChrome = true;

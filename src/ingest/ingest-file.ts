@@ -5,7 +5,8 @@ import { isUtf8 } from "node:buffer";
 import { describeError, isPapermailError, PapermailError } from "../errors.js";
 import { parseDump, type DumpProblem } from "../dump/parse.js";
 import type { Db } from "../store/db.js";
-import { findDumpByHash, findIngestedByStat, moveDump, recordDump, setDumpCounts } from "../store/dumps.js";
+import { findDumpByHash, findIngestedByStat, moveDump, recordDump, setDumpCounts, type DumpFacts } from "../store/dumps.js";
+import { ingestInWorkers } from "./ingest-workers.js";
 import { upsertPapers } from "../store/papers.js";
 import type { Clock } from "../util/time.js";
 
@@ -26,14 +27,19 @@ export interface IngestResult {
 export interface IngestOptions {
   /** Overrides the capture time taken from the file name or modification time. */
   capturedAt?: Date;
+  /** Files this large are parsed and stored by two worker threads at once. */
+  parallelAboveBytes?: number;
 }
+
+/** Below this, starting worker threads costs more than it saves. */
+const PARALLEL_ABOVE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Ingests one dump file in one transaction: it lands whole or not at all. A file
  * whose content was ingested before is `unchanged`; one that is not a dump is
  * `rejected` with the reason, and no paper is touched.
  */
-export function ingestFile(deps: { db: Db; clock: Clock }, path: string, options: IngestOptions = {}): IngestResult {
+export async function ingestFile(deps: { db: Db; clock: Clock }, path: string, options: IngestOptions = {}): Promise<IngestResult> {
   const { db, clock } = deps;
   const result: IngestResult = { path, status: "rejected", papers: 0, new: 0, updated: 0, error: null, problems: [], pageDate: null, bytes: 0 };
   let stat;
@@ -62,43 +68,60 @@ export function ingestFile(deps: { db: Db; clock: Clock }, path: string, options
   }
 
   const capturedAt = options.capturedAt ?? captureTimeFromName(path) ?? stat.mtime;
-  const facts = {
+  const facts: DumpFacts = {
     sha256,
     path,
     size: stat.size,
     mtimeMs: stat.mtimeMs,
-    pageDate: null as string | null,
+    pageDate: null,
     capturedAt: capturedAt.toISOString(),
     papers: 0,
     newPapers: 0,
     updatedPapers: 0,
     problems: 0,
-    error: null as string | null,
+    error: null,
     ingestedAt: clock.now().toISOString(),
   };
   try {
-    const parsed = parseDump(checkText(bytes), { capturedAt });
-    const counts = db.transaction(() => {
-      const dumpId = recordDump(db, "ingested", { ...facts, pageDate: parsed.pageDate, papers: parsed.papers.length, problems: parsed.problems.length });
-      const c = upsertPapers(db, parsed.papers, { capturedAt: facts.capturedAt, seenAt: facts.ingestedAt, dumpId });
-      setDumpCounts(db, dumpId, { newPapers: c.new, updatedPapers: c.updated });
-      return c;
-    }).immediate();
+    checkText(bytes);
+  } catch (err) {
+    return reject(db, facts, result, err);
+  }
+  const parallelAbove = options.parallelAboveBytes ?? PARALLEL_ABOVE_BYTES;
+  if (bytes.length >= parallelAbove && db.name !== ":memory:") {
+    const outcome = await ingestInWorkers({ dbPath: db.name, bytes, facts });
+    if (outcome.type === "rejected") return { ...result, error: outcome.error };
+    return { ...result, ...outcome.stored, status: "ingested" };
+  }
+  try {
+    const parsed = parseDump(bytes, { capturedAt });
+    const counts = db
+      .transaction(() => {
+        const dumpId = recordDump(db, "ingested", { ...facts, pageDate: parsed.pageDate, papers: parsed.papers.length, problems: parsed.problems.length });
+        const c = upsertPapers(db, parsed.papers, { capturedAt: facts.capturedAt, seenAt: facts.ingestedAt, dumpId });
+        setDumpCounts(db, dumpId, { papers: parsed.papers.length, problems: parsed.problems.length, newPapers: c.new, updatedPapers: c.updated });
+        return c;
+      })
+      .immediate();
     return { ...result, status: "ingested", papers: parsed.papers.length, new: counts.new, updated: counts.updated, problems: parsed.problems, pageDate: parsed.pageDate };
   } catch (err) {
-    if (!isPapermailError(err, "DUMP_REJECTED")) throw err;
-    recordDump(db, "rejected", { ...facts, error: err.message });
-    return { ...result, error: err.message };
+    return reject(db, facts, result, err);
   }
 }
 
-/** The bytes of a dump once known to be UTF-8 text; DUMP_REJECTED for empty and binary files. */
-function checkText(bytes: Buffer): Buffer {
+/** Records a rejected dump (its reason kept, no paper touched) and reports it; other errors propagate. */
+function reject(db: Db, facts: DumpFacts, result: IngestResult, err: unknown): IngestResult {
+  if (!isPapermailError(err, "DUMP_REJECTED")) throw err;
+  recordDump(db, "rejected", { ...facts, error: err.message });
+  return { ...result, error: err.message };
+}
+
+/** Checks that bytes are UTF-8 text; DUMP_REJECTED for empty and binary files. */
+function checkText(bytes: Buffer): void {
   if (bytes.length === 0) throw new PapermailError("DUMP_REJECTED", "the file is empty");
   const nul = bytes.indexOf(0);
   if (nul !== -1) throw new PapermailError("DUMP_REJECTED", `a binary file (NUL byte at offset ${nul}), not a text dump`);
   if (!isUtf8(bytes)) throw new PapermailError("DUMP_REJECTED", "not UTF-8 text");
-  return bytes;
 }
 
 /** A capture date written into the file name as YYYY-MM-DD (optionally with THH:MM[:SS]), read as UTC. */

@@ -37,7 +37,7 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
     try {
       if (job === "ingest") {
         const files = listDumpFiles([config.dumpsDir]);
-        const { totals } = ingestAll({ ...ctx, out: () => undefined }, files, { json: true });
+        const { totals } = await ingestAll({ ...ctx, out: () => undefined }, files, { json: true });
         log(`ingest: ${files.length} file(s), ${totals.ingested} ingested, ${totals.unchanged} unchanged, ${totals.rejected} rejected, ${totals.new} new papers`);
       } else {
         writeSetting(db, "last_digest_run", started.toISOString());

@@ -16,7 +16,7 @@ export interface DumpFacts {
   size: number;
   mtimeMs: number;
   pageDate: string | null;
-  capturedAt: string | null;
+  capturedAt: string;
   papers: number;
   newPapers: number;
   updatedPapers: number;
@@ -60,8 +60,14 @@ export function recordDump(db: Db, status: "ingested" | "rejected", f: DumpFacts
 }
 
 /** Sets the counts of a dump once its papers are stored. */
-export function setDumpCounts(db: Db, id: number, counts: { newPapers: number; updatedPapers: number }): void {
-  db.prepare("UPDATE dumps SET new_papers = ?, updated_papers = ? WHERE id = ?").run(counts.newPapers, counts.updatedPapers, id);
+export function setDumpCounts(db: Db, id: number, counts: { papers: number; problems: number; newPapers: number; updatedPapers: number }): void {
+  db.prepare("UPDATE dumps SET papers = ?, problems = ?, new_papers = ?, updated_papers = ? WHERE id = ?").run(
+    counts.papers,
+    counts.problems,
+    counts.newPapers,
+    counts.updatedPapers,
+    id,
+  );
 }
 
 /** How many dumps landed and how many were rejected. */

@@ -49,7 +49,24 @@ export interface UpsertCounts {
  * Inserts unknown papers and refreshes known ones: a newer capture sets upvotes and
  * fills details an older one lacked; first-seen never changes. Call inside a transaction.
  */
-export function upsertPapers(db: Db, papers: readonly Paper[], at: { capturedAt: string; seenAt: string; dumpId: number }): UpsertCounts {
+export function upsertPapers(db: Db, papers: readonly Paper[], at: CaptureInfo): UpsertCounts {
+  const writer = createPaperWriter(db, at);
+  for (const p of papers) writer.write(p);
+  return writer.counts;
+}
+
+export interface CaptureInfo {
+  capturedAt: string;
+  seenAt: string;
+  dumpId: number;
+}
+
+/**
+ * Writes the papers of one dump, one at a time, inside the caller's transaction.
+ * A paper repeated within the same dump is one paper: the later block wins and
+ * it is counted once.
+ */
+export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): void; readonly counts: UpsertCounts; readonly distinct: number } {
   const find = db.prepare<[string], KnownRow>(
     "SELECT id, key, abstract, authors_count, org_handle, published_on, upvotes, code_url, captured_at FROM papers WHERE slug = ?",
   );
@@ -64,27 +81,35 @@ export function upsertPapers(db: Db, papers: readonly Paper[], at: { capturedAt:
       captured_at = ?, last_seen_at = ?
     WHERE id = ?`);
   const touch = db.prepare("UPDATE papers SET last_seen_at = max(last_seen_at, ?) WHERE id = ?");
-
   const counts: UpsertCounts = { new: 0, updated: 0 };
-  for (const p of papers) {
-    let slug = p.slug;
-    let known = find.get(slug);
-    // Two titles sharing 64 bits of hash: the later one gets a longer id.
-    for (let length = 20; known && known.key !== p.key && length <= 64; length += 4) known = find.get((slug = paperSlug(p.key, length)));
-    const links = JSON.stringify(p.links);
-    if (!known) {
-      insert.run(p.key, slug, p.title, p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes ?? 0,
-        p.codeUrl, links, at.capturedAt, at.seenAt, at.seenAt, at.dumpId);
-      counts.new++;
-    } else if (at.capturedAt >= known.captured_at) {
-      if (changes(known, p)) counts.updated++;
-      refresh.run(p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes, p.codeUrl, p.abstract, links, at.capturedAt, at.seenAt, known.id);
-    } else {
-      // An older capture than the one we hold: its upvotes are stale.
-      touch.run(at.seenAt, known.id);
-    }
-  }
-  return counts;
+  const inThisDump = new Set<string>();
+
+  return {
+    counts,
+    get distinct() {
+      return inThisDump.size;
+    },
+    write(p: Paper) {
+      let slug = p.slug;
+      let known = find.get(slug);
+      // Two titles sharing 64 bits of hash: the later one gets a longer id.
+      for (let length = 20; known && known.key !== p.key && length <= 64; length += 4) known = find.get((slug = paperSlug(p.key, length)));
+      const links = JSON.stringify(p.links);
+      const repeat = inThisDump.has(p.key);
+      inThisDump.add(p.key);
+      if (!known) {
+        insert.run(p.key, slug, p.title, p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes ?? 0,
+          p.codeUrl, links, at.capturedAt, at.seenAt, at.seenAt, at.dumpId);
+        counts.new++;
+      } else if (at.capturedAt >= known.captured_at) {
+        if (!repeat && changes(known, p)) counts.updated++;
+        refresh.run(p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes, p.codeUrl, p.abstract, links, at.capturedAt, at.seenAt, known.id);
+      } else {
+        // An older capture than the one we hold: its upvotes are stale.
+        touch.run(at.seenAt, known.id);
+      }
+    },
+  };
 }
 
 function changes(known: KnownRow, p: Paper): boolean {
