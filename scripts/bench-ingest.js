@@ -1,4 +1,5 @@
 // Ingest benchmark: a ~100 MB synthetic dump in the samples' format.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,8 +40,18 @@ export function buildSyntheticDump(targetBytes) {
   return { text: parts.join(""), papers: n };
 }
 
+/** Flushes dirty pages (the dump just written, the last run's database) so each run starts from a quiet disk. */
+function settle() {
+  try {
+    execFileSync("sync");
+  } catch {
+    // no sync(1): runs may then pay for each other's writeback
+  }
+}
+
 async function seconds(fn) {
   globalThis.gc?.();
+  settle();
   const t0 = process.hrtime.bigint();
   const value = await fn();
   return { value, s: Number(process.hrtime.bigint() - t0) / 1e9 };
@@ -70,9 +81,9 @@ export async function benchIngest() {
     if (parse.value.papers.length !== papers) throw new Error(`parsed ${parse.value.papers.length} papers, expected ${papers}`);
     console.log(`parse only (bytes in memory -> papers): ${(mb / parse.s).toFixed(0)} MB/s (${parse.s.toFixed(2)} s)   target >= 100 MB/s`);
 
-    let run = 0;
     const ingest = await median(async () => {
-      const db = openDatabase(join(dir, `bench-${run++}.db`));
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(join(dir, `bench.db${suffix}`), { force: true });
+      const db = openDatabase(join(dir, "bench.db"));
       const r = await seconds(async () => {
         const result = await ingestFile({ db, clock: systemClock }, file);
         db.close(); // closing includes the final checkpoint: the file is complete on disk
@@ -83,7 +94,7 @@ export async function benchIngest() {
     });
     console.log(`end-to-end ingest (read, hash, parse, store, commit): ${(mb / ingest.s).toFixed(0)} MB/s, ${(papers / ingest.s).toFixed(0)} papers/s (${ingest.s.toFixed(2)} s)   target >= 40 MB/s`);
 
-    const db = openDatabase(join(dir, "bench-0.db"));
+    const db = openDatabase(join(dir, "bench.db"));
     const deps = { db, clock: systemClock };
     const again = await median(() => seconds(() => ingestFile(deps, file)));
     if (again.value.status !== "unchanged") throw new Error("re-ingest was not unchanged");
