@@ -132,7 +132,7 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return;
     }
-    if (isPapermailError(err, "CONFIG", "USAGE", "NOT_FOUND", "BAD_ADDRESS")) {
+    if (isPapermailError(err, "CONFIG", "NOT_FOUND", "BAD_ADDRESS")) {
       process.stderr.write(`papermail: ${err.message}\n`);
       process.exitCode = EXIT.usage;
       return;

@@ -1,14 +1,10 @@
 /** Every failure papermail reports on purpose carries one of these codes. */
 export type ErrorCode =
   | "CONFIG" // a PAPERMAIL_* variable or .env value is wrong
-  | "USAGE" // a CLI argument or flag is wrong
   | "DUMP_REJECTED" // a file is not a readable dump
   | "BAD_ADDRESS" // an email address was refused
-  | "BAD_TOKEN" // a confirm/unsubscribe token is unknown, expired or malformed
   | "NOT_FOUND" // a file, digest or subscriber does not exist
-  | "SMTP_TEMPORARY" // 4xx or a lost connection before DATA: worth retrying
-  | "SMTP_PERMANENT" // 5xx: retrying will not help
-  | "SMTP_UNKNOWN" // the connection died after DATA: the message may have arrived
+  | "SMTP" // a mail server refused a step or the connection broke
   | "TEMPLATE"; // a template failed strict validation
 
 /** The one error base class: a code, a message, and where it happened. */

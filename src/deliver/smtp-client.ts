@@ -1,17 +1,17 @@
 import net from "node:net";
 import { hostname } from "node:os";
 import tls from "node:tls";
+import { PapermailError } from "../errors.js";
 
 /** A failed SMTP step: the server's reply code when there was one, and whether the whole message had gone out. */
-export class SmtpError extends Error {
+export class SmtpError extends PapermailError {
   constructor(
     message: string,
     readonly responseCode: number | undefined,
     /** True once the terminating "." was written: the server may have accepted the message. */
     readonly dataSent: boolean,
   ) {
-    super(message);
-    this.name = "SmtpError";
+    super("SMTP", message, { responseCode, dataSent });
   }
 }
 

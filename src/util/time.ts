@@ -26,13 +26,6 @@ export function isValidDay(year: number, month: number, day: number): boolean {
 }
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/** "Dec 12" for an ISO date, the way the papers page writes it. */
-export function shortDate(iso: string): string {
-  const [y, m, d] = iso.split("-").map(Number);
-  void y;
-  return `${MONTHS[(m ?? 1) - 1]} ${d}`;
-}
-
 /** "Dec 12, 2024" for an ISO date. */
 export function longDate(iso: string): string {
   const [y, m, d] = iso.split("-").map(Number);
