@@ -190,6 +190,29 @@ describe("exactly once", () => {
     expect(rows.find((r) => r.email === "gone@example.org")).toMatchObject({ status: "failed", error: expect.stringContaining("No such user") });
   });
 
+  it("pauses without failing anyone while the mail server is down, and resumes on the next run", async () => {
+    const { freePort } = await import("./site.js");
+    const port = await freePort();
+    const p = project(`smtp://127.0.0.1:${port}`);
+    await p.cli(["subscribers", "import", "-", "--confirmed"], addressList(20));
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    const down = await p.cli(["send-digest"]);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain("the mail server is unreachable");
+    const rows = p.db().prepare("SELECT status, attempts FROM deliveries").all() as Array<{ status: string; attempts: number }>;
+    expect(rows.every((r) => r.status === "queued")).toBe(true);
+    expect(JSON.parse((await p.cli(["status", "--json"])).stdout).lastDigest.status).toBe("sending");
+
+    const { SMTPServer } = await import("smtp-server");
+    let received = 0;
+    const server = new SMTPServer({ disabledCommands: ["STARTTLS", "AUTH"], logger: false, onData: (s, _x, cb) => { s.resume(); s.on("end", () => { received++; cb(); }); } });
+    await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+    servers.push({ close: () => new Promise<void>((r) => server.close(() => r())) });
+    const up = JSON.parse((await p.cli(["send-digest", "--json"])).stdout);
+    expect(up.digests[0]).toMatchObject({ sent: 20, failed: 0, complete: true });
+    expect(received).toBe(20);
+  });
+
   it("leaves one copy and an unknown row when the connection drops after DATA, and never re-sends it", async () => {
     const server = await smtp({ fault: (to) => (to === "flaky@example.org" ? "drop-after-data" : undefined) });
     const p = project(server.url);

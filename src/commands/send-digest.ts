@@ -49,9 +49,10 @@ export async function runSendDigest(ctx: CommandContext, flags: SendDigestFlags)
         `Digest #${d.digestId} "${d.subject}": ${d.papers} papers, ${d.recipients} recipients: ${d.sent} sent, ${d.failed} failed, ` +
           `${d.unknown} unknown, ${d.skipped} skipped${d.complete ? "" : `, ${d.queued + d.sending} not finished`}. Mail went to ${d.mail}.`,
       );
+      if (d.stopped) ctx.err(`Paused: ${d.stopped}. Run send-digest again to resume; nobody was marked failed for it.`);
     }
   }
-  return result.digests.some((d) => d.failed + d.unknown > 0) ? EXIT.rejected : EXIT.ok;
+  return result.digests.some((d) => d.failed + d.unknown > 0 || d.stopped) ? EXIT.rejected : EXIT.ok;
 }
 
 /**
@@ -84,10 +85,11 @@ export async function publishDigests(ctx: CommandContext, flags: Pick<SendDigest
   };
 
   for (const id of unfinishedDigestIds(db)) {
-    if (flags.signal?.aborted) break;
+    if (flags.signal?.aborted || digests.some((d) => d.stopped)) break;
     await send(id);
   }
-  if (!flags.signal?.aborted) {
+  // A new digest waits while an older one could not be finished.
+  if (!flags.signal?.aborted && !digests.some((d) => d.stopped)) {
     const now = clock.now();
     const id = freezeDigest(db, {
       maxPapers: flags.maxPapers ?? config.maxPapers,

@@ -39,7 +39,10 @@ export interface DeliverOptions {
   onProgress?: (settled: number, total: number) => void;
 }
 
-export type DeliveryReport = { digestId: number; recipients: number; complete: boolean } & Record<DeliveryStatus, number>;
+export type DeliveryReport = { digestId: number; recipients: number; complete: boolean; stopped?: string } & Record<DeliveryStatus, number>;
+
+/** This many failed connection attempts in a row mean the server is down: stop, and leave the rest queued. */
+const UNREACHABLE_LIMIT = 3;
 
 /** The links of a digest, from the public base URL (the archive's list for a digest not frozen yet). */
 export function digestLinks(config: Config, digestId?: number): DigestLinks {
@@ -82,9 +85,12 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
   const before = countDeliveries(db, digestId);
   let settled = total - before.queued - before.sending;
 
+  let unreachableInARow = 0;
+  let stopped: string | undefined;
+
   async function worker(): Promise<void> {
     let previous: Settlement | undefined;
-    while (!options.signal?.aborted) {
+    while (!options.signal?.aborted && !stopped) {
       const token = newToken();
       const row = claimDelivery(db, digestId, owner, clock.now().toISOString(), hashToken(secret, token), previous);
       previous = undefined;
@@ -102,6 +108,14 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
         unsubscribeUrl: `${config.publicUrl}/unsubscribe/${token}`,
       });
       const outcome = await mailer.send({ from: envelopeFrom, to: row.email, raw, name: `${String(row.subscriberId).padStart(7, "0")}-${row.email.replace(/[^A-Za-z0-9@._+-]/g, "_")}` });
+      if (outcome.status !== "sent" && outcome.unreachable) {
+        if (++unreachableInARow >= UNREACHABLE_LIMIT) {
+          // A server outage is not the recipients' fault: nobody is marked failed for it.
+          stopped ??= `the mail server is unreachable (${outcome.error})`;
+          previous = { subscriberId: row.subscriberId, status: "queued", error: outcome.error, refund: true };
+          continue;
+        }
+      } else unreachableInARow = 0;
       previous = settlementOf(row, outcome, clock.now());
       if (previous.status !== "queued") options.onProgress?.(++settled, total);
     }
@@ -120,5 +134,5 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
 
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, () => worker()));
   const complete = finishDigestIfComplete(db, digestId, clock.now().toISOString());
-  return { digestId, recipients: total, complete, ...countDeliveries(db, digestId) };
+  return { digestId, recipients: total, complete, stopped, ...countDeliveries(db, digestId) };
 }

@@ -20,10 +20,11 @@ export interface OutgoingMessage {
  * - retry: temporary (4xx, or the connection went before the message was complete);
  * - failed: permanent (5xx), with the server's reply;
  * - unknown: the connection went after the whole message was sent; it may have arrived.
+ * `unreachable` marks a retry because no connection could be made at all.
  */
 export type SendOutcome =
   | { status: "sent"; response: string }
-  | { status: "retry" | "failed" | "unknown"; error: string };
+  | { status: "retry" | "failed" | "unknown"; error: string; unreachable?: boolean };
 
 /** Sends messages; one implementation per transport (SMTP pool, outbox folder). */
 export interface Mailer {

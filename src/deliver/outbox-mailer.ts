@@ -16,7 +16,7 @@ export function createOutboxMailer(dir: string): Mailer {
         writeFileSync(join(dir, `${message.name}.eml`), Buffer.concat(message.raw));
         return { status: "sent", response: "written" };
       } catch (err) {
-        return { status: "retry", error: `cannot write to the outbox: ${describeError(err)}` };
+        return { status: "retry", error: `cannot write to the outbox: ${describeError(err)}`, unreachable: true };
       }
     },
     async close() {},

@@ -72,7 +72,7 @@ export function createSmtpMailer(options: SmtpOptions): Mailer {
       try {
         client = await acquire();
       } catch (err) {
-        return classify(err);
+        return { status: "retry", error: err instanceof Error ? err.message : String(err), unreachable: true };
       }
       try {
         const chunks = dkim ? [await signed(dkim, message.raw)] : message.raw;

@@ -44,7 +44,7 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
         const result = await publishDigests(ctx, { retryUnknown: false, json: true, signal: abort.signal });
         if (result.digests.length === 0) log("digest: no new papers, nothing published");
         for (const d of result.digests) {
-          log(`digest #${d.digestId}: ${d.papers} papers, ${d.recipients} recipients, ${d.sent} sent, ${d.failed} failed, ${d.unknown} unknown${d.complete ? "" : " (paused)"}`);
+          log(`digest #${d.digestId}: ${d.papers} papers, ${d.recipients} recipients, ${d.sent} sent, ${d.failed} failed, ${d.unknown} unknown${d.stopped ? ` (paused: ${d.stopped})` : d.complete ? "" : " (paused)"}`);
         }
       }
     } catch (err) {

@@ -35,6 +35,8 @@ export interface Settlement {
   status: "sent" | "failed" | "unknown" | "queued";
   error?: string;
   nextAttemptAt?: string;
+  /** Back to the queue without using up an attempt (the run stopped before trying for real). */
+  refund?: boolean;
 }
 
 type Claimer = Database.Transaction<
@@ -76,9 +78,9 @@ function makeClaimer(db: Db): Claimer {
 export function settleDelivery(db: Db, key: { digestId: number; subscriberId: number; owner: string }, result: Omit<Settlement, "subscriberId">, now: string): void {
   cachedStatement(
     db,
-    `UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?
+    `UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?, attempts = attempts - ?
      WHERE digest_id = ? AND subscriber_id = ? AND claimed_by = ? AND status = 'sending'`,
-  ).run(result.status, result.error ?? null, result.nextAttemptAt ?? "", now, key.digestId, key.subscriberId, key.owner);
+  ).run(result.status, result.error ?? null, result.nextAttemptAt ?? "", now, result.refund ? 1 : 0, key.digestId, key.subscriberId, key.owner);
 }
 
 /** When the earliest queued row of a digest is due ('' = now), or undefined when none is queued. */
