@@ -8,6 +8,12 @@ const DIST = new URL("../../dist/ingest/", import.meta.url);
 const PARSE_WORKER = fileURLToPath(new URL("parse-worker.js", DIST));
 const STORE_WORKER = fileURLToPath(new URL("store-worker.js", DIST));
 
+/**
+ * Both workers allocate a paper's worth of strings per block; a larger young
+ * generation lets them die young instead of being copied into the old one.
+ */
+const YOUNG_GENERATION = { maxYoungGenerationSizeMb: 64 };
+
 /** What the store worker reports back. */
 export type WorkerOutcome =
   | { type: "stored"; stored: { papers: number; new: number; updated: number; problems: DumpProblem[]; pageDate: string } }
@@ -31,10 +37,15 @@ export async function ingestInWorkers(job: { dbPath: string; bytes: Buffer; fact
   // Hand the file's memory over without copying it when it is not a slice of a shared pool.
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
   const buffer = (whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer;
-  const store = new Worker(STORE_WORKER, { workerData: { dbPath: job.dbPath, facts: job.facts, port: port2 }, transferList: [port2] });
+  const store = new Worker(STORE_WORKER, {
+    workerData: { dbPath: job.dbPath, facts: job.facts, port: port2 },
+    transferList: [port2],
+    resourceLimits: YOUNG_GENERATION,
+  });
   const parse = new Worker(PARSE_WORKER, {
     workerData: { bytes: buffer, capturedAt: job.facts.capturedAt, port: port1 },
     transferList: [buffer, port1],
+    resourceLimits: YOUNG_GENERATION,
   });
   try {
     return await new Promise<WorkerOutcome>((resolve, reject) => {
