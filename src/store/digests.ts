@@ -67,9 +67,14 @@ export function latestDigest(db: Db): DigestSummary | undefined {
   return db.prepare<[], DigestSummary>(`${SUMMARY} ORDER BY id DESC LIMIT 1`).get();
 }
 
-/** Digests newest first. */
-export function listDigests(db: Db, limit: number): DigestSummary[] {
-  return db.prepare<[number], DigestSummary>(`${SUMMARY} ORDER BY id DESC LIMIT ?`).all(limit);
+/** A digest as the archive lists it. */
+export type ListedDigest = Pick<DigestSummary, "id" | "createdAt" | "subject" | "paperCount">;
+
+/** Digests newest first, for the archive: no send counts (those scan a digest's whole ledger). */
+export function listDigests(db: Db, limit: number): ListedDigest[] {
+  return db
+    .prepare<[number], ListedDigest>("SELECT id, created_at AS createdAt, subject, paper_count AS paperCount FROM digests ORDER BY id DESC LIMIT ?")
+    .all(limit);
 }
 
 /** Digests whose sending has not finished (interrupted, or running elsewhere), oldest first. */
