@@ -51,6 +51,14 @@ describe("subscribing on the web", () => {
       expect(u.status).toBe(200);
     }
     expect(findSubscriberByEmail(site.ctx.db, "reader@example.org")!.status).toBe("unsubscribed");
+    // The RFC's own example posts multipart/form-data; that works too.
+    const multipart = await fetch(unsubscribeUrl, { method: "POST", body: (() => {
+      const f = new FormData();
+      f.set("List-Unsubscribe", "One-Click");
+      return f;
+    })() });
+    expect(multipart.status).toBe(200);
+    expect(await multipart.text()).toBe("Unsubscribed.\n");
 
     await ingestFile(site.ctx, SAMPLE_FILES[1]!);
     const second = await publishDigests(site.ctx, { retryUnknown: false, json: true });

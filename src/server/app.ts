@@ -16,7 +16,7 @@ import {
 } from "../subscribers/subscribe.js";
 import type { Clock } from "../util/time.js";
 import { createFeedHandler } from "./feed-route.js";
-import { clientAddress, createRateLimiter, HttpError, readForm, send } from "./http.js";
+import { clientAddress, createRateLimiter, HttpError, isOneClickBody, readBody, readForm, send } from "./http.js";
 import { renderNotice, renderPage } from "./pages.js";
 
 export interface AppDeps {
@@ -96,8 +96,7 @@ export function createApp(deps: AppDeps): Server {
         return send(res, 200, HTML, renderNotice(config, "Unsubscribe", "You will get no further digests.", { action: path, button: "Unsubscribe" }));
       }
       if (method === "POST") {
-        const form = await readForm(req);
-        const oneClick = form.get("List-Unsubscribe") === "One-Click";
+        const oneClick = isOneClickBody(await readBody(req));
         if (!unsubscribeByToken(deps, token[2]!)) return notFound(res);
         if (oneClick) return send(res, 200, "text/plain; charset=utf-8", "Unsubscribed.\n");
         return send(res, 200, HTML, renderNotice(config, "You are unsubscribed", "You will get no further digests. Changed your mind? Subscribe again on the front page."));

@@ -27,10 +27,8 @@ export function send(res: ServerResponse, status: number, type: string, body: st
   res.end(res.req.method === "HEAD" ? undefined : body);
 }
 
-/** Reads an application/x-www-form-urlencoded body of at most MAX_BODY_BYTES. */
-export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type !== "" && type !== "application/x-www-form-urlencoded") throw new HttpError(415, "forms are application/x-www-form-urlencoded");
+/** Reads a request body of at most MAX_BODY_BYTES as UTF-8 text. */
+export async function readBody(req: IncomingMessage): Promise<string> {
   if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) throw new HttpError(413, "request body too large");
   const chunks: Buffer[] = [];
   let size = 0;
@@ -39,7 +37,23 @@ export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
     if (size > MAX_BODY_BYTES) throw new HttpError(413, "request body too large");
     chunks.push(chunk);
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Reads an application/x-www-form-urlencoded body of at most MAX_BODY_BYTES. */
+export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "" && type !== "application/x-www-form-urlencoded") throw new HttpError(415, "forms are application/x-www-form-urlencoded");
+  return new URLSearchParams(await readBody(req));
+}
+
+/**
+ * True for an RFC 8058 one-click request. Mail providers send the body
+ * "List-Unsubscribe=One-Click" url-encoded or as multipart/form-data (as the RFC's
+ * own example does); the token in the URL is what authorises it, so either will do.
+ */
+export function isOneClickBody(body: string): boolean {
+  return /List-Unsubscribe=One-Click/.test(body) || /name="List-Unsubscribe"\r?\n\r?\nOne-Click/.test(body);
 }
 
 /** The client's address, for rate limits: behind a trusted proxy, the one it forwarded for. */
