@@ -149,9 +149,12 @@ describe("send-digest", () => {
     expect(dry.stdout).toContain("to 1 active subscriber");
     expect(dry.stdout).toContain("Return of the Encoder");
     await p.cli(["send-digest", "--preview", "out.html"]);
-    const test = await p.cli(["send-digest", "--to", "editor@example.org"]);
+    const test = await p.cli(["send-digest", "--to", "o'neil&co@example.org"]);
     expect(test.code).toBe(0);
-    expect(server.received.map((m) => m.to)).toEqual([["editor@example.org"]]);
+    expect(server.received.map((m) => m.to)).toEqual([["o'neil&co@example.org"]]);
+    const copy = (await server.parse(server.received[0]!)).html as string;
+    expect(copy).toContain("o&#39;neil&#38;co@example.org");
+    expect(copy).not.toContain("o'neil&co@");
     expect((await server.parse(server.received[0]!)).subject).toMatch(/^\[test\] 4 trending papers/);
     const db = p.db();
     expect(db.prepare("SELECT count(*) AS n FROM digests").get()).toEqual({ n: 0 });

@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { PapermailError } from "../errors.js";
 import { createMailer } from "../deliver/mailer.js";
 import { deliverDigest, digestLinks, listId, type DeliveryReport } from "../deliver/deliver-digest.js";
-import { digestSubject, MARK, renderDigest } from "../render/email.js";
+import { digestSubject, fillRecipient, renderDigest } from "../render/email.js";
 import { buildSimpleMessage } from "../render/simple-message.js";
 import { fromAddress } from "../render/mime.js";
 import { checkAddress } from "../subscribers/address.js";
@@ -133,11 +133,11 @@ async function preview(ctx: CommandContext, file: string, flags: SendDigestFlags
     ctx.out("No new papers since the last digest: nothing to preview.");
     return EXIT.ok;
   }
-  const fill = (s: string) => s.replaceAll(MARK.recipient, "you@example.org").replaceAll(MARK.unsubscribeUrl, `${ctx.config.publicUrl}/unsubscribe/PREVIEW`);
+  const filled = fillRecipient(rendered, { recipient: "you@example.org", unsubscribeUrl: `${ctx.config.publicUrl}/unsubscribe/PREVIEW` });
   const textFile = file.replace(/(\.html?)?$/i, ".txt");
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, fill(rendered.html));
-  writeFileSync(textFile, fill(rendered.text));
+  writeFileSync(file, filled.html);
+  writeFileSync(textFile, filled.text);
   if (flags.json) printJson(ctx, { subject: rendered.subject, html: file, text: textFile, htmlBytes: Buffer.byteLength(rendered.html) });
   else ctx.out(`Wrote ${displayPath(file)} (${(Buffer.byteLength(rendered.html) / 1024).toFixed(1)} KB) and ${displayPath(textFile)}: "${rendered.subject}". Nothing was published.`);
   return EXIT.ok;
@@ -151,14 +151,13 @@ async function sendTestCopy(ctx: CommandContext, to: string, flags: SendDigestFl
     ctx.out("No new papers since the last digest: nothing to send.");
     return EXIT.ok;
   }
-  const unsubscribeUrl = `${ctx.config.publicUrl}/unsubscribe/TEST-COPY`;
-  const fill = (s: string) => s.replaceAll(MARK.recipient, check.address).replaceAll(MARK.unsubscribeUrl, unsubscribeUrl);
+  const filled = fillRecipient(rendered, { recipient: check.address, unsubscribeUrl: `${ctx.config.publicUrl}/unsubscribe/TEST-COPY` });
   const raw = buildSimpleMessage({
     from: ctx.config.from,
     to: check.address,
     subject: `[test] ${rendered.subject}`,
-    html: fill(rendered.html),
-    text: fill(rendered.text),
+    html: filled.html,
+    text: filled.text,
     date: ctx.clock.now(),
     headers: { "List-Id": listId(ctx.config) },
   });

@@ -7,6 +7,7 @@ import { isHttpUrl } from "../dump/links.js";
 import { paperUrl } from "../dump/paper-key.js";
 import type { StoredPaper } from "../store/papers.js";
 import { byline } from "./byline.js";
+import { escapeHtml } from "./escape.js";
 import { longDate } from "../util/time.js";
 
 const TEMPLATES_DIR = fileURLToPath(new URL("../../templates/", import.meta.url));
@@ -21,6 +22,16 @@ export const MARK = {
   recipient: "\uE000recipient\uE000",
 } as const;
 const MARK_CHAR = /\uE000/g;
+
+/**
+ * A rendered digest with its markers filled for one reader outside the mail path
+ * (preview, test copy, the web archive): escaped for HTML in the HTML part.
+ */
+export function fillRecipient(rendered: RenderedDigest, values: { recipient: string; unsubscribeUrl: string }): RenderedDigest {
+  const fill = (s: string, escape: (v: string) => string) =>
+    s.replaceAll(MARK.recipient, escape(values.recipient)).replaceAll(MARK.unsubscribeUrl, escape(values.unsubscribeUrl));
+  return { subject: rendered.subject, html: fill(rendered.html, escapeHtml), text: fill(rendered.text, (v) => v) };
+}
 
 /** Where the email points, besides the papers. */
 export interface DigestLinks {

@@ -4,7 +4,7 @@ import { paperUrl } from "../dump/paper-key.js";
 import type { StoredPaper } from "../store/papers.js";
 import { longDate } from "../util/time.js";
 import { byline } from "./byline.js";
-import { escapeHtml } from "./mime.js";
+import { escapeHtml } from "./escape.js";
 
 export interface FeedMeta {
   siteUrl: string;

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { MARK, type RenderedDigest } from "./email.js";
+import { escapeHtml } from "./escape.js";
 
 /** What differs from one recipient to the next. */
 export interface RecipientValues {
@@ -144,9 +145,4 @@ export function formatFrom(from: string): string {
 /** The address part of a From value. */
 export function fromAddress(from: string): string {
   return /<([^>]+)>/.exec(from)?.[1]?.trim() ?? from.trim();
-}
-
-/** HTML escaping for text and attribute values. */
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"'`=]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -4,7 +4,7 @@ import type { Config } from "../config.js";
 import { digestLinks } from "../deliver/deliver-digest.js";
 import type { Mailer } from "../deliver/mailer.js";
 import { describeError } from "../errors.js";
-import { MARK, renderDigest } from "../render/email.js";
+import { fillRecipient, renderDigest } from "../render/email.js";
 import type { Db } from "../store/db.js";
 import { digestPapers, findDigest, listDigests } from "../store/digests.js";
 import {
@@ -127,7 +127,7 @@ export function createApp(deps: AppDeps): Server {
     const digest = findDigest(deps.db, id);
     if (!digest) return send(res, 404, HTML, renderNotice(config, "Not found", "There is no such digest."));
     const rendered = await renderDigest(digest.subject, digestPapers(deps.db, id), digestLinks(config, id));
-    const html = rendered.html.replaceAll(MARK.recipient, "a reader").replaceAll(MARK.unsubscribeUrl, `${config.publicUrl}/`);
+    const { html } = fillRecipient(rendered, { recipient: "a reader", unsubscribeUrl: `${config.publicUrl}/` });
     send(res, 200, HTML, html, { "Cache-Control": "public, max-age=3600" });
   }
 

@@ -1,0 +1,4 @@
+/** HTML escaping for text and attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"'`=]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
