@@ -112,10 +112,10 @@ describe("large dumps, parsed and stored by two worker threads", () => {
     );
   });
 
-  it("count a paper repeated within one dump once, the later block winning", async () => {
+  it("count a paper repeated within one dump once, the later block's upvotes winning", async () => {
     const deps = freshDb();
     const file = join(tempDir(), "repeat.txt");
-    writeFileSync(file, `${HEADER}Same Paper\n\n${ABSTRACT}\n\n  • 2 authors\n·\nDec 1 3\n\nSame paper!\n\n${ABSTRACT}\n\n  • 2 authors\n·\nDec 1 9\n`);
+    writeFileSync(file, `${HEADER}Same Paper\n\n${ABSTRACT}\n\n  • 2 authors\n·\nDec 1 3\n\nSAME  paper\n\n${ABSTRACT}\n\n  • 2 authors\n·\nDec 1 9\n`);
     expect(await ingestFile(deps, file, parallel)).toMatchObject({ status: "ingested", papers: 1, new: 1, updated: 0 });
     expect(deps.db.prepare("SELECT upvotes FROM papers").all()).toEqual([{ upvotes: 9 }]);
   });

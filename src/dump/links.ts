@@ -14,8 +14,11 @@ export function extractLinks(text: string): string[] {
   return found;
 }
 
-/** Characters that end a URL in prose: whitespace, quotes, angle brackets. */
-const URL_STOP = new Set([..." \t\r\n\u00a0<>\"'`"].map((c) => c.charCodeAt(0)));
+/**
+ * Characters that end a URL in prose: whitespace, quotes, angle brackets, and the
+ * braces and backslash of LaTeX leftovers (`https://x/y{https://x/y}`, `\url{...}`).
+ */
+const URL_STOP = new Set([..." \t\r\n\u00a0<>\"'`{}\\^"].map((c) => c.charCodeAt(0)));
 
 /** The first link that points at a repository on GitHub, if any. */
 export function pickCodeLink(links: readonly string[]): string | null {

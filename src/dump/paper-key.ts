@@ -1,22 +1,46 @@
 import { hash } from "node:crypto";
 
 /**
- * A paper's identity: its title in Unicode NFKC, case-folded, with punctuation,
- * symbols and whitespace collapsed to single spaces. The dumps carry no ids.
+ * A paper's identity: its title in Unicode NFKC, case-folded, with whitespace
+ * collapsed and the typographic variants of dashes and quotes made one. Symbols
+ * stay: "Q-Learning" and "Q*-Learning", "F" and "F#" are different papers.
  */
 export function paperKey(title: string): string {
   // Printable ASCII needs no Unicode tables: the common case, and the fast one.
-  if (/^[\x20-\x7e]*$/.test(title)) return title.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
-  return title
-    .normalize("NFKC")
-    .toLowerCase()
-    .replace(/[\p{P}\p{S}\p{Z}\s]+/gu, " ")
-    .trim();
+  const ascii = /^[\x20-\x7e]*$/.test(title);
+  const folded = ascii ? title.toLowerCase() : title.normalize("NFKC").toLowerCase().replace(DASHES, "-").replace(SINGLE_QUOTES, "'").replace(DOUBLE_QUOTES, '"');
+  return folded.replace(ascii ? /\s+/g : /[\s\p{Z}]+/gu, " ").trim();
+}
+const DASHES = /[\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]/g;
+const SINGLE_QUOTES = /[\u2018\u2019\u201A\u201B\u2032]/g;
+const DOUBLE_QUOTES = /[\u201C\u201D\u201E\u201F\u2033]/g;
+
+/** True when a key has something to identify a paper by: a letter, digit or symbol. */
+export function isUsableKey(key: string): boolean {
+  return /[\p{L}\p{N}]/u.test(key);
 }
 
 /** A short stable id for URLs and feed GUIDs: 16 hex digits of SHA-256(key) (more, should two keys ever share them). */
 export function paperSlug(key: string, length = 16): string {
   return hash("sha256", key, "hex").slice(0, length);
+}
+
+/**
+ * True when two abstracts can belong to the same paper: one is missing, or they
+ * share most of their words (a revised abstract does; another paper's does not).
+ */
+export function sameAbstract(a: string | null, b: string | null): boolean {
+  if (a === null || b === null || a === b) return true;
+  const wa = words(a);
+  const wb = words(b);
+  let shared = 0;
+  for (const w of wa) if (wb.has(w)) shared++;
+  const union = wa.size + wb.size - shared;
+  return union === 0 || shared / union >= 0.5;
+}
+
+function words(s: string): Set<string> {
+  return new Set(s.toLowerCase().match(/[\p{L}\p{N}]{3,}/gu) ?? []);
 }
 
 /** The paper's link until a source with ids exists: the papers page searched for its exact title. */

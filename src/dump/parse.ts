@@ -1,7 +1,8 @@
 import { PapermailError } from "../errors.js";
-import { isoDate, isValidDay, monthIndex, resolveYear } from "../util/time.js";
+import { closestYear, isoDate, isValidDay, monthIndex, resolveYear } from "../util/time.js";
+import { cleanText } from "./clean-text.js";
 import { extractLinks, pickCodeLink } from "./links.js";
-import { paperKey, paperSlug } from "./paper-key.js";
+import { isUsableKey, paperKey, paperSlug, sameAbstract } from "./paper-key.js";
 
 /** One paper as a dump shows it, validated and keyed. */
 export interface Paper {
@@ -44,8 +45,6 @@ export interface ParseOptions {
 interface Paragraph {
   line: number;
   lines: string[];
-  /** Has a line that is just "·": an author/date trailer. */
-  trailer: boolean;
 }
 
 const CHROME = new Set([
@@ -56,7 +55,8 @@ const CHROME = new Set([
   "byAK and the research community",
 ]);
 const HEADER_SCAN_LIMIT = 20;
-const MAX_TITLE_LENGTH = 1000;
+/** Titles on the page are under 150 characters; a longer line in a title's place is prose. */
+const MAX_TITLE_LENGTH = 300;
 const DATE_RE = /^([A-Z][a-z]{2})\s+(\d{1,2})(?:,\s*(\d{4}))?(?:\s+(\d{1,7}))?$/;
 const AUTHORS_RE = /^•\s*(\d{1,5})\s+authors?$/;
 
@@ -64,20 +64,40 @@ const AUTHORS_RE = /^•\s*(\d{1,5})\s+authors?$/;
  * Parses one papers-page dump (text, or its UTF-8 bytes). Pure: no I/O, no clock.
  * Throws DUMP_REJECTED when the text is not a dump at all; unreadable blocks
  * inside a dump become problems with their line numbers. The same paper twice on
- * one page is one paper: the later block wins.
+ * one page is one paper, merged as the store merges it (mergeRepeat).
  */
 export function parseDump(input: string | Buffer, options: ParseOptions): ParsedDump {
   const bytes = typeof input === "string" ? Buffer.from(input, "utf8") : input;
-  const byKey = new Map<string, Paper>();
+  const papers: Paper[] = [];
+  const byKey = new Map<string, number[]>();
   let pageDate = "";
   const { problems } = scanDump(bytes, options, {
     header: (date) => (pageDate = date),
     paper: (paper) => {
-      byKey.delete(paper.key);
-      byKey.set(paper.key, paper);
+      const seen = byKey.get(paper.key) ?? [];
+      const at = seen.find((i) => sameAbstract(papers[i]!.abstract, paper.abstract));
+      if (at !== undefined) papers[at] = mergeRepeat(papers[at]!, paper);
+      else byKey.set(paper.key, [...seen, papers.push(paper) - 1]);
     },
   });
-  return { pageDate, papers: [...byKey.values()], problems };
+  return { pageDate, papers, problems };
+}
+
+/** A paper seen again in the same capture: what the later block shows wins, what it lacks is kept. */
+export function mergeRepeat(earlier: Paper, later: Paper): Paper {
+  const pick = <T>(a: T | null, b: T | null) => (b === null ? a : b);
+  return {
+    ...later,
+    line: earlier.line,
+    abstract: pick(earlier.abstract, later.abstract),
+    authorsCount: pick(earlier.authorsCount, later.authorsCount),
+    orgHandle: pick(earlier.orgHandle, later.orgHandle),
+    orgName: pick(earlier.orgName, later.orgName),
+    publishedOn: pick(earlier.publishedOn, later.publishedOn),
+    upvotes: pick(earlier.upvotes, later.upvotes),
+    links: later.abstract === null ? earlier.links : later.links,
+    codeUrl: pick(earlier.codeUrl, later.codeUrl),
+  };
 }
 
 /** Receives a dump's page date first, then every paper block in file order (repeats included). */
@@ -90,6 +110,11 @@ export interface DumpSink {
  * The parser as a stream: papers are handed to `sink` as they are read, so a
  * large dump can be stored while it is still being parsed. Throws DUMP_REJECTED
  * as parseDump does, the "no papers" case only at the end.
+ *
+ * A paper is split by structure: a title line, then any number of abstract
+ * paragraphs, then an optional trailer (who / "·" / date). Trailer-shaped lines
+ * are trailers wherever they stand; a new paper starts after a trailer, or at a
+ * title-shaped line that follows the abstract.
  */
 export function scanDump(bytes: Buffer, options: ParseOptions, sink: DumpSink): { problems: DumpProblem[]; papers: number } {
   const paragraphs = new Paragraphs(bytes);
@@ -103,55 +128,84 @@ export function scanDump(bytes: Buffer, options: ParseOptions, sink: DumpSink): 
   sink.header(pageDate);
   const problems: DumpProblem[] = [];
   let papers = 0;
+  let open: OpenPaper | null = null;
+  let trailer: TrailerParts | null = null;
+  /** After an unreadable block, prose is skipped until the next title-shaped line. */
+  let skipping = false;
 
-  let i = start;
-  for (let p = paragraphs.at(i); p; p = paragraphs.at(i)) {
-    if (p.lines.length !== 1 || isTrailer(p)) {
-      problems.push({ line: p.line, message: describeStray(p) });
-      i++;
-      continue;
+  const emit = () => {
+    const paper = open ? finishPaper(open, trailer, pageDate, problems) : null;
+    open = null;
+    trailer = null;
+    if (paper) {
+      papers++;
+      sink.paper(paper);
     }
-    const title = p.lines[0]!;
-    i++;
-    let abstract: string | null = null;
-    const next = paragraphs.at(i);
-    if (next && next.lines.length === 1 && !isTrailer(next)) {
-      const after = paragraphs.at(i + 1);
-      if ((after && isTrailer(after)) || looksLikeAbstract(next.lines[0]!)) {
-        abstract = next.lines[0]!;
-        i++;
-      }
-    }
-    let trailer: Trailer = EMPTY_TRAILER;
-    const maybeTrailer = paragraphs.at(i);
-    if (maybeTrailer && isTrailer(maybeTrailer)) {
-      i++;
-      const read = readTrailer(maybeTrailer, pageDate);
-      if (typeof read === "string") {
-        problems.push({ line: maybeTrailer.line, message: `paper "${clip(title)}" skipped: ${read}` });
+  };
+
+  for (let i = start, p = paragraphs.at(i); p; p = paragraphs.at(++i)) {
+    for (const seg of segments(p)) {
+      if (seg.kind === "trailer") {
+        if (trailer && !canExtend(trailer, seg.parts)) emit();
+        if (!open && !trailer) {
+          problems.push({ line: seg.line, message: "block skipped: an author/date trailer with no title before it" });
+          skipping = true;
+        }
+        trailer ??= { line: seg.line, parts: [] };
+        trailer.parts.push(...seg.parts);
         continue;
       }
-      trailer = read;
+      // A trailer closes its paper: what follows starts the next one.
+      if (trailer) emit();
+      const lines = seg.lines;
+      const head = lines[0]!;
+      const titleShaped = !isProse(head);
+      if (open) {
+        if (lines.length === 1 && titleShaped) {
+          emit();
+          open = { line: seg.line, title: head, abstract: [] };
+        } else open.abstract.push(lines.join(" "));
+        continue;
+      }
+      // Where a title must stand, a short line is one even if it reads like a sentence.
+      const title = lines.length === 1 && (titleShaped || (!skipping && head.length <= MAX_TITLE_LENGTH && !head.includes("://")));
+      if (!title) {
+        problems.push({ line: seg.line, message: describeStray(lines) });
+        skipping = true;
+        continue;
+      }
+      skipping = false;
+      open = { line: seg.line, title: head, abstract: [] };
     }
-    if (title.length > MAX_TITLE_LENGTH) {
-      problems.push({ line: p.line, message: `block skipped: a ${title.length}-character line where a title was expected` });
-      continue;
-    }
-    const key = paperKey(title);
-    if (key === "") {
-      problems.push({ line: p.line, message: `paper skipped: title "${clip(title)}" has no letters or digits` });
-      continue;
-    }
-    const links = abstract ? extractLinks(abstract) : [];
-    papers++;
-    sink.paper({ line: p.line, key, slug: paperSlug(key), title, abstract, ...trailer, links, codeUrl: pickCodeLink(links) });
   }
+  emit();
 
   if (papers === 0) {
     const why = problems.length > 0 ? `no readable paper blocks (first problem, line ${problems[0]!.line}: ${problems[0]!.message})` : "no paper blocks after the header";
     throw reject(why);
   }
   return { problems, papers };
+}
+
+/** A paper being read: its title and the abstract paragraphs so far. */
+interface OpenPaper {
+  line: number;
+  title: string;
+  abstract: string[];
+}
+
+/** Checks and keys a finished paper block; null (with a problem recorded) when it cannot be a paper. */
+function finishPaper(open: OpenPaper, parts: TrailerParts | null, pageDate: string, problems: DumpProblem[]): Paper | null {
+  const { title, line } = open;
+  const key = paperKey(title);
+  if (!isUsableKey(key)) {
+    problems.push({ line, message: `paper skipped: title "${clip(title)}" has no letters or digits` });
+    return null;
+  }
+  const abstract = open.abstract.length > 0 ? open.abstract.join("\n\n") : null;
+  const trailer = parts ? readTrailer(parts, pageDate, title, problems) : EMPTY_TRAILER;
+  const links = abstract ? extractLinks(abstract) : [];
+  return { line, key, slug: paperSlug(key), title, abstract, ...trailer, links, codeUrl: pickCodeLink(links) };
 }
 
 function reject(reason: string, line?: number): PapermailError {
@@ -162,7 +216,8 @@ function reject(reason: string, line?: number): PapermailError {
  * Runs of non-blank lines, read from the bytes only as far as they are asked for,
  * so the first papers come out before the whole file is split. Lines are found on
  * the bytes and decoded one by one (cheaper than one huge string); trim() removes
- * \r, trailing and non-breaking spaces, and a BOM.
+ * \r, trailing and non-breaking spaces, and a BOM; cleanText() removes what no
+ * dump text may carry.
  */
 class Paragraphs {
   private readonly list: Paragraph[] = [];
@@ -182,16 +237,14 @@ class Paragraphs {
     while (this.pos < bytes.length) {
       let end = bytes.indexOf(10, this.pos);
       if (end === -1) end = bytes.length;
-      const line = end > this.pos ? bytes.toString("utf8", this.pos, end).trim() : "";
+      const line = end > this.pos ? cleanText(bytes.toString("utf8", this.pos, end)).trim() : "";
       this.lineNo++;
       this.pos = end + 1;
       if (line === "") {
         if (current) return;
-      } else if (current) {
-        current.lines.push(line);
-        if (line === "·") current.trailer = true;
-      } else {
-        current = { line: this.lineNo, lines: [line], trailer: line === "·" };
+      } else if (current) current.lines.push(line);
+      else {
+        current = { line: this.lineNo, lines: [line] };
         this.list.push(current);
       }
     }
@@ -213,8 +266,7 @@ function readHeader(paragraphs: Paragraphs, capturedAt: Date): { pageDate: strin
     if (m && m[4] === undefined) {
       const month = monthIndex(m[1]!);
       const day = Number(m[2]);
-      const captured = isoDate(capturedAt.getUTCFullYear(), capturedAt.getUTCMonth(), capturedAt.getUTCDate());
-      const year = m[3] ? Number(m[3]) : resolveYear(month, day, captured);
+      const year = m[3] ? Number(m[3]) : closestYear(month, day, capturedAt);
       if (month < 0 || year === undefined || !isValidDay(year, month, day)) {
         throw reject(`line ${p.line}: "${clip(line)}" is not a valid page date`, p.line);
       }
@@ -235,51 +287,113 @@ interface Trailer {
 }
 const EMPTY_TRAILER: Trailer = { authorsCount: null, orgHandle: null, orgName: null, publishedOn: null, upvotes: null };
 
-function isTrailer(p: Paragraph): boolean {
-  return p.trailer;
+/** One line of a trailer, in the order the page prints them: who, "·", date. */
+interface TrailerPart {
+  role: "who" | "dot" | "date";
+  text: string;
+  line: number;
+}
+interface TrailerParts {
+  line: number;
+  parts: TrailerPart[];
+}
+type Segment = { kind: "text"; line: number; lines: string[] } | { kind: "trailer"; line: number; parts: TrailerPart[] };
+const ORDER = { who: 0, dot: 1, date: 2 } as const;
+
+/**
+ * Splits a paragraph into text and trailer segments. A trailer line is "·", an
+ * author count, a date, the line just before a "·" (an organisation) or just after
+ * it (the date, read or reported later), wherever it stands.
+ */
+function segments(p: Paragraph): Segment[] {
+  const { lines } = p;
+  // The common paragraph: one line of text.
+  if (lines.length === 1 && lines[0] !== "·" && !isTrailerLine(lines[0]!)) return [{ kind: "text", line: p.line, lines }];
+  const out: Segment[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const text = lines[i]!;
+    const line = p.line + i;
+    let role: TrailerPart["role"] | null = null;
+    if (text === "·") role = "dot";
+    else if (AUTHORS_RE.test(text)) role = "who";
+    else if (lines[i - 1] === "·" || DATE_RE.test(text)) role = "date";
+    else if (lines[i + 1] === "·" && text.length <= 200 && !isProse(text)) role = "who";
+    const last = out[out.length - 1];
+    if (role) {
+      if (last?.kind === "trailer") last.parts.push({ role, text, line });
+      else out.push({ kind: "trailer", line, parts: [{ role, text, line }] });
+    } else if (last?.kind === "text") last.lines.push(text);
+    else out.push({ kind: "text", line, lines: [text] });
+  }
+  return out;
 }
 
-/** Reads `who / · / date [upvotes]`; returns a reason string when it cannot. */
-function readTrailer(p: Paragraph, pageDate: string): Trailer | string {
-  const dot = p.lines.indexOf("·");
-  if (dot > 1 || p.lines.length - dot > 2) return `line ${p.line}: a trailer has at most "who", "·" and a date line`;
+function isTrailerLine(text: string): boolean {
+  return text.startsWith("•") ? AUTHORS_RE.test(text) : DATE_RE.test(text);
+}
+
+/** True when the parts continue the trailer in page order (who, "·", date), each once. */
+function canExtend(trailer: TrailerParts, parts: readonly TrailerPart[]): boolean {
+  const lastRole = trailer.parts[trailer.parts.length - 1]?.role;
+  return lastRole === undefined || ORDER[parts[0]!.role] > ORDER[lastRole];
+}
+
+/**
+ * Reads `who / · / date [upvotes]`. A part it cannot read is reported and dropped;
+ * the paper stays (a date after the page date loses the date, not the paper).
+ */
+function readTrailer(t: TrailerParts, pageDate: string, title: string, problems: DumpProblem[]): Trailer {
   const trailer: Trailer = { ...EMPTY_TRAILER, upvotes: 0 };
-  if (dot === 1) {
-    const who = p.lines[0]!;
-    const authors = AUTHORS_RE.exec(who);
-    if (authors) trailer.authorsCount = Number(authors[1]);
-    else if (who.startsWith("•")) return `line ${p.line}: "${clip(who)}" is not an author count`;
-    else {
-      const space = who.search(/\s/);
-      trailer.orgHandle = space === -1 ? who : who.slice(0, space);
-      trailer.orgName = space === -1 ? who : who.slice(space).trim();
+  const report = (line: number, why: string) => problems.push({ line, message: `paper "${clip(title)}": ${why}` });
+  let lastRole = -1;
+  for (const part of t.parts) {
+    if (ORDER[part.role] <= lastRole) {
+      report(part.line, `"${clip(part.text)}" ignored: a trailer has one "who", "·" and date line, in that order`);
+      continue;
     }
-  }
-  const dateLine = p.lines[dot + 1];
-  if (dateLine !== undefined) {
-    const lineNo = p.line + dot + 1;
-    const m = DATE_RE.exec(dateLine);
-    const month = m ? monthIndex(m[1]!) : -1;
-    if (!m || month < 0) return `line ${lineNo}: "${clip(dateLine)}" is not a date such as "Apr 22, 2023" or "Jan 27 4"`;
-    const day = Number(m[2]);
-    const year = m[3] ? Number(m[3]) : resolveYear(month, day, pageDate);
-    if (year === undefined || !isValidDay(year, month, day)) return `line ${lineNo}: "${clip(dateLine)}" is not a calendar date`;
-    const iso = isoDate(year, month, day);
-    if (iso > pageDate) return `line ${lineNo}: publication date ${iso} is after the page date ${pageDate}`;
-    trailer.publishedOn = iso;
-    trailer.upvotes = m[4] === undefined ? 0 : Number(m[4]);
+    lastRole = ORDER[part.role];
+    if (part.role === "who") {
+      const authors = AUTHORS_RE.exec(part.text);
+      if (authors) trailer.authorsCount = Number(authors[1]);
+      else if (part.text.startsWith("•")) report(part.line, `"${clip(part.text)}" is not an author count; ignored`);
+      else {
+        const space = part.text.search(/\s/);
+        trailer.orgHandle = space === -1 ? part.text : part.text.slice(0, space);
+        trailer.orgName = space === -1 ? part.text : part.text.slice(space).trim();
+      }
+    } else if (part.role === "date") {
+      const m = DATE_RE.exec(part.text);
+      const month = m ? monthIndex(m[1]!) : -1;
+      if (!m || month < 0) {
+        report(part.line, `"${clip(part.text)}" is not a date such as "Apr 22, 2023" or "Jan 27 4"; date left unknown`);
+        continue;
+      }
+      trailer.upvotes = m[4] === undefined ? 0 : Number(m[4]);
+      const day = Number(m[2]);
+      const year = m[3] ? Number(m[3]) : resolveYear(month, day, pageDate);
+      const iso = year === undefined || !isValidDay(year, month, day) ? null : isoDate(year, month, day);
+      if (iso === null) report(part.line, `"${clip(part.text)}" is not a calendar date; date left unknown`);
+      else if (iso > pageDate) report(part.line, `publication date ${iso} is after the page date ${pageDate}; date left unknown`);
+      else trailer.publishedOn = iso;
+    }
   }
   return trailer;
 }
 
-/** Abstracts are long prose; titles are short and rarely end a sentence. */
-function looksLikeAbstract(line: string): boolean {
-  return line.length >= 200 || (line.length >= 80 && /[.!?]["')\]]?$/.test(line) && line.includes(". "));
+/**
+ * Abstract prose, never a title: long, a link in it, ending like a sentence clause,
+ * or two sentences. Titles on the page are under 150 characters and may end with
+ * "?" or "!", but not with "."; "vs. B" in a short title is not a sentence break.
+ */
+function isProse(line: string): boolean {
+  return (
+    line.length > 200 || line.includes("://") || /[.,;:]["')\]]?$/.test(line) || (line.length >= 100 && /[a-z0-9)][.!?] [A-Z]/.test(line))
+  );
 }
 
-function describeStray(p: Paragraph): string {
-  if (isTrailer(p)) return "block skipped: an author/date trailer with no title before it";
-  return `block skipped: ${p.lines.length} consecutive lines where one title line was expected`;
+function describeStray(lines: readonly string[]): string {
+  if (lines.length > 1) return `block skipped: ${lines.length} lines of text where a paper title was expected`;
+  return `block skipped: a ${lines[0]!.length}-character line of text where a paper title was expected`;
 }
 
 function clip(s: string): string {

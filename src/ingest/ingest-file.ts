@@ -3,11 +3,11 @@ import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { isUtf8 } from "node:buffer";
 import { describeError, isPapermailError, PapermailError } from "../errors.js";
-import { parseDump, type DumpProblem } from "../dump/parse.js";
+import { scanDump, type DumpProblem } from "../dump/parse.js";
 import type { Db } from "../store/db.js";
 import { findDumpByHash, findIngestedByStat, moveDump, recordDump, setDumpCounts, type DumpFacts } from "../store/dumps.js";
 import { ingestInWorkers } from "./ingest-workers.js";
-import { upsertPapers } from "../store/papers.js";
+import { createPaperWriter } from "../store/papers.js";
 import type { Clock } from "../util/time.js";
 
 /** What happened to one file; the shape of `ingest --json` rows. */
@@ -94,16 +94,26 @@ export async function ingestFile(deps: { db: Db; clock: Clock }, path: string, o
     return { ...result, ...outcome.stored, status: "ingested" };
   }
   try {
-    const parsed = parseDump(bytes, { capturedAt });
-    const counts = db
+    // The same streaming parser and paper writer as the worker path: one file, one result, whichever path runs.
+    const stored = db
       .transaction(() => {
-        const dumpId = recordDump(db, "ingested", { ...facts, pageDate: parsed.pageDate, papers: parsed.papers.length, problems: parsed.problems.length });
-        const c = upsertPapers(db, parsed.papers, { capturedAt: facts.capturedAt, seenAt: facts.ingestedAt, dumpId });
-        setDumpCounts(db, dumpId, { papers: parsed.papers.length, problems: parsed.problems.length, newPapers: c.new, updatedPapers: c.updated });
-        return c;
+        let dumpId = 0;
+        let writer: ReturnType<typeof createPaperWriter> | undefined;
+        let pageDate = "";
+        const { problems } = scanDump(bytes, { capturedAt }, {
+          header(date) {
+            pageDate = date;
+            dumpId = recordDump(db, "ingested", { ...facts, pageDate });
+            writer = createPaperWriter(db, { capturedAt: facts.capturedAt, seenAt: facts.ingestedAt, dumpId });
+          },
+          paper: (p) => writer!.write(p),
+        });
+        const { counts, distinct } = writer!;
+        setDumpCounts(db, dumpId, { papers: distinct, problems: problems.length, newPapers: counts.new, updatedPapers: counts.updated });
+        return { papers: distinct, new: counts.new, updated: counts.updated, problems, pageDate };
       })
       .immediate();
-    return { ...result, status: "ingested", papers: parsed.papers.length, new: counts.new, updated: counts.updated, problems: parsed.problems, pageDate: parsed.pageDate };
+    return { ...result, status: "ingested", ...stored };
   } catch (err) {
     return reject(db, facts, result, err);
   }

@@ -3,6 +3,7 @@ import mjml2html from "mjml";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { PapermailError } from "../errors.js";
+import { cleanText } from "../dump/clean-text.js";
 import { isHttpUrl } from "../dump/links.js";
 import { paperUrl } from "../dump/paper-key.js";
 import type { StoredPaper } from "../store/papers.js";
@@ -21,7 +22,6 @@ export const MARK = {
   unsubscribeUrl: "\uE000unsubscribe\uE000",
   recipient: "\uE000recipient\uE000",
 } as const;
-const MARK_CHAR = /\uE000/g;
 
 /**
  * A rendered digest with its markers filled for one reader outside the mail path
@@ -179,9 +179,9 @@ function renderText(view: DigestView): string {
   return lines.join("\n");
 }
 
-/** Dump text with markers stripped and whitespace runs collapsed. */
+/** Dump text with controls and private-use characters (the markers among them) stripped, whitespace runs collapsed. */
 function clean(s: string): string {
-  return s.replace(MARK_CHAR, "").replace(/\s+/g, " ").trim();
+  return cleanText(s).replace(/\s+/g, " ").trim();
 }
 
 function cleanOrNull(s: string | null): string | null {

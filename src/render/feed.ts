@@ -1,4 +1,5 @@
 import RSS from "rss";
+import { cleanText } from "../dump/clean-text.js";
 import { isHttpUrl } from "../dump/links.js";
 import { paperUrl } from "../dump/paper-key.js";
 import type { StoredPaper } from "../store/papers.js";
@@ -15,8 +16,6 @@ export interface FeedMeta {
 
 export type FeedItem = StoredPaper & { digestCreatedAt: string };
 
-/** Characters XML 1.0 cannot carry, whatever the escaping. */
-const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
  * RSS 2.0 of papers as digests published them, newest first. Pure: the same items
@@ -51,6 +50,7 @@ export function renderFeed(meta: FeedMeta, items: readonly FeedItem[]): string {
     .replace(/<lastBuildDate>[^<]*<\/lastBuildDate>/, `<lastBuildDate>${meta.updated.toUTCString()}</lastBuildDate>`);
 }
 
+/** What XML 1.0 cannot carry is removed by the same rule that cleans dumps: old rows may predate it. */
 function clean(s: string): string {
-  return s.replace(NOT_XML, "");
+  return cleanText(s);
 }

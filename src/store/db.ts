@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { rekeyPapers } from "./papers.js";
 
 export type Db = Database.Database;
 
@@ -38,6 +39,11 @@ export function cachedStatement<P extends unknown[] = unknown[], R = unknown>(db
   return stmt as unknown as Database.Statement<P, R>;
 }
 
+/** Data changes that SQL alone cannot make, run right after their migration in the same transaction. */
+const AFTER_MIGRATION: Record<string, (db: Db) => void> = {
+  "004_paper_identity.sql": rekeyPapers,
+};
+
 /** Applies db/NNN_*.sql in order; the schema version is SQLite's user_version. */
 function migrate(db: Db): void {
   const files = readdirSync(MIGRATIONS_DIR)
@@ -48,7 +54,10 @@ function migrate(db: Db): void {
   // IMMEDIATE: two processes starting together apply each migration once.
   db.transaction(() => {
     const current = db.pragma("user_version", { simple: true }) as number;
-    for (const file of files.slice(current)) db.exec(readFileSync(MIGRATIONS_DIR + file, "utf8"));
+    for (const file of files.slice(current)) {
+      db.exec(readFileSync(MIGRATIONS_DIR + file, "utf8"));
+      AFTER_MIGRATION[file]?.(db);
+    }
     db.pragma(`user_version = ${latest}`);
   }).immediate();
 }

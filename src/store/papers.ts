@@ -1,5 +1,5 @@
 import type { Paper } from "../dump/parse.js";
-import { paperSlug } from "../dump/paper-key.js";
+import { paperKey, paperSlug, sameAbstract } from "../dump/paper-key.js";
 import type { Db } from "./db.js";
 
 /** A stored paper, as the digest, feed and CLI read it. */
@@ -30,6 +30,7 @@ export function paperColumns(alias = "papers"): string {
 interface KnownRow {
   id: number;
   key: string;
+  slug: string;
   abstract: string | null;
   authors_count: number | null;
   org_handle: string | null;
@@ -63,13 +64,16 @@ export interface CaptureInfo {
 
 /**
  * Writes the papers of one dump, one at a time, inside the caller's transaction.
- * A paper repeated within the same dump is one paper: the later block wins and
- * it is counted once.
+ * A paper repeated within the same dump is one paper, counted once. A stored
+ * paper with the same key but a clearly different abstract is another paper:
+ * both are kept, the newcomer under a variant of the key, and neither is overwritten.
  */
 export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): void; readonly counts: UpsertCounts; readonly distinct: number } {
-  const find = db.prepare<[string], KnownRow>(
-    "SELECT id, key, abstract, authors_count, org_handle, published_on, upvotes, code_url, captured_at FROM papers WHERE slug = ?",
-  );
+  const columns = "id, key, slug, abstract, authors_count, org_handle, published_on, upvotes, code_url, captured_at";
+  const bySlug = db.prepare<[string], KnownRow>(`SELECT ${columns} FROM papers WHERE slug = ?`);
+  const byAlias = db.prepare<[string], KnownRow>(`SELECT ${columns} FROM papers WHERE id = (SELECT paper_id FROM paper_aliases WHERE ident = ?)`);
+  // Aliases exist only in databases that predate the current keys: skip the look-up otherwise.
+  const hasAliases = db.prepare("SELECT 1 FROM paper_aliases LIMIT 1").get() !== undefined;
   // Positional parameters: binding by name costs more on dumps of tens of thousands of papers.
   const insert = db.prepare(`INSERT INTO papers (key, slug, title, abstract, authors_count, org_handle, org_name, published_on, upvotes,
       code_url, links, captured_at, first_seen_at, last_seen_at, first_dump_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -84,21 +88,37 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
   const counts: UpsertCounts = { new: 0, updated: 0 };
   const inThisDump = new Set<string>();
 
+  /** The stored paper of this identity, or the free slug a new one gets. */
+  function lookup(identity: string): { known: KnownRow | undefined; slug: string } {
+    // Two keys sharing a short hash: the later one gets a longer id.
+    for (let length = 16; length <= 64; length += 4) {
+      const slug = paperSlug(identity, length);
+      const row = bySlug.get(slug);
+      if (row?.key === identity) return { known: row, slug };
+      const aliased = hasAliases ? byAlias.get(slug) : undefined;
+      if (aliased) return { known: aliased, slug: aliased.slug };
+      if (!row) return { known: undefined, slug };
+    }
+    throw new Error(`no free id for paper key "${identity}"`);
+  }
+
   return {
     counts,
     get distinct() {
       return inThisDump.size;
     },
     write(p: Paper) {
-      let slug = p.slug;
-      let known = find.get(slug);
-      // Two titles sharing 64 bits of hash: the later one gets a longer id.
-      for (let length = 20; known && known.key !== p.key && length <= 64; length += 4) known = find.get((slug = paperSlug(p.key, length)));
+      let identity = p.key;
+      let found = lookup(identity);
+      for (let variant = 2; found.known && !sameAbstract(found.known.abstract, p.abstract); variant++) {
+        found = lookup((identity = `${p.key}\u0001${variant}`));
+      }
+      const { known, slug } = found;
       const links = JSON.stringify(p.links);
-      const repeat = inThisDump.has(p.key);
-      inThisDump.add(p.key);
+      const repeat = inThisDump.has(identity);
+      inThisDump.add(identity);
       if (!known) {
-        insert.run(p.key, slug, p.title, p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes ?? 0,
+        insert.run(identity, slug, p.title, p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes ?? 0,
           p.codeUrl, links, at.capturedAt, at.seenAt, at.seenAt, at.dumpId);
         counts.new++;
       } else if (at.capturedAt >= known.captured_at) {
@@ -110,6 +130,23 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
       }
     },
   };
+}
+
+/**
+ * Recomputes every stored paper's key with today's paperKey, keeping its public
+ * id: where the new key hashes elsewhere, an alias points at the paper. Run by the
+ * migration that introduced the current keys.
+ */
+export function rekeyPapers(db: Db): void {
+  const rows = db.prepare<[], { id: number; key: string; slug: string; title: string }>("SELECT id, key, slug, title FROM papers").all();
+  const setKey = db.prepare("UPDATE papers SET key = ? WHERE id = ?");
+  const alias = db.prepare("INSERT OR IGNORE INTO paper_aliases (ident, paper_id) VALUES (?, ?)");
+  for (const row of rows) {
+    const key = paperKey(row.title);
+    if (key !== row.key) setKey.run(key, row.id);
+    const ident = paperSlug(key);
+    if (ident !== row.slug) alias.run(ident, row.id);
+  }
 }
 
 function changes(known: KnownRow, p: Paper): boolean {

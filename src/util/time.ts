@@ -43,3 +43,17 @@ export function resolveYear(month: number, day: number, notAfter: string): numbe
   for (let i = 0; i < 8; i++, year--) if (isValidDay(year, month, day)) return year;
   return undefined;
 }
+
+/**
+ * The year of a page date printed without one: the date closest to the capture
+ * time that is not more than two days after it (a page is never captured before
+ * its day starts somewhere on Earth). A page dated "Dec 13" captured at
+ * 2024-12-12T23:00Z is 2024-12-13; "Jan 1" captured on Dec 31 is in the next year.
+ */
+export function closestYear(month: number, day: number, at: Date): number | undefined {
+  const latest = at.getTime() + 2 * 86400_000;
+  for (let year = at.getUTCFullYear() + 1, i = 0; i < 10; i++, year--) {
+    if (isValidDay(year, month, day) && Date.UTC(year, month, day) <= latest) return year;
+  }
+  return undefined;
+}

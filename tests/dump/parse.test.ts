@@ -115,19 +115,20 @@ describe("what real captures contain", () => {
     expect(papers[0]!.abstract).toBe(`${ABSTRACT} <b>bold</b>`);
   });
 
-  it("keeps the later block when a page shows the same paper twice", () => {
-    const text = `${HEADER}Same Paper\n\n${ABSTRACT}\n\n  • 2 authors\n·\nDec 1 3\n\nSAME  paper!\n\n${ABSTRACT}\n\n  • 2 authors\n·\nDec 1 9\n`;
+  it("merges a paper the page shows twice, the later block's values winning", () => {
+    const text = `${HEADER}Same Paper\n\n${ABSTRACT}\n\n  • 2 authors\n·\nDec 1 3\n\nSAME  paper\n\n${ABSTRACT}\n\n  • 2 authors\n·\nDec 1 9\n`;
     const { papers } = parse(text);
     expect(papers).toHaveLength(1);
     expect(papers[0]!.upvotes).toBe(9);
   });
 
-  it("reports an unreadable block with its line number and keeps the rest", () => {
+  it("reports an unreadable date with its line number and keeps the paper without it", () => {
     const text = `${HEADER}Good One\n\n${ABSTRACT}\n\nBad Date\n\n${ABSTRACT}\n\n  • 2 authors\n·\nSmarch 40\n\nGood Two\n\n${ABSTRACT}\n`;
     const { papers, problems } = parse(text);
-    expect(papers.map((p) => p.title)).toEqual(["Good One", "Good Two"]);
+    expect(papers.map((p) => p.title)).toEqual(["Good One", "Bad Date", "Good Two"]);
+    expect(papers[1]).toMatchObject({ authorsCount: 2, publishedOn: null });
     expect(problems).toHaveLength(1);
-    expect(problems[0]!.line).toBe(21);
+    expect(problems[0]!.line).toBe(23);
     expect(problems[0]!.message).toContain("Smarch 40");
   });
 
@@ -147,10 +148,16 @@ describe("files that are not dumps", () => {
 });
 
 describe("paper identity", () => {
-  it("gives the same key to the same title in other case, spacing and punctuation", () => {
-    expect(paperKey("Go Wider Instead of Deeper")).toBe(paperKey("go  wider instead of deeper."));
-    expect(paperKey("SpeechT5: Unified-Modal")).toBe(paperKey("SpeechT5 — Unified Modal"));
+  it("gives the same key to the same title in other case, spacing, width and dash or quote style", () => {
+    expect(paperKey("Go Wider Instead of Deeper")).toBe(paperKey("go  wider\u00a0instead of DEEPER "));
+    expect(paperKey("SpeechT5: Unified\u2010Modal \u201cX\u201d")).toBe(paperKey('SpeechT5: Unified-Modal "X"'));
     expect(paperKey("ＡＢＣ\u00a0x")).toBe("abc x");
+  });
+
+  it("tells apart titles that differ only in symbols", () => {
+    expect(paperKey("Q-Learning")).not.toBe(paperKey("Q*-Learning"));
+    expect(paperKey("F")).not.toBe(paperKey("F#"));
+    expect(paperKey("C++ Agents")).not.toBe(paperKey("C Agents"));
   });
 
   it("derives a short stable id from the key", () => {

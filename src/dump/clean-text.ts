@@ -1,0 +1,13 @@
+/**
+ * Characters no text from a dump may carry: C0/C1 controls but tab and line ends,
+ * private-use characters (the renderer's per-recipient markers are among them) and
+ * noncharacters. What is left is valid in XML, HTML and a terminal.
+ */
+const UNWANTED = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uE000-\uF8FF\uFDD0-\uFDEF\uFFFE\uFFFF]|[\uDB80-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const UNWANTED_TEST = new RegExp(UNWANTED.source);
+
+/** Removes controls (not tabs or line ends), private-use characters and noncharacters from text. */
+export function cleanText(s: string): string {
+  if (!UNWANTED_TEST.test(s)) return s;
+  return s.replace(UNWANTED, "");
+}
