@@ -7,7 +7,7 @@ import { loadConfig } from "../dist/config.js";
 import { openDatabase } from "../dist/store/db.js";
 import { upsertPapers } from "../dist/store/papers.js";
 import { freezeDigest } from "../dist/store/digests.js";
-import { createMailer } from "../dist/deliver/mailer.js";
+import { createMailer } from "../dist/deliver/create-mailer.js";
 import { deliverDigest } from "../dist/deliver/deliver-digest.js";
 import { buildSyntheticDump } from "./bench-ingest.js";
 import { parseDump } from "../dist/dump/parse.js";

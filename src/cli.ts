@@ -2,16 +2,11 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { ENV_DOCS, loadConfig } from "./config.js";
+import { ENV_DOCS, loadConfig, unknownVariables } from "./config.js";
 import { describeError, isPapermailError } from "./errors.js";
-import { createContext, EXIT, type CommandContext } from "./commands/context.js";
-import { runIngest } from "./commands/ingest.js";
-import { runStatus } from "./commands/status.js";
-import { runPapers } from "./commands/papers.js";
+import { createContext, type CommandContext } from "./context.js";
+import { EXIT } from "./commands/context.js";
 import { registerSubscriberCommands } from "./commands/subscribers.js";
-import { runSendDigest } from "./commands/send-digest.js";
-import { runFeed } from "./commands/feed.js";
-import { runServe } from "./commands/serve.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -39,7 +34,9 @@ const ENV_HELP = `\nEnvironment (also read from ./.env; the environment wins):\n
 
 /** Runs one command with a fresh context; configuration errors exit 2. */
 async function withContext(run: (ctx: CommandContext) => number | Promise<number>): Promise<void> {
-  const ctx = createContext(loadConfig());
+  const config = loadConfig();
+  for (const warning of unknownVariables()) process.stderr.write(`papermail: warning: ${warning}\n`);
+  const ctx = createContext(config);
   try {
     process.exitCode = await run(ctx);
   } finally {
@@ -63,14 +60,14 @@ export function buildProgram(): Command {
     .option("--captured-at <date>", "capture time of the files (gives the page date its year); default: a date in the file name, else its modification time", captureTime)
     .addHelpText("after", "\nExamples:\n  papermail ingest                 # the dump folder\n  papermail ingest dumps/x.txt --captured-at 2024-12-12 --json")
     .action((paths: string[], opts: { json?: boolean; capturedAt?: Date }) =>
-      withContext((ctx) => runIngest(ctx, paths, { json: Boolean(opts.json), capturedAt: opts.capturedAt })),
+      withContext(async (ctx) => (await import("./commands/ingest.js")).runIngest(ctx, paths, { json: Boolean(opts.json), capturedAt: opts.capturedAt })),
     );
 
   program
     .command("status")
     .description("show stored papers, papers not yet sent, dumps, subscribers, the last digest and the next scheduled runs")
     .option("--json", "print one JSON document")
-    .action((opts: { json?: boolean }) => withContext((ctx) => runStatus(ctx, { json: Boolean(opts.json) })));
+    .action((opts: { json?: boolean }) => withContext(async (ctx) => (await import("./commands/status.js")).runStatus(ctx, { json: Boolean(opts.json) })));
 
   program
     .command("papers")
@@ -79,7 +76,7 @@ export function buildProgram(): Command {
     .option("--limit <n>", "show at most n papers", positiveInt)
     .option("--json", "print one JSON array")
     .action((opts: { json?: boolean; unsent?: boolean; limit?: number }) =>
-      withContext((ctx) => runPapers(ctx, { json: Boolean(opts.json), unsent: Boolean(opts.unsent), limit: opts.limit })),
+      withContext(async (ctx) => (await import("./commands/papers.js")).runPapers(ctx, { json: Boolean(opts.json), unsent: Boolean(opts.unsent), limit: opts.limit })),
     );
 
   registerSubscriberCommands(program, withContext);
@@ -94,37 +91,61 @@ export function buildProgram(): Command {
     .option("--retry-unknown", "also resend rows left `unknown` by a crash (they may have arrived: duplicates possible)")
     .option("--json", "print one JSON document")
     .action((opts: { dryRun?: boolean; preview?: string; to?: string; maxPapers?: number; retryUnknown?: boolean; json?: boolean }) =>
-      withContext((ctx) =>
-        runSendDigest(ctx, {
-          dryRun: Boolean(opts.dryRun),
-          preview: opts.preview,
-          to: opts.to,
-          maxPapers: opts.maxPapers,
-          retryUnknown: Boolean(opts.retryUnknown),
-          json: Boolean(opts.json),
-        }),
-      ),
+      withContext(async (ctx) => {
+        const { runSendDigest } = await import("./commands/send-digest.js");
+        // Ctrl-C or SIGTERM: stop claiming, record the messages in flight, exit. A second one exits at once.
+        const abort = new AbortController();
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (abort.signal.aborted) process.exit(130);
+          process.stderr.write(`\npapermail: ${signal}: pausing after the messages in flight (again to quit at once)\n`);
+          abort.abort();
+        };
+        process.on("SIGINT", onSignal);
+        process.on("SIGTERM", onSignal);
+        try {
+          return await runSendDigest(ctx, {
+            dryRun: Boolean(opts.dryRun),
+            preview: opts.preview,
+            to: opts.to,
+            maxPapers: opts.maxPapers,
+            retryUnknown: Boolean(opts.retryUnknown),
+            json: Boolean(opts.json),
+            signal: abort.signal,
+          });
+        } finally {
+          process.off("SIGINT", onSignal);
+          process.off("SIGTERM", onSignal);
+        }
+      }),
     );
 
   program
     .command("feed")
     .description("print the RSS feed that /feed.xml serves")
     .option("--out <file>", "write it to FILE instead of standard output")
-    .action((opts: { out?: string }) => withContext((ctx) => runFeed(ctx, { out: opts.out })));
+    .action((opts: { out?: string }) => withContext(async (ctx) => (await import("./commands/feed.js")).runFeed(ctx, { out: opts.out })));
 
   program
     .command("serve")
     .description("run the site (subscribe, confirm, unsubscribe, feed, archive) and the scheduler (ingest and digest on their cron schedules)")
     .addOption(new Option("--no-scheduler", "serve only; run no scheduled jobs"))
-    .action((opts: { scheduler: boolean }) => runServe(loadConfig(), { scheduler: opts.scheduler }));
+    .action(async (opts: { scheduler: boolean }) => {
+      const config = loadConfig();
+      for (const warning of unknownVariables()) process.stderr.write(`papermail: warning: ${warning}\n`);
+      await (await import("./commands/serve.js")).runServe(config, { scheduler: opts.scheduler });
+    });
 
   return program;
 }
 
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
-  for (const cmd of program.commands) cmd.exitOverride();
+  // Every level of subcommand: a usage error anywhere exits 2, not commander's 1.
+  const override = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  override(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -132,7 +153,7 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return;
     }
-    if (isPapermailError(err, "CONFIG", "NOT_FOUND", "BAD_ADDRESS")) {
+    if (isPapermailError(err, "CONFIG", "USAGE", "NOT_FOUND", "BAD_ADDRESS")) {
       process.stderr.write(`papermail: ${err.message}\n`);
       process.exitCode = EXIT.usage;
       return;

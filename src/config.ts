@@ -6,6 +6,7 @@ import { z } from "zod";
 import { PapermailError } from "./errors.js";
 import { isHttpUrl } from "./dump/links.js";
 import { isValidAddress } from "./subscribers/address.js";
+import { parseFrom } from "./render/from.js";
 
 /** Every PAPERMAIL_* variable: default and meaning. The README's table and `--help` are made from this. */
 export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: string }> = [
@@ -14,6 +15,9 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_OUTBOX_DIR", default: "./var/outbox", help: "where mail is written as .eml files when no SMTP server is set" },
   { name: "PAPERMAIL_SMTP_URL", default: "(unset: outbox)", help: "smtp:// or smtps:// URL of the mail server, e.g. smtps://user:pass@mail.example.org" },
   { name: "PAPERMAIL_SMTP_POOL", default: "4", help: "pooled SMTP connections used for a digest" },
+  { name: "PAPERMAIL_SMTP_CA_FILE", default: "(unset: system CAs)", help: "PEM file of a private CA that signed the mail server's certificate" },
+  { name: "PAPERMAIL_SMTP_ALLOW_PLAINTEXT_AUTH", default: "false", help: "true lets the SMTP password cross an unencrypted connection (a trusted local relay only)" },
+  { name: "PAPERMAIL_RETRY_GIVE_UP_HOURS", default: "72", help: "hours after which a message still refused with 4xx is given up (retries spread over them)" },
   { name: "PAPERMAIL_FROM", default: "papermail <papermail@localhost>", help: "From address of every email" },
   { name: "PAPERMAIL_PUBLIC_URL", default: "http://localhost:PORT", help: "base URL of the site, used in links in mail and feed" },
   { name: "PAPERMAIL_SECRET", default: "(generated, kept in the database)", help: "signing secret, at least 32 characters" },
@@ -31,6 +35,7 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_CONFIRM_TTL_DAYS", default: "7", help: "days a subscription confirmation link stays valid" },
 ];
 
+const bool = z.enum(["true", "false", "1", "0"], { error: "must be true or false" });
 const cron = z.string().refine((v) => validateCron(v), "must be a cron expression of 5 or 6 fields, e.g. '*/10 * * * *'");
 const int = (min: number, max: number) =>
   z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
@@ -44,7 +49,14 @@ const schema = z.object({
     .refine((v) => /^smtps?:\/\/[^/]/i.test(v) && canParseUrl(v), "must be an smtp:// or smtps:// URL, e.g. smtp://localhost:25")
     .optional(),
   PAPERMAIL_SMTP_POOL: int(1, 64).default(4),
-  PAPERMAIL_FROM: z.string().refine(isValidFrom, "must be an address or 'Name <address>' without quotes or line breaks").default("papermail <papermail@localhost>"),
+  PAPERMAIL_SMTP_CA_FILE: z
+    .string()
+    .refine(existsSync, "file does not exist")
+    .refine((f) => /-----BEGIN CERTIFICATE-----/.test(readFileSafe(f)), "is not a PEM certificate file (no BEGIN CERTIFICATE line)")
+    .optional(),
+  PAPERMAIL_SMTP_ALLOW_PLAINTEXT_AUTH: bool.default("false"),
+  PAPERMAIL_RETRY_GIVE_UP_HOURS: int(1, 24 * 30).default(72),
+  PAPERMAIL_FROM: z.string().refine(isValidFrom, "must be an address or 'Name <address>' on one line").default("papermail <papermail@localhost>"),
   PAPERMAIL_PUBLIC_URL: z
     .string()
     .refine(isHttpUrl, "must be an http:// or https:// URL")
@@ -57,7 +69,7 @@ const schema = z.object({
   PAPERMAIL_DKIM_KEY_FILE: z.string().refine(existsSync, "file does not exist").optional(),
   PAPERMAIL_HOST: z.string().min(1).default("127.0.0.1"),
   PAPERMAIL_PORT: int(0, 65535).default(8080),
-  PAPERMAIL_TRUST_PROXY: z.enum(["true", "false", "1", "0"], { error: "must be true or false" }).default("false"),
+  PAPERMAIL_TRUST_PROXY: bool.default("false"),
   PAPERMAIL_INGEST_CRON: cron.default("*/10 * * * *"),
   PAPERMAIL_DIGEST_CRON: cron.default("0 8 * * *"),
   PAPERMAIL_TZ: z.string().refine(isTimeZone, "must be an IANA time zone such as UTC or Europe/Paris").default("UTC"),
@@ -72,6 +84,10 @@ export interface Config {
   outboxDir: string;
   smtpUrl: string | undefined;
   smtpPool: number;
+  /** PEM of a private CA to trust, besides the system's. */
+  smtpCa: string | undefined;
+  smtpAllowPlaintextAuth: boolean;
+  retryGiveUpHours: number;
   from: string;
   publicUrl: string;
   secret: string | undefined;
@@ -118,6 +134,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     outboxDir: resolve(cwd, e.PAPERMAIL_OUTBOX_DIR),
     smtpUrl: e.PAPERMAIL_SMTP_URL,
     smtpPool: e.PAPERMAIL_SMTP_POOL,
+    smtpCa: e.PAPERMAIL_SMTP_CA_FILE ? readFileSync(e.PAPERMAIL_SMTP_CA_FILE, "utf8") : undefined,
+    smtpAllowPlaintextAuth: isTrue(e.PAPERMAIL_SMTP_ALLOW_PLAINTEXT_AUTH),
+    retryGiveUpHours: e.PAPERMAIL_RETRY_GIVE_UP_HOURS,
     from: e.PAPERMAIL_FROM,
     publicUrl: e.PAPERMAIL_PUBLIC_URL ?? `http://localhost:${e.PAPERMAIL_PORT}`,
     secret: e.PAPERMAIL_SECRET,
@@ -128,13 +147,61 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         : undefined,
     host: e.PAPERMAIL_HOST,
     port: e.PAPERMAIL_PORT,
-    trustProxy: e.PAPERMAIL_TRUST_PROXY === "true" || e.PAPERMAIL_TRUST_PROXY === "1",
+    trustProxy: isTrue(e.PAPERMAIL_TRUST_PROXY),
     ingestCron: e.PAPERMAIL_INGEST_CRON,
     digestCron: e.PAPERMAIL_DIGEST_CRON,
     timeZone: e.PAPERMAIL_TZ,
     feedItems: e.PAPERMAIL_FEED_ITEMS,
     confirmTtlDays: e.PAPERMAIL_CONFIRM_TTL_DAYS,
   };
+}
+
+function isTrue(v: string): boolean {
+  return v === "true" || v === "1";
+}
+
+function readFileSafe(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * PAPERMAIL_* variables papermail does not know, each with the closest known name:
+ * a typo would otherwise be ignored without a word.
+ */
+export function unknownVariables(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
+  const known = ENV_DOCS.map((v) => v.name);
+  const extra = ["PAPERMAIL_DEBUG"];
+  const names = new Set([...Object.keys(readDotEnvQuietly(cwd)), ...Object.keys(env)].filter((k) => k.startsWith("PAPERMAIL_")));
+  const warnings: string[] = [];
+  for (const name of names) {
+    if (known.includes(name) || extra.includes(name)) continue;
+    const closest = known.reduce((best, k) => (editDistance(name, k) < editDistance(name, best) ? k : best));
+    warnings.push(`${name} is not a papermail setting and is ignored (did you mean ${closest}?)`);
+  }
+  return warnings;
+}
+
+function readDotEnvQuietly(cwd: string): Record<string, string> {
+  try {
+    return readDotEnv(cwd);
+  } catch {
+    return {};
+  }
+}
+
+/** Levenshtein distance, for suggesting the setting someone meant. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 function readDotEnv(cwd: string): Record<string, string> {
@@ -166,6 +233,7 @@ function isTimeZone(tz: string): boolean {
 }
 
 function isValidFrom(v: string): boolean {
-  const m = /^([^<>"\r\n]*)<([^<>]+)>$/.exec(v.trim());
-  return m ? isValidAddress(m[2]!) : isValidAddress(v.trim());
+  if (/[\r\n]/.test(v)) return false;
+  const { address } = parseFrom(v);
+  return isValidAddress(address);
 }

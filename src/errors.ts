@@ -1,6 +1,7 @@
 /** Every failure papermail reports on purpose carries one of these codes. */
 export type ErrorCode =
   | "CONFIG" // a PAPERMAIL_* variable or .env value is wrong
+  | "USAGE" // flags that do not go together
   | "DUMP_REJECTED" // a file is not a readable dump
   | "BAD_ADDRESS" // an email address was refused
   | "NOT_FOUND" // a file, digest or subscriber does not exist

@@ -6,7 +6,7 @@ import { renderFeed, type FeedItem } from "../src/render/feed.js";
 import { runCli, SAMPLE_FILES, tempDir } from "./helpers.js";
 import { startSite } from "./site.js";
 import { ingestFile } from "../src/ingest/ingest-file.js";
-import { publishDigests } from "../src/commands/send-digest.js";
+import { publishDigests } from "../src/digest/publish.js";
 
 const HEADER = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\nbyAK and the research community\n\nDec 12\n\n";
 const ABSTRACT = "We study a thing at length. ".repeat(10).trim();
@@ -52,7 +52,7 @@ describe("the RSS feed", () => {
   it("answers conditional requests with 304", async () => {
     const site = await startSite();
     await ingestFile(site.ctx, SAMPLE_FILES[0]!);
-    await publishDigests(site.ctx, { retryUnknown: false, json: true });
+    await publishDigests(site.ctx, { retryUnknown: false });
     const first = await fetch(`${site.base}/feed.xml`);
     expect(first.status).toBe(200);
     expect(first.headers.get("content-type")).toContain("application/rss+xml");

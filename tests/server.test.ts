@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { publishDigests } from "../src/commands/send-digest.js";
+import { publishDigests } from "../src/digest/publish.js";
 import { ingestFile } from "../src/ingest/ingest-file.js";
 import { findSubscriberByEmail } from "../src/store/subscribers.js";
 import { SAMPLE_FILES, spawnCli, tempDir } from "./helpers.js";
@@ -35,7 +35,7 @@ describe("subscribing on the web", () => {
     expect(findSubscriberByEmail(site.ctx.db, "reader@example.org")!.status).toBe("active");
 
     await ingestFile(site.ctx, SAMPLE_FILES[0]!);
-    const first = await publishDigests(site.ctx, { retryUnknown: false, json: true });
+    const first = await publishDigests(site.ctx, { retryUnknown: false });
     expect(first.digests[0]).toMatchObject({ sent: 1 });
     const digest = await site.smtp.parse(site.smtp.received[1]!);
     const header = digest.headerLines.find((h) => h.key === "list-unsubscribe")!.line;
@@ -61,7 +61,7 @@ describe("subscribing on the web", () => {
     expect(await multipart.text()).toBe("Unsubscribed.\n");
 
     await ingestFile(site.ctx, SAMPLE_FILES[1]!);
-    const second = await publishDigests(site.ctx, { retryUnknown: false, json: true });
+    const second = await publishDigests(site.ctx, { retryUnknown: false });
     expect(second.digests[0]).toMatchObject({ recipients: 0, sent: 0 });
     expect(site.smtp.received).toHaveLength(2);
   });
@@ -72,7 +72,7 @@ describe("subscribing on the web", () => {
     await site.mailCount(1);
     await site.post(new URL(linkIn((await site.smtp.parse(site.smtp.received[0]!)).text!, "confirm")).pathname, "");
     await ingestFile(site.ctx, SAMPLE_FILES[0]!);
-    await publishDigests(site.ctx, { retryUnknown: false, json: true });
+    await publishDigests(site.ctx, { retryUnknown: false });
     const url = linkIn((await site.smtp.parse(site.smtp.received[1]!)).text!, "unsubscribe");
     const page = await fetch(url);
     expect(await page.text()).toContain(">Unsubscribe</button>");
@@ -157,7 +157,7 @@ describe("subscribing on the web", () => {
   it("lists published digests and shows each one as a page", async () => {
     const site = await startSite();
     await ingestFile(site.ctx, SAMPLE_FILES[0]!);
-    await publishDigests(site.ctx, { retryUnknown: false, json: true });
+    await publishDigests(site.ctx, { retryUnknown: false });
     const list = await (await fetch(site.base + "/digests")).text();
     expect(list).toContain('href="/digests/1"');
     const page = await fetch(site.base + "/digests/1");

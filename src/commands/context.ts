@@ -1,37 +1,15 @@
-import { relative, isAbsolute } from "node:path";
-import type { Config } from "../config.js";
-import { openDatabase, type Db } from "../store/db.js";
-import { systemClock, type Clock } from "../util/time.js";
+import type { CommandContext } from "../context.js";
 
-/** What every command receives: configuration, the open database, a clock, and where to print. */
-export interface CommandContext {
-  config: Config;
-  db: Db;
-  clock: Clock;
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
+export type { CommandContext } from "../context.js";
+export { createContext } from "../context.js";
+export { displayPath } from "../util/paths.js";
 
-/** Builds the context of a CLI run. */
-export function createContext(config: Config): CommandContext {
-  return {
-    config,
-    db: openDatabase(config.dbPath),
-    clock: systemClock,
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
-  };
-}
-
-/** Prints one JSON document, the whole of a command's `--json` output. */
+/**
+ * Prints one JSON document, the whole of a command's `--json` output. C1 controls
+ * and line separators are written as \u escapes: the same data, nothing a terminal acts on.
+ */
 export function printJson(ctx: CommandContext, value: unknown): void {
-  ctx.out(JSON.stringify(value, null, 2));
-}
-
-/** A path as the user would type it: relative to the working directory when inside it. */
-export function displayPath(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
+  ctx.out(JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
 
 /** Exit codes other people script against. */

@@ -1,16 +1,16 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { PapermailError } from "../errors.js";
-import { createMailer } from "../deliver/mailer.js";
-import { deliverDigest, digestLinks, listId, type DeliveryReport } from "../deliver/deliver-digest.js";
+import { createMailer } from "../deliver/create-mailer.js";
+import { publishDigests } from "../digest/publish.js";
+import { digestLinks, listId } from "../render/links.js";
 import { digestSubject, fillRecipient, renderDigest } from "../render/email.js";
 import { buildSimpleMessage } from "../render/simple-message.js";
-import { fromAddress } from "../render/mime.js";
+import { fromAddress } from "../render/from.js";
 import { checkAddress } from "../subscribers/address.js";
-import { countDeliveries, ownerId, recoverInterruptedDeliveries, requeueUnknown } from "../store/deliveries.js";
-import { findDigest, freezeDigest, selectUnsentPapers, unfinishedDigestIds } from "../store/digests.js";
+import { countDeliveries } from "../store/deliveries.js";
+import { selectUnsentPapers, unfinishedDigestIds } from "../store/digests.js";
 import { countSubscribers } from "../store/subscribers.js";
-import { resolveSecret } from "../store/settings.js";
 import { createProgress } from "../util/progress.js";
 import { displayPath, EXIT, printJson, type CommandContext } from "./context.js";
 
@@ -21,15 +21,8 @@ export interface SendDigestFlags {
   maxPapers?: number;
   retryUnknown: boolean;
   json: boolean;
-  /** Stops claiming new recipients (serve's shutdown); messages in flight finish. */
+  /** Stops claiming new recipients (Ctrl-C); messages in flight finish. */
   signal?: AbortSignal;
-}
-
-/** What one `send-digest` run did. */
-export interface SendDigestResult {
-  recovered: number;
-  requeued: number;
-  digests: Array<DeliveryReport & { subject: string; papers: number; mail: string }>;
 }
 
 /** `papermail send-digest`: finish interrupted digests, then publish and send the next one. */
@@ -38,67 +31,38 @@ export async function runSendDigest(ctx: CommandContext, flags: SendDigestFlags)
   if (flags.preview !== undefined) return preview(ctx, flags.preview, flags);
   if (flags.to !== undefined) return sendTestCopy(ctx, flags.to, flags);
 
-  const result = await publishDigests(ctx, flags);
+  const result = await publishDigests(ctx, {
+    maxPapers: flags.maxPapers,
+    retryUnknown: flags.retryUnknown,
+    signal: flags.signal,
+    onDigest: (digestId, total) => {
+      const progress = createProgress({ total, enabled: !flags.json && total >= 50, unit: "items" });
+      return (done, all) => {
+        progress.update(done, `recipients of digest #${digestId}`);
+        if (done >= all) progress.finish();
+      };
+    },
+  });
   if (flags.json) printJson(ctx, result);
   else {
     if (result.recovered > 0) ctx.out(`${result.recovered} message(s) were interrupted by a crash and are now 'unknown': they are not re-sent (see --retry-unknown).`);
     if (result.requeued > 0) ctx.out(`${result.requeued} 'unknown' message(s) put back in the queue.`);
-    if (result.digests.length === 0) ctx.out("No new papers since the last digest: nothing to publish.");
+    if (result.digests.length === 0 && !result.heldBack) ctx.out("No new papers since the last digest: nothing to publish.");
     for (const d of result.digests) {
       ctx.out(
         `Digest #${d.digestId} "${d.subject}": ${d.papers} papers, ${d.recipients} recipients: ${d.sent} sent, ${d.failed} failed, ` +
           `${d.unknown} unknown, ${d.skipped} skipped${d.complete ? "" : `, ${d.queued + d.sending} not finished`}. Mail went to ${d.mail}.`,
       );
-      if (d.stopped) ctx.err(`Paused: ${d.stopped}. Run send-digest again to resume; nobody was marked failed for it.`);
+      if (d.stopped) ctx.err(`Paused: ${d.stopped}. ${d.stopReason === "config" ? "Fix the setting, then run" : "Run"} send-digest again to resume; nobody was marked failed for it.`);
     }
+    for (const w of result.waiting) {
+      if (w.queued > 0) ctx.out(`Digest #${w.digestId}: ${w.queued} recipient(s) wait for a retry; the next is due ${w.nextAttemptAt}.`);
+    }
+    if (result.heldBack) ctx.out(`No new digest: ${result.heldBack}.`);
+    if (flags.signal?.aborted) ctx.err("Interrupted: messages in flight were recorded; the rest stay queued for the next run.");
   }
+  if (result.digests.some((d) => d.stopReason === "config")) return EXIT.usage;
   return result.digests.some((d) => d.failed + d.unknown > 0 || d.stopped) ? EXIT.rejected : EXIT.ok;
-}
-
-/**
- * The send pipeline, shared with the scheduler: recover rows of crashed senders,
- * finish unfinished digests, then freeze the unsent papers into a new digest and send it.
- */
-export async function publishDigests(ctx: CommandContext, flags: Pick<SendDigestFlags, "maxPapers" | "retryUnknown" | "json" | "signal">): Promise<SendDigestResult> {
-  const { db, config, clock } = ctx;
-  const secret = resolveSecret(db, config.secret);
-  const owner = ownerId();
-  const recovered = recoverInterruptedDeliveries(db, clock.now());
-  const requeued = flags.retryUnknown ? requeueUnknown(db, clock.now().toISOString()) : 0;
-  const digests: SendDigestResult["digests"] = [];
-
-  const send = async (digestId: number) => {
-    const digest = findDigest(db, digestId)!;
-    const mailer = createMailer(config, String(digestId));
-    const progress = createProgress({ total: digest.recipientCount, enabled: !flags.json && digest.recipientCount >= 50, unit: "items" });
-    try {
-      const report = await deliverDigest({ db, mailer, clock, config, secret, owner }, digestId, {
-        concurrency: config.smtpUrl ? config.smtpPool : 1,
-        signal: flags.signal,
-        onProgress: (done) => progress.update(done, `recipients of digest #${digestId}`),
-      });
-      digests.push({ ...report, subject: digest.subject, papers: digest.paperCount, mail: mailer.description });
-    } finally {
-      progress.finish();
-      await mailer.close();
-    }
-  };
-
-  for (const id of unfinishedDigestIds(db)) {
-    if (flags.signal?.aborted || digests.some((d) => d.stopped)) break;
-    await send(id);
-  }
-  // A new digest waits while an older one could not be finished.
-  if (!flags.signal?.aborted && !digests.some((d) => d.stopped)) {
-    const now = clock.now();
-    const id = freezeDigest(db, {
-      maxPapers: flags.maxPapers ?? config.maxPapers,
-      at: now.toISOString(),
-      subject: (n) => digestSubject(n, now, config.timeZone),
-    });
-    if (id !== undefined) await send(id);
-  }
-  return { recovered, requeued, digests };
 }
 
 function dryRun(ctx: CommandContext, flags: SendDigestFlags): number {

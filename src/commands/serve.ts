@@ -2,6 +2,7 @@ import type { Config } from "../config.js";
 import { createApp } from "../server/app.js";
 import { createScheduler } from "../scheduler/scheduler.js";
 import { nextRuns } from "../scheduler/slots.js";
+import { PapermailError } from "../errors.js";
 import { createContext } from "./context.js";
 
 /** Logs one line, timestamped, to stdout. */
@@ -15,12 +16,19 @@ function log(line: string): void {
  * stops taking requests, lets a send in progress pause safely, and exits.
  */
 export async function runServe(config: Config, options: { scheduler: boolean }): Promise<void> {
-  const ctx = createContext(config);
+  // A short lock wait: a blocked write must not freeze the event loop (requests answer 503, sends retry).
+  const ctx = createContext(config, { busyTimeoutMs: 100 });
   const app = createApp({ db: ctx.db, config, clock: ctx.clock, log });
   const scheduler = options.scheduler ? createScheduler(ctx, log) : undefined;
 
   await new Promise<void>((resolve, reject) => {
-    app.once("error", reject);
+    app.once("error", (err: NodeJS.ErrnoException) => {
+      ctx.db.close();
+      if (err.code === "EADDRINUSE") reject(new PapermailError("CONFIG", `PAPERMAIL_PORT: port ${config.port} on ${config.host} is already in use; stop what runs there or choose another port`, { variable: "PAPERMAIL_PORT" }));
+      else if (err.code === "EADDRNOTAVAIL" || err.code === "ENOTFOUND") reject(new PapermailError("CONFIG", `PAPERMAIL_HOST: cannot listen on ${config.host} (${err.code})`, { variable: "PAPERMAIL_HOST" }));
+      else if (err.code === "EACCES") reject(new PapermailError("CONFIG", `PAPERMAIL_PORT: not allowed to listen on port ${config.port} (ports below 1024 need privileges)`, { variable: "PAPERMAIL_PORT" }));
+      else reject(err);
+    });
     app.listen(config.port, config.host, resolve);
   });
   const address = app.address();

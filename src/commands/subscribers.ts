@@ -3,8 +3,7 @@ import { readFileSync } from "node:fs";
 import { PapermailError } from "../errors.js";
 import { checkAddress } from "../subscribers/address.js";
 import { readAddressList } from "../subscribers/import.js";
-import { addSubscriber, findSubscriberByEmail, forgetSubscriber, listSubscribers, unsubscribe, type SubscriberStatus } from "../store/subscribers.js";
-import { sendConfirmation } from "../subscribers/confirm.js";
+import { addSubscriber, findSubscriberByEmail, forgetSubscriber, listSubscribers, reopenSubscription, unsubscribe, type SubscriberStatus } from "../store/subscribers.js";
 import { EXIT, printJson, type CommandContext } from "./context.js";
 
 type WithContext = (run: (ctx: CommandContext) => number | Promise<number>) => Promise<void>;
@@ -21,10 +20,11 @@ export function registerSubscriberCommands(program: Command, withContext: WithCo
     .command("add")
     .description("add addresses; without --confirmed each gets a confirmation email and stays pending until they click it")
     .argument("<email...>", "addresses to add")
-    .option("--confirmed", "add them as active at once (they asked you directly)")
+    .option("--confirmed", "add them as active at once (they asked you directly); someone who unsubscribed stays unsubscribed")
+    .option("--reactivate", "with --confirmed: also make people who unsubscribed active again (only if they asked you to)")
     .option("--json", "print one JSON document")
-    .action((emails: string[], opts: { confirmed?: boolean; json?: boolean }) =>
-      withContext((ctx) => runAdd(ctx, emails, Boolean(opts.confirmed), Boolean(opts.json))),
+    .action((emails: string[], opts: { confirmed?: boolean; reactivate?: boolean; json?: boolean }) =>
+      withContext((ctx) => runAdd(ctx, emails, { confirmed: Boolean(opts.confirmed), reactivate: Boolean(opts.reactivate) }, Boolean(opts.json))),
     );
 
   subscribers
@@ -53,10 +53,11 @@ export function registerSubscriberCommands(program: Command, withContext: WithCo
     .command("import")
     .description("add many addresses from FILE (or - for standard input): one per line, or a CSV with an `email` column")
     .argument("<file>", "file to read, or - for standard input")
-    .option("--confirmed", "add them as active at once (without it they are added as pending and sent a confirmation email)")
+    .option("--confirmed", "add them as active at once (without it they are added as pending and sent a confirmation email); people who unsubscribed stay unsubscribed")
+    .option("--reactivate", "with --confirmed: also make people who unsubscribed active again (only if they asked you to)")
     .option("--json", "print one JSON document")
-    .action((file: string, opts: { confirmed?: boolean; json?: boolean }) =>
-      withContext((ctx) => runImport(ctx, file, Boolean(opts.confirmed), Boolean(opts.json))),
+    .action((file: string, opts: { confirmed?: boolean; reactivate?: boolean; json?: boolean }) =>
+      withContext((ctx) => runImport(ctx, file, { confirmed: Boolean(opts.confirmed), reactivate: Boolean(opts.reactivate) }, Boolean(opts.json))),
     );
 
   subscribers
@@ -74,30 +75,55 @@ export function registerSubscriberCommands(program: Command, withContext: WithCo
     );
 }
 
-async function runAdd(ctx: CommandContext, emails: string[], confirmed: boolean, json: boolean): Promise<number> {
-  const results: Array<{ email: string; result: string; error?: string }> = [];
+interface AddFlags {
+  confirmed: boolean;
+  reactivate: boolean;
+}
+
+async function runAdd(ctx: CommandContext, emails: string[], flags: AddFlags, json: boolean): Promise<number> {
+  if (flags.reactivate && !flags.confirmed) throw new PapermailError("USAGE", "--reactivate goes with --confirmed");
+  const results: Array<{ email: string; result: string; error?: string; confirmUrl?: string }> = [];
   for (const input of emails) {
     const check = checkAddress(input);
     if (!check.ok) {
       results.push({ email: input, result: "refused", error: `"${input}" ${check.reason}` });
       continue;
     }
-    results.push({ email: check.address, result: await addOne(ctx, check.address, confirmed) });
+    results.push({ email: check.address, ...(await addOne(ctx, check.address, flags)) });
   }
   if (json) printJson(ctx, results);
-  else for (const r of results) (r.error ? ctx.err : ctx.out)(r.error ? `refused: ${r.error}` : `${r.result.padEnd(9)} ${r.email}`);
+  else {
+    for (const r of results) {
+      if (r.error) ctx.err(`${r.result === "refused" ? "refused" : r.result}: ${r.error}`);
+      else ctx.out(`${r.result.padEnd(9)} ${r.email}`);
+      if (r.confirmUrl) ctx.out(`          confirmation link (outbox): ${r.confirmUrl}`);
+    }
+  }
   return results.some((r) => r.error) ? EXIT.rejected : EXIT.ok;
 }
 
-/** Adds one checked address; unconfirmed ones get a confirmation email. */
-async function addOne(ctx: CommandContext, email: string, confirmed: boolean): Promise<string> {
+/**
+ * Adds one checked address; unconfirmed ones (and people who left and are asked
+ * again) get a confirmation email, which they must click. A confirmation that the
+ * mail server did not take is an error: the address stays pending, to retry.
+ */
+async function addOne(ctx: CommandContext, email: string, flags: AddFlags): Promise<{ result: string; error?: string; confirmUrl?: string }> {
   const at = ctx.clock.now().toISOString();
-  const result = addSubscriber(ctx.db, email, confirmed ? "active" : "pending", at, "cli");
-  if (confirmed) return result;
-  const sub = findSubscriberByEmail(ctx.db, email)!;
-  if (sub.status === "active") return "exists";
+  const result = addSubscriber(ctx.db, email, flags.confirmed ? "active" : "pending", at, "cli", { reactivate: flags.reactivate });
+  if (result === "kept") return { result: "kept unsubscribed (they left; --reactivate if they asked you to come back)" };
+  if (result === "reactivated") return { result: "reactivated (they had unsubscribed; --reactivate)" };
+  if (flags.confirmed) return { result };
+  let sub = findSubscriberByEmail(ctx.db, email)!;
+  if (sub.status === "active") return { result: "exists" };
+  if (sub.status === "unsubscribed") {
+    reopenSubscription(ctx.db, sub.id);
+    sub = findSubscriberByEmail(ctx.db, email)!;
+  }
+  const { sendConfirmation } = await import("../subscribers/confirm.js");
   const sent = await sendConfirmation(ctx, sub);
-  return sent === "sent" ? "pending (confirmation sent)" : `pending (${sent})`;
+  if (sent.status === "failed") return { result: "pending", error: `${email}: the confirmation email was not sent (${sent.error}); run the command again to retry` };
+  if (sent.status === "sent") return { result: "pending (confirmation sent)", confirmUrl: sent.confirmUrl };
+  return { result: `pending (${sent.status})` };
 }
 
 function runRemove(ctx: CommandContext, input: string, forget: boolean): number {
@@ -115,7 +141,8 @@ function runRemove(ctx: CommandContext, input: string, forget: boolean): number 
   return EXIT.ok;
 }
 
-async function runImport(ctx: CommandContext, file: string, confirmed: boolean, json: boolean): Promise<number> {
+async function runImport(ctx: CommandContext, file: string, flags: AddFlags, json: boolean): Promise<number> {
+  if (flags.reactivate && !flags.confirmed) throw new PapermailError("USAGE", "--reactivate goes with --confirmed");
   let text: string;
   try {
     text = readFileSync(file === "-" ? 0 : file, "utf8");
@@ -123,26 +150,30 @@ async function runImport(ctx: CommandContext, file: string, confirmed: boolean, 
     throw new PapermailError("NOT_FOUND", `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`);
   }
   const { addresses, problems } = readAddressList(text);
-  const counts = { added: 0, activated: 0, exists: 0 };
-  if (confirmed) {
+  const counts = { added: 0, activated: 0, reactivated: 0, kept: 0, exists: 0, failed: 0 };
+  if (flags.confirmed) {
     // One transaction: thousands of addresses land at once, or none on a crash.
     ctx.db.transaction(() => {
       const at = ctx.clock.now().toISOString();
-      for (const a of addresses) counts[addSubscriber(ctx.db, a, "active", at, "import")]++;
+      for (const a of addresses) counts[addSubscriber(ctx.db, a, "active", at, "import", { reactivate: flags.reactivate })]++;
     })();
   } else {
     for (const a of addresses) {
-      const r = await addOne(ctx, a, false);
-      counts[r === "exists" ? "exists" : "added"]++;
+      const r = await addOne(ctx, a, flags);
+      if (r.error) ctx.err(r.error);
+      counts[r.error ? "failed" : r.result === "exists" ? "exists" : "added"]++;
     }
   }
   const name = file === "-" ? "stdin" : file;
   if (json) printJson(ctx, { ...counts, refused: problems.length, problems });
   else {
     for (const p of problems) ctx.err(`${name}:${p.line}: "${p.value}" ${p.reason}`);
-    ctx.out(`${counts.added} added, ${counts.activated} activated, ${counts.exists} already there, ${problems.length} refused.`);
+    const reactivated = counts.reactivated > 0 ? `, ${counts.reactivated} reactivated although they had unsubscribed (--reactivate)` : "";
+    const kept = counts.kept > 0 ? `, ${counts.kept} kept unsubscribed (they left; --reactivate if they asked to come back)` : "";
+    const failed = counts.failed > 0 ? `, ${counts.failed} whose confirmation could not be sent` : "";
+    ctx.out(`${counts.added} added, ${counts.activated} activated${reactivated}${kept}, ${counts.exists} already there${failed}, ${problems.length} refused.`);
   }
-  return problems.length > 0 ? EXIT.rejected : EXIT.ok;
+  return problems.length > 0 || counts.failed > 0 ? EXIT.rejected : EXIT.ok;
 }
 
 function parseStatus(value: string): SubscriberStatus {

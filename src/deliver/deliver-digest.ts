@@ -1,22 +1,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config.js";
 import { PapermailError } from "../errors.js";
-import { renderDigest, type DigestLinks } from "../render/email.js";
-import { buildMessageTemplate, fromAddress, type MessageTemplate } from "../render/mime.js";
+import { renderDigest } from "../render/email.js";
+import { digestLinks, listId } from "../render/links.js";
+import { fromAddress } from "../render/from.js";
+import { buildMessageTemplate, type MessageTemplate } from "../render/mime.js";
+import { GaveUpWaiting, retryWhileBusy } from "../store/busy.js";
 import type { Db } from "../store/db.js";
-import {
-  claimDelivery,
-  countDeliveries,
-  nextQueuedAt,
-  settleDelivery,
-  type ClaimedDelivery,
-  type DeliveryStatus,
-  type Settlement,
-} from "../store/deliveries.js";
+import { claimDelivery, countDeliveries, nextQueuedAt, settleDelivery, type ClaimedDelivery, type DeliveryStatus, type Settlement } from "../store/deliveries.js";
 import { digestPapers, findDigest, finishDigestIfComplete } from "../store/digests.js";
+import { holdSenderLease } from "../store/senders.js";
 import type { Clock } from "../util/time.js";
-import { hashToken, keyedId, newToken } from "../util/tokens.js";
+import { hashToken, keyedId, unsubscribeToken } from "../util/tokens.js";
 import type { Mailer, SendOutcome } from "./mailer.js";
+import { createThrottle, type ThrottleOptions } from "./throttle.js";
 
 export interface DeliverDeps {
   db: Db;
@@ -28,27 +25,50 @@ export interface DeliverDeps {
   owner: string;
 }
 
+/** When temporary failures (4xx) are tried again, and when a message is given up. */
+export interface RetryPolicy {
+  /** Pause after the 1st, 2nd, ... temporary failure; the last repeats. */
+  delaysMs: readonly number[];
+  /** A message still failing this long after its digest was frozen is given up. */
+  giveUpMs: number;
+}
+
+/**
+ * Retries spread over hours, as mail servers do (RFC 5321 4.5.4.1: at least 30
+ * minutes apart once the first quick retries failed; give up after days).
+ */
+export const DEFAULT_RETRY: RetryPolicy = {
+  delaysMs: [60_000, 5 * 60_000, 15 * 60_000, 30 * 60_000, 3600_000, 2 * 3600_000, 4 * 3600_000],
+  giveUpMs: 3 * 86400_000,
+};
+
 export interface DeliverOptions {
   /** Messages in flight at once. */
   concurrency: number;
-  /** Attempts per recipient for temporary failures, and the first backoff (doubled each time). */
-  maxAttempts?: number;
-  retryDelayMs?: number;
-  /** Stop claiming new rows (Ctrl-C, SIGTERM); messages in flight finish. */
+  retry?: RetryPolicy;
+  /** The run waits for retries due this soon; later ones are left queued for the next run. */
+  waitForRetriesMs?: number;
+  throttle?: Partial<ThrottleOptions>;
+  /** Stop claiming new rows (Ctrl-C, SIGTERM); messages in flight finish and are recorded. */
   signal?: AbortSignal;
   onProgress?: (settled: number, total: number) => void;
 }
 
-export type DeliveryReport = { digestId: number; recipients: number; complete: boolean; stopped?: string } & Record<DeliveryStatus, number>;
+/** Why a run stopped before the digest was done; everyone not sent stays queued. */
+export type StopReason = "unreachable" | "stalled" | "throttled" | "config";
 
-/** This many failed connection attempts in a row mean the server is down: stop, and leave the rest queued. */
-const UNREACHABLE_LIMIT = 3;
+export type DeliveryReport = {
+  digestId: number;
+  recipients: number;
+  complete: boolean;
+  stopped?: string;
+  stopReason?: StopReason;
+  /** When the earliest row still queued is due (null when none waits). */
+  nextAttemptAt: string | null;
+} & Record<DeliveryStatus, number>;
 
-/** The links of a digest, from the public base URL (the archive's list for a digest not frozen yet). */
-export function digestLinks(config: Config, digestId?: number): DigestLinks {
-  const archiveUrl = digestId === undefined ? `${config.publicUrl}/digests` : `${config.publicUrl}/digests/${digestId}`;
-  return { siteUrl: `${config.publicUrl}/`, archiveUrl, feedUrl: `${config.publicUrl}/feed.xml` };
-}
+/** This many messages in a row without any answer (no connection, a drop, a stall) mean the server is down: stop. */
+const NO_ANSWER_LIMIT = 3;
 
 /** Renders a frozen digest once and prepares its message for personalising. */
 export async function prepareDigestMessage(db: Db, config: Config, digestId: number): Promise<MessageTemplate> {
@@ -63,76 +83,129 @@ export async function prepareDigestMessage(db: Db, config: Config, digestId: num
   });
 }
 
-/** `papermail digest <digest.HOST>` for the List-Id header. */
-export function listId(config: Config): string {
-  return `papermail digest <digest.${new URL(config.publicUrl).hostname}>`;
-}
-
 /**
- * Sends a frozen digest to every queued ledger row: claim (committed as `sending`),
- * hand to the mailer, record the outcome. Temporary failures go back to the queue
- * with a backoff until the attempts run out; nothing is sent twice by this loop,
- * and other processes may work on the same digest at the same time.
+ * Sends a frozen digest to every due ledger row: claim (committed as `sending`),
+ * hand to the mailer, record the outcome. Only a server's answer uses up a
+ * recipient's retries: an outage, a dropped connection or throttling slows or
+ * pauses the run instead. Temporary failures wait in the queue on a schedule of
+ * hours; other processes may work on the same digest at the same time.
  */
 export async function deliverDigest(deps: DeliverDeps, digestId: number, options: DeliverOptions): Promise<DeliveryReport> {
   const { db, mailer, clock, config, secret, owner } = deps;
-  const maxAttempts = options.maxAttempts ?? 5;
-  const retryDelayMs = options.retryDelayMs ?? 2000;
+  const retry = options.retry ?? DEFAULT_RETRY;
+  const waitForRetriesMs = options.waitForRetriesMs ?? 2 * 60_000;
   const template = await prepareDigestMessage(db, config, digestId);
   const envelopeFrom = fromAddress(config.from);
   const domain = envelopeFrom.split("@")[1] ?? "localhost";
-  const total = findDigest(db, digestId)!.recipientCount;
+  const digest = findDigest(db, digestId)!;
+  const frozenAt = Date.parse(digest.createdAt);
+  const total = digest.recipientCount;
   const before = countDeliveries(db, digestId);
   let settled = total - before.queued - before.sending;
+  const throttle = createThrottle(options.throttle);
+  const tokenHash = (subscriberId: number) => hashToken(secret, unsubscribeToken(secret, digestId, subscriberId));
 
-  let unreachableInARow = 0;
-  let stopped: string | undefined;
+  let noAnswerInARow = 0;
+  let stopped: { reason: StopReason; message: string } | undefined;
+  const halted = () => Boolean(options.signal?.aborted || stopped);
+  const stop = (reason: StopReason, message: string) => (stopped ??= { reason, message });
 
   async function worker(): Promise<void> {
     let previous: Settlement | undefined;
-    while (!options.signal?.aborted && !stopped) {
-      const token = newToken();
-      const row = claimDelivery(db, digestId, owner, clock.now().toISOString(), hashToken(secret, token), previous);
+    while (!halted()) {
+      let row: ClaimedDelivery | undefined;
+      try {
+        row = await retryWhileBusy(() => claimDelivery(db, digestId, owner, clock.now().toISOString(), tokenHash, previous), halted);
+      } catch (err) {
+        if (err instanceof GaveUpWaiting) break;
+        throw err;
+      }
       previous = undefined;
       if (!row) {
         const due = nextQueuedAt(db, digestId);
         if (due === undefined) return;
-        const dueMs = due === "" ? 0 : Date.parse(due);
-        const wait = Math.min(1000, Math.max(10, dueMs - clock.now().getTime()));
-        await sleep(wait, undefined, { signal: options.signal }).catch(() => undefined);
+        const wait = (due === "" ? 0 : Date.parse(due)) - clock.now().getTime();
+        if (wait > waitForRetriesMs) return;
+        await sleep(Math.min(1000, Math.max(10, wait)), undefined, { signal: options.signal }).catch(() => undefined);
         continue;
       }
+      await throttle.ready(options.signal);
+      const token = unsubscribeToken(secret, digestId, row.subscriberId);
       const raw = template.personalise({
         to: row.email,
         messageId: `digest-${digestId}.${keyedId(secret, `message:${digestId}:${row.subscriberId}`)}@${domain}`,
         unsubscribeUrl: `${config.publicUrl}/unsubscribe/${token}`,
       });
       const outcome = await mailer.send({ from: envelopeFrom, to: row.email, raw, name: `${String(row.subscriberId).padStart(7, "0")}-${row.email.replace(/[^A-Za-z0-9@._+-]/g, "_")}` });
-      if (outcome.status !== "sent" && outcome.unreachable) {
-        if (++unreachableInARow >= UNREACHABLE_LIMIT) {
-          // A server outage is not the recipients' fault: nobody is marked failed for it.
-          stopped ??= `the mail server is unreachable (${outcome.error})`;
-          previous = { subscriberId: row.subscriberId, status: "queued", error: outcome.error, refund: true };
-          continue;
-        }
-      } else unreachableInARow = 0;
       previous = settlementOf(row, outcome, clock.now());
       if (previous.status !== "queued") options.onProgress?.(++settled, total);
     }
-    if (previous) settleDelivery(db, { digestId, subscriberId: previous.subscriberId, owner }, previous, clock.now().toISOString());
+    // The outcome of a message that went out is recorded whatever happens: it waits out a busy database.
+    if (previous) {
+      const last = previous;
+      await retryWhileBusy(() => settleDelivery(db, { digestId, subscriberId: last.subscriberId, owner }, last, clock.now().toISOString()));
+    }
   }
 
-  /** Sent, failed, unknown, or back to the queue with a doubling backoff until the attempts run out. */
+  /** What the ledger records for an outcome, and what it means for the run. */
   function settlementOf(row: ClaimedDelivery, outcome: SendOutcome, at: Date): Settlement {
     const subscriberId = row.subscriberId;
-    if (outcome.status === "sent") return { subscriberId, status: "sent" };
-    if (outcome.status !== "retry") return { subscriberId, status: outcome.status, error: outcome.error };
-    if (row.attempts >= maxAttempts) return { subscriberId, status: "failed", error: `gave up after ${row.attempts} attempts: ${outcome.error}` };
-    const nextAttemptAt = new Date(at.getTime() + retryDelayMs * 2 ** (row.attempts - 1)).toISOString();
-    return { subscriberId, status: "queued", error: outcome.error, nextAttemptAt };
+    // Back to the queue, due at once, without using up an attempt: not the recipient's doing.
+    const requeue = (): Settlement => ({ subscriberId, status: "queued", error: "error" in outcome ? outcome.error : undefined, refund: true });
+    if (outcome.status === "sent") {
+      noAnswerInARow = 0;
+      throttle.succeeded();
+      return { subscriberId, status: "sent" };
+    }
+    if (outcome.status === "failed") {
+      noAnswerInARow = 0;
+      return { subscriberId, status: "failed", error: outcome.error };
+    }
+    if (outcome.status === "unknown") {
+      if (outcome.stalled && ++noAnswerInARow >= NO_ANSWER_LIMIT) stop("stalled", `the mail server stopped answering after the message data (${outcome.error})`);
+      return { subscriberId, status: "unknown", error: outcome.error };
+    }
+    switch (outcome.cause) {
+      case "config":
+        stop("config", outcome.error);
+        return requeue();
+      case "unreachable":
+      case "connection":
+        if (++noAnswerInARow >= NO_ANSWER_LIMIT) stop("unreachable", `the mail server is unreachable (${outcome.error})`);
+        return requeue();
+      case "throttled":
+        noAnswerInARow = 0;
+        if (!throttle.throttled()) stop("throttled", `the mail server keeps asking to slow down (${outcome.error})`);
+        return requeue();
+      case "temporary": {
+        noAnswerInARow = 0;
+        const delay = retry.delaysMs[Math.min(row.attempts, retry.delaysMs.length) - 1] ?? 60_000;
+        const next = at.getTime() + delay;
+        if (next - frozenAt > retry.giveUpMs) {
+          const hours = ((at.getTime() - frozenAt) / 3600_000).toFixed(1);
+          return { subscriberId, status: "failed", error: `gave up after ${row.attempts} attempts over ${hours} h: ${outcome.error}` };
+        }
+        return { subscriberId, status: "queued", error: outcome.error, nextAttemptAt: new Date(next).toISOString() };
+      }
+    }
   }
 
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, () => worker()));
-  const complete = finishDigestIfComplete(db, digestId, clock.now().toISOString());
-  return { digestId, recipients: total, complete, stopped, ...countDeliveries(db, digestId) };
+  const releaseLease = holdSenderLease(db, owner, () => clock.now());
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, () => worker()));
+  } finally {
+    releaseLease();
+  }
+  const complete = await retryWhileBusy(() => finishDigestIfComplete(db, digestId, clock.now().toISOString()));
+  const counts = countDeliveries(db, digestId);
+  const next = counts.queued > 0 ? (nextQueuedAt(db, digestId) ?? null) : null;
+  return {
+    digestId,
+    recipients: total,
+    complete,
+    stopped: stopped?.message,
+    stopReason: stopped?.reason,
+    nextAttemptAt: next === "" ? clock.now().toISOString() : next,
+    ...counts,
+  };
 }

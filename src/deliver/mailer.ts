@@ -1,7 +1,3 @@
-import type { Config } from "../config.js";
-import { createOutboxMailer } from "./outbox-mailer.js";
-import { createSmtpMailer } from "./smtp-mailer.js";
-
 /** One message for one recipient, already personalised. */
 export interface OutgoingMessage {
   /** Envelope sender. */
@@ -17,14 +13,24 @@ export interface OutgoingMessage {
 /**
  * What became of one message. The ledger decides what to do with it:
  * - sent: the server said 250 (or the outbox file is written);
- * - retry: temporary (4xx, or the connection went before the message was complete);
  * - failed: permanent (5xx), with the server's reply;
- * - unknown: the connection went after the whole message was sent; it may have arrived.
- * `unreachable` marks a retry because no connection could be made at all.
+ * - unknown: the whole message went out but no reply came (the connection went,
+ *   or the end-of-data reply never came in time): it may have arrived;
+ * - retry: it surely did not arrive; `cause` says why, and whose fault it is:
+ *   - temporary: the server answered 4xx for this message;
+ *   - throttled: the server asks us to slow down (421, 451, 454);
+ *   - connection: the connection failed before the message data was written;
+ *   - unreachable: no connection could be made at all;
+ *   - config: our settings are wrong (authentication refused, TLS failed, AUTH
+ *     without encryption): nothing will work until the operator changes them.
  */
 export type SendOutcome =
   | { status: "sent"; response: string }
-  | { status: "retry" | "failed" | "unknown"; error: string; unreachable?: boolean };
+  | { status: "failed"; error: string; code?: number }
+  | { status: "unknown"; error: string; stalled?: boolean }
+  | { status: "retry"; error: string; code?: number; cause: RetryCause };
+
+export type RetryCause = "temporary" | "throttled" | "connection" | "unreachable" | "config";
 
 /** Sends messages; one implementation per transport (SMTP pool, outbox folder). */
 export interface Mailer {
@@ -32,11 +38,4 @@ export interface Mailer {
   readonly description: string;
   send(message: OutgoingMessage): Promise<SendOutcome>;
   close(): Promise<void>;
-}
-
-/** The configured transport: SMTP when PAPERMAIL_SMTP_URL is set, else .eml files in the outbox folder. */
-export function createMailer(config: Config, outboxSubdir: string): Mailer {
-  return config.smtpUrl
-    ? createSmtpMailer({ url: config.smtpUrl, poolSize: config.smtpPool, dkim: config.dkim })
-    : createOutboxMailer(`${config.outboxDir}/${outboxSubdir}`);
 }

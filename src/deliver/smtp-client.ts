@@ -3,17 +3,39 @@ import { hostname } from "node:os";
 import tls from "node:tls";
 import { PapermailError } from "../errors.js";
 
+/**
+ * What kind of failure an SMTP step met:
+ * - reply: the server answered with an error code (`responseCode`);
+ * - connection: the connection failed or closed;
+ * - timeout: no answer within the step's deadline;
+ * - tls, auth, insecure: our settings do not fit the server (a configuration error).
+ */
+export type SmtpFailure = "reply" | "connection" | "timeout" | "tls" | "auth" | "insecure";
+
 /** A failed SMTP step: the server's reply code when there was one, and whether the whole message had gone out. */
 export class SmtpError extends PapermailError {
   constructor(
     message: string,
     readonly responseCode: number | undefined,
-    /** True once the terminating "." was written: the server may have accepted the message. */
+    /** True once the whole message and its terminating "." were written to the network. */
     readonly dataSent: boolean,
+    readonly failure: SmtpFailure = responseCode === undefined ? "connection" : "reply",
   ) {
-    super("SMTP", message, { responseCode, dataSent });
+    super("SMTP", message, { responseCode, dataSent, failure });
   }
 }
+
+/** Deadlines of each step (RFC 5321 4.5.3.2 gives the minimums servers and clients should allow). */
+export interface SmtpTimeouts {
+  /** Connecting, TLS, greeting, EHLO and AUTH together. */
+  connectMs: number;
+  /** MAIL FROM, RCPT TO and DATA (5 minutes). */
+  commandMs: number;
+  /** The reply after the message's final "." (10 minutes). */
+  endOfDataMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: SmtpTimeouts = { connectMs: 60_000, commandMs: 5 * 60_000, endOfDataMs: 10 * 60_000 };
 
 export interface SmtpConnectOptions {
   host: string;
@@ -21,7 +43,11 @@ export interface SmtpConnectOptions {
   /** TLS from the first byte (smtps://); otherwise STARTTLS is used when offered. */
   secure: boolean;
   auth?: { user: string; pass: string };
-  timeoutMs?: number;
+  /** Allow AUTH on a connection that is not encrypted (a trusted local relay only). */
+  allowPlaintextAuth?: boolean;
+  /** Extra certificate authorities to trust (PEM), for a relay with a private CA. */
+  ca?: string;
+  timeouts?: Partial<SmtpTimeouts>;
 }
 
 interface Reply {
@@ -31,11 +57,14 @@ interface Reply {
 
 const CRLF_DOT = Buffer.from("\r\n.");
 const END_OF_DATA = Buffer.from(".\r\n");
+/** Certificate errors: the server is who it says only if we trust its CA. */
+const CERT_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|HOSTNAME|VERIFY/;
 
 /**
  * One SMTP session (RFC 5321) that sends prepared messages as they are: the message
  * chunks go to the socket without copying, with dots stuffed by a native search.
- * Transactions are pipelined when the server offers PIPELINING.
+ * Transactions are pipelined when the server offers PIPELINING. Every step has a
+ * deadline; the password never crosses an unencrypted connection.
  */
 export class SmtpClient {
   private socket: net.Socket;
@@ -45,29 +74,48 @@ export class SmtpClient {
   /** Replies that arrived before anyone asked (pipelined replies often come in one packet). */
   private replies: Reply[] = [];
   private extensions = new Set<string>();
-  private failure: Error | undefined;
-  private sendingData = false;
+  private failure: SmtpError | undefined;
   private dataSent = false;
+  private encrypted: boolean;
+  private readonly timeouts: SmtpTimeouts;
+  private readonly where: string;
 
-  private constructor(socket: net.Socket, timeoutMs: number) {
+  private constructor(socket: net.Socket, options: SmtpConnectOptions) {
     this.socket = socket;
-    this.attach(socket, timeoutMs);
+    this.encrypted = options.secure;
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.where = `${options.host}:${options.port}`;
+    this.attach(socket);
   }
 
-  /** Opens a session: greeting, EHLO, STARTTLS when offered, AUTH when credentials are given. */
+  /** Opens a session: greeting, EHLO, STARTTLS when offered, AUTH when credentials are given; all within one deadline. */
   static async connect(options: SmtpConnectOptions): Promise<SmtpClient> {
-    const timeoutMs = options.timeoutMs ?? 60_000;
-    const socket = await openSocket(options, timeoutMs);
-    const client = new SmtpClient(socket, timeoutMs);
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    const where = `${options.host}:${options.port}`;
+    const started = Date.now();
+    const left = () => Math.max(1, timeouts.connectMs - (Date.now() - started));
+    const socket = await openSocket(options, timeouts.connectMs);
+    const client = new SmtpClient(socket, options);
     try {
-      await client.expect(await client.read(), 220, "greeting");
-      await client.ehlo();
+      await client.expect(await client.read(left(), "the greeting"), 220, "greeting");
+      await client.ehlo(left());
       if (!options.secure && client.extensions.has("STARTTLS")) {
-        await client.expect(await client.command("STARTTLS"), 220, "STARTTLS");
-        await client.upgrade(options.host, timeoutMs);
-        await client.ehlo();
+        await client.expect(await client.command("STARTTLS", left()), 220, "STARTTLS");
+        await client.upgrade(options, left());
+        await client.ehlo(left());
       }
-      if (options.auth) await client.login(options.auth);
+      if (options.auth) {
+        if (!client.encrypted && !options.allowPlaintextAuth) {
+          throw new SmtpError(
+            `refusing to send the SMTP password to ${where} over an unencrypted connection (the server offers no STARTTLS, or something removed it): ` +
+              "use smtps://, enable STARTTLS on the server, or set PAPERMAIL_SMTP_ALLOW_PLAINTEXT_AUTH=true for a trusted local relay",
+            undefined,
+            false,
+            "insecure",
+          );
+        }
+        await client.login(options.auth, left());
+      }
       return client;
     } catch (err) {
       client.close();
@@ -84,14 +132,15 @@ export class SmtpClient {
   async send(from: string, to: string, chunks: readonly Buffer[]): Promise<string> {
     this.dataSent = false;
     const envelope = [`MAIL FROM:<${from}>`, `RCPT TO:<${to}>`, "DATA"];
+    const t = this.timeouts.commandMs;
     let replies: Reply[];
     if (this.extensions.has("PIPELINING")) {
       this.write(`${envelope.join("\r\n")}\r\n`);
-      replies = [await this.read(), await this.read(), await this.read()];
+      replies = [await this.read(t, "MAIL FROM"), await this.read(t, "RCPT TO"), await this.read(t, "DATA")];
     } else {
       replies = [];
       for (const line of envelope) {
-        const reply = await this.command(line);
+        const reply = await this.command(line, t);
         replies.push(reply);
         if (reply.code >= 400) break;
       }
@@ -100,11 +149,11 @@ export class SmtpClient {
     if (failed || replies.length < 3) {
       // The transaction is dead; RSET keeps the session usable for the next message.
       if (replies[2]?.code === 354) await this.abortData();
-      else await this.command("RSET").catch(() => undefined);
+      else await this.command("RSET", t).catch(() => undefined);
       throw new SmtpError(failed?.text ?? "server refused the transaction", failed?.code, false);
     }
-    this.writeData(chunks);
-    const reply = await this.read();
+    await this.writeData(chunks);
+    const reply = await this.read(this.timeouts.endOfDataMs, "the end of the message data");
     this.dataSent = false;
     if (reply.code !== 250) throw new SmtpError(reply.text, reply.code, true);
     return reply.text;
@@ -114,21 +163,20 @@ export class SmtpClient {
   quit(): void {
     if (this.closed) return;
     this.socket.end("QUIT\r\n");
-    this.fail(new Error("closed"));
+    this.fail(new SmtpError("closed", undefined, false));
   }
 
   /** Closes at once. */
   close(): void {
-    this.fail(new Error("closed"));
+    this.fail(new SmtpError("closed", undefined, false));
     this.socket.destroy();
   }
 
-  private attach(socket: net.Socket, timeoutMs: number): void {
+  private attach(socket: net.Socket): void {
     socket.setEncoding("latin1");
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer from the server for ${timeoutMs / 1000} s`)));
     socket.on("data", (data: string) => this.onData(data));
-    socket.on("error", (err) => this.fail(err));
-    socket.on("close", () => this.fail(new Error("connection closed by the server")));
+    socket.on("error", (err) => this.fail(new SmtpError(`${this.where}: ${err.message}`, undefined, this.dataSent)));
+    socket.on("close", () => this.fail(new SmtpError(`${this.where}: connection closed by the server`, undefined, this.dataSent)));
   }
 
   private onData(data: string): void {
@@ -150,65 +198,97 @@ export class SmtpClient {
     }
   }
 
-  private fail(err: Error): void {
+  private fail(err: SmtpError): void {
     if (this.failure) return;
     this.failure = err;
-    const dataSent = this.dataSent;
-    for (const w of this.waiting.splice(0)) w.reject(new SmtpError(err.message, undefined, dataSent));
+    for (const w of this.waiting.splice(0)) w.reject(err);
   }
 
-  private read(): Promise<Reply> {
+  /** The next reply, or a timeout error that ends the session after `timeoutMs`. */
+  private read(timeoutMs: number, what: string): Promise<Reply> {
     const ready = this.replies.shift();
     if (ready) return Promise.resolve(ready);
-    if (this.failure) return Promise.reject(new SmtpError(this.failure.message, undefined, this.dataSent));
-    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(new SmtpError(`${this.where}: no answer to ${what} within ${Math.round(timeoutMs / 1000)} s`, undefined, this.dataSent, "timeout"));
+        this.socket.destroy();
+      }, timeoutMs);
+      this.waiting.push({
+        resolve: (r) => (clearTimeout(timer), resolve(r)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
+    });
   }
 
   private write(text: string): void {
     this.socket.write(text, "latin1");
   }
 
-  private command(line: string): Promise<Reply> {
+  private command(line: string, timeoutMs: number): Promise<Reply> {
     this.write(`${line}\r\n`);
-    return this.read();
+    return this.read(timeoutMs, line.split(" ")[0]!);
   }
 
   private async expect(reply: Reply, code: number, step: string): Promise<void> {
-    if (reply.code !== code) throw new SmtpError(`${step}: ${reply.text}`, reply.code || undefined, false);
+    if (reply.code !== code) throw new SmtpError(`${this.where}: ${step}: ${reply.text}`, reply.code || undefined, false);
   }
 
-  private async ehlo(): Promise<void> {
+  private async ehlo(timeoutMs: number): Promise<void> {
     const name = hostname().replace(/[^A-Za-z0-9.-]/g, "") || "localhost";
-    let reply = await this.command(`EHLO ${name}`);
-    if (reply.code !== 250) reply = await this.command(`HELO ${name}`);
+    let reply = await this.command(`EHLO ${name}`, timeoutMs);
+    if (reply.code !== 250) reply = await this.command(`HELO ${name}`, timeoutMs);
     await this.expect(reply, 250, "EHLO");
     this.extensions = new Set(reply.text.split("\n").slice(1).map((l) => l.slice(4).toUpperCase()));
     for (const ext of [...this.extensions]) this.extensions.add(ext.split(" ")[0]!);
   }
 
-  private async login(auth: { user: string; pass: string }): Promise<void> {
+  private async login(auth: { user: string; pass: string }, timeoutMs: number): Promise<void> {
     const methods = [...this.extensions].find((e) => e.startsWith("AUTH ")) ?? "";
+    const check = async (reply: Reply, code: number) => {
+      if (reply.code === code) return;
+      throw new SmtpError(`${this.where} refused the SMTP login (check the user and password in PAPERMAIL_SMTP_URL): ${reply.text}`, reply.code || undefined, false, "auth");
+    };
     if (methods.includes("PLAIN") || !methods.includes("LOGIN")) {
       const token = Buffer.from(`\0${auth.user}\0${auth.pass}`).toString("base64");
-      return this.expect(await this.command(`AUTH PLAIN ${token}`), 235, "AUTH PLAIN");
+      return check(await this.command(`AUTH PLAIN ${token}`, timeoutMs), 235);
     }
-    await this.expect(await this.command("AUTH LOGIN"), 334, "AUTH LOGIN");
-    await this.expect(await this.command(Buffer.from(auth.user).toString("base64")), 334, "AUTH LOGIN");
-    await this.expect(await this.command(Buffer.from(auth.pass).toString("base64")), 235, "AUTH LOGIN");
+    await check(await this.command("AUTH LOGIN", timeoutMs), 334);
+    await check(await this.command(Buffer.from(auth.user).toString("base64"), timeoutMs), 334);
+    await check(await this.command(Buffer.from(auth.pass).toString("base64"), timeoutMs), 235);
   }
 
-  private upgrade(host: string, timeoutMs: number): Promise<void> {
+  private upgrade(options: SmtpConnectOptions, timeoutMs: number): Promise<void> {
+    // Anything the server sent before the handshake is not to be believed after it (STARTTLS injection).
+    this.buffer = "";
+    this.lines = [];
+    this.replies = [];
+    this.extensions.clear();
     return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => secure.destroy(new Error(`TLS handshake did not finish within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
       this.socket.removeAllListeners("data").removeAllListeners("close").removeAllListeners("error");
-      const secure = tls.connect({ socket: this.socket, servername: net.isIP(host) ? undefined : host }, () => resolve());
-      secure.once("error", reject);
+      const secure = tls.connect({ socket: this.socket, servername: serverName(options.host), ca: caList(options.ca) }, () => {
+        clearTimeout(timer);
+        this.encrypted = true;
+        secure.off("error", onError);
+        resolve();
+      });
+      const onError = (err: Error) => {
+        clearTimeout(timer);
+        reject(tlsError(err, options, "STARTTLS"));
+      };
+      secure.once("error", onError);
       this.socket = secure;
-      this.attach(secure, timeoutMs);
+      this.attach(secure);
     });
   }
 
-  /** Writes the message with dots at line starts doubled (RFC 5321 4.5.2), then the end marker. */
-  private writeData(chunks: readonly Buffer[]): void {
+  /**
+   * Writes the message with dots at line starts doubled (RFC 5321 4.5.2), then the
+   * end marker; resolves once the marker is handed to the network. Only then may a
+   * lost connection have delivered the message.
+   */
+  private writeData(chunks: readonly Buffer[]): Promise<void> {
     this.socket.cork();
     let lastTwo = "\r\n";
     for (const chunk of chunks) {
@@ -224,29 +304,63 @@ export class SmtpClient {
       lastTwo = chunk.subarray(-2).toString("latin1");
     }
     if (!lastTwo.endsWith("\r\n")) this.socket.write("\r\n");
-    this.dataSent = true;
-    this.socket.write(END_OF_DATA);
+    const written = new Promise<void>((resolve, reject) => {
+      this.socket.write(END_OF_DATA, (err) => {
+        if (err || this.failure) return reject(this.failure ?? new SmtpError(`${this.where}: ${err!.message}`, undefined, false));
+        this.dataSent = true;
+        resolve();
+      });
+    });
     this.socket.uncork();
+    return written;
   }
 
   /** After a 354 we cannot take back, end the data at once and reset. */
   private async abortData(): Promise<void> {
     this.write(".\r\n");
-    await this.read().catch(() => undefined);
-    await this.command("RSET").catch(() => undefined);
+    await this.read(this.timeouts.commandMs, "an aborted DATA").catch(() => undefined);
+    await this.command("RSET", this.timeouts.commandMs).catch(() => undefined);
   }
+}
+
+function serverName(host: string): string | undefined {
+  return net.isIP(host) ? undefined : host;
+}
+
+function caList(ca: string | undefined): string[] | undefined {
+  return ca ? [...tls.rootCertificates, ca] : undefined;
+}
+
+/** A TLS failure, said in terms of what to change. */
+function tlsError(err: Error, options: SmtpConnectOptions, step: string): SmtpError {
+  const where = `${options.host}:${options.port}`;
+  const code = (err as NodeJS.ErrnoException).code ?? "";
+  let advice: string;
+  if (CERT_ERRORS.test(code)) {
+    advice = `the server's certificate is not trusted (${code}): if the relay uses a private CA, set PAPERMAIL_SMTP_CA_FILE to that CA's PEM file`;
+  } else if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|HTTP_REQUEST/.test(code) || /wrong version number|packet length/i.test(err.message)) {
+    advice = options.secure
+      ? "the server does not speak TLS from the first byte: use smtp:// (STARTTLS, usually port 587 or 25) instead of smtps:// (port 465)"
+      : "the server's STARTTLS failed the handshake";
+  } else advice = err.message;
+  return new SmtpError(`${step} with ${where} failed: ${advice}`, undefined, false, "tls");
 }
 
 function openSocket(options: SmtpConnectOptions, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
+    let connected = false;
     const onError = (err: Error) => {
       clearTimeout(timer);
+      if (options.secure && connected) return reject(tlsError(err, options, "TLS"));
+      // A TLS alert before the TCP handshake's end cannot happen; anything here is the network.
+      if (options.secure && (err as NodeJS.ErrnoException).code && !/^E[A-Z]+$/.test((err as NodeJS.ErrnoException).code!)) return reject(tlsError(err, options, "TLS"));
       reject(new SmtpError(`cannot connect to ${options.host}:${options.port}: ${err.message}`, undefined, false));
     };
     const socket = options.secure
-      ? tls.connect({ host: options.host, port: options.port, servername: net.isIP(options.host) ? undefined : options.host }, () => done())
+      ? tls.connect({ host: options.host, port: options.port, servername: serverName(options.host), ca: caList(options.ca) }, () => done())
       : net.connect({ host: options.host, port: options.port }, () => done());
-    const timer = setTimeout(() => socket.destroy(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
+    socket.once("connect", () => (connected = true));
+    const timer = setTimeout(() => socket.destroy(new Error(`timed out after ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
     const done = () => {
       clearTimeout(timer);
       socket.off("error", onError);

@@ -1,13 +1,21 @@
 import { Readable } from "node:stream";
 import DKIM from "nodemailer/lib/dkim";
 import type { Mailer, OutgoingMessage, SendOutcome } from "./mailer.js";
-import { SmtpClient, SmtpError } from "./smtp-client.js";
+import { SmtpClient, SmtpError, type SmtpTimeouts } from "./smtp-client.js";
 
 export interface SmtpOptions {
   url: string;
   poolSize: number;
   dkim?: { domainName: string; keySelector: string; privateKey: string };
+  /** Allow AUTH without encryption (a trusted local relay). */
+  allowPlaintextAuth?: boolean;
+  /** PEM of a private CA to trust. */
+  ca?: string;
+  timeouts?: Partial<SmtpTimeouts>;
 }
+
+/** Answers that ask the sender to slow down, not to give up on the recipient. */
+const THROTTLING = new Set([421, 451, 454]);
 
 /** Both List-Unsubscribe headers are signed, as RFC 8058 asks. */
 const DKIM_HEADERS =
@@ -26,6 +34,9 @@ export function createSmtpMailer(options: SmtpOptions): Mailer {
     port: Number(url.port) || (secure ? 465 : 587),
     secure,
     auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
+    allowPlaintextAuth: options.allowPlaintextAuth,
+    ca: options.ca,
+    timeouts: options.timeouts,
   };
   const dkim = options.dkim ? new DKIM({ ...options.dkim, headerFieldNames: DKIM_HEADERS }) : undefined;
 
@@ -72,7 +83,7 @@ export function createSmtpMailer(options: SmtpOptions): Mailer {
       try {
         client = await acquire();
       } catch (err) {
-        return { status: "retry", error: err instanceof Error ? err.message : String(err), unreachable: true };
+        return classifyConnect(err);
       }
       try {
         const chunks = dkim ? [await signed(dkim, message.raw)] : message.raw;
@@ -93,16 +104,32 @@ export function createSmtpMailer(options: SmtpOptions): Mailer {
 }
 
 /**
- * A reply code decides between retry (4xx) and failed (5xx). Without one, the
- * connection broke: if the whole message had gone out the server may have taken
- * it, so the outcome is unknown; otherwise it surely did not, and a retry is safe.
+ * A failed session start: our settings (TLS, login) are a configuration error; a
+ * server that answers "not now" at the greeting is throttling; anything else means
+ * the server cannot be reached.
+ */
+function classifyConnect(err: unknown): SendOutcome {
+  const error = err instanceof Error ? err.message : String(err);
+  if (!(err instanceof SmtpError)) return { status: "retry", error, cause: "unreachable" };
+  if (err.failure === "tls" || err.failure === "auth" || err.failure === "insecure") return { status: "retry", error, cause: "config", code: err.responseCode };
+  if (err.responseCode !== undefined && err.responseCode >= 500) return { status: "retry", error, cause: "config", code: err.responseCode };
+  if (err.responseCode !== undefined && err.responseCode >= 400) return { status: "retry", error, cause: "throttled", code: err.responseCode };
+  return { status: "retry", error, cause: "unreachable" };
+}
+
+/**
+ * A reply code decides: 5xx failed, throttling answers slow the run, other 4xx
+ * wait for a later retry. Without one, the connection broke or stalled: if the
+ * whole message had gone out the server may have taken it (unknown); otherwise it
+ * surely did not, and sending it again is safe.
  */
 function classify(err: unknown): SendOutcome {
-  if (!(err instanceof SmtpError)) return { status: "retry", error: String(err) };
-  if (err.responseCode !== undefined && err.responseCode >= 400) {
-    return { status: err.responseCode >= 500 ? "failed" : "retry", error: err.message };
-  }
-  return { status: err.dataSent ? "unknown" : "retry", error: err.message };
+  if (!(err instanceof SmtpError)) return { status: "retry", error: String(err), cause: "connection" };
+  const code = err.responseCode;
+  if (code !== undefined && code >= 500) return { status: "failed", error: err.message, code };
+  if (code !== undefined && code >= 400) return { status: "retry", error: err.message, code, cause: THROTTLING.has(code) ? "throttled" : "temporary" };
+  if (err.dataSent) return { status: "unknown", error: err.message, stalled: err.failure === "timeout" };
+  return { status: "retry", error: err.message, cause: "connection" };
 }
 
 async function signed(dkim: DKIM, chunks: readonly Buffer[]): Promise<Buffer> {

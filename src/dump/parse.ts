@@ -104,6 +104,8 @@ export function mergeRepeat(earlier: Paper, later: Paper): Paper {
 export interface DumpSink {
   header(pageDate: string): void;
   paper(paper: Paper): void;
+  /** Now and then, how many bytes of the dump have been read. */
+  progress?(bytesRead: number): void;
 }
 
 /**
@@ -144,6 +146,7 @@ export function scanDump(bytes: Buffer, options: ParseOptions, sink: DumpSink): 
   };
 
   for (let i = start, p = paragraphs.at(i); p; p = paragraphs.at(++i)) {
+    if ((i & 1023) === 0) sink.progress?.(paragraphs.bytesRead);
     for (const seg of segments(p)) {
       if (seg.kind === "trailer") {
         if (trailer && !canExtend(trailer, seg.parts)) emit();
@@ -224,6 +227,10 @@ class Paragraphs {
   private pos = 0;
   private lineNo = 0;
   constructor(private readonly bytes: Buffer) {}
+
+  get bytesRead(): number {
+    return Math.min(this.pos, this.bytes.length);
+  }
 
   /** The i-th paragraph, or undefined past the end. */
   at(i: number): Paragraph | undefined {

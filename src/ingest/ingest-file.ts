@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { isUtf8 } from "node:buffer";
 import { describeError, isPapermailError, PapermailError } from "../errors.js";
@@ -29,6 +29,8 @@ export interface IngestOptions {
   capturedAt?: Date;
   /** Files this large are parsed and stored by two worker threads at once. */
   parallelAboveBytes?: number;
+  /** Now and then, the bytes of this file read so far. */
+  onProgress?: (bytesRead: number) => void;
 }
 
 /** Below this, starting worker threads costs more than it saves. */
@@ -56,7 +58,7 @@ export async function ingestFile(deps: { db: Db; clock: Clock }, path: string, o
 
   let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    bytes = readRegularFile(path);
   } catch (err) {
     return { ...result, error: `cannot read: ${describeError(err)}` };
   }
@@ -89,7 +91,7 @@ export async function ingestFile(deps: { db: Db; clock: Clock }, path: string, o
   }
   const parallelAbove = options.parallelAboveBytes ?? PARALLEL_ABOVE_BYTES;
   if (bytes.length >= parallelAbove && db.name !== ":memory:") {
-    const outcome = await ingestInWorkers({ dbPath: db.name, bytes, facts });
+    const outcome = await ingestInWorkers({ dbPath: db.name, bytes, facts, onProgress: options.onProgress });
     if (outcome.type === "rejected") return { ...result, error: outcome.error };
     return { ...result, ...outcome.stored, status: "ingested" };
   }
@@ -107,6 +109,7 @@ export async function ingestFile(deps: { db: Db; clock: Clock }, path: string, o
             writer = createPaperWriter(db, { capturedAt: facts.capturedAt, seenAt: facts.ingestedAt, dumpId });
           },
           paper: (p) => writer!.write(p),
+          progress: options.onProgress,
         });
         const { counts, distinct } = writer!;
         setDumpCounts(db, dumpId, { papers: distinct, problems: problems.length, newPapers: counts.new, updatedPapers: counts.updated });
@@ -124,6 +127,20 @@ function reject(db: Db, facts: DumpFacts, result: IngestResult, err: unknown): I
   if (!isPapermailError(err, "DUMP_REJECTED")) throw err;
   recordDump(db, "rejected", { ...facts, error: err.message });
   return { ...result, error: err.message };
+}
+
+/**
+ * Reads a file that must be a regular file. Opened without blocking, then checked:
+ * a FIFO swapped in after the folder was listed is refused, never waited on.
+ */
+function readRegularFile(path: string): Buffer {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error("not a regular file");
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Checks that bytes are UTF-8 text; DUMP_REJECTED for empty and binary files. */

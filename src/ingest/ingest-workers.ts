@@ -31,7 +31,7 @@ export type ParseMessage =
  * batches to another that stores them in one transaction on its own connection.
  * The file still lands whole or not at all.
  */
-export async function ingestInWorkers(job: { dbPath: string; bytes: Buffer; facts: DumpFacts }): Promise<WorkerOutcome> {
+export async function ingestInWorkers(job: { dbPath: string; bytes: Buffer; facts: DumpFacts; onProgress?: (bytesRead: number) => void }): Promise<WorkerOutcome> {
   const { port1, port2 } = new MessageChannel();
   const { bytes } = job;
   // Hand the file's memory over without copying it when it is not a slice of a shared pool.
@@ -53,6 +53,7 @@ export async function ingestInWorkers(job: { dbPath: string; bytes: Buffer; fact
       store.once("error", reject);
       store.once("exit", (code) => reject(new Error(`the ingest worker stopped (exit code ${code})`)));
       parse.once("error", reject);
+      parse.on("message", (m: { type: "progress"; bytesRead: number }) => job.onProgress?.(m.bytesRead));
     });
   } finally {
     await Promise.all([parse.terminate(), store.terminate()]);

@@ -1,5 +1,5 @@
 // Worker thread: parses one dump and streams its papers to the store worker.
-import { workerData } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
 import { scanDump, type Paper } from "../dump/parse.js";
 import type { ParseMessage } from "./ingest-workers.js";
@@ -11,6 +11,7 @@ let batch: Paper[] = [];
 try {
   const { problems } = scanDump(Buffer.from(bytes), { capturedAt: new Date(capturedAt) }, {
     header: (pageDate) => send({ type: "header", pageDate }),
+    progress: (bytesRead) => parentPort!.postMessage({ type: "progress", bytesRead }),
     paper: (paper) => {
       batch.push(paper);
       if (batch.length >= BATCH) {

@@ -1,5 +1,4 @@
 import Handlebars from "handlebars";
-import mjml2html from "mjml";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { PapermailError } from "../errors.js";
@@ -62,6 +61,8 @@ export function compileMjmlTemplate(name: string): Promise<HandlebarsTemplateDel
       const source = readFileSync(`${TEMPLATES_DIR}${name}.mjml`, "utf8");
       let result;
       try {
+        // MJML takes half a second to load: only commands that render pay for it, when they first do.
+        const { default: mjml2html } = await import("mjml");
         result = await mjml2html(source, { validationLevel: "strict", filePath: TEMPLATES_DIR });
       } catch (err) {
         throw new PapermailError("TEMPLATE", `templates/${name}.mjml: ${(err as Error).message}`, {}, { cause: err });
@@ -90,14 +91,20 @@ export function digestSubject(count: number, date: Date, timeZone: string): stri
  * escapes every value) and the plain-text part. Trims abstracts further, then
  * moves papers to the web archive, until the HTML fits the clipping budget.
  */
-export async function renderDigest(subject: string, papers: readonly StoredPaper[], links: DigestLinks): Promise<RenderedDigest> {
+export async function renderDigest(
+  subject: string,
+  papers: readonly StoredPaper[],
+  links: DigestLinks,
+  options: { budgetBytes?: number } = {},
+): Promise<RenderedDigest> {
   const template = await compileMjmlTemplate("digest");
+  const budget = options.budgetBytes ?? HTML_BUDGET_BYTES;
   let abstractChars = ABSTRACT_CHARS;
   let shown = papers.length;
   for (;;) {
     const view = buildView(subject, papers.slice(0, shown), papers.length - shown, abstractChars, links);
     const html = template(view);
-    if (Buffer.byteLength(html) <= HTML_BUDGET_BYTES || shown <= 1) {
+    if (Buffer.byteLength(html) <= budget || shown <= 1) {
       return { subject, html, text: renderText(view) };
     }
     if (abstractChars > 160) abstractChars = Math.floor(abstractChars * 0.75);

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { MARK, type RenderedDigest } from "./email.js";
 import { escapeHtml } from "./escape.js";
+import { formatFrom } from "./from.js";
 
 /** What differs from one recipient to the next. */
 export interface RecipientValues {
@@ -131,18 +132,4 @@ export function encodeHeaderWords(value: string): string {
   }
   if (chunk) words.push(chunk);
   return words.map((w) => `=?UTF-8?B?${Buffer.from(w, "utf8").toString("base64")}?=`).join("\r\n ");
-}
-
-/** `Name <address>` with the name quoted or encoded; config validation has already refused quotes and line breaks. */
-export function formatFrom(from: string): string {
-  const m = /^\s*([^<]*?)\s*<([^>]+)>\s*$/.exec(from);
-  if (!m) return `<${from.trim()}>`;
-  const [, name, address] = m;
-  if (!name) return `<${address}>`;
-  return /^[\x20-\x7e]*$/.test(name) ? `"${name}" <${address}>` : `${encodeHeaderWords(name)} <${address}>`;
-}
-
-/** The address part of a From value. */
-export function fromAddress(from: string): string {
-  return /<([^>]+)>/.exec(from)?.[1]?.trim() ?? from.trim();
 }

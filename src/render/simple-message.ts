@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { buildMessageTemplate, fromAddress } from "./mime.js";
+import { buildMessageTemplate } from "./mime.js";
+import { fromAddress } from "./from.js";
 
 /** A one-off multipart message (confirmation, test copy) with a random Message-ID. */
 export function buildSimpleMessage(m: { from: string; to: string; subject: string; html: string; text: string; date: Date; headers?: Record<string, string> }): Buffer[] {

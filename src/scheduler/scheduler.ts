@@ -1,13 +1,14 @@
 import { schedule, type ScheduledTask } from "node-cron";
 import { describeError } from "../errors.js";
-import type { CommandContext } from "../commands/context.js";
-import { ingestAll } from "../commands/ingest.js";
-import { publishDigests } from "../commands/send-digest.js";
+import type { CommandContext } from "../context.js";
+import { publishDigests, type PublishResult } from "../digest/publish.js";
+import { ingestAll } from "../ingest/ingest-all.js";
+import { dueRetries } from "../store/digests.js";
 import { listDumpFiles } from "../ingest/list-files.js";
 import { readSetting, writeSetting } from "../store/settings.js";
 import { previousSlot } from "./slots.js";
 
-export type JobName = "ingest" | "digest";
+export type JobName = "ingest" | "digest" | "retry";
 
 export interface Scheduler {
   /** Runs a job now, after any job in progress: jobs never overlap. */
@@ -36,19 +37,29 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
     const started = clock.now();
     try {
       if (job === "ingest") {
-        const files = listDumpFiles([config.dumpsDir]);
-        const { totals } = await ingestAll({ ...ctx, out: () => undefined }, files, { json: true });
+        const { files, problems } = listDumpFiles([config.dumpsDir]);
+        for (const p of problems) log(`ingest: skipped ${p.path}: ${p.reason}`);
+        const { totals } = await ingestAll(ctx, files);
         log(`ingest: ${files.length} file(s), ${totals.ingested} ingested, ${totals.unchanged} unchanged, ${totals.rejected} rejected, ${totals.new} new papers`);
-      } else {
+      } else if (job === "digest") {
         writeSetting(db, "last_digest_run", started.toISOString());
-        const result = await publishDigests(ctx, { retryUnknown: false, json: true, signal: abort.signal });
-        if (result.digests.length === 0) log("digest: no new papers, nothing published");
-        for (const d of result.digests) {
-          log(`digest #${d.digestId}: ${d.papers} papers, ${d.recipients} recipients, ${d.sent} sent, ${d.failed} failed, ${d.unknown} unknown${d.stopped ? ` (paused: ${d.stopped})` : d.complete ? "" : " (paused)"}`);
-        }
+        report("digest", await publishDigests(ctx, { retryUnknown: false, signal: abort.signal }));
+      } else if (dueRetries(db, clock.now().toISOString())) {
+        // Retries come due between digests: finish what waits, publish nothing new.
+        report("retry", await publishDigests(ctx, { retryUnknown: false, freeze: false, signal: abort.signal }));
       }
     } catch (err) {
       log(`${job}: failed: ${describeError(err)}`);
+    }
+  }
+
+  function report(job: JobName, result: PublishResult): void {
+    if (result.digests.length === 0 && job === "digest") log(result.heldBack ? `digest: nothing new published: ${result.heldBack}` : "digest: no new papers, nothing published");
+    for (const d of result.digests) {
+      log(
+        `${job}: digest #${d.digestId}: ${d.papers} papers, ${d.recipients} recipients, ${d.sent} sent, ${d.failed} failed, ${d.unknown} unknown` +
+          (d.stopped ? ` (paused: ${d.stopped})` : d.complete ? "" : ` (${d.queued} waiting, next try ${d.nextAttemptAt})`),
+      );
     }
   }
 
@@ -80,6 +91,8 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
       const options = { timezone: config.timeZone, noOverlap: true };
       tasks.push(schedule(config.ingestCron, () => run("ingest"), { ...options, name: "ingest" }));
       tasks.push(schedule(config.digestCron, () => run("digest"), { ...options, name: "digest" }));
+      // Retries and paused digests are looked at every minute; the query is one index probe.
+      tasks.push(schedule("* * * * *", () => run("retry"), { ...options, name: "retry" }));
     },
     async stop() {
       for (const t of tasks.splice(0)) await t.destroy();

@@ -1,9 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { z } from "zod";
 import type { Config } from "../config.js";
-import { digestLinks } from "../deliver/deliver-digest.js";
+import { digestLinks } from "../render/links.js";
 import type { Mailer } from "../deliver/mailer.js";
 import { describeError } from "../errors.js";
+import { isBusy } from "../store/busy.js";
+import { neutralise } from "../util/neutralise.js";
 import { fillRecipient, renderDigest } from "../render/email.js";
 import type { Db } from "../store/db.js";
 import { digestPapers, findDigest, listDigests } from "../store/digests.js";
@@ -50,13 +52,18 @@ export function createApp(deps: AppDeps): Server {
     send(res, 404, HTML, renderNotice(config, "Link not found", "This link is not valid, has expired, or was already used."));
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://localhost");
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://localhost");
+    } catch {
+      throw new HttpError(400, "bad request target");
+    }
     const path = url.pathname;
     const method = req.method === "HEAD" ? "GET" : req.method;
     const token = /^\/(confirm|unsubscribe)\/([^/]+)$/.exec(path);
 
     if (method === "GET" && path === "/") return send(res, 200, HTML, homePage());
-    if (method === "GET" && path === "/healthz") return send(res, 200, "application/json", JSON.stringify({ ok: true }));
+    if (method === "GET" && path === "/healthz") return health(res);
     if (method === "GET" && path === "/feed.xml") return feed(req, res);
     if (method === "GET" && path === "/digests") return send(res, 200, HTML, archivePage());
     const digestMatch = /^\/digests\/(\d{1,9})$/.exec(path);
@@ -75,17 +82,28 @@ export function createApp(deps: AppDeps): Server {
       }
       const result = requestSubscription(deps, form.email);
       if ("error" in result) return send(res, 400, HTML, homePage(form.email, result.error));
-      result.sending.then((r) => r.startsWith("failed") && log(`confirmation email not sent: ${r}`)).catch((err) => log(`confirmation email: ${describeError(err)}`));
+      result.sending
+        .then((r) => {
+          if (r.status === "failed") log(`confirmation email not sent (the next request will try again): ${r.error}`);
+          // Only the outbox gives the link: no mail leaves the machine, so a trial needs it here.
+          if (r.status === "sent" && r.confirmUrl) log(`confirmation link (outbox): ${r.confirmUrl}`);
+        })
+        .catch((err) => log(`confirmation email: ${describeError(err)}`));
       return send(res, 200, HTML, checkInbox());
     }
 
     if (token && token[1] === "confirm") {
+      const already = () => send(res, 200, HTML, renderNotice(config, "You are already subscribed", "This link was used before: the digest already comes to your inbox. Every email has a one-click unsubscribe link."));
       if (method === "GET") {
-        if (!findConfirmable(deps, token[2]!)) return notFound(res);
+        const sub = findConfirmable(deps, token[2]!);
+        if (!sub) return notFound(res);
+        if (sub.status === "active") return already();
         return send(res, 200, HTML, renderNotice(config, "Confirm your subscription", "One more click and trending papers arrive in your inbox.", { action: path, button: "Confirm subscription" }));
       }
       if (method === "POST") {
-        if (!confirmSubscription(deps, token[2]!)) return notFound(res);
+        const outcome = confirmSubscription(deps, token[2]!);
+        if (outcome === "not found") return notFound(res);
+        if (outcome === "already") return already();
         return send(res, 200, HTML, renderNotice(config, "You are subscribed", "The next digest will be in your inbox. Every email has a one-click unsubscribe link."));
       }
     }
@@ -123,20 +141,40 @@ export function createApp(deps: AppDeps): Server {
     return renderPage(config, "digests", "Digest archive", { digests });
   }
 
+  /** The database answers a read: the one thing the site cannot work without. */
+  function health(res: ServerResponse): void {
+    try {
+      deps.db.prepare("SELECT count(*) FROM digests").get();
+      send(res, 200, "application/json", JSON.stringify({ ok: true }));
+    } catch (err) {
+      log(`healthz: the database cannot be read: ${describeError(err)}`);
+      send(res, 503, "application/json", JSON.stringify({ ok: false, error: `database cannot be read: ${describeError(err)}` }));
+    }
+  }
+
   async function digestPage(res: ServerResponse, id: number): Promise<void> {
     const digest = findDigest(deps.db, id);
     if (!digest) return send(res, 404, HTML, renderNotice(config, "Not found", "There is no such digest."));
-    const rendered = await renderDigest(digest.subject, digestPapers(deps.db, id), digestLinks(config, id));
+    // The web page holds every paper: the size budget is the email's, not the archive's.
+    const rendered = await renderDigest(digest.subject, digestPapers(deps.db, id), digestLinks(config, id), { budgetBytes: Infinity });
     const { html } = fillRecipient(rendered, { recipient: "a reader", unsubscribeUrl: `${config.publicUrl}/` });
     send(res, 200, HTML, html, { "Cache-Control": "public, max-age=3600" });
   }
 
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     route(req, res).catch((err) => {
+      if (res.headersSent) return res.destroy();
       if (err instanceof HttpError) return send(res, err.status, "text/plain; charset=utf-8", `${err.message}\n`);
-      log(`error on ${req.method} ${req.url}: ${describeError(err)}`);
-      if (!res.headersSent) send(res, 500, "text/plain; charset=utf-8", "Internal error.\n");
-      else res.destroy();
+      // Another process holds the write lock (a long ingest): ask the client to come back, don't fail.
+      if (isBusy(err)) return send(res, 503, "text/plain; charset=utf-8", "Busy, try again in a few seconds.\n", { "Retry-After": "5" });
+      log(`error on ${req.method} ${neutralise(String(req.url))}: ${describeError(err)}`);
+      send(res, 500, "text/plain; charset=utf-8", "Internal error.\n");
     });
   });
+  // A request line that cannot be parsed gets a plain 400, not a dropped connection.
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || err.code === "ECONNRESET") return socket.destroy();
+    socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 12\r\n\r\nBad request\n");
+  });
+  return server;
 }

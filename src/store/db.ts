@@ -7,7 +7,10 @@ import { rekeyPapers } from "./papers.js";
 export type Db = Database.Database;
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../../db/", import.meta.url));
-/** How long a writer waits for another process's write to finish. */
+/**
+ * How long a writer waits, blocking, for another process's write to finish. The
+ * server opens its database with a far shorter wait: its event loop must not stall.
+ */
 const BUSY_TIMEOUT_MS = 15_000;
 
 /**
@@ -15,9 +18,9 @@ const BUSY_TIMEOUT_MS = 15_000;
  * timeout, so the scheduler and a manual command can share it, and applies
  * any migrations from db/ not applied yet.
  */
-export function openDatabase(path: string): Db {
+export function openDatabase(path: string, options: { busyTimeoutMs?: number } = {}): Db {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  const db = new Database(path, { timeout: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS });
   // Abstracts make rows of 1-2 KB: larger pages write dumps faster. Takes effect on a new file only.
   db.pragma("page_size = 16384");
   db.pragma("journal_mode = WAL");

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
-import { hostname } from "node:os";
 import { cachedStatement, type Db } from "./db.js";
+import { hasLiveLease, pruneSenders } from "./senders.js";
 
 export type DeliveryStatus = "queued" | "sending" | "sent" | "failed" | "unknown" | "skipped";
 
@@ -20,7 +20,8 @@ export function claimDelivery(
   digestId: number,
   owner: string,
   now: string,
-  unsubscribeTokenHash: string,
+  /** The hash of the reader's unsubscribe token: one per (digest, subscriber), the same on every attempt. */
+  unsubscribeTokenHash: (subscriberId: number) => string,
   /** The outcome of this sender's previous message, recorded in the same transaction: one commit per message. */
   previous?: Settlement,
 ): ClaimedDelivery | undefined {
@@ -40,7 +41,7 @@ export interface Settlement {
 }
 
 type Claimer = Database.Transaction<
-  (digestId: number, owner: string, now: string, tokenHash: string, previous: Settlement | undefined) => ClaimedDelivery | undefined
+  (digestId: number, owner: string, now: string, tokenHash: (subscriberId: number) => string, previous: Settlement | undefined) => ClaimedDelivery | undefined
 >;
 const claimers = new WeakMap<Db, Claimer>();
 
@@ -59,7 +60,7 @@ function makeClaimer(db: Db): Claimer {
     `UPDATE deliveries SET status = 'sending', claimed_by = ?, attempts = attempts + 1, unsubscribe_token_hash = ?, updated_at = ?
      WHERE digest_id = ? AND subscriber_id = ? AND status = 'queued'`,
   );
-  return db.transaction((digestId: number, owner: string, now: string, tokenHash: string, previous: Settlement | undefined) => {
+  return db.transaction((digestId: number, owner: string, now: string, tokenHash: (subscriberId: number) => string, previous: Settlement | undefined) => {
     if (previous) settleDelivery(db, { digestId, subscriberId: previous.subscriberId, owner }, previous, now);
     for (;;) {
       const row = next.get(digestId, now);
@@ -68,18 +69,22 @@ function makeClaimer(db: Db): Claimer {
         skip.run(now, digestId, row.subscriberId);
         continue;
       }
-      claim.run(owner, tokenHash, now, digestId, row.subscriberId);
+      claim.run(owner, tokenHash(row.subscriberId), now, digestId, row.subscriberId);
       return { subscriberId: row.subscriberId, email: row.email, attempts: row.attempts + 1 };
     }
   });
 }
 
-/** Records what became of a claimed row; only the claimer can, and only while it is `sending`. */
+/**
+ * Records what became of a claimed row; only the claimer can. A row another run
+ * marked `unknown` while this sender could not renew its lease (a long write lock)
+ * still takes the outcome its sender knows.
+ */
 export function settleDelivery(db: Db, key: { digestId: number; subscriberId: number; owner: string }, result: Omit<Settlement, "subscriberId">, now: string): void {
   cachedStatement(
     db,
     `UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?, attempts = attempts - ?
-     WHERE digest_id = ? AND subscriber_id = ? AND claimed_by = ? AND status = 'sending'`,
+     WHERE digest_id = ? AND subscriber_id = ? AND claimed_by = ? AND status IN ('sending', 'unknown')`,
   ).run(result.status, result.error ?? null, result.nextAttemptAt ?? "", now, result.refund ? 1 : 0, key.digestId, key.subscriberId, key.owner);
 }
 
@@ -99,31 +104,27 @@ export function countDeliveries(db: Db, digestId: number): Record<DeliveryStatus
   return counts;
 }
 
-/** This process's name in the ledger: host, pid and start time. */
-export function ownerId(): string {
-  return `${hostname()}:${process.pid}:${Date.now()}`;
-}
-
 /**
- * Rows left `sending` by a process that is gone become `unknown`: the message may
- * or may not have reached the server, so it is never re-sent on its own. Rows of a
- * live sender on this host are left alone; other hosts' rows after an hour.
+ * Rows left `sending` by a sender that is gone become `unknown`: the message may
+ * or may not have reached the server, so it is never re-sent on its own. A sender
+ * is gone when its lease (a heartbeat in `senders`) ran out, whatever its host and
+ * pid: a restarted container often has the same pid as the process that died.
  */
 export function recoverInterruptedDeliveries(db: Db, now: Date): number {
-  const owners = db.prepare<[], { owner: string }>("SELECT DISTINCT claimed_by AS owner FROM deliveries WHERE status = 'sending'").all();
+  const owners = db
+    .prepare<[], { owner: string }>("SELECT DISTINCT claimed_by AS owner FROM deliveries INDEXED BY deliveries_in_flight WHERE status = 'sending'")
+    .all();
   let recovered = 0;
-  const staleBefore = new Date(now.getTime() - 3600_000).toISOString();
   for (const { owner } of owners) {
-    const [host, pid] = owner.split(":");
-    const sameHost = host === hostname();
-    if (sameHost && isAlive(Number(pid))) continue;
+    if (hasLiveLease(db, owner, now)) continue;
     recovered += db
       .prepare(
-        `UPDATE deliveries SET status = 'unknown', last_error = 'interrupted while sending: it may or may not have arrived', updated_at = ?
-         WHERE status = 'sending' AND claimed_by = ? AND (? OR updated_at < ?)`,
+        `UPDATE deliveries INDEXED BY deliveries_in_flight SET status = 'unknown', last_error = 'interrupted while sending: it may or may not have arrived', updated_at = ?
+         WHERE status = 'sending' AND claimed_by = ?`,
       )
-      .run(now.toISOString(), owner, sameHost ? 1 : 0, staleBefore).changes;
+      .run(now.toISOString(), owner).changes;
   }
+  pruneSenders(db, now);
   return recovered;
 }
 
@@ -131,10 +132,14 @@ export function recoverInterruptedDeliveries(db: Db, now: Date): number {
 export function requeueUnknown(db: Db, now: string): number {
   return db
     .transaction(() => {
+      const digests = db
+        .prepare<[], { id: number }>("SELECT DISTINCT digest_id AS id FROM deliveries INDEXED BY deliveries_unknown WHERE status = 'unknown'")
+        .all();
       const n = db
-        .prepare("UPDATE deliveries SET status = 'queued', next_attempt_at = '', updated_at = ? WHERE status = 'unknown'")
+        .prepare("UPDATE deliveries INDEXED BY deliveries_unknown SET status = 'queued', next_attempt_at = '', updated_at = ? WHERE status = 'unknown'")
         .run(now).changes;
-      db.prepare("UPDATE digests SET status = 'sending', finished_at = NULL WHERE id IN (SELECT digest_id FROM deliveries WHERE status = 'queued')").run();
+      const reopen = db.prepare("UPDATE digests SET status = 'sending', finished_at = NULL WHERE id = ?");
+      for (const d of digests) reopen.run(d.id);
       return n;
     })
     .immediate();
@@ -145,14 +150,4 @@ export function findSubscriberByUnsubscribeToken(db: Db, tokenHash: string): num
   return db
     .prepare<[string], { id: number }>("SELECT subscriber_id AS id FROM deliveries WHERE unsubscribe_token_hash = ?")
     .get(tokenHash)?.id;
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

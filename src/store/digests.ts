@@ -29,13 +29,36 @@ export function selectUnsentPapers(db: Db, limit: number): StoredPaper[] {
 }
 
 /**
+ * Digests some sender is working on now: rows in flight, or rows due by `now`.
+ * A digest whose remaining rows all wait for a later retry is not among them.
+ */
+export function activeDigestIds(db: Db, now: string): number[] {
+  return db
+    .prepare<[string], { id: number }>(
+      `SELECT id FROM digests d WHERE status = 'sending' AND (
+         EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_queue WHERE digest_id = d.id AND status = 'queued' AND next_attempt_at <= ?)
+         OR EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_in_flight WHERE status = 'sending' AND digest_id = d.id))
+       ORDER BY id`,
+    )
+    .all(now)
+    .map((r) => r.id);
+}
+
+/** True when an unfinished digest has a row due by `now`: a retry, or a run that was paused. */
+export function dueRetries(db: Db, now: string): boolean {
+  return activeDigestIds(db, now).length > 0;
+}
+
+/**
  * Freezes the next digest in one IMMEDIATE transaction: its papers (each in one
  * digest only) and a queued ledger row for every active subscriber. Returns its id,
- * or undefined when no paper is waiting.
+ * or undefined when no paper is waiting, or when another digest is being sent
+ * right now (an overlapping run publishes nothing new).
  */
 export function freezeDigest(db: Db, options: { maxPapers: number; at: string; subject: (count: number) => string }): number | undefined {
   return db
     .transaction(() => {
+      if (activeDigestIds(db, options.at).length > 0) return undefined;
       const papers = selectUnsentPapers(db, options.maxPapers);
       if (papers.length === 0) return undefined;
       const { id } = db

@@ -22,10 +22,18 @@ export function findSubscriberByEmail(db: Db, email: string): Subscriber | undef
 
 /**
  * Adds an address as active (confirmed) or pending. An existing address is left as
- * it is, except that `active` confirms a pending or unsubscribed one (an operator's
- * explicit choice). Returns what happened.
+ * it is, except that `active` confirms a pending one. Someone who unsubscribed is
+ * never made active again unless `reactivate` says the operator means it: they
+ * stay `unsubscribed` ("kept"). Returns what happened.
  */
-export function addSubscriber(db: Db, email: string, status: "active" | "pending", at: string, source = "cli"): "added" | "activated" | "exists" {
+export function addSubscriber(
+  db: Db,
+  email: string,
+  status: "active" | "pending",
+  at: string,
+  source = "cli",
+  options: { reactivate?: boolean } = {},
+): "added" | "activated" | "reactivated" | "exists" | "kept" {
   const known = findSubscriberByEmail(db, email);
   if (!known) {
     db.prepare(
@@ -33,19 +41,18 @@ export function addSubscriber(db: Db, email: string, status: "active" | "pending
     ).run(email, status, source, at, status === "active" ? at : null);
     return "added";
   }
-  if (status === "active" && known.status !== "active") {
-    activateSubscriber(db, known.id, at);
-    return "activated";
-  }
-  return "exists";
+  if (status !== "active" || known.status === "active") return "exists";
+  if (known.status === "unsubscribed" && !options.reactivate) return "kept";
+  activateSubscriber(db, known.id, at);
+  return known.status === "unsubscribed" ? "reactivated" : "activated";
 }
 
-/** Makes a subscriber active and clears any pending confirmation. */
+/**
+ * Makes a subscriber active. The confirm token stays, so a link clicked again says
+ * "already subscribed" instead of "not found".
+ */
 export function activateSubscriber(db: Db, id: number, at: string): void {
-  db.prepare(
-    `UPDATE subscribers SET status = 'active', confirmed_at = ?, unsubscribed_at = NULL,
-       confirm_token_hash = NULL, confirm_expires_at = NULL WHERE id = ?`,
-  ).run(at, id);
+  db.prepare("UPDATE subscribers SET status = 'active', confirmed_at = ?, unsubscribed_at = NULL WHERE id = ?").run(at, id);
 }
 
 /** Unsubscribes; true when the status changed. Unsent deliveries are skipped at send time. */
@@ -83,7 +90,8 @@ export function forgetSubscriber(db: Db, id: number): void {
 
 /**
  * Stores a new confirm token for a pending subscriber, unless one was sent within
- * `intervalMs`: true when the caller may send the confirmation email.
+ * `intervalMs`: true when the caller may send the confirmation email. The claim is
+ * taken back (releaseConfirmation) when the mail server did not take the email.
  */
 export function recordConfirmationSent(db: Db, id: number, tokenHash: string, now: Date, expires: Date, intervalMs: number): boolean {
   const since = new Date(now.getTime() - intervalMs).toISOString();
@@ -97,11 +105,19 @@ export function recordConfirmationSent(db: Db, id: number, tokenHash: string, no
   );
 }
 
-/** The pending subscriber a confirm token belongs to, if it has not expired. */
+/** Takes back a confirmation claim whose email never reached the mail server: the next request may send again. */
+export function releaseConfirmation(db: Db, id: number, sentAt: Date): void {
+  db.prepare("UPDATE subscribers SET confirm_sent_at = NULL WHERE id = ? AND confirm_sent_at = ?").run(id, sentAt.toISOString());
+}
+
+/**
+ * The subscriber a confirm token belongs to: pending with the token unexpired, or
+ * already active through it (a link used twice).
+ */
 export function findByConfirmToken(db: Db, tokenHash: string, now: Date): Subscriber | undefined {
   return db
     .prepare<[string, string], Subscriber>(
-      `SELECT ${COLUMNS} FROM subscribers WHERE confirm_token_hash = ? AND status = 'pending' AND confirm_expires_at > ?`,
+      `SELECT ${COLUMNS} FROM subscribers WHERE confirm_token_hash = ? AND (status = 'active' OR (status = 'pending' AND confirm_expires_at > ?))`,
     )
     .get(tokenHash, now.toISOString());
 }

@@ -1,10 +1,11 @@
 import type { Config } from "../config.js";
-import { createMailer, type Mailer } from "../deliver/mailer.js";
+import { createMailer } from "../deliver/create-mailer.js";
+import type { Mailer } from "../deliver/mailer.js";
 import { compileMjmlTemplate } from "../render/email.js";
 import { buildSimpleMessage } from "../render/simple-message.js";
-import { fromAddress } from "../render/mime.js";
+import { fromAddress } from "../render/from.js";
 import type { Db } from "../store/db.js";
-import { recordConfirmationSent, type Subscriber } from "../store/subscribers.js";
+import { recordConfirmationSent, releaseConfirmation, type Subscriber } from "../store/subscribers.js";
 import { resolveSecret } from "../store/settings.js";
 import type { Clock } from "../util/time.js";
 import { hashToken, newToken } from "../util/tokens.js";
@@ -20,24 +21,30 @@ export interface ConfirmDeps {
   mailer?: Mailer;
 }
 
+/** What became of a confirmation email; `confirmUrl` is given only for the outbox, where no mail leaves the machine. */
+export type ConfirmationResult = { status: "sent"; confirmUrl?: string } | { status: "recently sent" | "not pending" } | { status: "failed"; error: string };
+
 /**
  * Sends a pending subscriber the double opt-in email with a fresh confirm token
- * (only its hash is kept). Refuses, without sending, when one went out in the
- * last 24 hours. Returns "sent" or why not.
+ * (only its hash is kept). Refuses, without sending, when one reached the mail
+ * server in the last 24 hours; one that did not is not counted.
  */
-export async function sendConfirmation(deps: ConfirmDeps, sub: Subscriber): Promise<"sent" | "recently sent" | "not pending" | `failed: ${string}`> {
+export async function sendConfirmation(deps: ConfirmDeps, sub: Subscriber): Promise<ConfirmationResult> {
   const { db, config, clock } = deps;
-  if (sub.status !== "pending") return "not pending";
+  if (sub.status !== "pending") return { status: "not pending" };
   const now = clock.now();
   const token = newToken();
   const secret = resolveSecret(db, config.secret);
   const expires = new Date(now.getTime() + config.confirmTtlDays * 86400_000);
   // The claim is atomic: two requests at once cannot both send.
   const claimed = recordConfirmationSent(db, sub.id, hashToken(secret, token), now, expires, CONFIRMATION_INTERVAL_MS);
-  if (!claimed) return "recently sent";
+  if (!claimed) return { status: "recently sent" };
 
   const confirmUrl = `${config.publicUrl}/confirm/${token}`;
-  const html = (await compileMjmlTemplate("confirm"))({ email: sub.email, confirmUrl, ttlDays: config.confirmTtlDays });
+  const html = (await compileMjmlTemplate("confirm").catch((err) => {
+    releaseConfirmation(db, sub.id, now);
+    throw err;
+  }))({ email: sub.email, confirmUrl, ttlDays: config.confirmTtlDays });
   const text = [
     "Confirm your subscription",
     "",
@@ -52,7 +59,9 @@ export async function sendConfirmation(deps: ConfirmDeps, sub: Subscriber): Prom
   const mailer = deps.mailer ?? createMailer(config, "confirmations");
   try {
     const outcome = await mailer.send({ from: fromAddress(config.from), to: sub.email, raw, name: `confirm-${sub.id}-${now.getTime()}` });
-    return outcome.status === "sent" ? "sent" : `failed: ${outcome.error}`;
+    if (outcome.status === "sent") return config.smtpUrl ? { status: "sent" } : { status: "sent", confirmUrl };
+    releaseConfirmation(db, sub.id, now);
+    return { status: "failed", error: outcome.error };
   } finally {
     if (!deps.mailer) await mailer.close();
   }

@@ -15,7 +15,7 @@ import {
 import type { Clock } from "../util/time.js";
 import { hashToken, isWellFormedToken } from "../util/tokens.js";
 import { checkAddress } from "./address.js";
-import { sendConfirmation } from "./confirm.js";
+import { sendConfirmation, type ConfirmationResult } from "./confirm.js";
 
 export interface SubscribeDeps {
   db: Db;
@@ -29,7 +29,7 @@ export interface SubscribeDeps {
  * address (nothing stored), else a promise of the confirmation mail that the
  * caller need not wait for: the answer must not depend on who is subscribed.
  */
-export function requestSubscription(deps: SubscribeDeps, input: string): { error: string } | { sending: Promise<string> } {
+export function requestSubscription(deps: SubscribeDeps, input: string): { error: string } | { sending: Promise<ConfirmationResult | { status: "active" }> } {
   const check = checkAddress(input);
   if (!check.ok) return { error: `That address ${check.reason}.` };
   const now = deps.clock.now().toISOString();
@@ -40,7 +40,7 @@ export function requestSubscription(deps: SubscribeDeps, input: string): { error
     reopenSubscription(deps.db, sub.id);
     sub = findSubscriberByEmail(deps.db, check.address)!;
   }
-  return { sending: sub.status === "pending" ? sendConfirmation(deps, sub) : Promise.resolve("active") };
+  return { sending: sub.status === "pending" ? sendConfirmation(deps, sub) : Promise.resolve({ status: "active" as const }) };
 }
 
 /** The pending subscriber a confirm link names, if the token is ours and fresh. */
@@ -49,12 +49,13 @@ export function findConfirmable(deps: SubscribeDeps, token: string): Subscriber 
   return findByConfirmToken(deps.db, hashToken(resolveSecret(deps.db, deps.config.secret), token), deps.clock.now());
 }
 
-/** Confirms a subscription; false when the token is bad, expired or used. */
-export function confirmSubscription(deps: SubscribeDeps, token: string): boolean {
+/** Confirms a subscription: "confirmed", "already" for a link used before, or "not found" (bad or expired token). */
+export function confirmSubscription(deps: SubscribeDeps, token: string): "confirmed" | "already" | "not found" {
   const sub = findConfirmable(deps, token);
-  if (!sub) return false;
+  if (!sub) return "not found";
+  if (sub.status === "active") return "already";
   activateSubscriber(deps.db, sub.id, deps.clock.now().toISOString());
-  return true;
+  return "confirmed";
 }
 
 /** The subscriber an unsubscribe link names, if the token is ours. */

@@ -22,3 +22,11 @@ export function isWellFormedToken(token: string): boolean {
 export function keyedId(secret: string, value: string, length = 20): string {
   return createHmac("sha256", secret).update(value).digest("hex").slice(0, length);
 }
+
+/**
+ * A reader's unsubscribe token for one digest: derived from the secret, so every
+ * copy of that digest (a retry, a re-send) carries the same working link.
+ */
+export function unsubscribeToken(secret: string, digestId: number, subscriberId: number): string {
+  return createHmac("sha256", secret).update(`unsubscribe:${digestId}:${subscriberId}`).digest("base64url").slice(0, 24);
+}

@@ -1,0 +1,32 @@
+import type { Config } from "./config.js";
+import { PapermailError, describeError } from "./errors.js";
+import { openDatabase, type Db } from "./store/db.js";
+import { neutralise } from "./util/neutralise.js";
+import { systemClock, type Clock } from "./util/time.js";
+
+/** What every command and the scheduler receive: configuration, the open database, a clock, and where to print. */
+export interface CommandContext {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+/** Builds the context of a CLI run; a database that cannot be opened is a configuration error naming PAPERMAIL_DB. */
+export function createContext(config: Config, options: { busyTimeoutMs?: number } = {}): CommandContext {
+  let db: Db;
+  try {
+    db = openDatabase(config.dbPath, options);
+  } catch (err) {
+    throw new PapermailError("CONFIG", `PAPERMAIL_DB: cannot open the database ${config.dbPath}: ${describeError(err)}`, { variable: "PAPERMAIL_DB" }, { cause: err });
+  }
+  return {
+    config,
+    db,
+    clock: systemClock,
+    out: (line) => process.stdout.write(`${neutralise(line)}\n`),
+    err: (line) => process.stderr.write(`${neutralise(line)}\n`),
+  };
+}
+

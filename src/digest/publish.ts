@@ -1,0 +1,103 @@
+import type { CommandContext } from "../context.js";
+import { createMailer } from "../deliver/create-mailer.js";
+import { DEFAULT_RETRY, deliverDigest, type DeliverOptions, type DeliveryReport } from "../deliver/deliver-digest.js";
+import { digestSubject } from "../render/email.js";
+import { countDeliveries, nextQueuedAt, recoverInterruptedDeliveries, requeueUnknown } from "../store/deliveries.js";
+import { activeDigestIds, findDigest, freezeDigest, unfinishedDigestIds } from "../store/digests.js";
+import { ownerId } from "../store/senders.js";
+import { resolveSecret } from "../store/settings.js";
+
+export interface PublishOptions {
+  maxPapers?: number;
+  /** Put rows left `unknown` back in the queue first (duplicates possible: an operator's call). */
+  retryUnknown: boolean;
+  /** Freeze a new digest when nothing else is being sent (default); false only finishes what waits. */
+  freeze?: boolean;
+  /** Stops claiming new recipients (Ctrl-C, SIGTERM, shutdown); messages in flight finish. */
+  signal?: AbortSignal;
+  /** Called as each digest starts sending, for a progress display. */
+  onDigest?: (digestId: number, recipients: number) => DeliverOptions["onProgress"];
+  /** Overrides for tests: retry schedule, throttle pauses. */
+  deliver?: Pick<DeliverOptions, "retry" | "throttle" | "waitForRetriesMs">;
+}
+
+/** A digest whose remaining recipients wait for a later retry. */
+export interface WaitingDigest {
+  digestId: number;
+  queued: number;
+  nextAttemptAt: string | null;
+}
+
+/** What one publishing run did. */
+export interface PublishResult {
+  recovered: number;
+  requeued: number;
+  digests: Array<DeliveryReport & { subject: string; papers: number; mail: string }>;
+  /** Digests not finished after this run, and when their next try is due. */
+  waiting: WaitingDigest[];
+  /** Why no new digest was frozen, when papers may be waiting for one. */
+  heldBack?: string;
+}
+
+/**
+ * Publishing, shared by `send-digest` and the scheduler: recover rows of crashed
+ * senders, help finish a digest someone is sending (and then freeze nothing new),
+ * otherwise freeze the unsent papers into one new digest and send it. Papers over
+ * the cap wait for the next scheduled run, never the same one.
+ */
+export async function publishDigests(ctx: CommandContext, options: PublishOptions): Promise<PublishResult> {
+  const { db, config, clock } = ctx;
+  const secret = resolveSecret(db, config.secret);
+  const owner = ownerId();
+  const recovered = recoverInterruptedDeliveries(db, clock.now());
+  const requeued = options.retryUnknown ? requeueUnknown(db, clock.now().toISOString()) : 0;
+  const digests: PublishResult["digests"] = [];
+  const deliverOptions: Omit<DeliverOptions, "onProgress"> = {
+    concurrency: config.smtpUrl ? config.smtpPool : 1,
+    signal: options.signal,
+    retry: { ...DEFAULT_RETRY, giveUpMs: config.retryGiveUpHours * 3600_000 },
+    ...options.deliver,
+  };
+
+  const send = async (digestId: number) => {
+    const digest = findDigest(db, digestId)!;
+    const mailer = createMailer(config, String(digestId));
+    try {
+      const report = await deliverDigest({ db, mailer, clock, config, secret, owner }, digestId, {
+        ...deliverOptions,
+        onProgress: options.onDigest?.(digestId, digest.recipientCount),
+      });
+      digests.push({ ...report, subject: digest.subject, papers: digest.paperCount, mail: mailer.description });
+    } finally {
+      await mailer.close();
+    }
+  };
+  const halted = () => Boolean(options.signal?.aborted || digests.some((d) => d.stopped));
+
+  const found = activeDigestIds(db, clock.now().toISOString());
+  for (const id of found) {
+    if (halted()) break;
+    await send(id);
+  }
+  let heldBack: string | undefined;
+  if (found.length > 0) heldBack = `digest #${found.join(", #")} was still being sent; new papers wait for the next run`;
+  else if (options.freeze !== false && !halted()) {
+    const now = clock.now();
+    const id = freezeDigest(db, {
+      maxPapers: options.maxPapers ?? config.maxPapers,
+      at: now.toISOString(),
+      subject: (n) => digestSubject(n, now, config.timeZone),
+    });
+    if (id !== undefined) await send(id);
+  }
+  return { recovered, requeued, digests, waiting: waitingDigests(ctx), heldBack };
+}
+
+/** Unfinished digests with their queued rows and next due time. */
+export function waitingDigests(ctx: Pick<CommandContext, "db" | "clock">): WaitingDigest[] {
+  return unfinishedDigestIds(ctx.db).map((digestId) => {
+    const queued = countDeliveries(ctx.db, digestId).queued;
+    const next = queued > 0 ? nextQueuedAt(ctx.db, digestId) : undefined;
+    return { digestId, queued, nextAttemptAt: next === undefined ? null : next === "" ? ctx.clock.now().toISOString() : next };
+  });
+}

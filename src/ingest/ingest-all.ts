@@ -1,0 +1,33 @@
+import type { CommandContext } from "../context.js";
+import { ingestFile, type IngestResult } from "./ingest-file.js";
+
+export interface IngestAllOptions {
+  capturedAt?: Date;
+  /** Before each file, with the bytes of the files before it. */
+  onFile?: (file: string, bytesBefore: number) => void;
+  /** As a large file is read, with the bytes done in all. */
+  onBytes?: (bytesDone: number, file: string) => void;
+  onResult?: (result: IngestResult) => void;
+}
+
+/** Ingests files one by one (each in its own transaction) and adds up what happened; shared by `ingest` and the scheduler. */
+export async function ingestAll(ctx: Pick<CommandContext, "db" | "clock">, files: readonly string[], options: IngestAllOptions = {}) {
+  const results: IngestResult[] = [];
+  let done = 0;
+  for (const file of files) {
+    options.onFile?.(file, done);
+    const before = done;
+    const r = await ingestFile(ctx, file, { capturedAt: options.capturedAt, onProgress: (bytes) => options.onBytes?.(before + bytes, file) });
+    done += r.bytes;
+    results.push(r);
+    options.onResult?.(r);
+  }
+  const totals = { ingested: 0, unchanged: 0, rejected: 0, papers: 0, new: 0, updated: 0 };
+  for (const r of results) {
+    totals[r.status]++;
+    totals.papers += r.papers;
+    totals.new += r.new;
+    totals.updated += r.updated;
+  }
+  return { results, totals };
+}

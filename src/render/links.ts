@@ -1,0 +1,13 @@
+import type { Config } from "../config.js";
+import type { DigestLinks } from "./email.js";
+
+/** The links of a digest, from the public base URL (the archive's list for a digest not frozen yet). */
+export function digestLinks(config: Config, digestId?: number): DigestLinks {
+  const archiveUrl = digestId === undefined ? `${config.publicUrl}/digests` : `${config.publicUrl}/digests/${digestId}`;
+  return { siteUrl: `${config.publicUrl}/`, archiveUrl, feedUrl: `${config.publicUrl}/feed.xml` };
+}
+
+/** `papermail digest <digest.HOST>` for the List-Id header. */
+export function listId(config: Config): string {
+  return `papermail digest <digest.${new URL(config.publicUrl).hostname}>`;
+}
