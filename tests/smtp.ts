@@ -8,16 +8,19 @@ export interface ReceivedMessage {
 }
 
 /** What the server does with one message for a recipient, on its n-th attempt. */
-export type Fault = "421" | "550" | "drop-after-data" | "slow" | undefined;
+export type Fault = "421" | "450" | "454" | "550" | "drop-after-data" | "drop-at-data" | "stall" | "slow" | undefined;
 
 /** A real SMTP server on 127.0.0.1, port 0, that keeps what it receives and can misbehave on purpose. */
-export async function startSmtpServer(options: { fault?: (to: string, attempt: number) => Fault; onMessage?: (m: ReceivedMessage) => void } = {}) {
+export async function startSmtpServer(
+  options: { fault?: (to: string, attempt: number) => Fault; onMessage?: (m: ReceivedMessage) => void; smtp?: ConstructorParameters<typeof SMTPServer>[0] } = {},
+) {
   const received: ReceivedMessage[] = [];
   const attempts = new Map<string, number>();
   const server = new SMTPServer({
     disabledCommands: ["STARTTLS", "AUTH"],
     logger: false,
     size: 10 * 1024 * 1024,
+    ...options.smtp,
     onRcptTo(address, _session, callback) {
       const n = (attempts.get(address.address) ?? 0) + 1;
       attempts.set(address.address, n);
@@ -27,27 +30,39 @@ export async function startSmtpServer(options: { fault?: (to: string, attempt: n
       callback();
     },
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
+      const first = session.envelope.rcptTo[0]!.address;
+      if (options.fault?.(first, attempts.get(first) ?? 1) === "drop-at-data") {
+        // The connection goes as the data begins: nothing of the message was taken.
+        return connectionOf(session)?._socket.destroy();
+      }
       const chunks: Buffer[] = [];
       stream.on("data", (c: Buffer) => chunks.push(c));
       stream.on("end", () => {
         const to = session.envelope.rcptTo.map((r) => r.address);
         const fault = options.fault?.(to[0]!, attempts.get(to[0]!) ?? 1);
         if (fault === "421") return callback(Object.assign(new Error("4.3.2 Try again later"), { responseCode: 421 }));
+        if (fault === "454") return callback(Object.assign(new Error("Throttling failure: Maximum sending rate exceeded."), { responseCode: 454 }));
+        if (fault === "450") return callback(Object.assign(new Error("4.2.1 Mailbox busy, try later"), { responseCode: 450 }));
+        // Takes the message and never answers the end of data.
+        if (fault === "stall") return received.push({ from: "", to, raw: Buffer.concat(chunks) });
         const message = { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "", to, raw: Buffer.concat(chunks) };
         received.push(message);
         options.onMessage?.(message);
         if (fault === "drop-after-data") {
           // The message arrived, but the client never hears the 250.
-          for (const conn of (server as unknown as { connections: Set<{ session: SMTPServerSession; _socket: { destroy(): void } }> }).connections) {
-            if (conn.session.id === session.id) conn._socket.destroy();
-          }
-          return;
+          return connectionOf(session)?._socket.destroy();
         }
         if (fault === "slow") setTimeout(() => callback(), 200);
         else callback();
       });
     },
   });
+  function connectionOf(session: SMTPServerSession) {
+    for (const conn of (server as unknown as { connections: Set<{ session: SMTPServerSession; _socket: { destroy(): void } }> }).connections) {
+      if (conn.session.id === session.id) return conn;
+    }
+    return undefined;
+  }
   // Clients killed on purpose reset their connections; that is expected here.
   server.on("error", () => undefined);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

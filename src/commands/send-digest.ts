@@ -56,13 +56,13 @@ export async function runSendDigest(ctx: CommandContext, flags: SendDigestFlags)
       if (d.stopped) ctx.err(`Paused: ${d.stopped}. ${d.stopReason === "config" ? "Fix the setting, then run" : "Run"} send-digest again to resume; nobody was marked failed for it.`);
     }
     for (const w of result.waiting) {
-      if (w.queued > 0) ctx.out(`Digest #${w.digestId}: ${w.queued} recipient(s) wait for a retry; the next is due ${w.nextAttemptAt}.`);
+      if (w.queued > 0) ctx.out(`Digest #${w.digestId}: ${w.queued} recipient(s) wait for a retry; the next is due ${w.nextAttemptAt} (the scheduler retries then, or run send-digest again).`);
     }
     if (result.heldBack) ctx.out(`No new digest: ${result.heldBack}.`);
     if (flags.signal?.aborted) ctx.err("Interrupted: messages in flight were recorded; the rest stay queued for the next run.");
   }
   if (result.digests.some((d) => d.stopReason === "config")) return EXIT.usage;
-  return result.digests.some((d) => d.failed + d.unknown > 0 || d.stopped) ? EXIT.rejected : EXIT.ok;
+  return flags.signal?.aborted || result.digests.some((d) => d.failed + d.unknown > 0 || d.stopped) ? EXIT.rejected : EXIT.ok;
 }
 
 function dryRun(ctx: CommandContext, flags: SendDigestFlags): number {

@@ -93,7 +93,7 @@ export async function prepareDigestMessage(db: Db, config: Config, digestId: num
 export async function deliverDigest(deps: DeliverDeps, digestId: number, options: DeliverOptions): Promise<DeliveryReport> {
   const { db, mailer, clock, config, secret, owner } = deps;
   const retry = options.retry ?? DEFAULT_RETRY;
-  const waitForRetriesMs = options.waitForRetriesMs ?? 2 * 60_000;
+  const waitForRetriesMs = options.waitForRetriesMs ?? 5_000;
   const template = await prepareDigestMessage(db, config, digestId);
   const envelopeFrom = fromAddress(config.from);
   const domain = envelopeFrom.split("@")[1] ?? "localhost";
