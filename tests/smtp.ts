@@ -1,3 +1,4 @@
+import net from "node:net";
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
 import { simpleParser, type ParsedMail } from "mailparser";
 
@@ -79,6 +80,49 @@ export async function startSmtpServer(
     parse(m: ReceivedMessage): Promise<ParsedMail> {
       return simpleParser(m.raw);
     },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * A bare SMTP server that accepts everything and records every line it gets, as
+ * sent on the wire (smtp-server shows addresses decoded).
+ */
+export async function startRawSmtp() {
+  const lines: string[] = [];
+  const messages: string[] = [];
+  const server = net.createServer((socket) => {
+    let buffer = "";
+    let data: string[] | undefined;
+    socket.on("error", () => undefined);
+    socket.write("220 raw ESMTP\r\n");
+    socket.on("data", (d: Buffer) => {
+      buffer += d.toString("latin1");
+      for (let end = buffer.indexOf("\r\n"); end !== -1; end = buffer.indexOf("\r\n")) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (data) {
+          if (line === ".") {
+            messages.push(data.join("\r\n"));
+            data = undefined;
+            socket.write("250 queued\r\n");
+          } else data.push(line);
+          continue;
+        }
+        lines.push(line);
+        if (line === "DATA") {
+          data = [];
+          socket.write("354 go\r\n");
+        } else if (line === "QUIT") socket.end("221 bye\r\n");
+        else socket.write(line.startsWith("EHLO") ? "250-raw\r\n250 8BITMIME\r\n" : "250 ok\r\n");
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `smtp://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    lines,
+    messages,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
