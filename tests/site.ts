@@ -30,15 +30,17 @@ export function fakeClock(start = Date.now()): Clock & { advance(ms: number): vo
 }
 
 /** The real server on 127.0.0.1 with a real SMTP server receiving its mail. */
-export async function startSite(options: { clock?: Clock } = {}) {
-  const smtp = await startSmtpServer();
+export async function startSite(options: { clock?: Clock; fault?: Parameters<typeof startSmtpServer>[0] extends infer O ? (O extends { fault?: infer F } ? F : never) : never; env?: Record<string, string> } = {}) {
+  const smtp = await startSmtpServer({ fault: options.fault });
   const port = await freePort();
   const cwd = tempDir();
-  const env = { PAPERMAIL_SMTP_URL: smtp.url, PAPERMAIL_PORT: String(port), PAPERMAIL_PUBLIC_URL: `http://127.0.0.1:${port}`, PAPERMAIL_SMTP_POOL: "1" };
+  const env = { PAPERMAIL_SMTP_URL: smtp.url, PAPERMAIL_PORT: String(port), PAPERMAIL_PUBLIC_URL: `http://127.0.0.1:${port}`, PAPERMAIL_SMTP_POOL: "1", ...options.env };
   const config = loadConfig(env, cwd);
   const clock = options.clock ?? { now: () => new Date() };
-  const ctx: CommandContext = { config, db: openDatabase(config.dbPath), clock, out: () => undefined, err: () => undefined };
-  const app: Server = createApp({ db: ctx.db, config, clock });
+  // As `serve` opens it: a short lock wait, so a held lock answers 503 instead of stalling.
+  const ctx: CommandContext = { config, db: openDatabase(config.dbPath, { busyTimeoutMs: 100 }), clock, out: () => undefined, err: () => undefined };
+  const logs: string[] = [];
+  const app: Server = createApp({ db: ctx.db, config, clock, log: (line) => logs.push(line) });
   await new Promise<void>((resolve) => app.listen(port, "127.0.0.1", resolve));
   cleanups.push(
     () => smtp.close(),
@@ -58,6 +60,6 @@ export async function startSite(options: { clock?: Clock } = {}) {
     for (let i = 0; i < 200 && smtp.received.length < n; i++) await new Promise((r) => setTimeout(r, 25));
     return smtp.received.length;
   };
-  return { base, smtp, ctx, post, mailCount, cwd, env };
+  return { base, smtp, ctx, post, mailCount, cwd, env, logs, port };
 }
 
