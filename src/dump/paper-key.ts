@@ -7,9 +7,11 @@ import { hash } from "node:crypto";
  */
 export function paperKey(title: string): string {
   // Printable ASCII needs no Unicode tables: the common case, and the fast one.
-  const ascii = /^[\x20-\x7e]*$/.test(title);
-  const folded = ascii ? title.toLowerCase() : title.normalize("NFKC").toLowerCase().replace(DASHES, "-").replace(SINGLE_QUOTES, "'").replace(DOUBLE_QUOTES, '"');
-  return folded.replace(ascii ? /\s+/g : /[\s\p{Z}]+/gu, " ").trim();
+  const folded = /^[\x20-\x7e]*$/.test(title)
+    ? title.toLowerCase()
+    : title.normalize("NFKC").toLowerCase().replace(DASHES, "-").replace(SINGLE_QUOTES, "'").replace(DOUBLE_QUOTES, '"');
+  // Only runs that are not already one plain space are rewritten: most titles need no new string.
+  return folded.replace(/\s{2,}|[^\S ]/g, " ").trim();
 }
 const DASHES = /[\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]/g;
 const SINGLE_QUOTES = /[\u2018\u2019\u201A\u201B\u2032]/g;

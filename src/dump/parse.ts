@@ -69,15 +69,21 @@ const AUTHORS_RE = /^•\s*(\d{1,5})\s+authors?$/;
 export function parseDump(input: string | Buffer, options: ParseOptions): ParsedDump {
   const bytes = typeof input === "string" ? Buffer.from(input, "utf8") : input;
   const papers: Paper[] = [];
-  const byKey = new Map<string, number[]>();
+  // Index of the paper with this key; an array only for keys shared by different papers.
+  const byKey = new Map<string, number | number[]>();
   let pageDate = "";
   const { problems } = scanDump(bytes, options, {
     header: (date) => (pageDate = date),
     paper: (paper) => {
-      const seen = byKey.get(paper.key) ?? [];
-      const at = seen.find((i) => sameAbstract(papers[i]!.abstract, paper.abstract));
+      const seen = byKey.get(paper.key);
+      if (seen === undefined) {
+        byKey.set(paper.key, papers.push(paper) - 1);
+        return;
+      }
+      const list = typeof seen === "number" ? [seen] : seen;
+      const at = list.find((i) => sameAbstract(papers[i]!.abstract, paper.abstract));
       if (at !== undefined) papers[at] = mergeRepeat(papers[at]!, paper);
-      else byKey.set(paper.key, [...seen, papers.push(paper) - 1]);
+      else byKey.set(paper.key, [...list, papers.push(paper) - 1]);
     },
   });
   return { pageDate, papers, problems };
@@ -145,41 +151,47 @@ export function scanDump(bytes: Buffer, options: ParseOptions, sink: DumpSink): 
     }
   };
 
-  for (let i = start, p = paragraphs.at(i); p; p = paragraphs.at(++i)) {
-    if ((i & 1023) === 0) sink.progress?.(paragraphs.bytesRead);
-    for (const seg of segments(p)) {
-      if (seg.kind === "trailer") {
-        if (trailer && !canExtend(trailer, seg.parts)) emit();
-        if (!open && !trailer) {
-          problems.push({ line: seg.line, message: "block skipped: an author/date trailer with no title before it" });
-          skipping = true;
-        }
-        trailer ??= { line: seg.line, parts: [] };
-        trailer.parts.push(...seg.parts);
-        continue;
-      }
-      // A trailer closes its paper: what follows starts the next one.
-      if (trailer) emit();
-      const lines = seg.lines;
-      const head = lines[0]!;
-      const titleShaped = !isProse(head);
-      if (open) {
-        if (lines.length === 1 && titleShaped) {
-          emit();
-          open = { line: seg.line, title: head, abstract: [] };
-        } else open.abstract.push(lines.join(" "));
-        continue;
-      }
-      // Where a title must stand, a short line is one even if it reads like a sentence.
-      const title = lines.length === 1 && (titleShaped || (!skipping && head.length <= MAX_TITLE_LENGTH && !head.includes("://")));
-      if (!title) {
-        problems.push({ line: seg.line, message: describeStray(lines) });
-        skipping = true;
-        continue;
-      }
-      skipping = false;
-      open = { line: seg.line, title: head, abstract: [] };
+  const onTrailer = (line: number, parts: TrailerPart[]) => {
+    if (trailer && !canExtend(trailer, parts)) emit();
+    if (!open && !trailer) {
+      problems.push({ line, message: "block skipped: an author/date trailer with no title before it" });
+      skipping = true;
     }
+    trailer ??= { line, parts: [] };
+    trailer.parts.push(...parts);
+  };
+  const onText = (line: number, lines: readonly string[]) => {
+    // A trailer closes its paper: what follows starts the next one.
+    if (trailer) emit();
+    const head = lines[0]!;
+    const titleShaped = !isProse(head);
+    if (open) {
+      if (lines.length === 1 && titleShaped) {
+        emit();
+        open = { line, title: head, abstract: null };
+      } else {
+        const text = lines.length === 1 ? head : lines.join(" ");
+        open.abstract = open.abstract === null ? text : `${open.abstract}\n\n${text}`;
+      }
+      return;
+    }
+    // Where a title must stand, a short line is one even if it reads like a sentence.
+    const title = lines.length === 1 && (titleShaped || (!skipping && head.length <= MAX_TITLE_LENGTH && !head.includes("://")));
+    if (!title) {
+      problems.push({ line, message: describeStray(lines) });
+      skipping = true;
+      return;
+    }
+    skipping = false;
+    open = { line, title: head, abstract: null };
+  };
+
+  for (let i = start, p = paragraphs.at(i); p; p = paragraphs.at(++i)) {
+    paragraphs.forget(i);
+    if ((i & 1023) === 0) sink.progress?.(paragraphs.bytesRead);
+    // The common paragraph, one line of text, takes no detour through segments.
+    if (p.lines.length === 1 && !isTrailerLine(p.lines[0]!)) onText(p.line, p.lines);
+    else for (const seg of segments(p)) seg.kind === "trailer" ? onTrailer(seg.line, seg.parts) : onText(seg.line, seg.lines);
   }
   emit();
 
@@ -194,7 +206,7 @@ export function scanDump(bytes: Buffer, options: ParseOptions, sink: DumpSink): 
 interface OpenPaper {
   line: number;
   title: string;
-  abstract: string[];
+  abstract: string | null;
 }
 
 /** Checks and keys a finished paper block; null (with a problem recorded) when it cannot be a paper. */
@@ -205,7 +217,7 @@ function finishPaper(open: OpenPaper, parts: TrailerParts | null, pageDate: stri
     problems.push({ line, message: `paper skipped: title "${clip(title)}" has no letters or digits` });
     return null;
   }
-  const abstract = open.abstract.length > 0 ? open.abstract.join("\n\n") : null;
+  const abstract = open.abstract;
   const trailer = parts ? readTrailer(parts, pageDate, title, problems) : EMPTY_TRAILER;
   const links = abstract ? extractLinks(abstract) : [];
   return { line, key, slug: paperSlug(key), title, abstract, ...trailer, links, codeUrl: pickCodeLink(links) };
@@ -224,6 +236,8 @@ function reject(reason: string, line?: number): PapermailError {
  */
 class Paragraphs {
   private readonly list: Paragraph[] = [];
+  /** Index of list[0]: paragraphs already read are let go, so they die young. */
+  private first = 0;
   private pos = 0;
   private lineNo = 0;
   constructor(private readonly bytes: Buffer) {}
@@ -232,10 +246,18 @@ class Paragraphs {
     return Math.min(this.pos, this.bytes.length);
   }
 
-  /** The i-th paragraph, or undefined past the end. */
+  /** The i-th paragraph, or undefined past the end (or when it was let go). */
   at(i: number): Paragraph | undefined {
-    while (this.list.length <= i && this.pos < this.bytes.length) this.readOne();
-    return this.list[i];
+    while (this.first + this.list.length <= i && this.pos < this.bytes.length) this.readOne();
+    return this.list[i - this.first];
+  }
+
+  /** Lets go of the paragraphs before the i-th. */
+  forget(i: number): void {
+    while (this.first < i && this.list.length > 0) {
+      this.list.shift();
+      this.first++;
+    }
   }
 
   private readOne(): void {
@@ -314,8 +336,6 @@ const ORDER = { who: 0, dot: 1, date: 2 } as const;
  */
 function segments(p: Paragraph): Segment[] {
   const { lines } = p;
-  // The common paragraph: one line of text.
-  if (lines.length === 1 && lines[0] !== "·" && !isTrailerLine(lines[0]!)) return [{ kind: "text", line: p.line, lines }];
   const out: Segment[] = [];
   for (let i = 0; i < lines.length; i++) {
     const text = lines[i]!;
@@ -336,7 +356,7 @@ function segments(p: Paragraph): Segment[] {
 }
 
 function isTrailerLine(text: string): boolean {
-  return text.startsWith("•") ? AUTHORS_RE.test(text) : DATE_RE.test(text);
+  return text === "·" || (text.startsWith("•") ? AUTHORS_RE.test(text) : DATE_RE.test(text));
 }
 
 /** True when the parts continue the trailer in page order (who, "·", date), each once. */
