@@ -79,7 +79,7 @@ describe("send-digest", () => {
 
     const headers = mail.headers;
     const unsubscribe = String((headers.get("list-unsubscribe") as { url?: string } | undefined)?.url ?? mail.headerLines.find((h) => h.key === "list-unsubscribe")?.line);
-    expect(unsubscribe).toMatch(/https:\/\/papers\.example\.org\/unsubscribe\/[A-Za-z0-9_-]{24}/);
+    expect(unsubscribe).toMatch(/https:\/\/papers\.example\.org\/unsubscribe\/[0-9a-z]+\.[0-9a-z]+\.[A-Za-z0-9_-]{22}>/);
     expect(mail.headerLines.find((h) => h.key === "list-unsubscribe-post")?.line).toBe("List-Unsubscribe-Post: List-Unsubscribe=One-Click");
     expect(mail.headerLines.find((h) => h.key === "list-id")?.line).toContain("<digest.papers.example.org>");
     expect(mail.messageId).toMatch(/^<digest-1\.[0-9a-f]{20}@example\.org>$/);

@@ -6,7 +6,7 @@ import { SAMPLE_FILES, spawnCli, tempDir } from "./helpers.js";
 import { fakeClock, freePort, startSite } from "./site.js";
 
 function linkIn(text: string, kind: "confirm" | "unsubscribe"): string {
-  const m = new RegExp(`https?://[^\\s"<>]+/${kind}/[A-Za-z0-9_-]+`).exec(text);
+  const m = new RegExp(`https?://[^\\s"<>]+/${kind}/[A-Za-z0-9_.-]+`).exec(text);
   if (!m) throw new Error(`no ${kind} link in:\n${text}`);
   return m[0];
 }

@@ -82,6 +82,32 @@ describe("confirmation mail", () => {
   });
 });
 
+describe("unsubscribe links", () => {
+  it("accept a signed token without any ledger lookup, refuse a forged one, and keep older random tokens working", async () => {
+    const site = await startSite();
+    const { addSubscriber } = await import("../src/store/subscribers.js");
+    const { resolveSecret } = await import("../src/store/settings.js");
+    const { hashToken, unsubscribeToken } = await import("../src/util/tokens.js");
+    addSubscriber(site.ctx.db, "ada@example.org", "active", new Date().toISOString());
+    addSubscriber(site.ctx.db, "old@example.org", "active", new Date().toISOString());
+    const secret = resolveSecret(site.ctx.db, site.ctx.config.secret);
+    const token = unsubscribeToken(secret, 7, 1);
+    const forged = `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`;
+    expect((await site.post(`/unsubscribe/${forged}`, "List-Unsubscribe=One-Click")).status).toBe(404);
+    expect((await site.post(`/unsubscribe/${token}`, "List-Unsubscribe=One-Click")).status).toBe(200);
+    expect(findSubscriberByEmail(site.ctx.db, "ada@example.org")!.status).toBe("unsubscribed");
+    // A link in mail sent by an older version: a random token whose hash the ledger keeps.
+    const { freezeDigest } = await import("../src/store/digests.js");
+    await ingestFile(site.ctx, (await import("./helpers.js")).SAMPLE_FILES[0]!);
+    const id = freezeDigest(site.ctx.db, { maxPapers: 5, at: new Date().toISOString(), subject: () => "t" })!;
+    const random = "AbCdEfGhIjKlMnOpQrStUvWx";
+    site.ctx.db.prepare("UPDATE deliveries SET unsubscribe_token_hash = ? WHERE digest_id = ? AND subscriber_id = 2").run(hashToken(secret, random), id);
+    expect((await fetch(`${site.base}/unsubscribe/${random}`)).status).toBe(200);
+    expect((await site.post(`/unsubscribe/${random}`, "")).status).toBe(200);
+    expect(findSubscriberByEmail(site.ctx.db, "old@example.org")!.status).toBe("unsubscribed");
+  });
+});
+
 describe("the site under faults", () => {
   it("keeps answering while another process holds the write lock, and a write that cannot wait answers 503", async () => {
     const site = await startSite();

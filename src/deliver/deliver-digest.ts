@@ -5,13 +5,13 @@ import { renderDigest } from "../render/email.js";
 import { digestLinks, listId } from "../render/links.js";
 import { fromAddress } from "../render/from.js";
 import { buildMessageTemplate, type MessageTemplate } from "../render/mime.js";
-import { GaveUpWaiting, retryWhileBusy } from "../store/busy.js";
+import { GaveUpWaiting, isBusy, retryWhileBusy } from "../store/busy.js";
 import type { Db } from "../store/db.js";
 import { claimDelivery, countDeliveries, nextQueuedAt, settleDelivery, type ClaimedDelivery, type DeliveryStatus, type Settlement } from "../store/deliveries.js";
 import { digestPapers, findDigest, finishDigestIfComplete } from "../store/digests.js";
 import { holdSenderLease } from "../store/senders.js";
 import type { Clock } from "../util/time.js";
-import { hashToken, keyedId, unsubscribeToken } from "../util/tokens.js";
+import { keyedId, unsubscribeToken } from "../util/tokens.js";
 import type { Mailer, SendOutcome } from "./mailer.js";
 import { createThrottle, type ThrottleOptions } from "./throttle.js";
 
@@ -103,7 +103,6 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
   const before = countDeliveries(db, digestId);
   let settled = total - before.queued - before.sending;
   const throttle = createThrottle(options.throttle);
-  const tokenHash = (subscriberId: number) => hashToken(secret, unsubscribeToken(secret, digestId, subscriberId));
 
   let noAnswerInARow = 0;
   let stopped: { reason: StopReason; message: string } | undefined;
@@ -112,13 +111,20 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
 
   async function worker(): Promise<void> {
     let previous: Settlement | undefined;
+    const claim = () => claimDelivery(db, digestId, owner, clock.now().toISOString(), previous);
     while (!halted()) {
       let row: ClaimedDelivery | undefined;
       try {
-        row = await retryWhileBusy(() => claimDelivery(db, digestId, owner, clock.now().toISOString(), tokenHash, previous), halted);
+        row = claim();
       } catch (err) {
-        if (err instanceof GaveUpWaiting) break;
-        throw err;
+        if (!isBusy(err)) throw err;
+        // Another process holds the lock: wait for it without blocking the other connections.
+        try {
+          row = await retryWhileBusy(claim, halted);
+        } catch (waitErr) {
+          if (waitErr instanceof GaveUpWaiting) break;
+          throw waitErr;
+        }
       }
       previous = undefined;
       if (!row) {
@@ -129,7 +135,7 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
         await sleep(Math.min(1000, Math.max(10, wait)), undefined, { signal: options.signal }).catch(() => undefined);
         continue;
       }
-      await throttle.ready(options.signal);
+      if (throttle.paused()) await throttle.ready(options.signal);
       const token = unsubscribeToken(secret, digestId, row.subscriberId);
       const raw = template.personalise({
         to: row.email,
@@ -190,7 +196,7 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
     }
   }
 
-  const releaseLease = holdSenderLease(db, owner, () => clock.now());
+  const releaseLease = holdSenderLease(db, owner, digestId, () => clock.now());
   try {
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, () => worker()));
   } finally {

@@ -19,6 +19,10 @@ export function createThrottle(options: Partial<ThrottleOptions> = {}) {
   let inARow = 0;
   let resumeAt = 0;
   return {
+    /** True while the run must wait before sending. */
+    paused(): boolean {
+      return resumeAt > Date.now();
+    },
     /** Waits until the run may send again. */
     async ready(signal?: AbortSignal): Promise<void> {
       for (let wait = resumeAt - Date.now(); wait > 0 && !signal?.aborted; wait = resumeAt - Date.now()) {

@@ -20,14 +20,12 @@ export function claimDelivery(
   digestId: number,
   owner: string,
   now: string,
-  /** The hash of the reader's unsubscribe token: one per (digest, subscriber), the same on every attempt. */
-  unsubscribeTokenHash: (subscriberId: number) => string,
   /** The outcome of this sender's previous message, recorded in the same transaction: one commit per message. */
   previous?: Settlement,
 ): ClaimedDelivery | undefined {
   let claimer = claimers.get(db);
   if (!claimer) claimers.set(db, (claimer = makeClaimer(db)));
-  return claimer.immediate(digestId, owner, now, unsubscribeTokenHash, previous);
+  return claimer.immediate(digestId, owner, now, previous);
 }
 
 /** What became of a claimed row. */
@@ -41,7 +39,7 @@ export interface Settlement {
 }
 
 type Claimer = Database.Transaction<
-  (digestId: number, owner: string, now: string, tokenHash: (subscriberId: number) => string, previous: Settlement | undefined) => ClaimedDelivery | undefined
+  (digestId: number, owner: string, now: string, previous: Settlement | undefined) => ClaimedDelivery | undefined
 >;
 const claimers = new WeakMap<Db, Claimer>();
 
@@ -57,10 +55,10 @@ function makeClaimer(db: Db): Claimer {
     "UPDATE deliveries SET status = 'skipped', last_error = 'unsubscribed before sending', updated_at = ? WHERE digest_id = ? AND subscriber_id = ?",
   );
   const claim = db.prepare(
-    `UPDATE deliveries SET status = 'sending', claimed_by = ?, attempts = attempts + 1, unsubscribe_token_hash = ?, updated_at = ?
+    `UPDATE deliveries SET status = 'sending', claimed_by = ?, attempts = attempts + 1, updated_at = ?
      WHERE digest_id = ? AND subscriber_id = ? AND status = 'queued'`,
   );
-  return db.transaction((digestId: number, owner: string, now: string, tokenHash: (subscriberId: number) => string, previous: Settlement | undefined) => {
+  return db.transaction((digestId: number, owner: string, now: string, previous: Settlement | undefined) => {
     if (previous) settleDelivery(db, { digestId, subscriberId: previous.subscriberId, owner }, previous, now);
     for (;;) {
       const row = next.get(digestId, now);
@@ -69,7 +67,7 @@ function makeClaimer(db: Db): Claimer {
         skip.run(now, digestId, row.subscriberId);
         continue;
       }
-      claim.run(owner, tokenHash(row.subscriberId), now, digestId, row.subscriberId);
+      claim.run(owner, now, digestId, row.subscriberId);
       return { subscriberId: row.subscriberId, email: row.email, attempts: row.attempts + 1 };
     }
   });
@@ -111,18 +109,18 @@ export function countDeliveries(db: Db, digestId: number): Record<DeliveryStatus
  * pid: a restarted container often has the same pid as the process that died.
  */
 export function recoverInterruptedDeliveries(db: Db, now: Date): number {
-  const owners = db
-    .prepare<[], { owner: string }>("SELECT DISTINCT claimed_by AS owner FROM deliveries INDEXED BY deliveries_in_flight WHERE status = 'sending'")
-    .all();
+  // Rows in flight exist only in digests still being sent; each is read through the primary key.
+  const digests = db.prepare<[], { id: number }>("SELECT id FROM digests WHERE status = 'sending'").all();
+  const owners = db.prepare<[number], { owner: string }>("SELECT DISTINCT claimed_by AS owner FROM deliveries WHERE digest_id = ? AND status = 'sending'");
+  const recover = db.prepare(
+    `UPDATE deliveries SET status = 'unknown', last_error = 'interrupted while sending: it may or may not have arrived', updated_at = ?
+     WHERE digest_id = ? AND status = 'sending' AND claimed_by = ?`,
+  );
   let recovered = 0;
-  for (const { owner } of owners) {
-    if (hasLiveLease(db, owner, now)) continue;
-    recovered += db
-      .prepare(
-        `UPDATE deliveries INDEXED BY deliveries_in_flight SET status = 'unknown', last_error = 'interrupted while sending: it may or may not have arrived', updated_at = ?
-         WHERE status = 'sending' AND claimed_by = ?`,
-      )
-      .run(now.toISOString(), owner).changes;
+  for (const { id } of digests) {
+    for (const { owner } of owners.all(id)) {
+      if (!hasLiveLease(db, owner, now)) recovered += recover.run(now.toISOString(), id, owner).changes;
+    }
   }
   pruneSenders(db, now);
   return recovered;
@@ -145,7 +143,7 @@ export function requeueUnknown(db: Db, now: string): number {
     .immediate();
 }
 
-/** The subscriber a digest's unsubscribe token was issued to. */
+/** The subscriber an unsubscribe token of an older version (random, kept as a hash in the ledger) was issued to. */
 export function findSubscriberByUnsubscribeToken(db: Db, tokenHash: string): number | undefined {
   return db
     .prepare<[string], { id: number }>("SELECT subscriber_id AS id FROM deliveries WHERE unsubscribe_token_hash = ?")

@@ -1,4 +1,5 @@
 import type { Db } from "./db.js";
+import { leaseCutoff } from "./senders.js";
 import { fromRow, paperColumns, type StoredPaper } from "./papers.js";
 
 /** A frozen digest and how its sending stands. */
@@ -29,18 +30,18 @@ export function selectUnsentPapers(db: Db, limit: number): StoredPaper[] {
 }
 
 /**
- * Digests some sender is working on now: rows in flight, or rows due by `now`.
- * A digest whose remaining rows all wait for a later retry is not among them.
+ * Digests being sent now: rows due by `now`, or a live sender working on it. A
+ * digest whose remaining rows all wait for a later retry is not among them.
  */
 export function activeDigestIds(db: Db, now: string): number[] {
   return db
-    .prepare<[string], { id: number }>(
+    .prepare<[string, string], { id: number }>(
       `SELECT id FROM digests d WHERE status = 'sending' AND (
          EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_queue WHERE digest_id = d.id AND status = 'queued' AND next_attempt_at <= ?)
-         OR EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_in_flight WHERE status = 'sending' AND digest_id = d.id))
+         OR EXISTS (SELECT 1 FROM senders WHERE digest_id = d.id AND heartbeat_at >= ?))
        ORDER BY id`,
     )
-    .all(now)
+    .all(now, leaseCutoff(new Date(now)))
     .map((r) => r.id);
 }
 

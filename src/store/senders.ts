@@ -12,16 +12,17 @@ export function ownerId(): string {
 }
 
 /**
- * Announces `owner` as a live sender until the returned function is called. A beat
- * that finds the database busy is skipped: the lease is far longer than a beat.
+ * Announces `owner` as a live sender of `digestId` until the returned function is
+ * called. A beat that finds the database busy is skipped: the lease is far longer
+ * than a beat.
  */
-export function holdSenderLease(db: Db, owner: string, now: () => Date): () => void {
+export function holdSenderLease(db: Db, owner: string, digestId: number, now: () => Date): () => void {
   const beat = () => {
     try {
-      cachedStatement(db, "INSERT INTO senders (owner, heartbeat_at) VALUES (?, ?) ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at").run(
-        owner,
-        now().toISOString(),
-      );
+      cachedStatement(
+        db,
+        "INSERT INTO senders (owner, digest_id, heartbeat_at) VALUES (?, ?, ?) ON CONFLICT (owner) DO UPDATE SET digest_id = excluded.digest_id, heartbeat_at = excluded.heartbeat_at",
+      ).run(owner, digestId, now().toISOString());
     } catch {
       // Busy or closing: the next beat tries again.
     }
@@ -59,6 +60,11 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/** The oldest heartbeat that still counts, for queries that look for live senders. */
+export function leaseCutoff(now: Date): string {
+  return new Date(now.getTime() - LEASE_MS).toISOString();
 }
 
 /** Forgets senders whose lease ran out long ago. */

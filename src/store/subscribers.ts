@@ -15,6 +15,11 @@ export interface Subscriber {
 
 const COLUMNS = "id, email, status, source, created_at AS createdAt, confirmed_at AS confirmedAt, unsubscribed_at AS unsubscribedAt";
 
+/** The subscriber with this id. */
+export function findSubscriberById(db: Db, id: number): Subscriber | undefined {
+  return db.prepare<[number], Subscriber>(`SELECT ${COLUMNS} FROM subscribers WHERE id = ?`).get(id);
+}
+
 /** The subscriber with this (normalised) address. */
 export function findSubscriberByEmail(db: Db, email: string): Subscriber | undefined {
   return db.prepare<[string], Subscriber>(`SELECT ${COLUMNS} FROM subscribers WHERE email = ?`).get(email);

@@ -8,12 +8,13 @@ import {
   addSubscriber,
   findByConfirmToken,
   findSubscriberByEmail,
+  findSubscriberById,
   reopenSubscription,
   unsubscribe,
   type Subscriber,
 } from "../store/subscribers.js";
 import type { Clock } from "../util/time.js";
-import { hashToken, isWellFormedToken } from "../util/tokens.js";
+import { hashToken, isWellFormedToken, readUnsubscribeToken } from "../util/tokens.js";
 import { checkAddress } from "./address.js";
 import { sendConfirmation, type ConfirmationResult } from "./confirm.js";
 
@@ -58,10 +59,16 @@ export function confirmSubscription(deps: SubscribeDeps, token: string): "confir
   return "confirmed";
 }
 
-/** The subscriber an unsubscribe link names, if the token is ours. */
+/**
+ * The subscriber an unsubscribe link names, if the token is ours: signed tokens are
+ * checked with the secret alone; random ones from older mail are looked up by hash.
+ */
 export function findUnsubscribable(deps: SubscribeDeps, token: string): number | undefined {
+  const secret = resolveSecret(deps.db, deps.config.secret);
+  const signed = readUnsubscribeToken(secret, token);
+  if (signed) return findSubscriberById(deps.db, signed.subscriberId)?.id;
   if (!isWellFormedToken(token)) return undefined;
-  return findSubscriberByUnsubscribeToken(deps.db, hashToken(resolveSecret(deps.db, deps.config.secret), token));
+  return findSubscriberByUnsubscribeToken(deps.db, hashToken(secret, token));
 }
 
 /** Unsubscribes the person a digest's link names; repeating it is harmless. False for a bad token. */

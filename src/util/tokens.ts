@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 /** A random URL-safe token of 144 bits. */
 export function newToken(): string {
@@ -24,9 +24,25 @@ export function keyedId(secret: string, value: string, length = 20): string {
 }
 
 /**
- * A reader's unsubscribe token for one digest: derived from the secret, so every
- * copy of that digest (a retry, a re-send) carries the same working link.
+ * A reader's unsubscribe token for one digest: `DIGEST.SUBSCRIBER.MAC` (ids in base
+ * 36, a 132-bit HMAC under the secret). It names no address, needs no ledger row to
+ * be checked, and every copy of the digest (a retry, a re-send) carries the same one.
  */
 export function unsubscribeToken(secret: string, digestId: number, subscriberId: number): string {
-  return createHmac("sha256", secret).update(`unsubscribe:${digestId}:${subscriberId}`).digest("base64url").slice(0, 24);
+  return `${digestId.toString(36)}.${subscriberId.toString(36)}.${unsubscribeMac(secret, digestId, subscriberId)}`;
+}
+
+/** The digest and subscriber a signed unsubscribe token names, if the secret signed it. */
+export function readUnsubscribeToken(secret: string, token: string): { digestId: number; subscriberId: number } | undefined {
+  const m = /^([0-9a-z]{1,11})\.([0-9a-z]{1,11})\.([A-Za-z0-9_-]{22})$/.exec(token);
+  if (!m) return undefined;
+  const digestId = parseInt(m[1]!, 36);
+  const subscriberId = parseInt(m[2]!, 36);
+  const expected = Buffer.from(unsubscribeMac(secret, digestId, subscriberId));
+  const given = Buffer.from(m[3]!);
+  return expected.length === given.length && timingSafeEqual(expected, given) ? { digestId, subscriberId } : undefined;
+}
+
+function unsubscribeMac(secret: string, digestId: number, subscriberId: number): string {
+  return createHmac("sha256", secret).update(`unsubscribe:${digestId}:${subscriberId}`).digest("base64url").slice(0, 22);
 }

@@ -141,7 +141,7 @@ describe("paper identity in the store", () => {
     await ingestFile(deps, file, { capturedAt });
     const slug = listPapers(deps.db)[0]!.slug;
     // The database as the previous version left it: punctuation-collapsed keys, no aliases.
-    deps.db.exec("DROP TABLE paper_aliases; DROP TABLE senders; DROP INDEX deliveries_in_flight; DROP INDEX deliveries_unknown; DROP INDEX deliveries_by_subscriber; UPDATE papers SET key = 'speecht5 unified modal encoder', slug = 'aaaaaaaaaaaaaaaa'; PRAGMA user_version = 3");
+    deps.db.exec("DROP TABLE paper_aliases; DROP TABLE senders; DROP INDEX deliveries_unknown; DROP INDEX deliveries_by_subscriber; UPDATE papers SET key = 'speecht5 unified modal encoder', slug = 'aaaaaaaaaaaaaaaa'; PRAGMA user_version = 3");
     deps.db.close();
     deps = { db: openDatabase(path), clock: systemClock };
     writeFileSync(file, `${HEADER}SpeechT5: Unified-Modal Encoder\n\n${ABSTRACT}\n\n  • 3 authors\n·\nDec 1 8\n`);
