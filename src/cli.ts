@@ -119,6 +119,51 @@ export function buildProgram(): Command {
       }),
     );
 
+  const bounces = program.command("bounces").description("read bounce and complaint messages (DSN, ARF feedback reports, SES notices, common server bounces)");
+  bounces
+    .command("ingest")
+    .description("read bounces and complaints from .eml files, maildir folders or mbox files; each message counts once")
+    .argument("<paths...>", "files or folders")
+    .option("--json", "print one JSON document")
+    .addHelpText("after", "\nA hard bounce makes the address `bounced`; PAPERMAIL_SOFT_BOUNCE_LIMIT soft ones within PAPERMAIL_SOFT_BOUNCE_DAYS do too;\na complaint makes it `complained`. Messages not recognised are reported and left alone (exit 1).")
+    .action((paths: string[], opts: { json?: boolean }) => withContext(async (ctx) => (await import("./commands/bounces.js")).runBouncesIngest(ctx, paths, { json: Boolean(opts.json) })));
+  bounces
+    .command("fetch")
+    .description("read PAPERMAIL_BOUNCE_MAILBOX once over IMAP, as the scheduler does every PAPERMAIL_BOUNCE_CRON")
+    .option("--json", "print one JSON document")
+    .action((opts: { json?: boolean }) => withContext(async (ctx) => (await import("./commands/bounces.js")).runBouncesFetch(ctx, { json: Boolean(opts.json) })));
+
+  const suppressions = program.command("suppressions").description("addresses that get no mail: unsubscribed, bounced, complained");
+  suppressions
+    .command("list")
+    .description("list the suppression list with the reason and date")
+    .option("--json", "print one JSON array")
+    .action((opts: { json?: boolean }) => withContext(async (ctx) => (await import("./commands/suppressions.js")).runSuppressionsList(ctx, { json: Boolean(opts.json) })));
+  suppressions
+    .command("add")
+    .description("put addresses on the suppression list (known or not): they get nothing from now on")
+    .argument("<email...>", "addresses")
+    .option("--reason <text>", "why, kept with the address")
+    .action((emails: string[], opts: { reason?: string }) => withContext(async (ctx) => (await import("./commands/suppressions.js")).runSuppressionsAdd(ctx, emails, opts)));
+  suppressions
+    .command("remove")
+    .description("take addresses off the suppression list; they become pending and may subscribe again (nobody is made active)")
+    .argument("<email...>", "addresses")
+    .action((emails: string[]) => withContext(async (ctx) => (await import("./commands/suppressions.js")).runSuppressionsRemove(ctx, emails)));
+
+  const maintenance = program.command("maintenance").description("keep the database small and safe");
+  maintenance
+    .command("compact")
+    .description("compact the ledger rows of digests finished over PAPERMAIL_LEDGER_DAYS ago into per-digest counts (the scheduler does this daily)")
+    .option("--json", "print one JSON document")
+    .action((opts: { json?: boolean }) => withContext(async (ctx) => (await import("./commands/maintenance.js")).runCompact(ctx, { json: Boolean(opts.json) })));
+  maintenance
+    .command("backup")
+    .description("write a consistent copy of the database to FILE while papermail runs (SQLite online backup)")
+    .argument("<file>", "where to write the copy")
+    .option("--json", "print one JSON document")
+    .action((file: string, opts: { json?: boolean }) => withContext(async (ctx) => (await import("./commands/maintenance.js")).runBackup(ctx, file, { json: Boolean(opts.json) })));
+
   program
     .command("feed")
     .description("print the RSS feed that /feed.xml serves")
@@ -139,6 +184,13 @@ export function buildProgram(): Command {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `papermail papers | head`: a reader that stops reading is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   const program = buildProgram();
   // Every level of subcommand: a usage error anywhere exits 2, not commander's 1.
   const override = (cmd: Command): void => {

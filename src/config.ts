@@ -17,6 +17,16 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_SMTP_POOL", default: "4", help: "pooled SMTP connections used for a digest" },
   { name: "PAPERMAIL_SMTP_CA_FILE", default: "(unset: system CAs)", help: "PEM file of a private CA that signed the mail server's certificate" },
   { name: "PAPERMAIL_SMTP_ALLOW_PLAINTEXT_AUTH", default: "false", help: "true lets the SMTP password cross an unencrypted connection (a trusted local relay only)" },
+  { name: "PAPERMAIL_SMTP_RATE", default: "(unset: unlimited)", help: "most messages per second to the relay, decimals allowed (e.g. 14 for SES, 0.5); shared by all connections and processes" },
+  { name: "PAPERMAIL_SMTP_DAILY_LIMIT", default: "(unset: unlimited)", help: "most messages per rolling 24 hours (e.g. 2000 for Gmail); a run that reaches it pauses until it allows more" },
+  { name: "PAPERMAIL_BOUNCE_ADDRESS", default: "(unset: the From address)", help: "envelope sender for bounces, e.g. bounces@example.org; each message gets its own bounces+TOKEN@ address (VERP)" },
+  { name: "PAPERMAIL_BOUNCE_MAILBOX", default: "(unset)", help: "IMAP mailbox the scheduler reads bounces and complaints from: imaps://user:pass@host/INBOX, or imap:// with STARTTLS" },
+  { name: "PAPERMAIL_BOUNCE_CRON", default: "*/15 * * * *", help: "when the scheduler reads PAPERMAIL_BOUNCE_MAILBOX" },
+  { name: "PAPERMAIL_BOUNCE_CA_FILE", default: "(unset: system CAs)", help: "PEM file of a private CA that signed the IMAP server's certificate" },
+  { name: "PAPERMAIL_SOFT_BOUNCE_LIMIT", default: "3", help: "soft bounces within PAPERMAIL_SOFT_BOUNCE_DAYS that make an address bounced" },
+  { name: "PAPERMAIL_SOFT_BOUNCE_DAYS", default: "15", help: "the window for PAPERMAIL_SOFT_BOUNCE_LIMIT" },
+  { name: "PAPERMAIL_LEDGER_DAYS", default: "30", help: "days after which a finished digest's per-recipient rows are compacted into counts" },
+  { name: "PAPERMAIL_SECRET_PREVIOUS", default: "(unset)", help: "the secret before the last rotation: links and bounce addresses in mail already sent keep working" },
   { name: "PAPERMAIL_RETRY_GIVE_UP_HOURS", default: "72", help: "hours after which a message still refused with 4xx is given up (retries spread over them)" },
   { name: "PAPERMAIL_FROM", default: "papermail <papermail@localhost>", help: "From address of every email" },
   { name: "PAPERMAIL_PUBLIC_URL", default: "http://localhost:PORT", help: "base URL of the site, used in links in mail and feed" },
@@ -56,6 +66,19 @@ const schema = z.object({
     .optional(),
   PAPERMAIL_SMTP_ALLOW_PLAINTEXT_AUTH: bool.default("false"),
   PAPERMAIL_RETRY_GIVE_UP_HOURS: int(1, 24 * 30).default(72),
+  PAPERMAIL_SMTP_RATE: z.coerce.number({ error: "must be a number of messages per second" }).positive("must be more than 0").max(100_000, "must be at most 100000").optional(),
+  PAPERMAIL_SMTP_DAILY_LIMIT: int(1, 100_000_000).optional(),
+  PAPERMAIL_BOUNCE_ADDRESS: z.string().refine((v) => isValidAddress(v) && !v.includes("+"), "must be a plain address without '+', e.g. bounces@example.org").optional(),
+  PAPERMAIL_BOUNCE_MAILBOX: z
+    .string()
+    .refine((v) => /^imaps?:\/\/[^/]/i.test(v) && canParseUrl(v), "must be an imaps:// or imap:// URL, e.g. imaps://user:pass@mail.example.org/INBOX")
+    .optional(),
+  PAPERMAIL_BOUNCE_CRON: cron.default("*/15 * * * *"),
+  PAPERMAIL_BOUNCE_CA_FILE: z.string().refine(existsSync, "file does not exist").optional(),
+  PAPERMAIL_SOFT_BOUNCE_LIMIT: int(1, 100).default(3),
+  PAPERMAIL_SOFT_BOUNCE_DAYS: int(1, 365).default(15),
+  PAPERMAIL_LEDGER_DAYS: int(1, 3650).default(30),
+  PAPERMAIL_SECRET_PREVIOUS: z.string().min(32, "must be at least 32 characters").optional(),
   PAPERMAIL_FROM: z.string().refine(isValidFrom, "must be an address or 'Name <address>' on one line").default("papermail <papermail@localhost>"),
   PAPERMAIL_PUBLIC_URL: z
     .string()
@@ -88,6 +111,17 @@ export interface Config {
   smtpCa: string | undefined;
   smtpAllowPlaintextAuth: boolean;
   retryGiveUpHours: number;
+  /** Messages per second, shared by every connection and process; undefined = unlimited. */
+  smtpRate: number | undefined;
+  smtpDailyLimit: number | undefined;
+  bounceAddress: string | undefined;
+  bounceMailbox: string | undefined;
+  bounceCron: string;
+  bounceCa: string | undefined;
+  softBounceLimit: number;
+  softBounceDays: number;
+  ledgerDays: number;
+  secretPrevious: string | undefined;
   from: string;
   publicUrl: string;
   secret: string | undefined;
@@ -118,7 +152,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? "configuration");
     const value = merged[name];
-    const shown = value === undefined || name === "PAPERMAIL_SECRET" || name === "PAPERMAIL_SMTP_URL" ? "" : ` (got "${value}")`;
+    const secretive = ["PAPERMAIL_SECRET", "PAPERMAIL_SECRET_PREVIOUS", "PAPERMAIL_SMTP_URL", "PAPERMAIL_BOUNCE_MAILBOX"].includes(name);
+    const shown = value === undefined || secretive ? "" : ` (got "${value}")`;
     throw new PapermailError("CONFIG", `${name}: ${issue.message}${shown}`, { variable: name });
   }
   const e = parsed.data;
@@ -137,6 +172,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     smtpCa: e.PAPERMAIL_SMTP_CA_FILE ? readFileSync(e.PAPERMAIL_SMTP_CA_FILE, "utf8") : undefined,
     smtpAllowPlaintextAuth: isTrue(e.PAPERMAIL_SMTP_ALLOW_PLAINTEXT_AUTH),
     retryGiveUpHours: e.PAPERMAIL_RETRY_GIVE_UP_HOURS,
+    smtpRate: e.PAPERMAIL_SMTP_RATE,
+    smtpDailyLimit: e.PAPERMAIL_SMTP_DAILY_LIMIT,
+    bounceAddress: e.PAPERMAIL_BOUNCE_ADDRESS,
+    bounceMailbox: e.PAPERMAIL_BOUNCE_MAILBOX,
+    bounceCron: e.PAPERMAIL_BOUNCE_CRON,
+    bounceCa: e.PAPERMAIL_BOUNCE_CA_FILE ? readFileSync(e.PAPERMAIL_BOUNCE_CA_FILE, "utf8") : undefined,
+    softBounceLimit: e.PAPERMAIL_SOFT_BOUNCE_LIMIT,
+    softBounceDays: e.PAPERMAIL_SOFT_BOUNCE_DAYS,
+    ledgerDays: e.PAPERMAIL_LEDGER_DAYS,
+    secretPrevious: e.PAPERMAIL_SECRET_PREVIOUS,
     from: e.PAPERMAIL_FROM,
     publicUrl: e.PAPERMAIL_PUBLIC_URL ?? `http://localhost:${e.PAPERMAIL_PORT}`,
     secret: e.PAPERMAIL_SECRET,

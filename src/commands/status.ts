@@ -3,6 +3,8 @@ import { countPapers } from "../store/papers.js";
 import { countSubscribers } from "../store/subscribers.js";
 import { latestDigest } from "../store/digests.js";
 import { waitingDigests } from "../digest/publish.js";
+import { countBounceEvents } from "../store/bounces.js";
+import { quotaResumesAt, sentInLastDay } from "../store/deliveries.js";
 import { nextRuns } from "../scheduler/slots.js";
 import { displayPath, EXIT, printJson, type CommandContext } from "./context.js";
 
@@ -16,7 +18,13 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
   const waiting = waitingDigests(ctx);
   const next = waiting.map((w) => w.nextAttemptAt).filter((t): t is string => t !== null).sort()[0] ?? null;
   const deliveries = { waiting: waiting.reduce((n, w) => n + w.queued, 0), nextAttemptAt: next, unfinishedDigests: waiting.map((w) => w.digestId) };
-  const status = { database: ctx.config.dbPath, papers, dumps, subscribers, lastDigest: last, deliveries, schedule };
+  const now = ctx.clock.now();
+  const { smtpRate: rate, smtpDailyLimit: daily } = ctx.config;
+  const sentLastDay = sentInLastDay(ctx.db, now.getTime());
+  const quotaUntil = daily !== undefined ? (quotaResumesAt(ctx.db, daily, now.getTime()) ?? null) : null;
+  const sending = { rate: rate ?? null, dailyLimit: daily ?? null, sentLast24h: sentLastDay, quotaResumesAt: quotaUntil, estimatedDoneAt: estimateDone(deliveries.waiting, rate, daily, sentLastDay, now, quotaUntil) };
+  const bounces = countBounceEvents(ctx.db, new Date(now.getTime() - 30 * 86400_000).toISOString());
+  const status = { database: ctx.config.dbPath, papers, dumps, subscribers, lastDigest: last, deliveries, sending, bouncesLast30Days: bounces, schedule };
   if (flags.json) {
     printJson(ctx, status);
     return EXIT.ok;
@@ -24,14 +32,36 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
   ctx.out(`database     ${displayPath(ctx.config.dbPath)}`);
   ctx.out(`papers       ${papers.total} stored, ${papers.unsent} not yet sent`);
   ctx.out(`dumps        ${dumps.ingested} ingested, ${dumps.rejected} rejected`);
-  ctx.out(`subscribers  ${subscribers.active} active, ${subscribers.pending} pending, ${subscribers.unsubscribed} unsubscribed`);
+  ctx.out(
+    `subscribers  ${subscribers.active} active, ${subscribers.pending} pending, ${subscribers.unsubscribed} unsubscribed, ${subscribers.bounced} bounced, ${subscribers.complained} complained`,
+  );
   ctx.out(
     last
       ? `last digest  #${last.id} of ${last.createdAt}: ${last.paperCount} papers, ${last.sent}/${last.recipientCount} sent${last.status === "sending" ? " (unfinished)" : ""}`
       : "last digest  none yet",
   );
   if (deliveries.waiting > 0) ctx.out(`waiting      ${deliveries.waiting} message(s) queued for a retry; the next is due ${deliveries.nextAttemptAt}`);
+  const limits = [rate ? `${rate}/s` : "no rate limit", daily ? `${daily} a day` : "no daily limit"].join(", ");
+  ctx.out(`sending      ${limits}; ${sentLastDay} sent in the last 24 hours${quotaUntil ? `; daily limit reached until ${quotaUntil}` : ""}`);
+  if (sending.estimatedDoneAt) ctx.out(`estimate     the waiting messages are done by about ${sending.estimatedDoneAt}`);
+  ctx.out(`bounces      last 30 days: ${bounces.hard} hard, ${bounces.soft} soft, ${bounces.complaint} complaints`);
   ctx.out(`next ingest  ${schedule.ingest ?? "-"} (${ctx.config.ingestCron}, ${ctx.config.timeZone})`);
   ctx.out(`next digest  ${schedule.digest ?? "-"} (${ctx.config.digestCron}, ${ctx.config.timeZone})`);
   return EXIT.ok;
+}
+
+/**
+ * When the queued messages should be done: at the configured rate and within the
+ * daily quota (a day per quota's worth beyond what is left today). Null when no
+ * limit says (an unlimited relay takes what it gets in minutes).
+ */
+function estimateDone(queued: number, rate: number | undefined, daily: number | undefined, sentLastDay: number, now: Date, quotaUntil: string | null): string | null {
+  if (queued === 0 || (rate === undefined && daily === undefined)) return null;
+  let seconds = rate ? queued / rate : 0;
+  if (daily !== undefined) {
+    const leftToday = Math.max(0, daily - sentLastDay);
+    if (queued > leftToday) seconds = Math.max(seconds, Math.ceil((queued - leftToday) / daily) * 86400);
+    if (quotaUntil) seconds += Math.max(0, (Date.parse(quotaUntil) - now.getTime()) / 1000);
+  }
+  return new Date(now.getTime() + seconds * 1000).toISOString();
 }

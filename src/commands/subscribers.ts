@@ -3,17 +3,26 @@ import { readFileSync } from "node:fs";
 import { PapermailError } from "../errors.js";
 import { checkAddress } from "../subscribers/address.js";
 import { readAddressList } from "../subscribers/import.js";
-import { addSubscriber, findSubscriberByEmail, forgetSubscriber, listSubscribers, reopenSubscription, unsubscribe, type SubscriberStatus } from "../store/subscribers.js";
+import {
+  addSubscriber,
+  findSubscriberByEmail,
+  forgetSubscriber,
+  listSubscribers,
+  reopenSubscription,
+  SUBSCRIBER_STATUSES,
+  unsubscribe,
+  type SubscriberStatus,
+} from "../store/subscribers.js";
 import { EXIT, printJson, type CommandContext } from "./context.js";
 
 type WithContext = (run: (ctx: CommandContext) => number | Promise<number>) => Promise<void>;
-const STATUSES = ["pending", "active", "unsubscribed"] as const;
+const STATUSES = SUBSCRIBER_STATUSES;
 
 /** Registers `papermail subscribers add|remove|list|import|export`. */
 export function registerSubscriberCommands(program: Command, withContext: WithContext): void {
   const subscribers = program
     .command("subscribers")
-    .description("manage who gets the digest (statuses: pending, active, unsubscribed)")
+    .description("manage who gets the digest (statuses: pending, active, unsubscribed, bounced, complained)")
     .addHelpText("after", "\nAddresses must be one plain address (name@example.org): no display names, quotes, comments or commas.");
 
   subscribers
@@ -62,13 +71,13 @@ export function registerSubscriberCommands(program: Command, withContext: WithCo
 
   subscribers
     .command("export")
-    .description("print subscribers as CSV (email,status,created_at,confirmed_at,unsubscribed_at)")
+    .description("print subscribers as CSV (email,status,created_at,confirmed_at,unsubscribed_at,suppressed_reason,suppressed_at)")
     .option("--status <status>", `only one status: ${STATUSES.join(", ")}`, parseStatus)
     .action((opts: { status?: SubscriberStatus }) =>
       withContext((ctx) => {
-        ctx.out("email,status,created_at,confirmed_at,unsubscribed_at");
+        ctx.out("email,status,created_at,confirmed_at,unsubscribed_at,suppressed_reason,suppressed_at");
         for (const s of listSubscribers(ctx.db, opts.status)) {
-          ctx.out([s.email, s.status, s.createdAt, s.confirmedAt ?? "", s.unsubscribedAt ?? ""].map(csvField).join(","));
+          ctx.out([s.email, s.status, s.createdAt, s.confirmedAt ?? "", s.unsubscribedAt ?? "", s.suppressedReason ?? "", s.suppressedAt ?? ""].map(csvField).join(","));
         }
         return EXIT.ok;
       }),
@@ -110,12 +119,16 @@ async function runAdd(ctx: CommandContext, emails: string[], flags: AddFlags, js
 async function addOne(ctx: CommandContext, email: string, flags: AddFlags): Promise<{ result: string; error?: string; confirmUrl?: string }> {
   const at = ctx.clock.now().toISOString();
   const result = addSubscriber(ctx.db, email, flags.confirmed ? "active" : "pending", at, "cli", { reactivate: flags.reactivate });
-  if (result === "kept") return { result: "kept unsubscribed (they left; --reactivate if they asked you to come back)" };
+  if (result === "kept") {
+    const status = findSubscriberByEmail(ctx.db, email)!.status;
+    return { result: `kept ${status} (on the suppression list; --reactivate if they asked you to come back)` };
+  }
   if (result === "reactivated") return { result: "reactivated (they had unsubscribed; --reactivate)" };
   if (flags.confirmed) return { result };
   let sub = findSubscriberByEmail(ctx.db, email)!;
   if (sub.status === "active") return { result: "exists" };
-  if (sub.status === "unsubscribed") {
+  if (sub.status === "complained") return { result: "kept complained (they reported the digest as spam: nothing is sent)" };
+  if (sub.status === "unsubscribed" || sub.status === "bounced") {
     reopenSubscription(ctx.db, sub.id);
     sub = findSubscriberByEmail(ctx.db, email)!;
   }
@@ -169,7 +182,7 @@ async function runImport(ctx: CommandContext, file: string, flags: AddFlags, jso
   else {
     for (const p of problems) ctx.err(`${name}:${p.line}: "${p.value}" ${p.reason}`);
     const reactivated = counts.reactivated > 0 ? `, ${counts.reactivated} reactivated although they had unsubscribed (--reactivate)` : "";
-    const kept = counts.kept > 0 ? `, ${counts.kept} kept unsubscribed (they left; --reactivate if they asked to come back)` : "";
+    const kept = counts.kept > 0 ? `, ${counts.kept} kept unsubscribed, bounced or complained (on the suppression list; --reactivate if they asked to come back)` : "";
     const failed = counts.failed > 0 ? `, ${counts.failed} whose confirmation could not be sent` : "";
     ctx.out(`${counts.added} added, ${counts.activated} activated${reactivated}${kept}, ${counts.exists} already there${failed}, ${problems.length} refused.`);
   }

@@ -7,7 +7,19 @@ import { fromAddress } from "../render/from.js";
 import { buildMessageTemplate, type MessageTemplate } from "../render/mime.js";
 import { GaveUpWaiting, isBusy, retryWhileBusy } from "../store/busy.js";
 import type { Db } from "../store/db.js";
-import { claimDelivery, countDeliveries, nextQueuedAt, settleDelivery, type ClaimedDelivery, type DeliveryStatus, type Settlement } from "../store/deliveries.js";
+import { verpAddress } from "../bounces/verp.js";
+import type { BouncePolicy } from "../store/bounces.js";
+import {
+  claimDelivery,
+  countDeliveries,
+  nextQueuedAt,
+  settleDelivery,
+  type ClaimedDelivery,
+  type DeliveryStatus,
+  type QuotaReached,
+  type SendLimits,
+  type Settlement,
+} from "../store/deliveries.js";
 import { digestPapers, findDigest, finishDigestIfComplete } from "../store/digests.js";
 import { holdSenderLease } from "../store/senders.js";
 import type { Clock } from "../util/time.js";
@@ -49,13 +61,19 @@ export interface DeliverOptions {
   /** The run waits for retries due this soon; later ones are left queued for the next run. */
   waitForRetriesMs?: number;
   throttle?: Partial<ThrottleOptions>;
+  /** The relay's rate and daily quota (PAPERMAIL_SMTP_RATE, PAPERMAIL_SMTP_DAILY_LIMIT). */
+  limits?: SendLimits;
+  /** The envelope sender for bounces (PAPERMAIL_BOUNCE_ADDRESS): VERP per message. */
+  bounceAddress?: string;
+  /** When SMTP-time 5xx answers make an address bounced. */
+  bouncePolicy?: BouncePolicy;
   /** Stop claiming new rows (Ctrl-C, SIGTERM); messages in flight finish and are recorded. */
   signal?: AbortSignal;
   onProgress?: (settled: number, total: number) => void;
 }
 
 /** Why a run stopped before the digest was done; everyone not sent stays queued. */
-export type StopReason = "unreachable" | "stalled" | "throttled" | "config";
+export type StopReason = "unreachable" | "stalled" | "throttled" | "config" | "quota";
 
 export type DeliveryReport = {
   digestId: number;
@@ -65,6 +83,8 @@ export type DeliveryReport = {
   stopReason?: StopReason;
   /** When the earliest row still queued is due (null when none waits). */
   nextAttemptAt: string | null;
+  /** When the daily quota lets sending resume, if it stopped the run. */
+  quotaUntil?: string;
 } & Record<DeliveryStatus, number>;
 
 /** This many messages in a row without any answer (no connection, a drop, a stall) mean the server is down: stop. */
@@ -79,7 +99,14 @@ export async function prepareDigestMessage(db: Db, config: Config, digestId: num
     from: config.from,
     date: new Date(digest.createdAt),
     listId: listId(config),
-    extra: { "X-Papermail-Digest": String(digestId) },
+    extra: {
+      "X-Papermail-Digest": String(digestId),
+      // Gmail's feedback loop groups complaints by these fields (campaign:kind:product:sender); no field names a reader.
+      "Feedback-ID": `d${digestId}:digest:papermail:${new URL(config.publicUrl).hostname}`,
+      // RFC 3834 5: made by an automatic process, not a reply to anyone; vacation responders stay quiet.
+      // No "Precedence: bulk": it is not a standard (RFC 2076 advises against it) and List-Id already says "list".
+      "Auto-Submitted": "auto-generated",
+    },
   });
 }
 
@@ -108,25 +135,35 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
   let stopped: { reason: StopReason; message: string } | undefined;
   const halted = () => Boolean(options.signal?.aborted || stopped);
   const stop = (reason: StopReason, message: string) => (stopped ??= { reason, message });
+  let quotaUntil: string | undefined;
+  const limits = options.limits ?? {};
+  const policy = options.bouncePolicy ?? { softLimit: 3, softDays: 15 };
 
   async function worker(): Promise<void> {
     let previous: Settlement | undefined;
-    const claim = () => claimDelivery(db, digestId, owner, clock.now().toISOString(), previous);
+    const claim = () => claimDelivery(db, digestId, owner, clock.now().toISOString(), previous, limits);
     while (!halted()) {
-      let row: ClaimedDelivery | undefined;
+      let claimed: ClaimedDelivery | QuotaReached | undefined;
       try {
-        row = claim();
+        claimed = claim();
       } catch (err) {
         if (!isBusy(err)) throw err;
         // Another process holds the lock: wait for it without blocking the other connections.
         try {
-          row = await retryWhileBusy(claim, halted);
+          claimed = await retryWhileBusy(claim, halted);
         } catch (waitErr) {
           if (waitErr instanceof GaveUpWaiting) break;
           throw waitErr;
         }
       }
       previous = undefined;
+      if (claimed && "quotaUntil" in claimed) {
+        // A quota is nobody's fault: everyone stays queued until it allows more.
+        quotaUntil = claimed.quotaUntil;
+        stop("quota", `the daily limit of ${limits.daily} messages (PAPERMAIL_SMTP_DAILY_LIMIT) is reached; sending resumes at ${claimed.quotaUntil}`);
+        return;
+      }
+      const row = claimed;
       if (!row) {
         const due = nextQueuedAt(db, digestId);
         if (due === undefined) return;
@@ -135,6 +172,7 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
         await sleep(Math.min(1000, Math.max(10, wait)), undefined, { signal: options.signal }).catch(() => undefined);
         continue;
       }
+      if (row.slotMs !== undefined && row.slotMs > Date.now()) await sleep(row.slotMs - Date.now(), undefined, { signal: options.signal }).catch(() => undefined);
       if (throttle.paused()) await throttle.ready(options.signal);
       const token = unsubscribeToken(secret, digestId, row.subscriberId);
       const raw = template.personalise({
@@ -142,7 +180,8 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
         messageId: `digest-${digestId}.${keyedId(secret, `message:${digestId}:${row.subscriberId}`)}@${domain}`,
         unsubscribeUrl: `${config.publicUrl}/unsubscribe/${token}`,
       });
-      const outcome = await mailer.send({ from: envelopeFrom, to: row.email, raw, name: `${String(row.subscriberId).padStart(7, "0")}-${row.email.replace(/[^A-Za-z0-9@._+-]/g, "_")}` });
+      const from = options.bounceAddress ? verpAddress(secret, options.bounceAddress, digestId, row.subscriberId) : envelopeFrom;
+      const outcome = await mailer.send({ from, to: row.email, raw, name: `${String(row.subscriberId).padStart(7, "0")}-${row.email.replace(/[^A-Za-z0-9@._+-]/g, "_")}` });
       previous = settlementOf(row, outcome, clock.now());
       if (previous.status !== "queued") options.onProgress?.(++settled, total);
     }
@@ -165,7 +204,9 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
     }
     if (outcome.status === "failed") {
       noAnswerInARow = 0;
-      return { subscriberId, status: "failed", error: outcome.error };
+      // A 5xx at SMTP time is a hard bounce, as one reported later by mail would be.
+      const event = { subscriberId, digestId, kind: "hard" as const, statusCode: enhancedCode(outcome.error) ?? (outcome.code ? String(outcome.code) : null), detail: outcome.error, source: "smtp", messageKey: null, at: at.toISOString() };
+      return { subscriberId, status: "failed", error: outcome.error, bounce: { event, policy } };
     }
     if (outcome.status === "unknown") {
       if (outcome.stalled && ++noAnswerInARow >= NO_ANSWER_LIMIT) stop("stalled", `the mail server stopped answering after the message data (${outcome.error})`);
@@ -211,7 +252,13 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
     complete,
     stopped: stopped?.message,
     stopReason: stopped?.reason,
+    quotaUntil,
     nextAttemptAt: next === "" ? clock.now().toISOString() : next,
     ...counts,
   };
+}
+
+/** The enhanced status code (RFC 3463) in a server's reply, such as 5.1.1. */
+function enhancedCode(reply: string): string | null {
+  return /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(reply)?.[1] ?? null;
 }

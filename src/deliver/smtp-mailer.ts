@@ -19,7 +19,7 @@ const THROTTLING = new Set([421, 451, 454]);
 
 /** Both List-Unsubscribe headers are signed, as RFC 8058 asks. */
 const DKIM_HEADERS =
-  "From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:List-Id:List-Unsubscribe:List-Unsubscribe-Post";
+  "From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:List-Id:List-Unsubscribe:List-Unsubscribe-Post:Feedback-ID";
 
 /**
  * A pool of SMTP sessions that reports what became of each message instead of

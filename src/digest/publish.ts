@@ -56,6 +56,9 @@ export async function publishDigests(ctx: CommandContext, options: PublishOption
     concurrency: config.smtpUrl ? config.smtpPool : 1,
     signal: options.signal,
     retry: { ...DEFAULT_RETRY, giveUpMs: config.retryGiveUpHours * 3600_000 },
+    limits: { rate: config.smtpUrl ? config.smtpRate : undefined, daily: config.smtpUrl ? config.smtpDailyLimit : undefined },
+    bounceAddress: config.smtpUrl ? config.bounceAddress : undefined,
+    bouncePolicy: { softLimit: config.softBounceLimit, softDays: config.softBounceDays },
     ...options.deliver,
   };
 

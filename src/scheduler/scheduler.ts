@@ -3,12 +3,18 @@ import { describeError } from "../errors.js";
 import type { CommandContext } from "../context.js";
 import { publishDigests, type PublishResult } from "../digest/publish.js";
 import { ingestAll } from "../ingest/ingest-all.js";
+import { fetchBounces } from "../bounces/imap.js";
+import { compactLedger } from "../store/compaction.js";
 import { dueRetries } from "../store/digests.js";
+import { quotaResumesAt } from "../store/deliveries.js";
 import { listDumpFiles } from "../ingest/list-files.js";
 import { readSetting, writeSetting } from "../store/settings.js";
 import { previousSlot } from "./slots.js";
 
-export type JobName = "ingest" | "digest" | "retry";
+export type JobName = "ingest" | "digest" | "retry" | "bounces" | "compact";
+
+/** When the scheduler compacts the ledger: once a day, at a quiet hour. */
+const COMPACT_CRON = "30 3 * * *";
 
 export interface Scheduler {
   /** Runs a job now, after any job in progress: jobs never overlap. */
@@ -44,13 +50,29 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
       } else if (job === "digest") {
         writeSetting(db, "last_digest_run", started.toISOString());
         report("digest", await publishDigests(ctx, { retryUnknown: false, signal: abort.signal }));
-      } else if (dueRetries(db, clock.now().toISOString())) {
+      } else if (job === "bounces") {
+        const outcomes = await fetchBounces(ctx);
+        const counts = { applied: 0, duplicate: 0, unrecognised: 0 };
+        for (const o of outcomes) counts[o.status]++;
+        for (const o of outcomes.filter((x) => x.status === "unrecognised")) log(`bounces: not recognised, left in the mailbox: ${o.origin}: ${o.reason}`);
+        for (const e of outcomes.flatMap((o) => o.events)) if (e.became) log(`bounces: ${e.email} is now ${e.became} (${e.kind}${e.statusCode ? ` ${e.statusCode}` : ""})`);
+        log(`bounces: ${outcomes.length} message(s), ${counts.applied} applied, ${counts.duplicate} read before, ${counts.unrecognised} not recognised`);
+      } else if (job === "compact") {
+        const before = new Date(clock.now().getTime() - config.ledgerDays * 86400_000).toISOString();
+        const r = await compactLedger(db, before);
+        if (r.digests > 0) log(`compact: ${r.digests} digest(s) finished before ${before}: ${r.rows} ledger rows compacted into counts`);
+      } else if (dueRetries(db, clock.now().toISOString()) && !quotaUsedUp()) {
         // Retries come due between digests: finish what waits, publish nothing new.
         report("retry", await publishDigests(ctx, { retryUnknown: false, freeze: false, signal: abort.signal }));
       }
     } catch (err) {
       log(`${job}: failed: ${describeError(err)}`);
     }
+  }
+
+  /** True while the daily quota allows nothing: a paused digest resumes once it does. */
+  function quotaUsedUp(): boolean {
+    return config.smtpDailyLimit !== undefined && quotaResumesAt(db, config.smtpDailyLimit, clock.now().getTime()) !== undefined;
   }
 
   function report(job: JobName, result: PublishResult): void {
@@ -93,6 +115,8 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
       tasks.push(schedule(config.digestCron, () => run("digest"), { ...options, name: "digest" }));
       // Retries and paused digests are looked at every minute; the query is one index probe.
       tasks.push(schedule("* * * * *", () => run("retry"), { ...options, name: "retry" }));
+      tasks.push(schedule(COMPACT_CRON, () => run("compact"), { ...options, name: "compact" }));
+      if (config.bounceMailbox) tasks.push(schedule(config.bounceCron, () => run("bounces"), { ...options, name: "bounces" }));
     },
     async stop() {
       for (const t of tasks.splice(0)) await t.destroy();

@@ -53,14 +53,27 @@ function migrate(db: Db): void {
     .filter((f) => /^\d{3}_.+\.sql$/.test(f))
     .sort();
   const latest = files.length;
-  if ((db.pragma("user_version", { simple: true }) as number) >= latest) return;
-  // IMMEDIATE: two processes starting together apply each migration once.
-  db.transaction(() => {
-    const current = db.pragma("user_version", { simple: true }) as number;
-    for (const file of files.slice(current)) {
-      db.exec(readFileSync(MIGRATIONS_DIR + file, "utf8"));
-      AFTER_MIGRATION[file]?.(db);
-    }
-    db.pragma(`user_version = ${latest}`);
-  }).immediate();
+  const applied = db.pragma("user_version", { simple: true }) as number;
+  if (applied >= latest) return;
+  // A migration that rebuilds a table runs with foreign keys off (they cannot change
+  // inside a transaction) and checks them itself before committing.
+  const rebuilds = files.slice(applied).some((f) => readFileSync(MIGRATIONS_DIR + f, "utf8").startsWith("-- papermail: foreign_keys=off"));
+  if (rebuilds) db.pragma("foreign_keys = OFF");
+  try {
+    // IMMEDIATE: two processes starting together apply each migration once.
+    db.transaction(() => {
+      const current = db.pragma("user_version", { simple: true }) as number;
+      for (const file of files.slice(current)) {
+        db.exec(readFileSync(MIGRATIONS_DIR + file, "utf8"));
+        AFTER_MIGRATION[file]?.(db);
+      }
+      if (rebuilds) {
+        const broken = db.pragma("foreign_key_check") as unknown[];
+        if (broken.length > 0) throw new Error(`migration left ${broken.length} broken foreign key(s)`);
+      }
+      db.pragma(`user_version = ${latest}`);
+    }).immediate();
+  } finally {
+    if (rebuilds) db.pragma("foreign_keys = ON");
+  }
 }

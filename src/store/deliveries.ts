@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { cachedStatement, type Db } from "./db.js";
+import { recordBounceEvent, type BounceEvent, type BouncePolicy } from "./bounces.js";
 import { hasLiveLease, pruneSenders } from "./senders.js";
 
 export type DeliveryStatus = "queued" | "sending" | "sent" | "failed" | "unknown" | "skipped";
@@ -9,11 +10,28 @@ export interface ClaimedDelivery {
   subscriberId: number;
   email: string;
   attempts: number;
+  /** With a send rate: when (epoch ms) this message's slot comes; send it then. */
+  slotMs?: number;
+}
+
+/** The relay's limits, kept in the database so every connection and process shares them. */
+export interface SendLimits {
+  /** Messages per second. */
+  rate?: number;
+  /** Messages per rolling 24 hours. */
+  daily?: number;
+}
+
+/** The daily quota is used up: nothing is claimed until `until`. */
+export interface QuotaReached {
+  quotaUntil: string;
 }
 
 /**
  * Claims the next due row of a digest in one IMMEDIATE transaction, so two senders
- * never take the same row. Rows of people who left meanwhile become `skipped`.
+ * never take the same row. Rows of people who left meanwhile become `skipped`. With
+ * limits, the claim also takes a send slot and counts against the daily quota, in
+ * the same transaction; when the quota is used up, nothing is claimed.
  */
 export function claimDelivery(
   db: Db,
@@ -22,10 +40,11 @@ export function claimDelivery(
   now: string,
   /** The outcome of this sender's previous message, recorded in the same transaction: one commit per message. */
   previous?: Settlement,
-): ClaimedDelivery | undefined {
+  limits: SendLimits = {},
+): ClaimedDelivery | QuotaReached | undefined {
   let claimer = claimers.get(db);
   if (!claimer) claimers.set(db, (claimer = makeClaimer(db)));
-  return claimer.immediate(digestId, owner, now, previous);
+  return claimer.immediate(digestId, owner, now, previous, limits);
 }
 
 /** What became of a claimed row. */
@@ -36,10 +55,12 @@ export interface Settlement {
   nextAttemptAt?: string;
   /** Back to the queue without using up an attempt (the run stopped before trying for real). */
   refund?: boolean;
+  /** A 5xx answer at SMTP time: a hard bounce, recorded with the outcome. */
+  bounce?: { event: BounceEvent; policy: BouncePolicy };
 }
 
 type Claimer = Database.Transaction<
-  (digestId: number, owner: string, now: string, previous: Settlement | undefined) => ClaimedDelivery | undefined
+  (digestId: number, owner: string, now: string, previous: Settlement | undefined, limits: SendLimits) => ClaimedDelivery | QuotaReached | undefined
 >;
 const claimers = new WeakMap<Db, Claimer>();
 
@@ -58,8 +79,13 @@ function makeClaimer(db: Db): Claimer {
     `UPDATE deliveries SET status = 'sending', claimed_by = ?, attempts = attempts + 1, updated_at = ?
      WHERE digest_id = ? AND subscriber_id = ? AND status = 'queued'`,
   );
-  return db.transaction((digestId: number, owner: string, now: string, previous: Settlement | undefined) => {
+  return db.transaction((digestId: number, owner: string, now: string, previous: Settlement | undefined, limits: SendLimits) => {
     if (previous) settleDelivery(db, { digestId, subscriberId: previous.subscriberId, owner }, previous, now);
+    const nowMs = Date.parse(now);
+    if (limits.daily !== undefined) {
+      const until = quotaResumesAt(db, limits.daily, nowMs);
+      if (until) return { quotaUntil: until };
+    }
     for (;;) {
       const row = next.get(digestId, now);
       if (!row) return undefined;
@@ -68,9 +94,41 @@ function makeClaimer(db: Db): Claimer {
         continue;
       }
       claim.run(owner, now, digestId, row.subscriberId);
-      return { subscriberId: row.subscriberId, email: row.email, attempts: row.attempts + 1 };
+      const claimed: ClaimedDelivery = { subscriberId: row.subscriberId, email: row.email, attempts: row.attempts + 1 };
+      if (limits.daily !== undefined) {
+        cachedStatement(db, "INSERT INTO send_buckets (minute, sent) VALUES (?, 1) ON CONFLICT (minute) DO UPDATE SET sent = sent + 1").run(Math.floor(nowMs / 60_000));
+      }
+      if (limits.rate !== undefined) claimed.slotMs = takeSendSlot(db, limits.rate, nowMs);
+      return claimed;
     }
   });
+}
+
+/** When the rolling 24-hour quota allows another message, or undefined when it does now. */
+export function quotaResumesAt(db: Db, daily: number, nowMs: number): string | undefined {
+  const since = Math.floor(nowMs / 60_000) - 1440;
+  const used = cachedStatement<[number], { n: number }>(db, "SELECT coalesce(sum(sent), 0) AS n FROM send_buckets WHERE minute > ?").get(since)!.n;
+  if (used < daily) return undefined;
+  // The quota frees up as the oldest minutes leave the window.
+  let freed = 0;
+  for (const b of cachedStatement<[number], { minute: number; sent: number }>(db, "SELECT minute, sent FROM send_buckets WHERE minute > ? ORDER BY minute").all(since)) {
+    freed += b.sent;
+    if (used - freed < daily) return new Date((b.minute + 1441) * 60_000).toISOString();
+  }
+  return new Date(nowMs + 86400_000).toISOString();
+}
+
+/** Messages handed to the relay in the 24 hours before `nowMs`. */
+export function sentInLastDay(db: Db, nowMs: number): number {
+  return db.prepare<[number], { n: number }>("SELECT coalesce(sum(sent), 0) AS n FROM send_buckets WHERE minute > ?").get(Math.floor(nowMs / 60_000) - 1440)!.n;
+}
+
+/** The next free slot of the shared send rate (epoch ms), taken. */
+function takeSendSlot(db: Db, rate: number, nowMs: number): number {
+  const row = cachedStatement<[], { next: number }>(db, "SELECT next_slot_ms AS next FROM send_pace WHERE id = 1").get();
+  const slot = Math.max(nowMs, row?.next ?? 0);
+  cachedStatement(db, "INSERT INTO send_pace (id, next_slot_ms) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET next_slot_ms = excluded.next_slot_ms").run(slot + 1000 / rate);
+  return slot;
 }
 
 /**
@@ -84,6 +142,7 @@ export function settleDelivery(db: Db, key: { digestId: number; subscriberId: nu
     `UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?, attempts = attempts - ?
      WHERE digest_id = ? AND subscriber_id = ? AND claimed_by = ? AND status IN ('sending', 'unknown')`,
   ).run(result.status, result.error ?? null, result.nextAttemptAt ?? "", now, result.refund ? 1 : 0, key.digestId, key.subscriberId, key.owner);
+  if (result.bounce) recordBounceEvent(db, result.bounce.event, result.bounce.policy);
 }
 
 /** When the earliest queued row of a digest is due ('' = now), or undefined when none is queued. */
@@ -94,9 +153,14 @@ export function nextQueuedAt(db: Db, digestId: number): string | undefined {
   return row?.at ?? undefined;
 }
 
-/** Ledger rows of a digest per status. */
+/** Ledger rows of a digest per status (from its totals once its rows were compacted). */
 export function countDeliveries(db: Db, digestId: number): Record<DeliveryStatus, number> {
   const counts: Record<DeliveryStatus, number> = { queued: 0, sending: 0, sent: 0, failed: 0, unknown: 0, skipped: 0 };
+  const compacted = cachedStatement<[number], { sent: number; failed: number; unknown: number; skipped: number }>(
+    db,
+    "SELECT sent, failed, unknown, skipped FROM digest_totals WHERE digest_id = ?",
+  ).get(digestId);
+  if (compacted) return { ...counts, ...compacted };
   const rows = db.prepare<[number], { status: DeliveryStatus; n: number }>("SELECT status, count(*) AS n FROM deliveries WHERE digest_id = ? GROUP BY status").all(digestId);
   for (const r of rows) counts[r.status] = r.n;
   return counts;
@@ -123,6 +187,8 @@ export function recoverInterruptedDeliveries(db: Db, now: Date): number {
     }
   }
   pruneSenders(db, now);
+  // Quota minutes older than a day count for nothing any more.
+  db.prepare("DELETE FROM send_buckets WHERE minute <= ?").run(Math.floor(now.getTime() / 60_000) - 1441);
   return recovered;
 }
 

@@ -16,7 +16,8 @@ export interface DigestSummary {
 
 const SUMMARY = `SELECT id, created_at AS createdAt, subject, paper_count AS paperCount, recipient_count AS recipientCount,
   status, finished_at AS finishedAt,
-  (SELECT count(*) FROM deliveries WHERE digest_id = digests.id AND status = 'sent') AS sent FROM digests`;
+  coalesce((SELECT sent FROM digest_totals WHERE digest_id = digests.id),
+           (SELECT count(*) FROM deliveries WHERE digest_id = digests.id AND status = 'sent')) AS sent FROM digests`;
 
 /** Papers no digest holds yet, in digest order: most upvoted first, ties newest first. */
 export function selectUnsentPapers(db: Db, limit: number): StoredPaper[] {

@@ -11,6 +11,12 @@ export function resolveSecret(db: Db, configured: string | undefined): string {
   return db.prepare<[], { value: string }>("SELECT value FROM settings WHERE name = 'secret'").get()!.value;
 }
 
+/** The secrets that tokens are checked against: the current one first, then the one before a rotation. */
+export function resolveSecrets(db: Db, config: { secret: string | undefined; secretPrevious: string | undefined }): string[] {
+  const current = resolveSecret(db, config.secret);
+  return config.secretPrevious && config.secretPrevious !== current ? [current, config.secretPrevious] : [current];
+}
+
 /** A named value the application keeps, if set. */
 export function readSetting(db: Db, name: string): string | undefined {
   return db.prepare<[string], { value: string }>("SELECT value FROM settings WHERE name = ?").get(name)?.value;

@@ -1,6 +1,12 @@
 import type { Db } from "./db.js";
 
-export type SubscriberStatus = "pending" | "active" | "unsubscribed";
+export type SubscriberStatus = "pending" | "active" | "unsubscribed" | "bounced" | "complained";
+
+/** Every status, in the order lists show them. */
+export const SUBSCRIBER_STATUSES: readonly SubscriberStatus[] = ["pending", "active", "unsubscribed", "bounced", "complained"];
+
+/** Statuses that stop all mail and that only an operator can lift: the suppression list. */
+export const SUPPRESSED: readonly SubscriberStatus[] = ["unsubscribed", "bounced", "complained"];
 
 /** A person on the list. */
 export interface Subscriber {
@@ -11,9 +17,13 @@ export interface Subscriber {
   createdAt: string;
   confirmedAt: string | null;
   unsubscribedAt: string | null;
+  /** Why mail stopped for a bounced, complained or suppressed address. */
+  suppressedReason: string | null;
+  suppressedAt: string | null;
 }
 
-const COLUMNS = "id, email, status, source, created_at AS createdAt, confirmed_at AS confirmedAt, unsubscribed_at AS unsubscribedAt";
+const COLUMNS =
+  "id, email, status, source, created_at AS createdAt, confirmed_at AS confirmedAt, unsubscribed_at AS unsubscribedAt, suppressed_reason AS suppressedReason, suppressed_at AS suppressedAt";
 
 /** The subscriber with this id. */
 export function findSubscriberById(db: Db, id: number): Subscriber | undefined {
@@ -27,9 +37,9 @@ export function findSubscriberByEmail(db: Db, email: string): Subscriber | undef
 
 /**
  * Adds an address as active (confirmed) or pending. An existing address is left as
- * it is, except that `active` confirms a pending one. Someone who unsubscribed is
- * never made active again unless `reactivate` says the operator means it: they
- * stay `unsubscribed` ("kept"). Returns what happened.
+ * it is, except that `active` confirms a pending one. An address on the suppression
+ * list (unsubscribed, bounced, complained) is never made active again unless
+ * `reactivate` says the operator means it: it is "kept". Returns what happened.
  */
 export function addSubscriber(
   db: Db,
@@ -47,9 +57,10 @@ export function addSubscriber(
     return "added";
   }
   if (status !== "active" || known.status === "active") return "exists";
-  if (known.status === "unsubscribed" && !options.reactivate) return "kept";
+  const suppressed = SUPPRESSED.includes(known.status);
+  if (suppressed && !options.reactivate) return "kept";
   activateSubscriber(db, known.id, at);
-  return known.status === "unsubscribed" ? "reactivated" : "activated";
+  return suppressed ? "reactivated" : "activated";
 }
 
 /**
@@ -57,7 +68,23 @@ export function addSubscriber(
  * "already subscribed" instead of "not found".
  */
 export function activateSubscriber(db: Db, id: number, at: string): void {
-  db.prepare("UPDATE subscribers SET status = 'active', confirmed_at = ?, unsubscribed_at = NULL WHERE id = ?").run(at, id);
+  db.prepare("UPDATE subscribers SET status = 'active', confirmed_at = ?, unsubscribed_at = NULL, suppressed_reason = NULL, suppressed_at = NULL WHERE id = ?").run(
+    at,
+    id,
+  );
+}
+
+/**
+ * Stops all mail to a subscriber because it bounced or complained (or an operator
+ * said so); true when the status changed. A complaint outranks a bounce.
+ */
+export function suppressSubscriber(db: Db, id: number, status: "bounced" | "complained" | "unsubscribed", reason: string, at: string): boolean {
+  const from = status === "complained" ? "('pending', 'active', 'unsubscribed', 'bounced')" : "('pending', 'active')";
+  return (
+    db
+      .prepare(`UPDATE subscribers SET status = ?, suppressed_reason = ?, suppressed_at = ?, confirm_token_hash = NULL WHERE id = ? AND status IN ${from}`)
+      .run(status, reason, at, id).changes > 0
+  );
 }
 
 /** Unsubscribes; true when the status changed. Unsent deliveries are skipped at send time. */
@@ -78,7 +105,7 @@ export function listSubscribers(db: Db, status?: SubscriberStatus): Subscriber[]
 
 /** Subscribers per status. */
 export function countSubscribers(db: Db): Record<SubscriberStatus, number> {
-  const counts: Record<SubscriberStatus, number> = { pending: 0, active: 0, unsubscribed: 0 };
+  const counts: Record<SubscriberStatus, number> = { pending: 0, active: 0, unsubscribed: 0, bounced: 0, complained: 0 };
   for (const row of db.prepare<[], { status: SubscriberStatus; n: number }>("SELECT status, count(*) AS n FROM subscribers GROUP BY status").all()) {
     counts[row.status] = row.n;
   }
@@ -127,7 +154,10 @@ export function findByConfirmToken(db: Db, tokenHash: string, now: Date): Subscr
     .get(tokenHash, now.toISOString());
 }
 
-/** Moves an unsubscribed person back to pending, to confirm again. */
+/**
+ * Moves someone who left or bounced back to pending, to confirm again by double
+ * opt-in. A complaint is never reopened this way.
+ */
 export function reopenSubscription(db: Db, id: number): void {
-  db.prepare("UPDATE subscribers SET status = 'pending' WHERE id = ? AND status = 'unsubscribed'").run(id);
+  db.prepare("UPDATE subscribers SET status = 'pending' WHERE id = ? AND status IN ('unsubscribed', 'bounced')").run(id);
 }

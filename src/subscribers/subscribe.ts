@@ -2,7 +2,7 @@ import type { Config } from "../config.js";
 import type { Mailer } from "../deliver/mailer.js";
 import type { Db } from "../store/db.js";
 import { findSubscriberByUnsubscribeToken } from "../store/deliveries.js";
-import { resolveSecret } from "../store/settings.js";
+import { resolveSecrets } from "../store/settings.js";
 import {
   activateSubscriber,
   addSubscriber,
@@ -36,8 +36,10 @@ export function requestSubscription(deps: SubscribeDeps, input: string): { error
   const now = deps.clock.now().toISOString();
   addSubscriber(deps.db, check.address, "pending", now, "web");
   let sub = findSubscriberByEmail(deps.db, check.address)!;
-  // Someone who left may come back, through the same double opt-in.
-  if (sub.status === "unsubscribed") {
+  // Someone who left (or whose address bounced) may come back, through the same double
+  // opt-in. A complaint gets nothing from the form: the answer looks the same.
+  if (sub.status === "complained") return { sending: Promise.resolve({ status: "not pending" as const }) };
+  if (sub.status === "unsubscribed" || sub.status === "bounced") {
     reopenSubscription(deps.db, sub.id);
     sub = findSubscriberByEmail(deps.db, check.address)!;
   }
@@ -47,7 +49,11 @@ export function requestSubscription(deps: SubscribeDeps, input: string): { error
 /** The pending subscriber a confirm link names, if the token is ours and fresh. */
 export function findConfirmable(deps: SubscribeDeps, token: string): Subscriber | undefined {
   if (!isWellFormedToken(token)) return undefined;
-  return findByConfirmToken(deps.db, hashToken(resolveSecret(deps.db, deps.config.secret), token), deps.clock.now());
+  for (const secret of resolveSecrets(deps.db, deps.config)) {
+    const sub = findByConfirmToken(deps.db, hashToken(secret, token), deps.clock.now());
+    if (sub) return sub;
+  }
+  return undefined;
 }
 
 /** Confirms a subscription: "confirmed", "already" for a link used before, or "not found" (bad or expired token). */
@@ -64,11 +70,15 @@ export function confirmSubscription(deps: SubscribeDeps, token: string): "confir
  * checked with the secret alone; random ones from older mail are looked up by hash.
  */
 export function findUnsubscribable(deps: SubscribeDeps, token: string): number | undefined {
-  const secret = resolveSecret(deps.db, deps.config.secret);
-  const signed = readUnsubscribeToken(secret, token);
+  const secrets = resolveSecrets(deps.db, deps.config);
+  const signed = readUnsubscribeToken(secrets, token);
   if (signed) return findSubscriberById(deps.db, signed.subscriberId)?.id;
   if (!isWellFormedToken(token)) return undefined;
-  return findSubscriberByUnsubscribeToken(deps.db, hashToken(secret, token));
+  for (const secret of secrets) {
+    const id = findSubscriberByUnsubscribeToken(deps.db, hashToken(secret, token));
+    if (id !== undefined) return id;
+  }
+  return undefined;
 }
 
 /** Unsubscribes the person a digest's link names; repeating it is harmless. False for a bad token. */

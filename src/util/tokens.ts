@@ -32,15 +32,17 @@ export function unsubscribeToken(secret: string, digestId: number, subscriberId:
   return `${digestId.toString(36)}.${subscriberId.toString(36)}.${unsubscribeMac(secret, digestId, subscriberId)}`;
 }
 
-/** The digest and subscriber a signed unsubscribe token names, if the secret signed it. */
-export function readUnsubscribeToken(secret: string, token: string): { digestId: number; subscriberId: number } | undefined {
+/** The digest and subscriber a signed unsubscribe token names, if one of the secrets (current, previous) signed it. */
+export function readUnsubscribeToken(secrets: readonly string[], token: string): { digestId: number; subscriberId: number } | undefined {
   const m = /^([0-9a-z]{1,11})\.([0-9a-z]{1,11})\.([A-Za-z0-9_-]{22})$/.exec(token);
   if (!m) return undefined;
   const digestId = parseInt(m[1]!, 36);
   const subscriberId = parseInt(m[2]!, 36);
-  const expected = Buffer.from(unsubscribeMac(secret, digestId, subscriberId));
   const given = Buffer.from(m[3]!);
-  return expected.length === given.length && timingSafeEqual(expected, given) ? { digestId, subscriberId } : undefined;
+  for (const secret of secrets) {
+    if (timingSafeEqual(Buffer.from(unsubscribeMac(secret, digestId, subscriberId)), given)) return { digestId, subscriberId };
+  }
+  return undefined;
 }
 
 function unsubscribeMac(secret: string, digestId: number, subscriberId: number): string {

@@ -1,0 +1,49 @@
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import type { Db } from "./db.js";
+
+/** What compaction did. */
+export interface CompactionResult {
+  digests: number;
+  rows: number;
+}
+
+/**
+ * Replaces the per-recipient ledger rows of digests finished before `before` by
+ * per-digest counts (digest_totals). Rows go in small transactions, with the event
+ * loop let through between them, so a send in this or another process never waits
+ * long. Signed unsubscribe links need no row, so old mail keeps working.
+ */
+export async function compactLedger(db: Db, before: string, options: { batch?: number; onDigest?: (id: number, rows: number) => void } = {}): Promise<CompactionResult> {
+  const batch = options.batch ?? 1000;
+  const digests = db
+    .prepare<[string], { id: number }>(
+      "SELECT id FROM digests WHERE status = 'done' AND finished_at < ? AND id NOT IN (SELECT digest_id FROM digest_totals) ORDER BY id",
+    )
+    .all(before);
+  const totals = db.prepare(
+    `INSERT INTO digest_totals (digest_id, sent, failed, unknown, skipped, compacted_at)
+     SELECT ?, count(*) FILTER (WHERE status = 'sent'), count(*) FILTER (WHERE status = 'failed'),
+            count(*) FILTER (WHERE status = 'unknown'), count(*) FILTER (WHERE status = 'skipped'), ?
+     FROM deliveries WHERE digest_id = ?`,
+  );
+  const remove = db.prepare("DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries WHERE digest_id = ? LIMIT ?)");
+  let rows = 0;
+  for (const { id } of digests) {
+    db.transaction(() => totals.run(id, new Date().toISOString(), id)).immediate();
+    let removed = 0;
+    for (;;) {
+      const n = db.transaction(() => remove.run(id, batch).changes).immediate();
+      removed += n;
+      if (n < batch) break;
+      await yieldToEventLoop();
+    }
+    rows += removed;
+    options.onDigest?.(id, removed);
+  }
+  return { digests: digests.length, rows };
+}
+
+/** Ledger rows still kept, and digests whose rows were compacted. */
+export function ledgerSize(db: Db): { rows: number; compactedDigests: number } {
+  return db.prepare<[], { rows: number; compactedDigests: number }>("SELECT (SELECT count(*) FROM deliveries) AS rows, (SELECT count(*) FROM digest_totals) AS compactedDigests").get()!;
+}
