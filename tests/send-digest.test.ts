@@ -191,9 +191,9 @@ describe("exactly once", () => {
     expect(server.countsByRecipient().get("flaky@example.org")).toBe(2);
   });
 
-  it("signs with DKIM when configured, covering both List-Unsubscribe headers", async () => {
+  it("signs with DKIM when configured, covering both List-Unsubscribe headers, as an independent verifier confirms", async () => {
     const { generateKeyPairSync } = await import("node:crypto");
-    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     const server = await smtp();
     const p = project(server.url);
     const keyFile = join(p.cwd, "dkim.pem");
@@ -207,6 +207,11 @@ describe("exactly once", () => {
     expect(signature).toContain("d=example.org");
     expect(signature).toContain("s=mail");
     expect(signature.toLowerCase()).toMatch(/h=[^;]*list-unsubscribe:list-unsubscribe-post/);
+    // Debian's python3-dkim checks the signature against the public key as DNS would publish it.
+    const record = `v=DKIM1; k=rsa; p=${publicKey.export({ type: "spki", format: "der" }).toString("base64")}`;
+    const verify = `import sys, dkim\nmsg = sys.stdin.buffer.read()\nok = dkim.verify(msg, dnsfunc=lambda name, timeout=5: ${JSON.stringify(record)}.encode())\nprint("verified" if ok else "FAILED")\n`;
+    const { execFileSync } = await import("node:child_process");
+    expect(execFileSync("/usr/bin/python3", ["-c", verify], { input: server.received[0]!.raw }).toString().trim()).toBe("verified");
     // Half a DKIM configuration is a configuration error.
     expect((await runCli(["status"], { cwd: p.cwd, env: { PAPERMAIL_DKIM_DOMAIN: "example.org" } })).code).toBe(2);
   });

@@ -1,5 +1,4 @@
-import { Readable } from "node:stream";
-import DKIM from "nodemailer/lib/dkim";
+import { createDkimSigner } from "./dkim.js";
 import type { Mailer, OutgoingMessage, SendOutcome } from "./mailer.js";
 import { SmtpClient, SmtpError, type SmtpTimeouts } from "./smtp-client.js";
 
@@ -17,14 +16,11 @@ export interface SmtpOptions {
 /** Answers that ask the sender to slow down, not to give up on the recipient. */
 const THROTTLING = new Set([421, 451, 454]);
 
-/** Both List-Unsubscribe headers are signed, as RFC 8058 asks. */
-const DKIM_HEADERS =
-  "From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:List-Id:List-Unsubscribe:List-Unsubscribe-Post:Feedback-ID";
 
 /**
  * A pool of SMTP sessions that reports what became of each message instead of
- * retrying on its own: the ledger decides about retries. DKIM signing uses
- * nodemailer's signer.
+ * retrying on its own: the ledger decides about retries. DKIM signatures are made
+ * per message by our own signer (one hash pass, one signature).
  */
 export function createSmtpMailer(options: SmtpOptions): Mailer {
   const url = new URL(options.url);
@@ -38,7 +34,7 @@ export function createSmtpMailer(options: SmtpOptions): Mailer {
     ca: options.ca,
     timeouts: options.timeouts,
   };
-  const dkim = options.dkim ? new DKIM({ ...options.dkim, headerFieldNames: DKIM_HEADERS }) : undefined;
+  const dkim = options.dkim ? createDkimSigner(options.dkim) : undefined;
 
   const idle: SmtpClient[] = [];
   const waiting: Array<() => void> = [];
@@ -86,7 +82,7 @@ export function createSmtpMailer(options: SmtpOptions): Mailer {
         return classifyConnect(err);
       }
       try {
-        const chunks = dkim ? [await signed(dkim, message.raw)] : message.raw;
+        const chunks = dkim ? dkim(message.raw) : message.raw;
         const response = await client.send(message.from, message.to, chunks);
         release(client, true);
         return { status: "sent", response };
@@ -130,10 +126,4 @@ function classify(err: unknown): SendOutcome {
   if (code !== undefined && code >= 400) return { status: "retry", error: err.message, code, cause: THROTTLING.has(code) ? "throttled" : "temporary" };
   if (err.dataSent) return { status: "unknown", error: err.message, stalled: err.failure === "timeout" };
   return { status: "retry", error: err.message, cause: "connection" };
-}
-
-async function signed(dkim: DKIM, chunks: readonly Buffer[]): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const part of dkim.sign(Readable.from([Buffer.concat(chunks)]))) parts.push(part as Buffer);
-  return Buffer.concat(parts);
 }
