@@ -43,6 +43,7 @@ export async function fetchBounces(deps: { db: Db; config: Config; clock: Clock 
   try {
     await client.connect();
   } catch (err) {
+    client.close();
     const e = err as { authenticationFailed?: boolean; code?: string };
     const why = e.authenticationFailed ? "the login was refused (check the user and password in PAPERMAIL_BOUNCE_MAILBOX)" : describeError(err);
     throw new PapermailError("CONFIG", `PAPERMAIL_BOUNCE_MAILBOX: cannot read ${where}: ${why}`, { variable: "PAPERMAIL_BOUNCE_MAILBOX" }, { cause: err });

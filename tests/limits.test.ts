@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.js";
+import type { CommandContext } from "../src/context.js";
+import { createScheduler } from "../src/scheduler/scheduler.js";
+import { openDatabase } from "../src/store/db.js";
+import { SAMPLE_FILES, spawnCli } from "./helpers.js";
+import { addressList, ledger, project, smtp } from "./project.js";
+
+describe("send rates and quotas", () => {
+  it("pauses at the daily limit with everyone queued, says when it resumes, and the scheduler resumes then", async () => {
+    const server = await smtp();
+    const p = project(server.url);
+    Object.assign(p.env, { PAPERMAIL_SMTP_DAILY_LIMIT: "5" });
+    await p.cli(["subscribers", "import", "-", "--confirmed"], addressList(8));
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    const run = await p.cli(["send-digest", "--json"]);
+    expect(run.code).toBe(1);
+    const d = JSON.parse(run.stdout).digests[0];
+    expect(d).toMatchObject({ sent: 5, queued: 3, failed: 0, stopReason: "quota" });
+    expect(d.stopped).toMatch(/daily limit of 5 messages .* sending resumes at \d{4}-/);
+    expect(ledger(p.db()).filter((r) => r.status === "failed")).toEqual([]);
+    const status = JSON.parse((await p.cli(["status", "--json"])).stdout);
+    expect(status.sending).toMatchObject({ dailyLimit: 5, sentLast24h: 5, quotaResumesAt: d.quotaUntil });
+    expect(Date.parse(status.sending.estimatedDoneAt)).toBeGreaterThanOrEqual(Date.parse(d.quotaUntil));
+    expect((await p.cli(["status"])).stdout).toMatch(/sending {6}no rate limit, 5 a day; 5 sent in the last 24 hours; daily limit reached until/);
+
+    // The scheduler's retry job waits while the quota is used up, then finishes the digest.
+    let now = Date.now() + 3600_000;
+    const config = loadConfig(p.env, p.cwd);
+    const ctx: CommandContext = { config, db: openDatabase(config.dbPath), clock: { now: () => new Date(now) }, out: () => undefined, err: () => undefined };
+    const lines: string[] = [];
+    const scheduler = createScheduler(ctx, (l) => lines.push(l));
+    await scheduler.run("retry");
+    expect(server.received).toHaveLength(5);
+    now = Date.parse(d.quotaUntil) + 60_000;
+    await scheduler.run("retry");
+    expect(server.received).toHaveLength(8);
+    expect(lines.join("\n")).toMatch(/retry: digest #1: .*3 sent|8 sent/);
+  }, 60_000);
+
+  it("holds the send rate across the pool's connections and two processes", async () => {
+    const arrivals: number[] = [];
+    const server = await smtp({ onMessage: () => arrivals.push(Date.now()) });
+    const p = project(server.url);
+    Object.assign(p.env, { PAPERMAIL_SMTP_RATE: "20", PAPERMAIL_SMTP_POOL: "4" });
+    await p.cli(["subscribers", "import", "-", "--confirmed"], addressList(40));
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    const runs = [spawnCli(["send-digest"], { cwd: p.cwd, env: p.env }), spawnCli(["send-digest"], { cwd: p.cwd, env: p.env })];
+    await Promise.all(runs.map((c) => new Promise((r) => c.on("exit", r))));
+    expect(server.received).toHaveLength(40);
+    // 40 messages at 20 a second arrive over at least 39 slots of 50 ms, whichever process sends them,
+    // and no second holds more than 20 (plus one at the edge).
+    expect((arrivals[39]! - arrivals[0]!) / 1000).toBeGreaterThan(1.8);
+    for (const t of arrivals) expect(arrivals.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(21);
+  }, 60_000);
+});
