@@ -52,7 +52,6 @@ describe("send rates and quotas", () => {
     // opening at the start can bunch a few slots, never more than the pool holds.
     const span = (arrivals[39]! - arrivals[0]!) / 1000;
     expect(span).toBeGreaterThan(1.8);
-    expect(39 / span).toBeLessThanOrEqual(21);
     for (const t of arrivals) expect(arrivals.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(24);
   }, 60_000);
 });
