@@ -8,7 +8,7 @@ import { openDatabase } from "../dist/store/db.js";
 import { upsertPapers } from "../dist/store/papers.js";
 import { freezeDigest } from "../dist/store/digests.js";
 import { createMailer } from "../dist/deliver/create-mailer.js";
-import { deliverDigest } from "../dist/deliver/deliver-digest.js";
+import { deliverDigest, prepareDigestMessage } from "../dist/deliver/deliver-digest.js";
 import { buildSyntheticDump } from "./bench-ingest.js";
 import { parseDump } from "../dist/dump/parse.js";
 import { systemClock } from "../dist/util/time.js";
@@ -17,7 +17,11 @@ const subscribers = Number(process.argv[2]);
 const smtpUrl = process.argv[3];
 const dir = mkdtempSync(join(tmpdir(), "papermail-bench-send-"));
 try {
-  const config = loadConfig({ PAPERMAIL_DB: join(dir, "bench.db"), PAPERMAIL_SMTP_URL: smtpUrl, PAPERMAIL_SMTP_POOL: process.env.BENCH_POOL ?? "4" }, dir);
+  const env = { PAPERMAIL_DB: join(dir, "bench.db"), PAPERMAIL_SMTP_URL: smtpUrl };
+  if (process.env.BENCH_POOL) env.PAPERMAIL_SMTP_POOL = process.env.BENCH_POOL;
+  if (process.env.BENCH_RATE) env.PAPERMAIL_SMTP_RATE = process.env.BENCH_RATE;
+  if (process.env.BENCH_DKIM_KEY) Object.assign(env, { PAPERMAIL_DKIM_DOMAIN: "example.org", PAPERMAIL_DKIM_SELECTOR: "bench", PAPERMAIL_DKIM_KEY_FILE: process.env.BENCH_DKIM_KEY });
+  const config = loadConfig(env, dir);
   const db = openDatabase(config.dbPath);
   // 30 papers in the samples' shape, and the subscribers, inserted directly: setup is not what is measured.
   const { papers } = parseDump(buildSyntheticDump(60_000).text, { capturedAt: new Date() });
@@ -30,6 +34,9 @@ try {
   const id = freezeDigest(db, { maxPapers: 30, at: new Date().toISOString(), subject: (n) => `${n} trending papers` });
 
   const mailer = createMailer(config, String(id));
+  // The size of one message as it goes out, for a load generator to send the same.
+  const template = await prepareDigestMessage(db, config, id);
+  const messageBytes = Buffer.concat(template.personalise({ to: "reader0@example.org", messageId: "x@example.org", unsubscribeUrl: `${config.publicUrl}/unsubscribe/x` })).length;
   // Peak memory while sending, apart from setup: it must not grow with the subscriber count.
   globalThis.gc?.();
   const rssBefore = process.memoryUsage().rss;
@@ -44,6 +51,7 @@ try {
   const t0 = process.hrtime.bigint();
   const report = await deliverDigest({ db, mailer, clock: systemClock, config, secret: "b".repeat(32), owner: "bench:1:1" }, id, {
     concurrency: config.smtpPool,
+    limits: { rate: config.smtpRate, daily: config.smtpDailyLimit },
   });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
@@ -54,6 +62,8 @@ try {
   process.stdout.write(
     JSON.stringify({
       subscribers,
+      pool: config.smtpPool,
+      messageBytes,
       seconds,
       perSecond: subscribers / seconds,
       cpuMsPerMessage: (cpu.user + cpu.system) / 1000 / subscribers,

@@ -21,6 +21,7 @@ import {
   type Settlement,
 } from "../store/deliveries.js";
 import { digestPapers, findDigest, finishDigestIfComplete } from "../store/digests.js";
+import { checkpointInBackground } from "../store/checkpointer.js";
 import { holdSenderLease } from "../store/senders.js";
 import type { Clock } from "../util/time.js";
 import { keyedId, unsubscribeToken } from "../util/tokens.js";
@@ -238,10 +239,12 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
   }
 
   const releaseLease = holdSenderLease(db, owner, digestId, () => clock.now());
+  const stopCheckpoints = checkpointInBackground(db);
   try {
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, () => worker()));
   } finally {
     releaseLease();
+    await stopCheckpoints();
   }
   const complete = await retryWhileBusy(() => finishDigestIfComplete(db, digestId, clock.now().toISOString()));
   const counts = countDeliveries(db, digestId);
