@@ -14,7 +14,7 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_DUMPS_DIR", default: "./dumps", help: "folder of page dumps that `ingest` and the scheduler read" },
   { name: "PAPERMAIL_OUTBOX_DIR", default: "./var/outbox", help: "where mail is written as .eml files when no SMTP server is set" },
   { name: "PAPERMAIL_SMTP_URL", default: "(unset: outbox)", help: "smtp:// or smtps:// URL of the mail server, e.g. smtps://user:pass@mail.example.org" },
-  { name: "PAPERMAIL_SMTP_POOL", default: "8", help: "pooled SMTP connections used for a digest (8 keeps a local Postfix busy; lower it for a relay that limits connections)" },
+  { name: "PAPERMAIL_SMTP_POOL", default: "16", help: "pooled SMTP connections used for a digest (16 keeps a local Postfix busy; lower it for a relay that limits connections)" },
   { name: "PAPERMAIL_SMTP_CA_FILE", default: "(unset: system CAs)", help: "PEM file of a private CA that signed the mail server's certificate" },
   { name: "PAPERMAIL_SMTP_ALLOW_PLAINTEXT_AUTH", default: "false", help: "true lets the SMTP password cross an unencrypted connection (a trusted local relay only)" },
   { name: "PAPERMAIL_SMTP_RATE", default: "(unset: unlimited)", help: "most messages per second to the relay, decimals allowed (e.g. 14 for SES, 0.5); shared by all connections and processes" },
@@ -58,7 +58,7 @@ const schema = z.object({
     .string()
     .refine((v) => /^smtps?:\/\/[^/]/i.test(v) && canParseUrl(v), "must be an smtp:// or smtps:// URL, e.g. smtp://localhost:25")
     .optional(),
-  PAPERMAIL_SMTP_POOL: int(1, 64).default(8),
+  PAPERMAIL_SMTP_POOL: int(1, 64).default(16),
   PAPERMAIL_SMTP_CA_FILE: z
     .string()
     .refine(existsSync, "file does not exist")

@@ -268,7 +268,7 @@ describe("exactly once", () => {
       }
     }
     const unknown = rows.filter((r) => r.status === "unknown").length;
-    expect(unknown).toBeLessThanOrEqual(8); // at most the messages in flight: one per pooled connection (the default pool is 8)
+    expect(unknown).toBeLessThanOrEqual(16); // at most the messages in flight: one per pooled connection (the default pool is 16)
     expect(report.recovered).toBe(unknown);
   }, 120_000);
 

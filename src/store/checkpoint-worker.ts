@@ -12,9 +12,9 @@ const checkpoint = () => {
   }
 };
 const timer = setInterval(checkpoint, intervalMs);
+// On stop, no last checkpoint: what is left in the WAL goes back at SQLite's next automatic one.
 parentPort!.on("message", () => {
   clearInterval(timer);
-  checkpoint();
   db.close();
   parentPort!.close();
 });
