@@ -8,7 +8,7 @@ import { ingestFile } from "../dist/ingest/ingest-file.js";
 import { openDatabase } from "../dist/store/db.js";
 import { systemClock } from "../dist/util/time.js";
 
-const DUMPS = new URL("../dumps/", import.meta.url);
+const DUMPS = new URL("../samples/", import.meta.url);
 const TARGET_BYTES = Number(process.env.BENCH_DUMP_MB ?? 100) * 1e6;
 
 /** Builds a dump of distinct papers from the samples' abstracts, with all trailer variants. */

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseEnv } from "node:util";
 import { validate as validateCron } from "node-cron";
 import { z } from "zod";
@@ -8,10 +9,16 @@ import { isHttpUrl } from "./dump/links.js";
 import { isValidAddress } from "./subscribers/address.js";
 import { parseFrom } from "./render/from.js";
 
+/** The sample dumps shipped with papermail: the demo's data. */
+export const SAMPLES_DIR = fileURLToPath(new URL("../samples/", import.meta.url));
+
 /** Every PAPERMAIL_* variable: default and meaning. The README's table and `--help` are made from this. */
 export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: string }> = [
   { name: "PAPERMAIL_DB", default: "./var/papermail.db", help: "SQLite database file (created with its folder)" },
-  { name: "PAPERMAIL_DUMPS_DIR", default: "./dumps", help: "folder of page dumps that `ingest` and the scheduler read" },
+  { name: "PAPERMAIL_DUMPS_DIR", default: "./dumps (the bundled samples in demo mode)", help: "folder of dumps (page text or daily_papers JSON) that `ingest`, `fetch` and the scheduler use" },
+  { name: "PAPERMAIL_HF_API_URL", default: "https://huggingface.co/api/daily_papers", help: "where `papermail fetch` gets the daily_papers JSON" },
+  { name: "PAPERMAIL_FETCH_CRON", default: "(unset: off)", help: "when the scheduler runs `papermail fetch` for today, e.g. '0 */2 * * *'" },
+  { name: "PAPERMAIL_THUMBNAILS", default: "false", help: "true shows each paper's thumbnail in email and archive (images cost privacy and size)" },
   { name: "PAPERMAIL_OUTBOX_DIR", default: "./var/outbox", help: "where mail is written as .eml files when no SMTP server is set" },
   { name: "PAPERMAIL_SMTP_URL", default: "(unset: outbox)", help: "smtp:// or smtps:// URL of the mail server, e.g. smtps://user:pass@mail.example.org" },
   { name: "PAPERMAIL_SMTP_POOL", default: "16", help: "pooled SMTP connections used for a digest (16 keeps a local Postfix busy; lower it for a relay that limits connections)" },
@@ -52,7 +59,10 @@ const int = (min: number, max: number) =>
 
 const schema = z.object({
   PAPERMAIL_DB: z.string().min(1).default("./var/papermail.db"),
-  PAPERMAIL_DUMPS_DIR: z.string().min(1).default("./dumps"),
+  PAPERMAIL_DUMPS_DIR: z.string().min(1).optional(),
+  PAPERMAIL_HF_API_URL: z.string().refine(isHttpUrl, "must be an http:// or https:// URL").default("https://huggingface.co/api/daily_papers"),
+  PAPERMAIL_FETCH_CRON: cron.optional(),
+  PAPERMAIL_THUMBNAILS: bool.default("false"),
   PAPERMAIL_OUTBOX_DIR: z.string().min(1).default("./var/outbox"),
   PAPERMAIL_SMTP_URL: z
     .string()
@@ -104,6 +114,15 @@ const schema = z.object({
 export interface Config {
   dbPath: string;
   dumpsDir: string;
+  /**
+   * Nothing configured (no PAPERMAIL_DUMPS_DIR, no PAPERMAIL_SMTP_URL): the dumps are
+   * the bundled samples, marked as demo papers. A configured installation never
+   * puts a demo paper in a digest.
+   */
+  demo: boolean;
+  hfApiUrl: string;
+  fetchCron: string | undefined;
+  thumbnails: boolean;
   outboxDir: string;
   smtpUrl: string | undefined;
   smtpPool: number;
@@ -163,9 +182,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       variable: "PAPERMAIL_DKIM_DOMAIN",
     });
   }
+  const demo = !e.PAPERMAIL_DUMPS_DIR && !e.PAPERMAIL_SMTP_URL;
   return {
     dbPath: resolve(cwd, e.PAPERMAIL_DB),
-    dumpsDir: resolve(cwd, e.PAPERMAIL_DUMPS_DIR),
+    dumpsDir: e.PAPERMAIL_DUMPS_DIR ? resolve(cwd, e.PAPERMAIL_DUMPS_DIR) : demo ? SAMPLES_DIR : resolve(cwd, "dumps"),
+    demo,
+    hfApiUrl: e.PAPERMAIL_HF_API_URL,
+    fetchCron: e.PAPERMAIL_FETCH_CRON,
+    thumbnails: isTrue(e.PAPERMAIL_THUMBNAILS),
     outboxDir: resolve(cwd, e.PAPERMAIL_OUTBOX_DIR),
     smtpUrl: e.PAPERMAIL_SMTP_URL,
     smtpPool: e.PAPERMAIL_SMTP_POOL,

@@ -31,7 +31,7 @@ describe("the dumps folder", () => {
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [CLI, "ingest", "--json"], {
         cwd,
-        env: { PATH: process.env.PATH ?? "", HOME: cwd, TZ: "UTC", PAPERMAIL_DB: join(cwd, "var", "p.db") },
+        env: { PATH: process.env.PATH ?? "", HOME: cwd, TZ: "UTC", PAPERMAIL_DB: join(cwd, "var", "p.db"), PAPERMAIL_DUMPS_DIR: "dumps" },
         ...asUser,
       });
       let stdout = "";

@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { afterEach } from "vitest";
 
 export const ROOT = resolve(import.meta.dirname, "..");
-export const SAMPLES = join(ROOT, "dumps");
+export const SAMPLES = join(ROOT, "samples");
 export const SAMPLE_FILES = ["000_8c28b59a6efcc713.txt", "001_62024e302652121a.txt", "002_7ef313157d39d4d3.txt", "003_8f9d0c8f438dc6d9.txt"].map((f) =>
   join(SAMPLES, f),
 );

@@ -142,7 +142,7 @@ describe("exactly once", () => {
     const { deliverDigest } = await import("../src/deliver/deliver-digest.js");
     const { freezeDigest } = await import("../src/store/digests.js");
     const { createMailer } = await import("../src/deliver/create-mailer.js");
-    const id = freezeDigest(ctx.db, { maxPapers: 30, at: new Date().toISOString(), subject: () => "test" })!;
+    const id = freezeDigest(ctx.db, { maxPapers: 30, at: new Date().toISOString(), subject: () => "test", includeDemo: true })!;
     const mailer = createMailer(ctx.config, String(id));
     const report = await deliverDigest({ ...ctx, mailer, secret: "s".repeat(32), owner: "test:1:1" }, id, { concurrency: 2, throttle: { firstPauseMs: 20 } });
     await mailer.close();

@@ -99,7 +99,7 @@ describe("unsubscribe links", () => {
     // A link in mail sent by an older version: a random token whose hash the ledger keeps.
     const { freezeDigest } = await import("../src/store/digests.js");
     await ingestFile(site.ctx, (await import("./helpers.js")).SAMPLE_FILES[0]!);
-    const id = freezeDigest(site.ctx.db, { maxPapers: 5, at: new Date().toISOString(), subject: () => "t" })!;
+    const id = freezeDigest(site.ctx.db, { maxPapers: 5, at: new Date().toISOString(), subject: () => "t", includeDemo: true })!;
     const random = "AbCdEfGhIjKlMnOpQrStUvWx";
     site.ctx.db.prepare("UPDATE deliveries SET unsubscribe_token_hash = ? WHERE digest_id = ? AND subscriber_id = 2").run(hashToken(secret, random), id);
     expect((await fetch(`${site.base}/unsubscribe/${random}`)).status).toBe(200);

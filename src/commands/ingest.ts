@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import { SAMPLES_DIR } from "../config.js";
 import { ingestAll } from "../ingest/ingest-all.js";
 import type { IngestResult } from "../ingest/ingest-file.js";
 import { listDumpFiles } from "../ingest/list-files.js";
@@ -20,6 +21,7 @@ export async function runIngest(ctx: CommandContext, paths: string[], flags: Ing
   const progress = createProgress({ total: totalBytes, enabled: !flags.json && (files.length >= 10 || totalBytes >= 10e6) });
   const summary = await ingestAll(ctx, files, {
     capturedAt: flags.capturedAt,
+    demoDir: ctx.config.demo ? SAMPLES_DIR : undefined,
     onFile: (file, bytesBefore) => progress.update(bytesBefore, displayPath(file)),
     onBytes: (bytesDone, file) => progress.update(bytesDone, displayPath(file)),
     onResult: (r) => {

@@ -1,5 +1,5 @@
 import { listPapers, type StoredPaper } from "../store/papers.js";
-import { paperUrl } from "../dump/paper-key.js";
+import { paperLinks } from "../dump/paper-key.js";
 import { longDate } from "../util/time.js";
 import { byline } from "../render/byline.js";
 import { EXIT, printJson, type CommandContext } from "./context.js";
@@ -8,7 +8,7 @@ import { EXIT, printJson, type CommandContext } from "./context.js";
 export function runPapers(ctx: CommandContext, flags: { json: boolean; unsent: boolean; limit?: number }): number {
   const papers = listPapers(ctx.db, { unsentOnly: flags.unsent, limit: flags.limit });
   if (flags.json) {
-    printJson(ctx, papers.map((p) => ({ ...p, url: paperUrl(p.title) })));
+    printJson(ctx, papers.map((p) => ({ ...p, ...paperLinks(p) })));
     return EXIT.ok;
   }
   if (papers.length === 0) ctx.out(flags.unsent ? "No papers waiting for a digest." : "No papers stored yet: run `papermail ingest`.");

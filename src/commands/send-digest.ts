@@ -66,7 +66,7 @@ export async function runSendDigest(ctx: CommandContext, flags: SendDigestFlags)
 }
 
 function dryRun(ctx: CommandContext, flags: SendDigestFlags): number {
-  const papers = selectUnsentPapers(ctx.db, flags.maxPapers ?? ctx.config.maxPapers);
+  const papers = selectUnsentPapers(ctx.db, flags.maxPapers ?? ctx.config.maxPapers, { includeDemo: ctx.config.demo });
   const recipients = countSubscribers(ctx.db).active;
   const unfinished = unfinishedDigestIds(ctx.db).map((id) => ({ digestId: id, waiting: countDeliveries(ctx.db, id).queued }));
   if (flags.json) {
@@ -85,10 +85,10 @@ function dryRun(ctx: CommandContext, flags: SendDigestFlags): number {
 
 /** Renders the next digest (the unsent papers) without freezing it. */
 async function renderNext(ctx: CommandContext, maxPapers: number | undefined) {
-  const papers = selectUnsentPapers(ctx.db, maxPapers ?? ctx.config.maxPapers);
+  const papers = selectUnsentPapers(ctx.db, maxPapers ?? ctx.config.maxPapers, { includeDemo: ctx.config.demo });
   if (papers.length === 0) return undefined;
   const subject = digestSubject(papers.length, ctx.clock.now(), ctx.config.timeZone);
-  return renderDigest(subject, papers, digestLinks(ctx.config));
+  return renderDigest(subject, papers, digestLinks(ctx.config), { thumbnails: ctx.config.thumbnails });
 }
 
 async function preview(ctx: CommandContext, file: string, flags: SendDigestFlags): Promise<number> {

@@ -95,7 +95,7 @@ const NO_ANSWER_LIMIT = 3;
 export async function prepareDigestMessage(db: Db, config: Config, digestId: number): Promise<MessageTemplate> {
   const digest = findDigest(db, digestId);
   if (!digest) throw new PapermailError("NOT_FOUND", `digest ${digestId} does not exist`);
-  const rendered = await renderDigest(digest.subject, digestPapers(db, digestId), digestLinks(config, digestId));
+  const rendered = await renderDigest(digest.subject, digestPapers(db, digestId), digestLinks(config, digestId), { thumbnails: config.thumbnails });
   return buildMessageTemplate(rendered, {
     from: config.from,
     date: new Date(digest.createdAt),

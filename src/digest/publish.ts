@@ -90,6 +90,7 @@ export async function publishDigests(ctx: CommandContext, options: PublishOption
       maxPapers: options.maxPapers ?? config.maxPapers,
       at: now.toISOString(),
       subject: (n) => digestSubject(n, now, config.timeZone),
+      includeDemo: config.demo,
     });
     if (id !== undefined) await send(id);
   }

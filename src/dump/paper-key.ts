@@ -45,7 +45,18 @@ function words(s: string): Set<string> {
   return new Set(s.toLowerCase().match(/[\p{L}\p{N}]{3,}/gu) ?? []);
 }
 
-/** The paper's link until a source with ids exists: the papers page searched for its exact title. */
-export function paperUrl(title: string): string {
-  return `https://huggingface.co/papers?q=${encodeURIComponent(title)}`;
+/**
+ * A paper's links: its Hugging Face page and arXiv abstract and PDF when the arXiv id
+ * is known (from a daily_papers JSON dump); otherwise the papers page searched for its
+ * exact title.
+ */
+export function paperLinks(p: { title: string; arxivId?: string | null }): { url: string; arxivUrl: string | null; pdfUrl: string | null } {
+  if (!p.arxivId) return { url: `https://huggingface.co/papers?q=${encodeURIComponent(p.title)}`, arxivUrl: null, pdfUrl: null };
+  const id = encodeURIComponent(p.arxivId).replace(/%2F/g, "/");
+  return { url: `https://huggingface.co/papers/${id}`, arxivUrl: `https://arxiv.org/abs/${id}`, pdfUrl: `https://arxiv.org/pdf/${id}` };
+}
+
+/** The page a paper's title links to. */
+export function paperUrl(p: { title: string; arxivId?: string | null }): string {
+  return paperLinks(p).url;
 }

@@ -21,6 +21,14 @@ export interface Paper {
   upvotes: number | null;
   links: string[];
   codeUrl: string | null;
+  /** From the daily_papers JSON only (page text has none of these). */
+  arxivId?: string | null;
+  authors?: string[] | null;
+  githubRepo?: string | null;
+  projectPage?: string | null;
+  numComments?: number | null;
+  keywords?: string[] | null;
+  thumbnail?: string | null;
 }
 
 /** A block that could not be read: reported, skipped, the rest of the file still lands. */

@@ -1,8 +1,12 @@
+import { realpathSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
 import type { CommandContext } from "../context.js";
 import { ingestFile, type IngestResult } from "./ingest-file.js";
 
 export interface IngestAllOptions {
   capturedAt?: Date;
+  /** Files inside this folder (the bundled samples, read by an unconfigured installation) give demo papers. */
+  demoDir?: string;
   /** Before each file, with the bytes of the files before it. */
   onFile?: (file: string, bytesBefore: number) => void;
   /** As a large file is read, with the bytes done in all. */
@@ -17,7 +21,8 @@ export async function ingestAll(ctx: Pick<CommandContext, "db" | "clock">, files
   for (const file of files) {
     options.onFile?.(file, done);
     const before = done;
-    const r = await ingestFile(ctx, file, { capturedAt: options.capturedAt, onProgress: (bytes) => options.onBytes?.(before + bytes, file) });
+    const demo = options.demoDir !== undefined && isInside(file, options.demoDir);
+    const r = await ingestFile(ctx, file, { capturedAt: options.capturedAt, demo, onProgress: (bytes) => options.onBytes?.(before + bytes, file) });
     done += r.bytes;
     results.push(r);
     options.onResult?.(r);
@@ -30,4 +35,17 @@ export async function ingestAll(ctx: Pick<CommandContext, "db" | "clock">, files
     totals.updated += r.updated;
   }
   return { results, totals };
+}
+
+function isInside(file: string, dir: string): boolean {
+  const rel = relative(realpathOr(dir), realpathOr(file));
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+}
+
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
 }

@@ -3,9 +3,10 @@ import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } fro
 import { basename } from "node:path";
 import { isUtf8 } from "node:buffer";
 import { describeError, isPapermailError, PapermailError } from "../errors.js";
-import { scanDump, type DumpProblem } from "../dump/parse.js";
+import { scanDump, type DumpProblem, type DumpSink } from "../dump/parse.js";
+import { looksLikeJson, scanJsonDump } from "../dump/parse-json.js";
 import type { Db } from "../store/db.js";
-import { findDumpByHash, findIngestedByStat, moveDump, recordDump, setDumpCounts, type DumpFacts } from "../store/dumps.js";
+import { adoptDemoDump, findDumpByHash, findIngestedByStat, moveDump, recordDump, setDumpCounts, type DumpFacts } from "../store/dumps.js";
 import { ingestInWorkers } from "./ingest-workers.js";
 import { createPaperWriter } from "../store/papers.js";
 import type { Clock } from "../util/time.js";
@@ -31,6 +32,8 @@ export interface IngestOptions {
   parallelAboveBytes?: number;
   /** Now and then, the bytes of this file read so far. */
   onProgress?: (bytesRead: number) => void;
+  /** A bundled sample read by an unconfigured installation: its new papers are demo papers. */
+  demo?: boolean;
 }
 
 /** Below this, starting worker threads costs more than it saves. */
@@ -54,7 +57,10 @@ export async function ingestFile(deps: { db: Db; clock: Clock }, path: string, o
   result.bytes = stat.size;
 
   const seen = findIngestedByStat(db, path, stat.size, stat.mtimeMs);
-  if (seen) return { ...result, status: "unchanged", papers: seen.papers };
+  if (seen) {
+    if (!options.demo) adoptDemoDump(db, seen.id);
+    return { ...result, status: "unchanged", papers: seen.papers };
+  }
 
   let bytes: Buffer;
   try {
@@ -66,6 +72,7 @@ export async function ingestFile(deps: { db: Db; clock: Clock }, path: string, o
   const known = findDumpByHash(db, sha256);
   if (known?.status === "ingested") {
     moveDump(db, known.id, path, stat.size, stat.mtimeMs);
+    if (!options.demo) adoptDemoDump(db, known.id);
     return { ...result, status: "unchanged", papers: known.papers };
   }
 
@@ -83,14 +90,16 @@ export async function ingestFile(deps: { db: Db; clock: Clock }, path: string, o
     problems: 0,
     error: null,
     ingestedAt: clock.now().toISOString(),
+    demo: options.demo,
   };
   try {
     checkText(bytes);
   } catch (err) {
     return reject(db, facts, result, err);
   }
+  const json = looksLikeJson(bytes);
   const parallelAbove = options.parallelAboveBytes ?? PARALLEL_ABOVE_BYTES;
-  if (bytes.length >= parallelAbove && db.name !== ":memory:") {
+  if (!json && !options.demo && bytes.length >= parallelAbove && db.name !== ":memory:") {
     const outcome = await ingestInWorkers({ dbPath: db.name, bytes, facts, onProgress: options.onProgress });
     if (outcome.type === "rejected") return { ...result, error: outcome.error };
     return { ...result, ...outcome.stored, status: "ingested" };
@@ -102,15 +111,17 @@ export async function ingestFile(deps: { db: Db; clock: Clock }, path: string, o
         let dumpId = 0;
         let writer: ReturnType<typeof createPaperWriter> | undefined;
         let pageDate = "";
-        const { problems } = scanDump(bytes, { capturedAt }, {
+        const sink: DumpSink = {
           header(date) {
             pageDate = date;
             dumpId = recordDump(db, "ingested", { ...facts, pageDate });
-            writer = createPaperWriter(db, { capturedAt: facts.capturedAt, seenAt: facts.ingestedAt, dumpId });
+            writer = createPaperWriter(db, { capturedAt: facts.capturedAt, seenAt: facts.ingestedAt, dumpId, demo: options.demo });
           },
           paper: (p) => writer!.write(p),
           progress: options.onProgress,
-        });
+        };
+        // Page text and daily_papers JSON go through the same writer.
+        const { problems } = json ? scanJsonDump(bytes, sink) : scanDump(bytes, { capturedAt }, sink);
         const { counts, distinct } = writer!;
         setDumpCounts(db, dumpId, { papers: distinct, problems: problems.length, newPapers: counts.new, updatedPapers: counts.updated });
         return { papers: distinct, new: counts.new, updated: counts.updated, problems, pageDate };

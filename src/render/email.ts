@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { PapermailError } from "../errors.js";
 import { cleanText } from "../dump/clean-text.js";
 import { isHttpUrl } from "../dump/links.js";
-import { paperUrl } from "../dump/paper-key.js";
+import { paperLinks } from "../dump/paper-key.js";
 import type { StoredPaper } from "../store/papers.js";
 import { byline } from "./byline.js";
 import { escapeHtml } from "./escape.js";
@@ -95,14 +95,14 @@ export async function renderDigest(
   subject: string,
   papers: readonly StoredPaper[],
   links: DigestLinks,
-  options: { budgetBytes?: number } = {},
+  options: { budgetBytes?: number; thumbnails?: boolean } = {},
 ): Promise<RenderedDigest> {
   const template = await compileMjmlTemplate("digest");
   const budget = options.budgetBytes ?? HTML_BUDGET_BYTES;
   let abstractChars = ABSTRACT_CHARS;
   let shown = papers.length;
   for (;;) {
-    const view = buildView(subject, papers.slice(0, shown), papers.length - shown, abstractChars, links);
+    const view = buildView(subject, papers.slice(0, shown), papers.length - shown, abstractChars, links, options);
     const html = template(view);
     if (Buffer.byteLength(html) <= budget || shown <= 1) {
       return { subject, html, text: renderText(view) };
@@ -115,6 +115,11 @@ export async function renderDigest(
 interface PaperView {
   title: string;
   url: string;
+  arxivUrl: string | null;
+  pdfUrl: string | null;
+  projectUrl: string | null;
+  /** Shown only with PAPERMAIL_THUMBNAILS=true. */
+  thumbnail: string | null;
   upvotes: number;
   byline: string | null;
   date: string | null;
@@ -137,13 +142,22 @@ interface DigestView {
   unsubscribeUrlHtml: string;
 }
 
-function buildView(subject: string, papers: readonly StoredPaper[], more: number, abstractChars: number, links: DigestLinks): DigestView {
+function buildView(
+  subject: string,
+  papers: readonly StoredPaper[],
+  more: number,
+  abstractChars: number,
+  links: DigestLinks,
+  options: { thumbnails?: boolean },
+): DigestView {
   const views = papers.map((p): PaperView => {
     const abstract = clean(p.abstract ?? "");
     const short = trimText(abstract, abstractChars);
     return {
       title: clean(p.title),
-      url: paperUrl(p.title),
+      ...paperLinks(p),
+      projectUrl: p.projectPage && isHttpUrl(p.projectPage) ? p.projectPage : null,
+      thumbnail: options.thumbnails && p.thumbnail && isHttpUrl(p.thumbnail) ? p.thumbnail : null,
       upvotes: p.upvotes,
       byline: cleanOrNull(byline(p)),
       date: p.publishedOn ? longDate(p.publishedOn) : null,
@@ -177,7 +191,9 @@ function renderText(view: DigestView): string {
     lines.push(`   ▲ ${p.upvotes}${p.byline ? ` · ${p.byline}` : ""}${p.date ? ` · ${p.date}` : ""}`);
     if (p.abstract) lines.push("", wrap(p.abstract, 72, "   "));
     lines.push("", `   Read more: ${p.url}`);
+    if (p.arxivUrl) lines.push(`   arXiv: ${p.arxivUrl}  PDF: ${p.pdfUrl}`);
     if (p.codeUrl) lines.push(`   Code: ${p.codeUrl}`);
+    if (p.projectUrl) lines.push(`   Project page: ${p.projectUrl}`);
     lines.push("");
   });
   if (view.more > 0) lines.push(`And ${view.more} more: ${view.archiveUrl}`, "");

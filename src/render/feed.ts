@@ -1,7 +1,7 @@
 import RSS from "rss";
 import { cleanText } from "../dump/clean-text.js";
 import { isHttpUrl } from "../dump/links.js";
-import { paperUrl } from "../dump/paper-key.js";
+import { paperLinks } from "../dump/paper-key.js";
 import type { StoredPaper } from "../store/papers.js";
 import { longDate } from "../util/time.js";
 import { byline } from "./byline.js";
@@ -35,11 +35,18 @@ export function renderFeed(meta: FeedMeta, items: readonly FeedItem[]): string {
   });
   for (const p of items) {
     const details = [`▲ ${p.upvotes}`, byline(p), p.publishedOn ? `published ${longDate(p.publishedOn)}` : null].filter(Boolean).join(" · ");
-    const code = p.codeUrl && isHttpUrl(p.codeUrl) ? `<p><a href="${escapeHtml(p.codeUrl)}">Code</a></p>` : "";
+    const links = paperLinks(p);
+    const extra = [
+      links.arxivUrl ? `<a href="${escapeHtml(links.arxivUrl)}">arXiv</a>` : "",
+      links.pdfUrl ? `<a href="${escapeHtml(links.pdfUrl)}">PDF</a>` : "",
+      p.codeUrl && isHttpUrl(p.codeUrl) ? `<a href="${escapeHtml(p.codeUrl)}">Code</a>` : "",
+      p.projectPage && isHttpUrl(p.projectPage) ? `<a href="${escapeHtml(p.projectPage)}">Project page</a>` : "",
+    ].filter(Boolean);
+    const code = extra.length > 0 ? `<p>${extra.join(" · ")}</p>` : "";
     feed.item({
       title: clean(p.title),
       description: `<p>${escapeHtml(clean(p.abstract ?? ""))}</p><p>${escapeHtml(clean(details))}</p>${code}`,
-      url: paperUrl(p.title),
+      url: links.url,
       guid: `papermail:paper:${p.slug}`,
       date: new Date(p.digestCreatedAt),
     });

@@ -1,4 +1,5 @@
 import { schedule, type ScheduledTask } from "node-cron";
+import { SAMPLES_DIR } from "../config.js";
 import { describeError } from "../errors.js";
 import type { CommandContext } from "../context.js";
 import { publishDigests, type PublishResult } from "../digest/publish.js";
@@ -45,7 +46,7 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
       if (job === "ingest") {
         const { files, problems } = listDumpFiles([config.dumpsDir]);
         for (const p of problems) log(`ingest: skipped ${p.path}: ${p.reason}`);
-        const { totals } = await ingestAll(ctx, files);
+        const { totals } = await ingestAll(ctx, files, { demoDir: config.demo ? SAMPLES_DIR : undefined });
         log(`ingest: ${files.length} file(s), ${totals.ingested} ingested, ${totals.unchanged} unchanged, ${totals.rejected} rejected, ${totals.new} new papers`);
       } else if (job === "digest") {
         writeSetting(db, "last_digest_run", started.toISOString());

@@ -19,14 +19,17 @@ const SUMMARY = `SELECT id, created_at AS createdAt, subject, paper_count AS pap
   coalesce((SELECT sent FROM digest_totals WHERE digest_id = digests.id),
            (SELECT count(*) FROM deliveries WHERE digest_id = digests.id AND status = 'sent')) AS sent FROM digests`;
 
-/** Papers no digest holds yet, in digest order: most upvoted first, ties newest first. */
-export function selectUnsentPapers(db: Db, limit: number): StoredPaper[] {
+/**
+ * Papers no digest holds yet, in digest order: most upvoted first, ties newest first.
+ * Demo papers (bundled samples) only while papermail runs unconfigured, as a demo.
+ */
+export function selectUnsentPapers(db: Db, limit: number, options: { includeDemo: boolean }): StoredPaper[] {
   return db
-    .prepare<[number], StoredPaper & { links: string }>(
-      `SELECT ${paperColumns()} FROM papers WHERE id NOT IN (SELECT paper_id FROM digest_papers)
+    .prepare<[number, number], StoredPaper & { links: string; authors: string; keywords: string }>(
+      `SELECT ${paperColumns()} FROM papers WHERE id NOT IN (SELECT paper_id FROM digest_papers) AND (demo = 0 OR ?)
        ORDER BY upvotes DESC, published_on DESC NULLS LAST, first_seen_at DESC, id DESC LIMIT ?`,
     )
-    .all(limit)
+    .all(options.includeDemo ? 1 : 0, limit)
     .map(fromRow);
 }
 
@@ -57,11 +60,14 @@ export function dueRetries(db: Db, now: string): boolean {
  * or undefined when no paper is waiting, or when another digest is being sent
  * right now (an overlapping run publishes nothing new).
  */
-export function freezeDigest(db: Db, options: { maxPapers: number; at: string; subject: (count: number) => string }): number | undefined {
+export function freezeDigest(
+  db: Db,
+  options: { maxPapers: number; at: string; subject: (count: number) => string; includeDemo?: boolean },
+): number | undefined {
   return db
     .transaction(() => {
       if (activeDigestIds(db, options.at).length > 0) return undefined;
-      const papers = selectUnsentPapers(db, options.maxPapers);
+      const papers = selectUnsentPapers(db, options.maxPapers, { includeDemo: options.includeDemo ?? false });
       if (papers.length === 0) return undefined;
       const { id } = db
         .prepare<unknown[], { id: number }>(

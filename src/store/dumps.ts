@@ -23,6 +23,8 @@ export interface DumpFacts {
   problems: number;
   error: string | null;
   ingestedAt: string;
+  /** A bundled sample read by an unconfigured installation. */
+  demo?: boolean;
 }
 
 const COLUMNS = "id, sha256, path, status, papers, error";
@@ -48,14 +50,14 @@ export function moveDump(db: Db, id: number, path: string, size: number, mtimeMs
 export function recordDump(db: Db, status: "ingested" | "rejected", f: DumpFacts): number {
   const row = db
     .prepare<unknown[], { id: number }>(
-      `INSERT INTO dumps (sha256, path, size, mtime_ms, status, page_date, captured_at, papers, new_papers, updated_papers, problems, error, ingested_at)
-       VALUES (@sha256, @path, @size, @mtimeMs, @status, @pageDate, @capturedAt, @papers, @newPapers, @updatedPapers, @problems, @error, @ingestedAt)
+      `INSERT INTO dumps (sha256, path, size, mtime_ms, status, page_date, captured_at, papers, new_papers, updated_papers, problems, error, ingested_at, demo)
+       VALUES (@sha256, @path, @size, @mtimeMs, @status, @pageDate, @capturedAt, @papers, @newPapers, @updatedPapers, @problems, @error, @ingestedAt, @demo)
        ON CONFLICT (sha256) DO UPDATE SET path = excluded.path, size = excluded.size, mtime_ms = excluded.mtime_ms, status = excluded.status,
          page_date = excluded.page_date, captured_at = excluded.captured_at, papers = excluded.papers, new_papers = excluded.new_papers,
          updated_papers = excluded.updated_papers, problems = excluded.problems, error = excluded.error, ingested_at = excluded.ingested_at
        RETURNING id`,
     )
-    .get({ ...f, mtimeMs: Math.trunc(f.mtimeMs), status })!;
+    .get({ ...f, mtimeMs: Math.trunc(f.mtimeMs), status, demo: f.demo ? 1 : 0 })!;
   return row.id;
 }
 
@@ -77,4 +79,15 @@ export function countDumps(db: Db): { ingested: number; rejected: number } {
       "SELECT count(*) FILTER (WHERE status = 'ingested') AS ingested, count(*) FILTER (WHERE status = 'rejected') AS rejected FROM dumps",
     )
     .get()!;
+}
+
+/**
+ * A bundled sample ingested on purpose (named on the command line by a configured
+ * installation): its papers stop being demo papers.
+ */
+export function adoptDemoDump(db: Db, dumpId: number): number {
+  return db.transaction(() => {
+    db.prepare("UPDATE dumps SET demo = 0 WHERE id = ?").run(dumpId);
+    return db.prepare("UPDATE papers SET demo = 0 WHERE first_dump_id = ? AND demo = 1").run(dumpId).changes;
+  })();
 }

@@ -17,6 +17,14 @@ export interface StoredPaper {
   links: string[];
   firstSeenAt: string;
   lastSeenAt: string;
+  /** Known when a daily_papers JSON dump named the paper. */
+  arxivId: string | null;
+  authors: string[] | null;
+  githubRepo: string | null;
+  projectPage: string | null;
+  numComments: number | null;
+  keywords: string[] | null;
+  thumbnail: string | null;
 }
 
 /** The select list of a StoredPaper, for a query where the papers table is `alias`. */
@@ -24,13 +32,15 @@ export function paperColumns(alias = "papers"): string {
   const a = alias;
   return `${a}.id, ${a}.slug, ${a}.title, ${a}.abstract, ${a}.authors_count AS authorsCount, ${a}.org_handle AS orgHandle,
     ${a}.org_name AS orgName, ${a}.published_on AS publishedOn, ${a}.upvotes, ${a}.code_url AS codeUrl, ${a}.links,
-    ${a}.first_seen_at AS firstSeenAt, ${a}.last_seen_at AS lastSeenAt`;
+    ${a}.first_seen_at AS firstSeenAt, ${a}.last_seen_at AS lastSeenAt, ${a}.arxiv_id AS arxivId, ${a}.authors, ${a}.github_repo AS githubRepo,
+    ${a}.project_page AS projectPage, ${a}.num_comments AS numComments, ${a}.keywords, ${a}.thumbnail`;
 }
 
 interface KnownRow {
   id: number;
   key: string;
   slug: string;
+  arxiv_id: string | null;
   abstract: string | null;
   authors_count: number | null;
   org_handle: string | null;
@@ -60,6 +70,8 @@ export interface CaptureInfo {
   capturedAt: string;
   seenAt: string;
   dumpId: number;
+  /** A bundled sample read by an unconfigured installation: its new papers are demo papers. */
+  demo?: boolean;
 }
 
 /**
@@ -69,14 +81,16 @@ export interface CaptureInfo {
  * both are kept, the newcomer under a variant of the key, and neither is overwritten.
  */
 export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): void; readonly counts: UpsertCounts; readonly distinct: number } {
-  const columns = "id, key, slug, abstract, authors_count, org_handle, published_on, upvotes, code_url, captured_at";
+  const columns = "id, key, slug, abstract, authors_count, org_handle, published_on, upvotes, code_url, captured_at, arxiv_id";
   const bySlug = db.prepare<[string], KnownRow>(`SELECT ${columns} FROM papers WHERE slug = ?`);
+  const byArxivId = db.prepare<[string], KnownRow>(`SELECT ${columns} FROM papers WHERE arxiv_id = ?`);
   const byAlias = db.prepare<[string], KnownRow>(`SELECT ${columns} FROM papers WHERE id = (SELECT paper_id FROM paper_aliases WHERE ident = ?)`);
   // Aliases exist only in databases that predate the current keys: skip the look-up otherwise.
   const hasAliases = db.prepare("SELECT 1 FROM paper_aliases LIMIT 1").get() !== undefined;
   // Positional parameters: binding by name costs more on dumps of tens of thousands of papers.
   const insert = db.prepare(`INSERT INTO papers (key, slug, title, abstract, authors_count, org_handle, org_name, published_on, upvotes,
-      code_url, links, captured_at, first_seen_at, last_seen_at, first_dump_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      code_url, links, captured_at, first_seen_at, last_seen_at, first_dump_id, arxiv_id, authors, github_repo, project_page, num_comments,
+      keywords, thumbnail, demo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const refresh = db.prepare(`UPDATE papers SET
       abstract = coalesce(?, abstract), authors_count = coalesce(?, authors_count),
       org_handle = coalesce(?, org_handle), org_name = coalesce(?, org_name),
@@ -84,6 +98,10 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
       code_url = coalesce(?, code_url), links = CASE WHEN ? IS NULL THEN links ELSE ? END,
       captured_at = ?, last_seen_at = ?
     WHERE id = ?`);
+  // What only JSON knows fills in whatever capture brings it, newer or older; seen in a real dump, a paper is no demo.
+  const enrich = db.prepare(`UPDATE papers SET arxiv_id = coalesce(arxiv_id, ?), authors = coalesce(?, authors),
+      github_repo = coalesce(?, github_repo), project_page = coalesce(?, project_page), num_comments = coalesce(?, num_comments),
+      keywords = coalesce(?, keywords), thumbnail = coalesce(?, thumbnail), demo = demo AND ? WHERE id = ?`);
   const touch = db.prepare("UPDATE papers SET last_seen_at = max(last_seen_at, ?) WHERE id = ?");
   const counts: UpsertCounts = { new: 0, updated: 0 };
   const inThisDump = new Set<string>();
@@ -109,18 +127,26 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
     },
     write(p: Paper) {
       let identity = p.key;
-      let found = lookup(identity);
-      for (let variant = 2; found.known && !sameAbstract(found.known.abstract, p.abstract); variant++) {
+      // An arXiv id is a paper's identity once known; a title-keyed paper without one is the same paper.
+      const byId = p.arxivId ? byArxivId.get(p.arxivId) : undefined;
+      let found: { known: KnownRow | undefined; slug: string } = byId ? { known: byId, slug: byId.slug } : lookup(identity);
+      if (byId) identity = byId.key;
+      const conflicts = (k: KnownRow) => !sameAbstract(k.abstract, p.abstract) || Boolean(p.arxivId && k.arxiv_id && k.arxiv_id !== p.arxivId);
+      for (let variant = 2; !byId && found.known && conflicts(found.known); variant++) {
         found = lookup((identity = `${p.key}\u0001${variant}`));
       }
       const { known, slug } = found;
       const links = JSON.stringify(p.links);
       const repeat = inThisDump.has(identity);
       inThisDump.add(identity);
+      const authors = p.authors ? JSON.stringify(p.authors) : null;
+      const keywords = p.keywords ? JSON.stringify(p.keywords) : null;
       if (!known) {
         insert.run(identity, slug, p.title, p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes ?? 0,
-          p.codeUrl, links, at.capturedAt, at.seenAt, at.seenAt, at.dumpId);
+          p.codeUrl, links, at.capturedAt, at.seenAt, at.seenAt, at.dumpId, p.arxivId ?? null, authors, p.githubRepo ?? null,
+          p.projectPage ?? null, p.numComments ?? null, keywords, p.thumbnail ?? null, at.demo ? 1 : 0);
         counts.new++;
+        return;
       } else if (at.capturedAt >= known.captured_at) {
         if (!repeat && changes(known, p)) counts.updated++;
         refresh.run(p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes, p.codeUrl, p.abstract, links, at.capturedAt, at.seenAt, known.id);
@@ -128,6 +154,7 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
         // An older capture than the one we hold: its upvotes are stale.
         touch.run(at.seenAt, known.id);
       }
+      enrich.run(p.arxivId ?? null, authors, p.githubRepo ?? null, p.projectPage ?? null, p.numComments ?? null, keywords, p.thumbnail ?? null, at.demo ? 1 : 0, known.id);
     },
   };
 }
@@ -180,7 +207,8 @@ export function countPapers(db: Db): { total: number; unsent: number } {
     .get()!;
 }
 
-/** Decodes the JSON column of a papers row. */
-export function fromRow(row: StoredPaper & { links: unknown }): StoredPaper {
-  return { ...row, links: typeof row.links === "string" ? (JSON.parse(row.links) as string[]) : (row.links as string[]) };
+/** Decodes the JSON columns of a papers row. */
+export function fromRow(row: StoredPaper & { links: unknown; authors: unknown; keywords: unknown }): StoredPaper {
+  const list = (v: unknown) => (typeof v === "string" ? (JSON.parse(v) as string[]) : ((v as string[] | null | undefined) ?? null));
+  return { ...row, links: list(row.links) ?? [], authors: list(row.authors), keywords: list(row.keywords) };
 }
