@@ -50,6 +50,8 @@ export function buildProgram(): Command {
     .description("Publish the Hugging Face Daily Papers page as an email digest and an RSS feed.")
     .version(version)
     .showHelpAfterError("(run with --help for usage)")
+    // Options after a subcommand are its own: `papers purge --unsent` is not `papers --unsent`.
+    .enablePositionalOptions()
     .addHelpText("after", ENV_HELP);
 
   program
@@ -69,7 +71,7 @@ export function buildProgram(): Command {
     .option("--json", "print one JSON document")
     .action((opts: { json?: boolean }) => withContext(async (ctx) => (await import("./commands/status.js")).runStatus(ctx, { json: Boolean(opts.json) })));
 
-  program
+  const papers = program
     .command("papers")
     .description("list stored papers, most upvoted first")
     .option("--unsent", "only papers that no digest has carried yet")
@@ -77,6 +79,30 @@ export function buildProgram(): Command {
     .option("--json", "print one JSON array")
     .action((opts: { json?: boolean; unsent?: boolean; limit?: number }) =>
       withContext(async (ctx) => (await import("./commands/papers.js")).runPapers(ctx, { json: Boolean(opts.json), unsent: Boolean(opts.unsent), limit: opts.limit })),
+    );
+  papers
+    .command("purge")
+    .description("remove papers no digest carried yet: those first seen in one dump, before a date, or all of them")
+    .option("--dump <file>", "papers first seen in this dump file")
+    .option("--before <date>", "papers first seen before this date (YYYY-MM-DD)", zodArg(z.string().regex(/^\d{4}-\d{2}-\d{2}/, "must be a date such as 2025-01-15")))
+    .option("--unsent", "every paper no digest carried yet")
+    .option("--dry-run", "show what would go; change nothing")
+    .option("--json", "print one JSON document")
+    .action((opts: { dump?: string; before?: string; unsent?: boolean; dryRun?: boolean; json?: boolean }) =>
+      withContext(async (ctx) =>
+        (await import("./commands/papers.js")).runPurge(ctx, { dump: opts.dump, before: opts.before, unsent: Boolean(opts.unsent), dryRun: Boolean(opts.dryRun), json: Boolean(opts.json) }),
+      ),
+    );
+
+  program
+    .command("fetch")
+    .description("download Hugging Face's daily_papers JSON into the dumps folder (a dated file per day) and ingest it")
+    .option("--date <date>", "the day to fetch, YYYY-MM-DD (default: today, UTC)", zodArg(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date such as 2025-01-15").refine((d) => !Number.isNaN(Date.parse(d)), "is not a real date")))
+    .option("--days <n>", "also the n-1 days before it", positiveInt, 1)
+    .option("--json", "print one JSON document")
+    .addHelpText("after", "\nFrom PAPERMAIL_HF_API_URL, with a User-Agent naming papermail; 429 and 5xx answers are retried with backoff (Retry-After\nis honoured) and a malformed answer leaves no file. Fetching a day again later updates upvotes and adds papers.")
+    .action((opts: { date?: string; days: number; json?: boolean }) =>
+      withContext(async (ctx) => (await import("./commands/fetch.js")).runFetch(ctx, { date: opts.date, days: opts.days, json: Boolean(opts.json) })),
     );
 
   registerSubscriberCommands(program, withContext);

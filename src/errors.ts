@@ -6,6 +6,7 @@ export type ErrorCode =
   | "BAD_ADDRESS" // an email address was refused
   | "NOT_FOUND" // a file, digest or subscriber does not exist
   | "SMTP" // a mail server refused a step or the connection broke
+  | "FETCH" // the daily_papers API could not be read
   | "TEMPLATE"; // a template failed strict validation
 
 /** The one error base class: a code, a message, and where it happened. */

@@ -1,4 +1,6 @@
-import { listPapers, type StoredPaper } from "../store/papers.js";
+import { listPapers, purgePapers, type PurgeSelection, type StoredPaper } from "../store/papers.js";
+import { findDumpForFile } from "../store/dumps.js";
+import { PapermailError } from "../errors.js";
 import { paperLinks } from "../dump/paper-key.js";
 import { longDate } from "../util/time.js";
 import { byline } from "../render/byline.js";
@@ -20,4 +22,24 @@ export function runPapers(ctx: CommandContext, flags: { json: boolean; unsent: b
 export function describeByline(p: StoredPaper): string {
   const parts = [byline(p), p.publishedOn ? longDate(p.publishedOn) : null].filter(Boolean);
   return parts.length ? `  (${parts.join(", ")})` : "";
+}
+
+/** `papermail papers purge (--dump FILE | --before DATE | --unsent) [--dry-run]`: removes papers no digest carried yet. */
+export function runPurge(ctx: CommandContext, flags: { dump?: string; before?: string; unsent: boolean; dryRun: boolean; json: boolean }): number {
+  const chosen = [flags.dump !== undefined, flags.before !== undefined, flags.unsent].filter(Boolean).length;
+  if (chosen !== 1) throw new PapermailError("USAGE", "papers purge needs exactly one of --dump FILE, --before DATE or --unsent");
+  let selection: PurgeSelection;
+  if (flags.dump !== undefined) {
+    const dump = findDumpForFile(ctx.db, flags.dump);
+    if (!dump) throw new PapermailError("NOT_FOUND", `${flags.dump}: no ingested dump has this path or content`);
+    selection = { dumpId: dump.id };
+  } else if (flags.before !== undefined) selection = { before: flags.before };
+  else selection = { unsent: true };
+  const removed = purgePapers(ctx.db, selection, flags.dryRun);
+  if (flags.json) printJson(ctx, { dryRun: flags.dryRun, papers: removed });
+  else {
+    for (const p of removed) ctx.out(`${flags.dryRun ? "would remove" : "removed"}  ${p.title}`);
+    ctx.out(`${removed.length} unsent paper(s) ${flags.dryRun ? "would be removed (dry run: nothing changed)" : "removed"}; papers a digest carried are kept.`);
+  }
+  return EXIT.ok;
 }

@@ -1,5 +1,5 @@
 import { countDumps } from "../store/dumps.js";
-import { countPapers } from "../store/papers.js";
+import { countDemoPapers, countPapers } from "../store/papers.js";
 import { countSubscribers } from "../store/subscribers.js";
 import { latestDigest } from "../store/digests.js";
 import { waitingDigests } from "../digest/publish.js";
@@ -24,13 +24,16 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
   const quotaUntil = daily !== undefined ? (quotaResumesAt(ctx.db, daily, now.getTime()) ?? null) : null;
   const sending = { rate: rate ?? null, dailyLimit: daily ?? null, sentLast24h: sentLastDay, quotaResumesAt: quotaUntil, estimatedDoneAt: estimateDone(deliveries.waiting, rate, daily, sentLastDay, now, quotaUntil) };
   const bounces = countBounceEvents(ctx.db, new Date(now.getTime() - 30 * 86400_000).toISOString());
-  const status = { database: ctx.config.dbPath, papers, dumps, subscribers, lastDigest: last, deliveries, sending, bouncesLast30Days: bounces, schedule };
+  const demo = { mode: ctx.config.demo, waitingDemoPapers: countDemoPapers(ctx.db) };
+  const status = { database: ctx.config.dbPath, demo, papers, dumps, subscribers, lastDigest: last, deliveries, sending, bouncesLast30Days: bounces, schedule };
   if (flags.json) {
     printJson(ctx, status);
     return EXIT.ok;
   }
   ctx.out(`database     ${displayPath(ctx.config.dbPath)}`);
   ctx.out(`papers       ${papers.total} stored, ${papers.unsent} not yet sent`);
+  if (ctx.config.demo) ctx.out("demo         no PAPERMAIL_DUMPS_DIR or PAPERMAIL_SMTP_URL set: showing the bundled samples, mail goes to the outbox");
+  else if (demo.waitingDemoPapers > 0) ctx.out(`demo         ${demo.waitingDemoPapers} sample paper(s) from the demo are kept out of digests (ingest a sample file by name to send it)`);
   ctx.out(`dumps        ${dumps.ingested} ingested, ${dumps.rejected} rejected`);
   ctx.out(
     `subscribers  ${subscribers.active} active, ${subscribers.pending} pending, ${subscribers.unsubscribed} unsubscribed, ${subscribers.bounced} bounced, ${subscribers.complained} complained`,

@@ -59,6 +59,11 @@ type Fields = z.infer<typeof PaperFields>;
  */
 export function scanJsonDump(bytes: Buffer, sink: DumpSink): { problems: DumpProblem[]; papers: number } {
   const entries = readEntries(bytes.toString("utf8"));
+  const first = entries[0]?.value as Record<string, unknown> | undefined;
+  if (first && entries.every((e) => !("title" in (e.value as object)) && !("paper" in (e.value as object)))) {
+    const keys = Object.keys(first).slice(0, 5).join(", ");
+    throw new PapermailError("DUMP_REJECTED", `JSON, but an object rather than a list of daily_papers entries (no "title" or "paper"; keys: ${keys || "none"})`);
+  }
   const problems: DumpProblem[] = [];
   let papers = 0;
   let headerDone = false;

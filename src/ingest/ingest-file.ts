@@ -6,7 +6,7 @@ import { describeError, isPapermailError, PapermailError } from "../errors.js";
 import { scanDump, type DumpProblem, type DumpSink } from "../dump/parse.js";
 import { looksLikeJson, scanJsonDump } from "../dump/parse-json.js";
 import type { Db } from "../store/db.js";
-import { adoptDemoDump, findDumpByHash, findIngestedByStat, moveDump, recordDump, setDumpCounts, type DumpFacts } from "../store/dumps.js";
+import { findDumpByHash, findIngestedByStat, moveDump, recordDump, setDumpCounts, type DumpFacts } from "../store/dumps.js";
 import { ingestInWorkers } from "./ingest-workers.js";
 import { createPaperWriter } from "../store/papers.js";
 import type { Clock } from "../util/time.js";
@@ -56,11 +56,10 @@ export async function ingestFile(deps: { db: Db; clock: Clock }, path: string, o
   if (!stat.isFile()) return { ...result, error: "not a regular file" };
   result.bytes = stat.size;
 
+  // A sample read by the demo and now ingested on purpose is read again: every paper in it leaves the demo.
+  const adopting = (d: { demo: number } | undefined) => Boolean(d?.demo) && !options.demo;
   const seen = findIngestedByStat(db, path, stat.size, stat.mtimeMs);
-  if (seen) {
-    if (!options.demo) adoptDemoDump(db, seen.id);
-    return { ...result, status: "unchanged", papers: seen.papers };
-  }
+  if (seen && !adopting(seen)) return { ...result, status: "unchanged", papers: seen.papers };
 
   let bytes: Buffer;
   try {
@@ -70,9 +69,8 @@ export async function ingestFile(deps: { db: Db; clock: Clock }, path: string, o
   }
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   const known = findDumpByHash(db, sha256);
-  if (known?.status === "ingested") {
+  if (known?.status === "ingested" && !adopting(known)) {
     moveDump(db, known.id, path, stat.size, stat.mtimeMs);
-    if (!options.demo) adoptDemoDump(db, known.id);
     return { ...result, status: "unchanged", papers: known.papers };
   }
 

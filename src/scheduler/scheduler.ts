@@ -5,6 +5,7 @@ import type { CommandContext } from "../context.js";
 import { publishDigests, type PublishResult } from "../digest/publish.js";
 import { ingestAll } from "../ingest/ingest-all.js";
 import { fetchBounces } from "../bounces/imap.js";
+import { fetchDays } from "../fetch/fetch-days.js";
 import { compactLedger } from "../store/compaction.js";
 import { dueRetries } from "../store/digests.js";
 import { quotaResumesAt } from "../store/deliveries.js";
@@ -12,7 +13,7 @@ import { listDumpFiles } from "../ingest/list-files.js";
 import { readSetting, writeSetting } from "../store/settings.js";
 import { previousSlot } from "./slots.js";
 
-export type JobName = "ingest" | "digest" | "retry" | "bounces" | "compact";
+export type JobName = "ingest" | "digest" | "retry" | "bounces" | "compact" | "fetch";
 
 /** When the scheduler compacts the ledger: once a day, at a quiet hour. */
 const COMPACT_CRON = "30 3 * * *";
@@ -58,6 +59,10 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
         for (const o of outcomes.filter((x) => x.status === "unrecognised")) log(`bounces: not recognised, left in the mailbox: ${o.origin}: ${o.reason}`);
         for (const e of outcomes.flatMap((o) => o.events)) if (e.became) log(`bounces: ${e.email} is now ${e.became} (${e.kind}${e.statusCode ? ` ${e.statusCode}` : ""})`);
         log(`bounces: ${outcomes.length} message(s), ${counts.applied} applied, ${counts.duplicate} read before, ${counts.unrecognised} not recognised`);
+      } else if (job === "fetch") {
+        for (const r of await fetchDays(ctx, { days: 1, signal: abort.signal })) {
+          log(r.error ? `fetch: ${r.date} failed: ${r.error}` : `fetch: ${r.date}: ${r.entries} entries, ${r.new} new and ${r.updated} updated papers`);
+        }
       } else if (job === "compact") {
         const before = new Date(clock.now().getTime() - config.ledgerDays * 86400_000).toISOString();
         const r = await compactLedger(db, before);
@@ -118,6 +123,7 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
       tasks.push(schedule("* * * * *", () => run("retry"), { ...options, name: "retry" }));
       tasks.push(schedule(COMPACT_CRON, () => run("compact"), { ...options, name: "compact" }));
       if (config.bounceMailbox) tasks.push(schedule(config.bounceCron, () => run("bounces"), { ...options, name: "bounces" }));
+      if (config.fetchCron) tasks.push(schedule(config.fetchCron, () => run("fetch"), { ...options, name: "fetch" }));
     },
     async stop() {
       for (const t of tasks.splice(0)) await t.destroy();

@@ -1,3 +1,6 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Db } from "./db.js";
 
 /** What papermail remembers of a dump file it has read. */
@@ -8,6 +11,8 @@ export interface DumpRecord {
   status: "ingested" | "rejected";
   papers: number;
   error: string | null;
+  /** Read as a bundled sample by an unconfigured installation. */
+  demo: number;
 }
 
 export interface DumpFacts {
@@ -27,7 +32,7 @@ export interface DumpFacts {
   demo?: boolean;
 }
 
-const COLUMNS = "id, sha256, path, status, papers, error";
+const COLUMNS = "id, sha256, path, status, papers, error, demo";
 
 /** An ingested dump at this path with this size and mtime: unchanged without reading it. */
 export function findIngestedByStat(db: Db, path: string, size: number, mtimeMs: number): DumpRecord | undefined {
@@ -54,7 +59,7 @@ export function recordDump(db: Db, status: "ingested" | "rejected", f: DumpFacts
        VALUES (@sha256, @path, @size, @mtimeMs, @status, @pageDate, @capturedAt, @papers, @newPapers, @updatedPapers, @problems, @error, @ingestedAt, @demo)
        ON CONFLICT (sha256) DO UPDATE SET path = excluded.path, size = excluded.size, mtime_ms = excluded.mtime_ms, status = excluded.status,
          page_date = excluded.page_date, captured_at = excluded.captured_at, papers = excluded.papers, new_papers = excluded.new_papers,
-         updated_papers = excluded.updated_papers, problems = excluded.problems, error = excluded.error, ingested_at = excluded.ingested_at
+         updated_papers = excluded.updated_papers, problems = excluded.problems, error = excluded.error, ingested_at = excluded.ingested_at, demo = excluded.demo
        RETURNING id`,
     )
     .get({ ...f, mtimeMs: Math.trunc(f.mtimeMs), status, demo: f.demo ? 1 : 0 })!;
@@ -81,13 +86,16 @@ export function countDumps(db: Db): { ingested: number; rejected: number } {
     .get()!;
 }
 
-/**
- * A bundled sample ingested on purpose (named on the command line by a configured
- * installation): its papers stop being demo papers.
- */
-export function adoptDemoDump(db: Db, dumpId: number): number {
-  return db.transaction(() => {
-    db.prepare("UPDATE dumps SET demo = 0 WHERE id = ?").run(dumpId);
-    return db.prepare("UPDATE papers SET demo = 0 WHERE first_dump_id = ? AND demo = 1").run(dumpId).changes;
-  })();
+
+
+/** The ingested dump a file names: by its path, else by its content. */
+export function findDumpForFile(db: Db, file: string): DumpRecord | undefined {
+  const path = resolve(file);
+  const byPath = db.prepare<[string], DumpRecord>(`SELECT ${COLUMNS} FROM dumps WHERE path = ? ORDER BY id DESC`).get(path);
+  if (byPath) return byPath;
+  try {
+    return findDumpByHash(db, createHash("sha256").update(readFileSync(path)).digest("hex"));
+  } catch {
+    return undefined;
+  }
 }

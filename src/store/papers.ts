@@ -212,3 +212,29 @@ export function fromRow(row: StoredPaper & { links: unknown; authors: unknown; k
   const list = (v: unknown) => (typeof v === "string" ? (JSON.parse(v) as string[]) : ((v as string[] | null | undefined) ?? null));
   return { ...row, links: list(row.links) ?? [], authors: list(row.authors), keywords: list(row.keywords) };
 }
+
+/** Which unsent papers `papers purge` removes. */
+export type PurgeSelection = { dumpId: number } | { before: string } | { unsent: true };
+
+/**
+ * Papers that no digest carried yet and that match the selection (first seen in a
+ * dump, first seen before a date, or all unsent), removed unless `dryRun`. A paper a
+ * digest carried is never removed: the archive and feed show it.
+ */
+export function purgePapers(db: Db, selection: PurgeSelection, dryRun: boolean): Array<{ id: number; title: string }> {
+  const [where, arg] =
+    "dumpId" in selection ? ["first_dump_id = ?", selection.dumpId] : "before" in selection ? ["first_seen_at < ?", selection.before] : ["1 = ?", 1];
+  const rows = db
+    .prepare<[unknown], { id: number; title: string }>(`SELECT id, title FROM papers WHERE ${where} AND id NOT IN (SELECT paper_id FROM digest_papers) ORDER BY id`)
+    .all(arg);
+  if (!dryRun && rows.length > 0) {
+    const remove = db.prepare("DELETE FROM papers WHERE id = ? AND id NOT IN (SELECT paper_id FROM digest_papers)");
+    db.transaction(() => rows.forEach((r) => remove.run(r.id)))();
+  }
+  return rows;
+}
+
+/** Demo papers (from the bundled samples) still waiting, for `status`. */
+export function countDemoPapers(db: Db): number {
+  return db.prepare<[], { n: number }>("SELECT count(*) AS n FROM papers WHERE demo = 1 AND id NOT IN (SELECT paper_id FROM digest_papers)").get()!.n;
+}
