@@ -31,7 +31,7 @@ try {
   db.transaction(() => {
     for (let i = 0; i < subscribers; i++) add.run(`reader${i}@example.org`);
   })();
-  const id = freezeDigest(db, { maxPapers: 30, at: new Date().toISOString(), subject: (n) => `${n} trending papers` });
+  const id = freezeDigest(db, { maxPapers: 30, at: new Date().toISOString(), subject: (papers) => `${papers.length} trending papers` });
 
   const mailer = createMailer(config, String(id));
   // The size of one message as it goes out, for a load generator to send the same.

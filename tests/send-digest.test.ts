@@ -67,7 +67,7 @@ describe("send-digest", () => {
     await p.cli(["send-digest"]);
     expect(server.received).toHaveLength(1);
     const mail = await server.parse(server.received[0]!);
-    expect(mail.subject).toBe(`2 trending papers · ${new Intl.DateTimeFormat("en-US", { timeZone: "UTC", month: "short", day: "numeric" }).format(new Date())}`);
+    expect(mail.subject).toMatch(new RegExp(`^.+ and 1 more · ${new Intl.DateTimeFormat("en-US", { timeZone: "UTC", month: "short", day: "numeric" }).format(new Date())}$`));
     const html = mail.html as string;
     expect(html).not.toContain("<script>");
     expect(html).not.toContain("<img src=x");
@@ -114,11 +114,26 @@ describe("send-digest", () => {
     const copy = (await server.parse(server.received[0]!)).html as string;
     expect(copy).toContain("o&#39;neil&#38;co@example.org");
     expect(copy).not.toContain("o'neil&co@");
-    expect((await server.parse(server.received[0]!)).subject).toMatch(/^\[test\] 4 trending papers/);
+    expect((await server.parse(server.received[0]!)).subject).toMatch(/^\[test\] .+ and 3 more · /);
     const db = p.db();
     expect(db.prepare("SELECT count(*) AS n FROM digests").get()).toEqual({ n: 0 });
     expect(JSON.parse((await p.cli(["status", "--json"])).stdout).papers.unsent).toBe(4);
     expect((await p.cli(["send-digest", "--to", "not an address"])).code).toBe(2);
+  });
+
+  it("names the top paper in the subject, so digests of one day are told apart", async () => {
+    const server = await smtp();
+    const p = project(server.url);
+    await p.cli(["subscribers", "add", "ada@example.org", "--confirmed"]);
+    await p.cli(["ingest", SAMPLE_FILES[1]!]);
+    const top = JSON.parse((await p.cli(["papers", "--limit", "1", "--json"])).stdout)[0].title as string;
+    await p.cli(["send-digest", "--max-papers", "30"]);
+    const subject = (await server.parse(server.received[0]!)).subject!;
+    const day = new Intl.DateTimeFormat("en-US", { timeZone: "UTC", month: "short", day: "numeric" }).format(new Date());
+    expect(subject).toMatch(new RegExp(` and 29 more · ${day}$`));
+    const shown = subject.replace(/ and 29 more · .*$/, "");
+    expect(shown.length).toBeLessThanOrEqual(60);
+    expect(top.startsWith(shown.replace(/\.\.\.$/, ""))).toBe(true);
   });
 
   it("caps a digest with --max-papers; the rest wait for the next one", async () => {

@@ -76,7 +76,7 @@ function dryRun(ctx: CommandContext, flags: SendDigestFlags): number {
   for (const u of unfinished) ctx.out(`Would first finish digest #${u.digestId}: ${u.waiting} recipient(s) waiting.`);
   if (papers.length === 0) ctx.out("No new papers since the last digest: nothing would be published.");
   else {
-    ctx.out(`Would publish "${digestSubject(papers.length, ctx.clock.now(), ctx.config.timeZone)}" to ${recipients} active subscriber(s):`);
+    ctx.out(`Would publish "${digestSubject(papers.map((p) => p.title), ctx.clock.now(), ctx.config.timeZone)}" to ${recipients} active subscriber(s):`);
     papers.forEach((p, i) => ctx.out(`${String(i + 1).padStart(4)}. ▲ ${p.upvotes}  ${p.title}`));
   }
   ctx.out("(dry run: nothing was changed)");
@@ -87,7 +87,7 @@ function dryRun(ctx: CommandContext, flags: SendDigestFlags): number {
 async function renderNext(ctx: CommandContext, maxPapers: number | undefined) {
   const papers = selectUnsentPapers(ctx.db, maxPapers ?? ctx.config.maxPapers, { includeDemo: ctx.config.demo });
   if (papers.length === 0) return undefined;
-  const subject = digestSubject(papers.length, ctx.clock.now(), ctx.config.timeZone);
+  const subject = digestSubject(papers.map((p) => p.title), ctx.clock.now(), ctx.config.timeZone);
   return renderDigest(subject, papers, digestLinks(ctx.config), { thumbnails: ctx.config.thumbnails });
 }
 

@@ -89,7 +89,7 @@ export async function publishDigests(ctx: CommandContext, options: PublishOption
     const id = freezeDigest(db, {
       maxPapers: options.maxPapers ?? config.maxPapers,
       at: now.toISOString(),
-      subject: (n) => digestSubject(n, now, config.timeZone),
+      subject: (papers) => digestSubject(papers.map((p) => p.title), now, config.timeZone),
       includeDemo: config.demo,
     });
     if (id !== undefined) await send(id);

@@ -80,10 +80,20 @@ export function compileMjmlTemplate(name: string): Promise<HandlebarsTemplateDel
   return template;
 }
 
-/** The subject line: what is inside and when. */
-export function digestSubject(count: number, date: Date, timeZone: string): string {
+/** The subject line: the top paper, how many more, and the day. */
+export function digestSubject(titles: readonly string[], date: Date, timeZone: string): string {
   const day = new Intl.DateTimeFormat("en-US", { timeZone, month: "short", day: "numeric" }).format(date);
-  return `${count} trending ${count === 1 ? "paper" : "papers"} · ${day}`;
+  // The top paper names the digest, so digests of one day are told apart in inbox and archive.
+  const top = clipTitle(clean(titles[0] ?? "Trending papers"));
+  return titles.length > 1 ? `${top} and ${titles.length - 1} more · ${day}` : `${top} · ${day}`;
+}
+
+/** A title short enough for a subject line: cut at a word, with an ellipsis. */
+function clipTitle(title: string, max = 60): string {
+  if (title.length <= max) return title;
+  const cut = title.slice(0, max - 3);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > max * 0.5 ? cut.slice(0, space) : cut).replace(/[\s.,;:]+$/, "")}...`;
 }
 
 /**

@@ -137,12 +137,17 @@ function takeSendSlot(db: Db, rate: number, nowMs: number): number {
  * still takes the outcome its sender knows.
  */
 export function settleDelivery(db: Db, key: { digestId: number; subscriberId: number; owner: string }, result: Omit<Settlement, "subscriberId">, now: string): void {
-  cachedStatement(
-    db,
-    `UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?, attempts = attempts - ?
-     WHERE digest_id = ? AND subscriber_id = ? AND claimed_by = ? AND status IN ('sending', 'unknown')`,
-  ).run(result.status, result.error ?? null, result.nextAttemptAt ?? "", now, result.refund ? 1 : 0, key.digestId, key.subscriberId, key.owner);
-  if (result.bounce) recordBounceEvent(db, result.bounce.event, result.bounce.policy);
+  const settle = () => {
+    cachedStatement(
+      db,
+      `UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?, attempts = attempts - ?
+       WHERE digest_id = ? AND subscriber_id = ? AND claimed_by = ? AND status IN ('sending', 'unknown')`,
+    ).run(result.status, result.error ?? null, result.nextAttemptAt ?? "", now, result.refund ? 1 : 0, key.digestId, key.subscriberId, key.owner);
+    if (result.bounce) recordBounceEvent(db, result.bounce.event, result.bounce.policy);
+  };
+  // The outcome and the bounce it makes are one write (a savepoint inside the claim's transaction).
+  if (result.bounce) db.transaction(settle)();
+  else settle();
 }
 
 /** When the earliest queued row of a digest is due ('' = now), or undefined when none is queued. */

@@ -62,7 +62,7 @@ export function dueRetries(db: Db, now: string): boolean {
  */
 export function freezeDigest(
   db: Db,
-  options: { maxPapers: number; at: string; subject: (count: number) => string; includeDemo?: boolean },
+  options: { maxPapers: number; at: string; subject: (papers: readonly StoredPaper[]) => string; includeDemo?: boolean },
 ): number | undefined {
   return db
     .transaction(() => {
@@ -73,7 +73,7 @@ export function freezeDigest(
         .prepare<unknown[], { id: number }>(
           "INSERT INTO digests (created_at, subject, paper_count, recipient_count, status) VALUES (?, ?, ?, 0, 'sending') RETURNING id",
         )
-        .get(options.at, options.subject(papers.length), papers.length)!;
+        .get(options.at, options.subject(papers), papers.length)!;
       const addPaper = db.prepare("INSERT INTO digest_papers (digest_id, paper_id, position) VALUES (?, ?, ?)");
       papers.forEach((p, i) => addPaper.run(id, p.id, i + 1));
       const queued = db
