@@ -7,6 +7,7 @@ import { describeError, isPapermailError } from "./errors.js";
 import { createContext, type CommandContext } from "./context.js";
 import { EXIT } from "./commands/context.js";
 import { registerSubscriberCommands } from "./commands/subscribers.js";
+import { parseTopics } from "./digest/topics.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -192,9 +193,23 @@ export function buildProgram(): Command {
 
   program
     .command("feed")
-    .description("print the RSS feed that /feed.xml serves")
+    .description("print the feed the site serves: RSS (/feed.xml), Atom (/feed.atom) or JSON Feed (/feed.json), optionally filtered")
+    .addOption(new Option("--format <format>", "rss, atom or json").choices(["rss", "atom", "json"]).default("rss"))
+    .option("--topics <list>", 'only papers on these topics, comma-separated (e.g. "speech, diffusion"): whole words, any case, simple plurals', zodArg(z.string().transform((v, c) => {
+      try {
+        return parseTopics(v);
+      } catch (err) {
+        c.addIssue({ code: "custom", message: (err as Error).message });
+        return z.NEVER;
+      }
+    })))
+    .option("--min-upvotes <n>", "only papers with at least n upvotes", zodArg(z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").min(0, "must be 0 or more")))
     .option("--out <file>", "write it to FILE instead of standard output")
-    .action((opts: { out?: string }) => withContext(async (ctx) => (await import("./commands/feed.js")).runFeed(ctx, { out: opts.out })));
+    .action((opts: { out?: string; format: "rss" | "atom" | "json"; topics?: string[]; minUpvotes?: number }) =>
+      withContext(async (ctx) =>
+        (await import("./commands/feed.js")).runFeed(ctx, { out: opts.out, format: opts.format, filter: { topics: opts.topics ?? [], minUpvotes: opts.minUpvotes ?? 0 } }),
+      ),
+    );
 
   program
     .command("serve")

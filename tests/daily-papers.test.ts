@@ -12,7 +12,11 @@ const recorded = () => JSON.parse(readFileSync(RECORDED, "utf8")) as Array<{ pap
 
 const servers: Server[] = [];
 afterEach(async () => {
-  while (servers.length) await new Promise((r) => servers.pop()!.close(r));
+  while (servers.length) {
+    const server = servers.pop()!;
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 });
 
 /** A local stand-in for the daily_papers API that answers as `handler` says and records requests. */
@@ -21,6 +25,8 @@ async function api(handler: (req: IncomingMessage, n: number) => { status?: numb
   const server = createServer((req, res) => {
     requests.push(req);
     const a = handler(req, requests.length);
+    // A server that never answers: only the client's own deadline ends the wait.
+    if (a.delayMs === Infinity) return;
     setTimeout(() => {
       if (res.destroyed) return;
       res.writeHead(a.status ?? 200, { "Content-Type": "application/json", ...a.headers });
@@ -166,7 +172,7 @@ describe("papermail fetch", () => {
 
     const failing = await api(() => ({ status: 500 }));
     await expect(fetchDailyPapers("2024-12-13", new Date(), { ...base, apiUrl: failing.url })).rejects.toThrow(/gave up after 3 tries \(HTTP 500/);
-    const slow = await api(() => ({ body, delayMs: 3000 }));
+    const slow = await api(() => ({ body, delayMs: Infinity }));
     await expect(fetchDailyPapers("2024-12-14", new Date(), { ...base, apiUrl: slow.url, timeoutMs: 200, attempts: 2 })).rejects.toThrow(/no answer within/);
     const malformed = await api(() => ({ body: "<html>502 Bad Gateway</html>" }));
     await expect(fetchDailyPapers("2024-12-15", new Date(), { ...base, apiUrl: malformed.url })).rejects.toThrow(/not JSON/);

@@ -76,3 +76,71 @@ describe("the RSS feed", () => {
     expect(xml).not.toContain("javascript:");
   });
 });
+
+describe("feeds for readers who prefer them", () => {
+  it("filters RSS, Atom and JSON Feed by topics and upvotes, with the same ids, categories and authors in all three", async () => {
+    const site = await startSite();
+    await ingestFile(site.ctx, SAMPLE_FILES[1]!);
+    await publishDigests(site.ctx, { retryUnknown: false, maxPapers: 100 });
+    const get = async (path: string) => {
+      const r = await fetch(site.base + path);
+      return { status: r.status, type: r.headers.get("content-type"), text: await r.text() };
+    };
+    const rss = await get("/feed.xml?topics=Speech,%20retrieval");
+    expect(rss.type).toMatch(/^application\/rss\+xml/);
+    const rssItems = items(rss.text).items as Array<{ title: string; guid: string | { "#text": string }; category: string | string[] }>;
+    expect(rssItems.length).toBeGreaterThan(0);
+    for (const i of rssItems) expect([i.category].flat().every((c) => ["speech", "retrieval"].includes(c))).toBe(true);
+    const guids = rssItems.map((i) => (typeof i.guid === "string" ? i.guid : i.guid["#text"]));
+
+    const atom = await get("/feed.atom?topics=speech,retrieval");
+    expect(atom.type).toMatch(/^application\/atom\+xml/);
+    expect(XMLValidator.validate(atom.text)).toBe(true);
+    const feed = new XMLParser({ ignoreAttributes: false }).parse(atom.text).feed;
+    const entries = [feed.entry].flat() as Array<{ id: string; author?: { name: string }; category: unknown }>;
+    expect(entries.map((e) => e.id.replace(/^urn:/, ""))).toEqual(guids);
+
+    const json = await get("/feed.json?topics=speech,retrieval");
+    expect(json.type).toMatch(/^application\/feed\+json/);
+    const jf = JSON.parse(json.text) as { version: string; items: Array<{ id: string; tags: string[]; authors?: Array<{ name: string }> }> };
+    expect(jf.version).toBe("https://jsonfeed.org/version/1.1");
+    expect(jf.items.map((i) => i.id)).toEqual(guids);
+    expect(jf.items.some((i) => i.authors?.[0]?.name.match(/authors|[A-Z]/))).toBe(true);
+
+    // The whole feed holds every filtered id; a high bar of upvotes leaves fewer.
+    const all = (items((await get("/feed.xml")).text).items as Array<{ guid: string | { "#text": string } }>).map((i) => (typeof i.guid === "string" ? i.guid : i.guid["#text"]));
+    for (const g of guids) expect(all).toContain(g);
+    const popular = JSON.parse((await get("/feed.json?min_upvotes=5")).text).items as unknown[];
+    expect(popular.length).toBeLessThan(all.length);
+    expect((await get("/feed.json?min_upvotes=-1")).status).toBe(400);
+
+    // Autodiscovery of all three on the home page.
+    const home = (await get("/")).text;
+    for (const type of ["application/rss+xml", "application/atom+xml", "application/feed+json"]) expect(home).toContain(`type="${type}"`);
+  });
+
+  it("papermail feed writes each format and filter the site serves", async () => {
+    const cwd = tempDir();
+    await runCli(["subscribers", "add", "a@example.org", "--confirmed"], { cwd });
+    await runCli(["ingest", SAMPLE_FILES[1]!], { cwd });
+    await runCli(["send-digest", "--max-papers", "100"], { cwd });
+    const json = await runCli(["feed", "--format", "json", "--topics", "speech"], { cwd });
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).items.every((i: { tags: string[] }) => i.tags.includes("speech"))).toBe(true);
+    const atom = await runCli(["feed", "--format", "atom"], { cwd });
+    expect(XMLValidator.validate(atom.stdout)).toBe(true);
+    expect((await runCli(["feed", "--format", "csv"], { cwd })).code).toBe(2);
+  });
+});
+
+describe("topics", () => {
+  it("match whole words and phrases in any case, with simple plurals, and the JSON's keywords", async () => {
+    const { topicMatcher } = await import("../src/digest/topics.js");
+    const match = topicMatcher(["speech", "reinforcement learning", "model", "diffusion"]);
+    expect(match({ title: "Text-to-Speech for All", abstract: null })).toEqual(["speech"]);
+    expect(match({ title: "Speechless", abstract: "Free speeches." })).toEqual(["speech"]);
+    expect(match({ title: "x", abstract: "Deep Reinforcement-Learning agents and large MODELS" })).toEqual(["reinforcement learning", "model"]);
+    expect(match({ title: "Modelling", abstract: null })).toEqual([]);
+    expect(match({ title: "x", abstract: null, keywords: ["Diffusion"] })).toEqual(["diffusion"]);
+  });
+});

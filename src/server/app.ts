@@ -17,7 +17,7 @@ import {
   unsubscribeByToken,
 } from "../subscribers/subscribe.js";
 import type { Clock } from "../util/time.js";
-import { createFeedHandler } from "./feed-route.js";
+import { createFeedHandler, FEED_PATHS } from "./feed-route.js";
 import { clientAddress, createRateLimiter, HttpError, isOneClickBody, readBody, readForm, send } from "./http.js";
 import { renderNotice, renderPage } from "./pages.js";
 
@@ -64,7 +64,8 @@ export function createApp(deps: AppDeps): Server {
 
     if (method === "GET" && path === "/") return send(res, 200, HTML, homePage());
     if (method === "GET" && path === "/healthz") return health(res);
-    if (method === "GET" && path === "/feed.xml") return feed(req, res);
+    const feedFormat = FEED_PATHS[path];
+    if (method === "GET" && feedFormat) return feed(req, res, feedFormat, url.searchParams);
     if (method === "GET" && path === "/digests") return send(res, 200, HTML, archivePage());
     const digestMatch = /^\/digests\/(\d{1,9})$/.exec(path);
     if (method === "GET" && digestMatch) return digestPage(res, Number(digestMatch[1]));
@@ -121,7 +122,7 @@ export function createApp(deps: AppDeps): Server {
       }
     }
 
-    if (["/", "/subscribe", "/feed.xml", "/digests", "/healthz"].includes(path) || token || digestMatch) {
+    if (["/", "/subscribe", "/digests", "/healthz"].includes(path) || feedFormat || token || digestMatch) {
       return send(res, 405, HTML, renderNotice(config, "Method not allowed", `${req.method} is not supported here.`), { Allow: "GET, HEAD, POST" });
     }
     return send(res, 404, HTML, renderNotice(config, "Not found", "There is nothing at this address."));

@@ -1,29 +1,103 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../config.js";
+import { parseTopics, topicMatcher } from "../digest/topics.js";
 import { renderFeed } from "../render/feed.js";
+import { renderAtom } from "../render/feed-atom.js";
+import type { FeedItem } from "../render/feed-items.js";
+import { renderJsonFeed } from "../render/feed-json.js";
 import type { Db } from "../store/db.js";
 import { publishedPapers } from "../store/digests.js";
-import { send } from "./http.js";
+import { HttpError, send } from "./http.js";
 
-/** The feed's XML with its validators, built from the published digests. */
-export function buildFeed(db: Db, config: Config): { xml: string; etag: string; lastModified: Date } {
-  const items = publishedPapers(db, config.feedItems);
-  const newest = items[0]?.digestCreatedAt;
-  const lastModified = new Date(newest ?? 0);
-  const xml = renderFeed({ siteUrl: `${config.publicUrl}/`, feedUrl: `${config.publicUrl}/feed.xml`, updated: lastModified }, items);
-  const etag = `"${createHash("sha256").update(xml).digest("base64url").slice(0, 27)}"`;
-  return { xml, etag, lastModified };
+export type FeedFormat = "rss" | "atom" | "json";
+
+/** Which papers a feed shows: those matching any of the topics (all when none), with at least so many upvotes. */
+export interface FeedFilter {
+  topics: string[];
+  minUpvotes: number;
 }
 
-/** Cache of the last built feed: rebuilt only when a digest was published since. */
+const FORMATS: Record<FeedFormat, { path: string; type: string; render: typeof renderFeed }> = {
+  rss: { path: "/feed.xml", type: "application/rss+xml; charset=utf-8", render: renderFeed },
+  atom: { path: "/feed.atom", type: "application/atom+xml; charset=utf-8", render: renderAtom },
+  json: { path: "/feed.json", type: "application/feed+json; charset=utf-8", render: renderJsonFeed },
+};
+
+/** Feed paths the site serves, by format. */
+export const FEED_PATHS: Record<string, FeedFormat> = { "/feed.xml": "rss", "/feed.atom": "atom", "/feed.json": "json" };
+
+/**
+ * A feed of published papers in one format, filtered, with its validators. Items keep
+ * their stable ids whatever the format or filter; each carries a category per topic
+ * it matched. The newest PAPERMAIL_FEED_ITEMS papers that pass the filter are shown.
+ */
+export function buildFeed(db: Db, config: Config, format: FeedFormat = "rss", filter: FeedFilter = { topics: [], minUpvotes: 0 }) {
+  const match = topicMatcher(filter.topics);
+  const filtered = filter.topics.length > 0 || filter.minUpvotes > 0;
+  // A filter looks further back so that it still finds a page of matching papers.
+  const candidates = publishedPapers(db, filtered ? config.feedItems * 20 : config.feedItems);
+  const items: FeedItem[] = [];
+  for (const p of candidates) {
+    if (p.upvotes < filter.minUpvotes) continue;
+    const categories = filter.topics.length > 0 ? match(p) : [];
+    if (filter.topics.length > 0 && categories.length === 0) continue;
+    items.push({ ...p, categories });
+    if (items.length >= config.feedItems) break;
+  }
+  const lastModified = new Date(items[0]?.digestCreatedAt ?? 0);
+  const query = feedQuery(filter);
+  const title = filtered ? `papermail: trending papers${filter.topics.length ? ` on ${filter.topics.join(", ")}` : ""}${filter.minUpvotes ? ` (▲ ${filter.minUpvotes}+)` : ""}` : "papermail: trending papers";
+  const { path, type, render } = FORMATS[format];
+  const body = render({ siteUrl: `${config.publicUrl}/`, feedUrl: `${config.publicUrl}${path}${query}`, updated: lastModified, title }, items);
+  const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
+  return { body, type, etag, lastModified };
+}
+
+/** `?topics=...&min_upvotes=...` of a filter, or "" for the whole feed. */
+export function feedQuery(filter: FeedFilter): string {
+  const q = new URLSearchParams();
+  if (filter.topics.length > 0) q.set("topics", filter.topics.join(","));
+  if (filter.minUpvotes > 0) q.set("min_upvotes", String(filter.minUpvotes));
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+/** The filter of a request's query; a bad value is a 400 that says what is wrong. */
+export function readFeedFilter(params: URLSearchParams): FeedFilter {
+  let topics: string[] = [];
+  try {
+    topics = parseTopics(params.get("topics") ?? "");
+  } catch (err) {
+    throw new HttpError(400, `topics: ${(err as Error).message}`);
+  }
+  const raw = params.get("min_upvotes");
+  const minUpvotes = raw === null || raw === "" ? 0 : Number(raw);
+  if (!Number.isInteger(minUpvotes) || minUpvotes < 0 || minUpvotes > 1_000_000) throw new HttpError(400, "min_upvotes must be a whole number from 0");
+  return { topics, minUpvotes };
+}
+
+/** Serves /feed.xml, /feed.atom and /feed.json, filtered by the query; built feeds are cached until a digest is published. */
 export function createFeedHandler(db: Db, config: Config) {
-  let cached: { key: string; feed: ReturnType<typeof buildFeed> } | undefined;
+  const cache = new Map<string, ReturnType<typeof buildFeed>>();
+  let cacheKey = "";
   const latest = db.prepare<[], { key: string | null }>("SELECT (SELECT max(id) FROM digests) || ':' || (SELECT count(*) FROM digest_papers) AS key");
-  return (req: IncomingMessage, res: ServerResponse): void => {
+  return (req: IncomingMessage, res: ServerResponse, format: FeedFormat, params: URLSearchParams): void => {
+    const filter = readFeedFilter(params);
     const key = latest.get()?.key ?? "";
-    if (!cached || cached.key !== key) cached = { key, feed: buildFeed(db, config) };
-    const { xml, etag, lastModified } = cached.feed;
+    if (key !== cacheKey) {
+      cache.clear();
+      cacheKey = key;
+    }
+    const variant = `${format}${feedQuery(filter)}`;
+    let feed = cache.get(variant);
+    if (!feed) {
+      feed = buildFeed(db, config, format, filter);
+      // Filters are readers' choices: keep the cache bounded whatever they ask for.
+      if (cache.size >= 200) cache.delete(cache.keys().next().value!);
+      cache.set(variant, feed);
+    }
+    const { body, type, etag, lastModified } = feed;
     const headers = { ETag: etag, "Last-Modified": lastModified.toUTCString(), "Cache-Control": "public, max-age=300" };
     const inm = req.headers["if-none-match"];
     const ims = req.headers["if-modified-since"];
@@ -33,6 +107,6 @@ export function createFeedHandler(db: Db, config: Config) {
       res.end();
       return;
     }
-    send(res, 200, "application/rss+xml; charset=utf-8", xml, headers);
+    send(res, 200, type, body, headers);
   };
 }

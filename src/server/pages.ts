@@ -19,6 +19,8 @@ export function siteLinks(config: Config) {
     subscribeUrl: "/subscribe",
     digestsUrl: "/digests",
     feedUrl: `${config.publicUrl}/feed.xml`,
+    atomUrl: `${config.publicUrl}/feed.atom`,
+    jsonFeedUrl: `${config.publicUrl}/feed.json`,
   };
 }
 
