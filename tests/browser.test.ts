@@ -1,9 +1,14 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findSubscriberByEmail } from "../src/store/subscribers.js";
-import { ROOT } from "./helpers.js";
+import { publishDigests } from "../src/digest/publish.js";
+import { ingestFile } from "../src/ingest/ingest-file.js";
+import { addSubscriber, findSubscriberByEmail } from "../src/store/subscribers.js";
+import { ROOT, SAMPLE_FILES } from "./helpers.js";
+
+const require = createRequire(import.meta.url);
 import { startSite } from "./site.js";
 
 const CHROMIUM = process.env.PAPERMAIL_CHROMIUM ?? "/usr/bin/chromium";
@@ -44,4 +49,70 @@ describe.skipIf(!available && !process.env.CI)("in a real browser", () => {
     expect(findSubscriberByEmail(site.ctx.db, "browser@example.org")!.status).toBe("active");
     await page.screenshot({ path: join(ARTIFACTS, "confirmed-page.png") });
   });
+});
+
+describe.skipIf(!available && !process.env.CI)("accessible to everyone (axe-core, WCAG 2.1 A/AA)", () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /** Serious and critical axe violations of a page, light or dark; the page's own CSP is bypassed only to run axe. */
+  async function audit(target: { url?: string; html?: string }, colorScheme: "light" | "dark") {
+    const context = await browser.newContext({ bypassCSP: true, colorScheme, viewport: { width: 1024, height: 900 } });
+    const page = await context.newPage();
+    if (target.url) await page.goto(target.url);
+    else await page.setContent(target.html!, { waitUntil: "load" });
+    await page.addScriptTag({ content: readFileSync(require.resolve("axe-core/axe.min.js"), "utf8") });
+    const result = (await page.evaluate(() =>
+      (globalThis as unknown as { axe: { run: (o: unknown) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run({
+        runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+      }),
+    )) as { violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> };
+    await context.close();
+    return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  }
+
+  it("finds nothing serious on any page, in the digest email or in the confirmation email, light or dark", async () => {
+    const site = await startSite();
+    await ingestFile(site.ctx, SAMPLE_FILES[0]!);
+    addSubscriber(site.ctx.db, "reader@example.org", "active", new Date().toISOString());
+    await publishDigests(site.ctx, { retryUnknown: false });
+    await site.post("/subscribe", { email: "new@example.org" });
+    await site.mailCount(2);
+    const digest = site.smtp.received.find((m) => m.to[0] === "reader@example.org")!;
+    const confirmation = site.smtp.received.find((m) => m.to[0] === "new@example.org")!;
+    const confirmUrl = /https?:\/\/[^\s"<>]+\/confirm\/[A-Za-z0-9_-]+/.exec((await site.smtp.parse(confirmation)).text!)![0];
+    const targets: Record<string, { url?: string; html?: string }> = {
+      home: { url: `${site.base}/` },
+      archive: { url: `${site.base}/digests` },
+      "digest page": { url: `${site.base}/digests/1` },
+      "confirm page": { url: confirmUrl },
+      "not found": { url: `${site.base}/nope` },
+      "digest email": { html: (await site.smtp.parse(digest)).html as string },
+      "confirmation email": { html: (await site.smtp.parse(confirmation)).html as string },
+    };
+    const problems: string[] = [];
+    for (const [name, target] of Object.entries(targets)) {
+      for (const scheme of ["light", "dark"] as const) for (const v of await audit(target, scheme)) problems.push(`${name} (${scheme}): ${v}`);
+    }
+    expect(problems).toEqual([]);
+
+    // What readers see: the digest at phone and desktop widths, light and dark.
+    mkdirSync(ARTIFACTS, { recursive: true });
+    for (const width of [375, 1024]) {
+      for (const colorScheme of ["light", "dark"] as const) {
+        const context = await browser.newContext({ colorScheme, viewport: { width, height: 900 } });
+        const page = await context.newPage();
+        await page.setContent(targets["digest email"]!.html!, { waitUntil: "load" });
+        // No sideways scrolling at any width.
+        expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+        await page.screenshot({ path: join(ARTIFACTS, `digest-${width}-${colorScheme}.png`), fullPage: true });
+        await context.close();
+      }
+    }
+  }, 120_000);
 });
