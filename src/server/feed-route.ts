@@ -82,14 +82,16 @@ export function createFeedHandler(db: Db, config: Config) {
   const cache = new Map<string, ReturnType<typeof buildFeed>>();
   let cacheKey = "";
   const latest = db.prepare<[], { key: string | null }>("SELECT (SELECT max(id) FROM digests) || ':' || (SELECT count(*) FROM digest_papers) AS key");
+  const unfiltered: FeedFilter = { topics: [], minUpvotes: 0 };
   return (req: IncomingMessage, res: ServerResponse, format: FeedFormat, params: URLSearchParams): void => {
-    const filter = readFeedFilter(params);
+    // The plain feed, what most readers poll, skips reading a filter.
+    const filter = params.size === 0 ? unfiltered : readFeedFilter(params);
     const key = latest.get()?.key ?? "";
     if (key !== cacheKey) {
       cache.clear();
       cacheKey = key;
     }
-    const variant = `${format}${feedQuery(filter)}`;
+    const variant = filter === unfiltered ? format : `${format}${feedQuery(filter)}`;
     let feed = cache.get(variant);
     if (!feed) {
       feed = buildFeed(db, config, format, filter);
