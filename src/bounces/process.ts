@@ -1,5 +1,5 @@
 import type { Config } from "../config.js";
-import { bounceMessageSeen, recordBounceEvent, recordBounceMessage } from "../store/bounces.js";
+import { bounceMessageOutcome, recordBounceEvent, recordBounceMessage } from "../store/bounces.js";
 import type { Db } from "../store/db.js";
 import { resolveSecrets } from "../store/settings.js";
 import { findSubscriberByEmail, findSubscriberById } from "../store/subscribers.js";
@@ -27,7 +27,7 @@ export async function processBounce(deps: { db: Db; config: Config; clock: Clock
   const secrets = resolveSecrets(db, config);
   const report = await readBounceReport(raw, secrets);
   const at = clock.now().toISOString();
-  if (report.recognised && bounceAlreadyApplied(db, report.key)) return { origin, status: "duplicate", events: [] };
+  if (report.recognised && bounceMessageOutcome(db, report.key) === "applied") return { origin, status: "duplicate", events: [] };
   if (!report.recognised) {
     recordBounceMessage(db, report.key, "unrecognised", report.reason, at);
     return { origin, status: "unrecognised", reason: report.reason, events: [] };
@@ -46,7 +46,7 @@ export async function processBounce(deps: { db: Db; config: Config; clock: Clock
   const events: BounceOutcome["events"] = [];
   db.transaction(() => {
     // Re-checked inside the write: two readers of the same mailbox count it once.
-    if (bounceAlreadyApplied(db, report.key)) return;
+    if (bounceMessageOutcome(db, report.key) === "applied") return;
     for (const { entry, sub } of targets) {
       if (!sub) continue;
       const became = recordBounceEvent(
@@ -59,10 +59,6 @@ export async function processBounce(deps: { db: Db; config: Config; clock: Clock
     recordBounceMessage(db, report.key, "applied", `${events.length} event(s)`, at);
   }).immediate();
   return events.length > 0 ? { origin, status: "applied", events } : { origin, status: "duplicate", events };
-}
-
-function bounceAlreadyApplied(db: Db, key: string): boolean {
-  return bounceMessageSeen(db, key) && db.prepare<[string], { outcome: string }>("SELECT outcome FROM bounce_messages WHERE key = ?").get(key)?.outcome === "applied";
 }
 
 function findByAddress(db: Db, address: string) {

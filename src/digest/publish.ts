@@ -2,7 +2,7 @@ import type { CommandContext } from "../context.js";
 import { createMailer } from "../deliver/create-mailer.js";
 import { DEFAULT_RETRY, deliverDigest, type DeliverOptions, type DeliveryReport } from "../deliver/deliver-digest.js";
 import { digestSubject } from "../render/email.js";
-import { countDeliveries, nextQueuedAt, recoverInterruptedDeliveries, requeueUnknown } from "../store/deliveries.js";
+import { countDeliveries, nextQueuedAt, pruneSendBuckets, recoverInterruptedDeliveries, requeueUnknown } from "../store/deliveries.js";
 import { activeDigestIds, findDigest, freezeDigest, unfinishedDigestIds } from "../store/digests.js";
 import { ownerId } from "../store/senders.js";
 import { resolveSecret } from "../store/settings.js";
@@ -50,6 +50,7 @@ export async function publishDigests(ctx: CommandContext, options: PublishOption
   const secret = resolveSecret(db, config.secret);
   const owner = ownerId();
   const recovered = recoverInterruptedDeliveries(db, clock.now());
+  pruneSendBuckets(db, clock.now());
   const requeued = options.retryUnknown ? requeueUnknown(db, clock.now().toISOString()) : 0;
   const digests: PublishResult["digests"] = [];
   const deliverOptions: Omit<DeliverOptions, "onProgress"> = {

@@ -7,7 +7,7 @@ import { ingestAll } from "../ingest/ingest-all.js";
 import { fetchBounces } from "../bounces/imap.js";
 import { fetchDays } from "../fetch/fetch-days.js";
 import { compactLedger } from "../store/compaction.js";
-import { dueRetries } from "../store/digests.js";
+import { activeDigestIds } from "../store/digests.js";
 import { quotaResumesAt } from "../store/deliveries.js";
 import { listDumpFiles } from "../ingest/list-files.js";
 import { readSetting, writeSetting } from "../store/settings.js";
@@ -67,7 +67,8 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
         const before = new Date(clock.now().getTime() - config.ledgerDays * 86400_000).toISOString();
         const r = await compactLedger(db, before);
         if (r.digests > 0) log(`compact: ${r.digests} digest(s) finished before ${before}: ${r.rows} ledger rows compacted into counts`);
-      } else if (dueRetries(db, clock.now().toISOString()) && !quotaUsedUp()) {
+      } else if (activeDigestIds(db, clock.now().toISOString()).length > 0 && !quotaUsedUp()) {
+        // A retry came due, or a paused digest can go on.
         // Retries come due between digests: finish what waits, publish nothing new.
         report("retry", await publishDigests(ctx, { retryUnknown: false, freeze: false, signal: abort.signal }));
       }

@@ -46,9 +46,9 @@ export function recordBounceEvent(db: Db, e: BounceEvent, policy: BouncePolicy):
   return suppressSubscriber(db, e.subscriberId, "bounced", `${soft} soft bounces in ${policy.softDays} days${code} (${e.source})`, e.at) ? "bounced" : undefined;
 }
 
-/** True when a bounce message with this key was read before. */
-export function bounceMessageSeen(db: Db, key: string): boolean {
-  return db.prepare<[string], { n: number }>("SELECT count(*) AS n FROM bounce_messages WHERE key = ?").get(key)!.n > 0;
+/** What came of a bounce message read before ("applied" or "unrecognised"), or undefined when it is new. */
+export function bounceMessageOutcome(db: Db, key: string): string | undefined {
+  return db.prepare<[string], { outcome: string }>("SELECT outcome FROM bounce_messages WHERE key = ?").get(key)?.outcome;
 }
 
 /** Remembers a bounce message as read, with what came of it. */

@@ -106,9 +106,9 @@ function makeClaimer(db: Db): Claimer {
 
 /** When the rolling 24-hour quota allows another message, or undefined when it does now. */
 export function quotaResumesAt(db: Db, daily: number, nowMs: number): string | undefined {
-  const since = Math.floor(nowMs / 60_000) - 1440;
-  const used = cachedStatement<[number], { n: number }>(db, "SELECT coalesce(sum(sent), 0) AS n FROM send_buckets WHERE minute > ?").get(since)!.n;
+  const used = sentInLastDay(db, nowMs);
   if (used < daily) return undefined;
+  const since = Math.floor(nowMs / 60_000) - 1440;
   // The quota frees up as the oldest minutes leave the window.
   let freed = 0;
   for (const b of cachedStatement<[number], { minute: number; sent: number }>(db, "SELECT minute, sent FROM send_buckets WHERE minute > ? ORDER BY minute").all(since)) {
@@ -120,7 +120,12 @@ export function quotaResumesAt(db: Db, daily: number, nowMs: number): string | u
 
 /** Messages handed to the relay in the 24 hours before `nowMs`. */
 export function sentInLastDay(db: Db, nowMs: number): number {
-  return db.prepare<[number], { n: number }>("SELECT coalesce(sum(sent), 0) AS n FROM send_buckets WHERE minute > ?").get(Math.floor(nowMs / 60_000) - 1440)!.n;
+  return cachedStatement<[number], { n: number }>(db, "SELECT coalesce(sum(sent), 0) AS n FROM send_buckets WHERE minute > ?").get(Math.floor(nowMs / 60_000) - 1440)!.n;
+}
+
+/** Forgets quota minutes older than a day: they count for nothing any more. */
+export function pruneSendBuckets(db: Db, now: Date): void {
+  db.prepare("DELETE FROM send_buckets WHERE minute <= ?").run(Math.floor(now.getTime() / 60_000) - 1441);
 }
 
 /** The next free slot of the shared send rate (epoch ms), taken. */
@@ -192,8 +197,6 @@ export function recoverInterruptedDeliveries(db: Db, now: Date): number {
     }
   }
   pruneSenders(db, now);
-  // Quota minutes older than a day count for nothing any more.
-  db.prepare("DELETE FROM send_buckets WHERE minute <= ?").run(Math.floor(now.getTime() / 60_000) - 1441);
   return recovered;
 }
 

@@ -49,11 +49,6 @@ export function activeDigestIds(db: Db, now: string): number[] {
     .map((r) => r.id);
 }
 
-/** True when an unfinished digest has a row due by `now`: a retry, or a run that was paused. */
-export function dueRetries(db: Db, now: string): boolean {
-  return activeDigestIds(db, now).length > 0;
-}
-
 /**
  * Freezes the next digest in one IMMEDIATE transaction: its papers (each in one
  * digest only) and a queued ledger row for every active subscriber. Returns its id,
