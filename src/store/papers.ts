@@ -41,6 +41,7 @@ interface KnownRow {
   key: string;
   slug: string;
   arxiv_id: string | null;
+  demo: number;
   abstract: string | null;
   authors_count: number | null;
   org_handle: string | null;
@@ -81,7 +82,7 @@ export interface CaptureInfo {
  * both are kept, the newcomer under a variant of the key, and neither is overwritten.
  */
 export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): void; readonly counts: UpsertCounts; readonly distinct: number } {
-  const columns = "id, key, slug, abstract, authors_count, org_handle, published_on, upvotes, code_url, captured_at, arxiv_id";
+  const columns = "id, key, slug, abstract, authors_count, org_handle, published_on, upvotes, code_url, captured_at, arxiv_id, demo";
   const bySlug = db.prepare<[string], KnownRow>(`SELECT ${columns} FROM papers WHERE slug = ?`);
   const byArxivId = db.prepare<[string], KnownRow>(`SELECT ${columns} FROM papers WHERE arxiv_id = ?`);
   const byAlias = db.prepare<[string], KnownRow>(`SELECT ${columns} FROM papers WHERE id = (SELECT paper_id FROM paper_aliases WHERE ident = ?)`);
@@ -154,7 +155,10 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
         // An older capture than the one we hold: its upvotes are stale.
         touch.run(at.seenAt, known.id);
       }
-      enrich.run(p.arxivId ?? null, authors, p.githubRepo ?? null, p.projectPage ?? null, p.numComments ?? null, keywords, p.thumbnail ?? null, at.demo ? 1 : 0, known.id);
+      // Page text has none of these and most papers are no demo: a known paper is then not written twice.
+      if (p.arxivId !== undefined || (known.demo && !at.demo)) {
+        enrich.run(p.arxivId ?? null, authors, p.githubRepo ?? null, p.projectPage ?? null, p.numComments ?? null, keywords, p.thumbnail ?? null, at.demo ? 1 : 0, known.id);
+      }
     },
   };
 }
