@@ -2,7 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { ENV_DOCS, loadConfig, unknownVariables } from "./config.js";
+import { ENV_DOCS, loadConfig } from "./config.js";
 import { describeError, isPapermailError } from "./errors.js";
 import { createContext, type CommandContext } from "./context.js";
 import { EXIT } from "./commands/context.js";
@@ -36,7 +36,7 @@ const ENV_HELP = `\nEnvironment (also read from ./.env; the environment wins):\n
 /** Runs one command with a fresh context; configuration errors exit 2. */
 async function withContext(run: (ctx: CommandContext) => number | Promise<number>): Promise<void> {
   const config = loadConfig();
-  for (const warning of unknownVariables()) process.stderr.write(`papermail: warning: ${warning}\n`);
+  for (const warning of config.warnings) process.stderr.write(`papermail: warning: ${warning}\n`);
   const ctx = createContext(config);
   try {
     process.exitCode = await run(ctx);
@@ -217,7 +217,7 @@ export function buildProgram(): Command {
     .addOption(new Option("--no-scheduler", "serve only; run no scheduled jobs"))
     .action(async (opts: { scheduler: boolean }) => {
       const config = loadConfig();
-      for (const warning of unknownVariables()) process.stderr.write(`papermail: warning: ${warning}\n`);
+      for (const warning of config.warnings) process.stderr.write(`papermail: warning: ${warning}\n`);
       await (await import("./commands/serve.js")).runServe(config, { scheduler: opts.scheduler });
     });
 

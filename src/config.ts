@@ -112,6 +112,8 @@ const schema = z.object({
 
 /** The resolved configuration every command receives. */
 export interface Config {
+  /** PAPERMAIL_* variables that are not settings, each with the closest one: printed once at start. */
+  warnings: string[];
   dbPath: string;
   dumpsDir: string;
   /**
@@ -166,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   // An empty variable means "not set", as in most shells' `VAR= cmd`.
   for (const k of Object.keys(merged)) if (merged[k] === "") delete merged[k];
 
+  const warnings = unknownVariables(Object.keys(merged));
   const parsed = schema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -184,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   const demo = !e.PAPERMAIL_DUMPS_DIR && !e.PAPERMAIL_SMTP_URL;
   return {
+    warnings,
     dbPath: resolve(cwd, e.PAPERMAIL_DB),
     dumpsDir: e.PAPERMAIL_DUMPS_DIR ? resolve(cwd, e.PAPERMAIL_DUMPS_DIR) : demo ? SAMPLES_DIR : resolve(cwd, "dumps"),
     demo,
@@ -241,10 +245,9 @@ function readFileSafe(file: string): string {
  * PAPERMAIL_* variables papermail does not know, each with the closest known name:
  * a typo would otherwise be ignored without a word.
  */
-export function unknownVariables(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
+function unknownVariables(names: readonly string[]): string[] {
   const known = ENV_DOCS.map((v) => v.name);
   const extra = ["PAPERMAIL_DEBUG"];
-  const names = new Set([...Object.keys(readDotEnvQuietly(cwd)), ...Object.keys(env)].filter((k) => k.startsWith("PAPERMAIL_")));
   const warnings: string[] = [];
   for (const name of names) {
     if (known.includes(name) || extra.includes(name)) continue;
@@ -252,14 +255,6 @@ export function unknownVariables(env: NodeJS.ProcessEnv = process.env, cwd = pro
     warnings.push(`${name} is not a papermail setting and is ignored (did you mean ${closest}?)`);
   }
   return warnings;
-}
-
-function readDotEnvQuietly(cwd: string): Record<string, string> {
-  try {
-    return readDotEnv(cwd);
-  } catch {
-    return {};
-  }
 }
 
 /** Levenshtein distance, for suggesting the setting someone meant. */
