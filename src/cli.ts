@@ -29,6 +29,17 @@ const captureTime = zodArg(
     .refine((d) => !Number.isNaN(d.getTime()), "is not a real date"),
 );
 
+/** A calendar day as YYYY-MM-DD that exists (2025-02-30 does not). */
+const isoDay = zodArg(
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date such as 2025-01-15")
+    .refine((d) => {
+      const t = new Date(`${d}T00:00:00Z`);
+      return !Number.isNaN(t.getTime()) && t.toISOString().startsWith(d);
+    }, "is not a real date"),
+);
+
 const ENV_HELP = `\nEnvironment (also read from ./.env; the environment wins):\n${ENV_DOCS.map(
   (v) => `  ${v.name.padEnd(28)} ${v.help}\n  ${"".padEnd(28)} default: ${v.default}`,
 ).join("\n")}\n\nExit codes: 0 ok, 1 some input was rejected or a send failed, 2 bad usage or configuration.`;
@@ -85,7 +96,7 @@ export function buildProgram(): Command {
     .command("purge")
     .description("remove papers no digest carried yet: those first seen in one dump, before a date, or all of them")
     .option("--dump <file>", "papers first seen in this dump file")
-    .option("--before <date>", "papers first seen before this date (YYYY-MM-DD)", zodArg(z.string().regex(/^\d{4}-\d{2}-\d{2}/, "must be a date such as 2025-01-15")))
+    .option("--before <date>", "papers first seen before this date (YYYY-MM-DD)", isoDay)
     .option("--unsent", "every paper no digest carried yet")
     .option("--dry-run", "show what would go; change nothing")
     .option("--json", "print one JSON document")
@@ -98,7 +109,7 @@ export function buildProgram(): Command {
   program
     .command("fetch")
     .description("download Hugging Face's daily_papers JSON into the dumps folder (a dated file per day) and ingest it")
-    .option("--date <date>", "the day to fetch, YYYY-MM-DD (default: today, UTC)", zodArg(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date such as 2025-01-15").refine((d) => !Number.isNaN(Date.parse(d)), "is not a real date")))
+    .option("--date <date>", "the day to fetch, YYYY-MM-DD (default: today, UTC)", isoDay)
     .option("--days <n>", "also the n-1 days before it", positiveInt, 1)
     .option("--json", "print one JSON document")
     .addHelpText("after", "\nFrom PAPERMAIL_HF_API_URL, with a User-Agent naming papermail; 429 and 5xx answers are retried with backoff (Retry-After\nis honoured) and a malformed answer leaves no file. Fetching a day again later updates upvotes and adds papers.")

@@ -218,7 +218,6 @@ describe("sample data is a demo", () => {
     expect(next.papers).toBe(titles.length);
     expect(titles).toContain("A Paper Only The JSON Lists");
     expect(titles.some((t) => t.startsWith("SkeletonMAE"))).toBe(true); // a sample paper their own JSON also lists
-    expect(titles.filter((t) => t.startsWith("Mixture of Experts Made Intrinsically") || t.startsWith("NeRV"))).toBeDefined();
     // Every paper of the sample ingested on purpose went out; a sample left alone did not.
     const { parseDump } = await import("../src/dump/parse.js");
     const on = parseDump(readFileSync(SAMPLE_FILES[3]!), { capturedAt: new Date("2025-03-12T12:00:00Z") }).papers.map((x) => x.title);

@@ -1,5 +1,13 @@
 import { PapermailError } from "../errors.js";
-import { findSubscriberByEmail, listSubscribers, suppressSubscriber, SUPPRESSED, type Subscriber } from "../store/subscribers.js";
+import {
+  addSuppressedAddress,
+  findSubscriberByEmail,
+  liftSuppression,
+  listSubscribers,
+  suppressSubscriber,
+  SUPPRESSED,
+  type Subscriber,
+} from "../store/subscribers.js";
 import { checkAddress } from "../subscribers/address.js";
 import { EXIT, printJson, type CommandContext } from "./context.js";
 
@@ -23,12 +31,10 @@ export function runSuppressionsAdd(ctx: CommandContext, emails: string[], flags:
       refused++;
       continue;
     }
-    let sub = findSubscriberByEmail(ctx.db, check.address);
+    const sub = findSubscriberByEmail(ctx.db, check.address);
     if (!sub) {
       // An address never on the list can be suppressed ahead of time.
-      ctx.db.prepare("INSERT INTO subscribers (email, status, source, created_at, unsubscribed_at) VALUES (?, 'unsubscribed', 'suppression', ?, ?)").run(check.address, at, at);
-      sub = findSubscriberByEmail(ctx.db, check.address)!;
-      ctx.db.prepare("UPDATE subscribers SET suppressed_reason = ?, suppressed_at = ? WHERE id = ?").run(flags.reason ?? "added by the operator", at, sub.id);
+      addSuppressedAddress(ctx.db, check.address, flags.reason ?? "added by the operator", at);
       ctx.out(`suppressed ${check.address}`);
     } else if (SUPPRESSED.includes(sub.status)) ctx.out(`${check.address} is already on the suppression list (${sub.status})`);
     else {
@@ -54,11 +60,7 @@ export function runSuppressionsRemove(ctx: CommandContext, emails: string[]): nu
       missing++;
       continue;
     }
-    ctx.db.transaction(() => {
-      ctx.db.prepare("UPDATE subscribers SET status = 'pending', suppressed_reason = NULL, suppressed_at = NULL, unsubscribed_at = NULL, confirm_sent_at = NULL WHERE id = ?").run(sub.id);
-      // Old soft bounces must not count against a fresh start.
-      ctx.db.prepare("DELETE FROM bounce_events WHERE subscriber_id = ?").run(sub.id);
-    })();
+    liftSuppression(ctx.db, sub.id);
     ctx.out(`removed ${sub.email} from the suppression list (was ${sub.status}; now pending: they can subscribe again)`);
   }
   if (missing > 0 && missing === emails.length) throw new PapermailError("NOT_FOUND", "no given address is on the suppression list");

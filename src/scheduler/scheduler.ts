@@ -65,7 +65,7 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
         }
       } else if (job === "compact") {
         const before = new Date(clock.now().getTime() - config.ledgerDays * 86400_000).toISOString();
-        const r = await compactLedger(db, before);
+        const r = await compactLedger(db, before, clock.now().toISOString());
         if (r.digests > 0) log(`compact: ${r.digests} digest(s) finished before ${before}: ${r.rows} ledger rows compacted into counts`);
       } else if (activeDigestIds(db, clock.now().toISOString()).length > 0 && !quotaUsedUp()) {
         // A retry came due, or a paused digest can go on.

@@ -13,11 +13,20 @@ export interface CompactionResult {
  * loop let through between them, so a send in this or another process never waits
  * long. Signed unsubscribe links need no row, so old mail keeps working.
  */
-export async function compactLedger(db: Db, before: string, options: { batch?: number; onDigest?: (id: number, rows: number) => void } = {}): Promise<CompactionResult> {
+export async function compactLedger(
+  db: Db,
+  before: string,
+  at: string,
+  options: { batch?: number; onDigest?: (id: number, rows: number) => void } = {},
+): Promise<CompactionResult> {
   const batch = options.batch ?? 1000;
+  // Digests not compacted yet, and any a stopped run left with rows after counting them.
   const digests = db
-    .prepare<[string], { id: number }>(
-      "SELECT id FROM digests WHERE status = 'done' AND finished_at < ? AND id NOT IN (SELECT digest_id FROM digest_totals) ORDER BY id",
+    .prepare<[string], { id: number; counted: number }>(
+      `SELECT id, id IN (SELECT digest_id FROM digest_totals) AS counted FROM digests d
+       WHERE status = 'done' AND finished_at < ?
+         AND (id NOT IN (SELECT digest_id FROM digest_totals) OR EXISTS (SELECT 1 FROM deliveries WHERE digest_id = d.id))
+       ORDER BY id`,
     )
     .all(before);
   const totals = db.prepare(
@@ -28,8 +37,8 @@ export async function compactLedger(db: Db, before: string, options: { batch?: n
   );
   const remove = db.prepare("DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries WHERE digest_id = ? LIMIT ?)");
   let rows = 0;
-  for (const { id } of digests) {
-    db.transaction(() => totals.run(id, new Date().toISOString(), id)).immediate();
+  for (const { id, counted } of digests) {
+    if (!counted) db.transaction(() => totals.run(id, at, id)).immediate();
     let removed = 0;
     for (;;) {
       const n = db.transaction(() => remove.run(id, batch).changes).immediate();

@@ -161,3 +161,21 @@ export function findByConfirmToken(db: Db, tokenHash: string, now: Date): Subscr
 export function reopenSubscription(db: Db, id: number): void {
   db.prepare("UPDATE subscribers SET status = 'pending' WHERE id = ? AND status IN ('unsubscribed', 'bounced')").run(id);
 }
+
+/** Puts an address never on the list straight onto the suppression list (as unsubscribed, with the reason). */
+export function addSuppressedAddress(db: Db, email: string, reason: string, at: string): void {
+  db.prepare(
+    "INSERT INTO subscribers (email, status, source, created_at, unsubscribed_at, suppressed_reason, suppressed_at) VALUES (?, 'unsubscribed', 'suppression', ?, ?, ?, ?)",
+  ).run(email, at, at, reason, at);
+}
+
+/**
+ * Takes an address off the suppression list: it becomes pending (nobody is made
+ * active) and its old bounces no longer count against a fresh start.
+ */
+export function liftSuppression(db: Db, id: number): void {
+  db.transaction(() => {
+    db.prepare("UPDATE subscribers SET status = 'pending', suppressed_reason = NULL, suppressed_at = NULL, unsubscribed_at = NULL, confirm_sent_at = NULL WHERE id = ?").run(id);
+    db.prepare("DELETE FROM bounce_events WHERE subscriber_id = ?").run(id);
+  })();
+}
