@@ -52,6 +52,13 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_CONFIRM_TTL_DAYS", default: "7", help: "days a subscription confirmation link stays valid" },
 ];
 
+/** A PEM certificate file, read once: its text, or an issue naming what is wrong. */
+const pemFile = z.string().transform((file, c) => {
+  const text = readFileSafe(file);
+  if (text === undefined) c.addIssue({ code: "custom", message: "file does not exist or cannot be read" });
+  else if (!/-----BEGIN CERTIFICATE-----/.test(text)) c.addIssue({ code: "custom", message: "is not a PEM certificate file (no BEGIN CERTIFICATE line)" });
+  return text ?? "";
+});
 const bool = z.enum(["true", "false", "1", "0"], { error: "must be true or false" });
 const cron = z.string().refine((v) => validateCron(v), "must be a cron expression of 5 or 6 fields, e.g. '*/10 * * * *'");
 const int = (min: number, max: number) =>
@@ -69,11 +76,7 @@ const schema = z.object({
     .refine((v) => /^smtps?:\/\/[^/]/i.test(v) && canParseUrl(v), "must be an smtp:// or smtps:// URL, e.g. smtp://localhost:25")
     .optional(),
   PAPERMAIL_SMTP_POOL: int(1, 64).default(16),
-  PAPERMAIL_SMTP_CA_FILE: z
-    .string()
-    .refine(existsSync, "file does not exist")
-    .refine((f) => /-----BEGIN CERTIFICATE-----/.test(readFileSafe(f)), "is not a PEM certificate file (no BEGIN CERTIFICATE line)")
-    .optional(),
+  PAPERMAIL_SMTP_CA_FILE: pemFile.optional(),
   PAPERMAIL_SMTP_ALLOW_PLAINTEXT_AUTH: bool.default("false"),
   PAPERMAIL_RETRY_GIVE_UP_HOURS: int(1, 24 * 30).default(72),
   PAPERMAIL_SMTP_RATE: z.coerce.number({ error: "must be a number of messages per second" }).positive("must be more than 0").max(100_000, "must be at most 100000").optional(),
@@ -84,7 +87,7 @@ const schema = z.object({
     .refine((v) => /^imaps?:\/\/[^/]/i.test(v) && canParseUrl(v), "must be an imaps:// or imap:// URL, e.g. imaps://user:pass@mail.example.org/INBOX")
     .optional(),
   PAPERMAIL_BOUNCE_CRON: cron.default("*/15 * * * *"),
-  PAPERMAIL_BOUNCE_CA_FILE: z.string().refine(existsSync, "file does not exist").optional(),
+  PAPERMAIL_BOUNCE_CA_FILE: pemFile.optional(),
   PAPERMAIL_SOFT_BOUNCE_LIMIT: int(1, 100).default(3),
   PAPERMAIL_SOFT_BOUNCE_DAYS: int(1, 365).default(15),
   PAPERMAIL_LEDGER_DAYS: int(1, 3650).default(30),
@@ -197,7 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     outboxDir: resolve(cwd, e.PAPERMAIL_OUTBOX_DIR),
     smtpUrl: e.PAPERMAIL_SMTP_URL,
     smtpPool: e.PAPERMAIL_SMTP_POOL,
-    smtpCa: e.PAPERMAIL_SMTP_CA_FILE ? readFileSync(e.PAPERMAIL_SMTP_CA_FILE, "utf8") : undefined,
+    smtpCa: e.PAPERMAIL_SMTP_CA_FILE,
     smtpAllowPlaintextAuth: isTrue(e.PAPERMAIL_SMTP_ALLOW_PLAINTEXT_AUTH),
     retryGiveUpHours: e.PAPERMAIL_RETRY_GIVE_UP_HOURS,
     smtpRate: e.PAPERMAIL_SMTP_RATE,
@@ -205,7 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     bounceAddress: e.PAPERMAIL_BOUNCE_ADDRESS,
     bounceMailbox: e.PAPERMAIL_BOUNCE_MAILBOX,
     bounceCron: e.PAPERMAIL_BOUNCE_CRON,
-    bounceCa: e.PAPERMAIL_BOUNCE_CA_FILE ? readFileSync(e.PAPERMAIL_BOUNCE_CA_FILE, "utf8") : undefined,
+    bounceCa: e.PAPERMAIL_BOUNCE_CA_FILE,
     softBounceLimit: e.PAPERMAIL_SOFT_BOUNCE_LIMIT,
     softBounceDays: e.PAPERMAIL_SOFT_BOUNCE_DAYS,
     ledgerDays: e.PAPERMAIL_LEDGER_DAYS,
@@ -233,11 +236,11 @@ function isTrue(v: string): boolean {
   return v === "true" || v === "1";
 }
 
-function readFileSafe(file: string): string {
+function readFileSafe(file: string): string | undefined {
   try {
     return readFileSync(file, "utf8");
   } catch {
-    return "";
+    return undefined;
   }
 }
 

@@ -88,6 +88,7 @@ export function scanJsonDump(bytes: Buffer, sink: DumpSink): { problems: DumpPro
     const orgHandle = typeof org === "string" ? org : (org?.name ?? null);
     const orgName = typeof org === "string" ? org : (org?.fullname ?? org?.name ?? null);
     const githubRepo = pick("githubRepo");
+    const keywords = (pick("ai_keywords") ?? []).map((k) => cleanText(k).trim()).filter(Boolean).slice(0, 50);
     const paper: Paper = {
       line,
       key,
@@ -106,10 +107,9 @@ export function scanJsonDump(bytes: Buffer, sink: DumpSink): { problems: DumpPro
       githubRepo,
       projectPage: pick("projectPage"),
       numComments: pick("numComments"),
-      keywords: (pick("ai_keywords") ?? []).map((k) => cleanText(k).trim()).filter(Boolean).slice(0, 50) || null,
+      keywords: keywords.length > 0 ? keywords : null,
       thumbnail: pick("thumbnail"),
     };
-    if (paper.keywords?.length === 0) paper.keywords = null;
     papers++;
     sink.paper(paper);
   });

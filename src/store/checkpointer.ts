@@ -22,10 +22,11 @@ export function checkpointInBackground(db: Db): () => Promise<void> {
     return async () => undefined; // not built: SQLite's own checkpoints stay on
   }
   db.pragma("wal_autocheckpoint = 0");
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+  // A worker that failed gives the checkpoints back to SQLite at once.
   worker.on("error", () => db.open && db.pragma(`wal_autocheckpoint = ${before}`));
   return async () => {
     if (db.open) db.pragma(`wal_autocheckpoint = ${before}`);
-    const exited = new Promise((resolve) => worker.once("exit", resolve));
     worker.postMessage("stop");
     await exited;
   };
