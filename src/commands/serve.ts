@@ -3,11 +3,13 @@ import { createApp } from "../server/app.js";
 import { createScheduler } from "../scheduler/scheduler.js";
 import { nextRuns } from "../scheduler/slots.js";
 import { PapermailError } from "../errors.js";
+import { neutralise } from "../util/neutralise.js";
 import { createContext } from "./context.js";
 
 /** Logs one line, timestamped, to stdout. */
 function log(line: string): void {
-  process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  // Log lines carry text from outside (mail servers' replies, bounce reports): no control character reaches the terminal.
+  process.stdout.write(`${new Date().toISOString()} ${neutralise(line)}\n`);
 }
 
 /**
