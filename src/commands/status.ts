@@ -1,8 +1,7 @@
 import { countDumps } from "../store/dumps.js";
 import { countDemoPapers, countPapers } from "../store/papers.js";
 import { countSubscribers } from "../store/subscribers.js";
-import { latestDigest } from "../store/digests.js";
-import { waitingDigests } from "../digest/publish.js";
+import { latestDigest, waitingDigests } from "../store/digests.js";
 import { countBounceEvents } from "../store/bounces.js";
 import { quotaResumesAt, sentInLastDay } from "../store/deliveries.js";
 import { nextRuns } from "../scheduler/slots.js";
@@ -15,7 +14,7 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
   const subscribers = countSubscribers(ctx.db);
   const last = latestDigest(ctx.db) ?? null;
   const schedule = nextRuns(ctx.config, ctx.clock.now());
-  const waiting = waitingDigests(ctx);
+  const waiting = waitingDigests(ctx.db, ctx.clock.now());
   const next = waiting.map((w) => w.nextAttemptAt).filter((t): t is string => t !== null).sort()[0] ?? null;
   const deliveries = { waiting: waiting.reduce((n, w) => n + w.queued, 0), nextAttemptAt: next, unfinishedDigests: waiting.map((w) => w.digestId) };
   const now = ctx.clock.now();

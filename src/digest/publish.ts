@@ -2,8 +2,8 @@ import type { CommandContext } from "../context.js";
 import { createMailer } from "../deliver/create-mailer.js";
 import { DEFAULT_RETRY, deliverDigest, type DeliverOptions, type DeliveryReport } from "../deliver/deliver-digest.js";
 import { digestSubject } from "../render/email.js";
-import { countDeliveries, nextQueuedAt, pruneSendBuckets, recoverInterruptedDeliveries, requeueUnknown } from "../store/deliveries.js";
-import { activeDigestIds, findDigest, freezeDigest, unfinishedDigestIds } from "../store/digests.js";
+import { pruneSendBuckets, recoverInterruptedDeliveries, requeueUnknown } from "../store/deliveries.js";
+import { activeDigestIds, findDigest, freezeDigest, waitingDigests, type WaitingDigest } from "../store/digests.js";
 import { ownerId } from "../store/senders.js";
 import { resolveSecret } from "../store/settings.js";
 
@@ -19,13 +19,6 @@ export interface PublishOptions {
   onDigest?: (digestId: number, recipients: number) => DeliverOptions["onProgress"];
   /** Overrides for tests: retry schedule, throttle pauses. */
   deliver?: Pick<DeliverOptions, "retry" | "throttle" | "waitForRetriesMs">;
-}
-
-/** A digest whose remaining recipients wait for a later retry. */
-export interface WaitingDigest {
-  digestId: number;
-  queued: number;
-  nextAttemptAt: string | null;
 }
 
 /** What one publishing run did. */
@@ -95,14 +88,5 @@ export async function publishDigests(ctx: CommandContext, options: PublishOption
     });
     if (id !== undefined) await send(id);
   }
-  return { recovered, requeued, digests, waiting: waitingDigests(ctx), heldBack };
-}
-
-/** Unfinished digests with their queued rows and next due time. */
-export function waitingDigests(ctx: Pick<CommandContext, "db" | "clock">): WaitingDigest[] {
-  return unfinishedDigestIds(ctx.db).map((digestId) => {
-    const queued = countDeliveries(ctx.db, digestId).queued;
-    const next = queued > 0 ? nextQueuedAt(ctx.db, digestId) : undefined;
-    return { digestId, queued, nextAttemptAt: next === undefined ? null : next === "" ? ctx.clock.now().toISOString() : next };
-  });
+  return { recovered, requeued, digests, waiting: waitingDigests(db, clock.now()), heldBack };
 }

@@ -1,4 +1,5 @@
 import type { Db } from "./db.js";
+import { countDeliveries, nextQueuedAt } from "./deliveries.js";
 import { leaseCutoff } from "./senders.js";
 import { fromRow, paperColumns, type StoredPaper } from "./papers.js";
 
@@ -138,4 +139,20 @@ export function publishedPapers(db: Db, limit: number): Array<StoredPaper & { di
     )
     .all(limit)
     .map((r) => ({ ...fromRow(r), digestId: r.digestId, digestCreatedAt: r.digestCreatedAt }));
+}
+
+/** A digest whose remaining recipients wait for a later retry. */
+export interface WaitingDigest {
+  digestId: number;
+  queued: number;
+  nextAttemptAt: string | null;
+}
+
+/** Unfinished digests with their queued rows and when the next is due. */
+export function waitingDigests(db: Db, now: Date): WaitingDigest[] {
+  return unfinishedDigestIds(db).map((digestId) => {
+    const queued = countDeliveries(db, digestId).queued;
+    const next = queued > 0 ? nextQueuedAt(db, digestId) : undefined;
+    return { digestId, queued, nextAttemptAt: next === undefined ? null : next === "" ? now.toISOString() : next };
+  });
 }
