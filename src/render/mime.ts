@@ -92,29 +92,39 @@ export function encodeQuotedPrintable(text: string): string {
   return lines.map(encodeQpLine).join("\r\n");
 }
 
-function encodeQpLine(line: string): string {
-  const bytes = Buffer.from(line, "utf8");
+/** Printable ASCII and tab: such a line needs only its "=" escaped. */
+const ASCII_LINE = /^[\x20-\x7e\t]*$/;
+/** What quoted-printable must escape inside a line: "=", controls, and every byte of a non-ASCII character. */
+const UNSAFE = /[=\x00-\x08\x0a-\x1f\x7f-\u{10ffff}]/gu;
+
+function escapeChar(ch: string): string {
   let out = "";
-  let col = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
-    const last = i === bytes.length - 1;
-    // A dot never starts a line, so the message needs no dot-stuffing on the wire.
-    const literal = (b >= 33 && b <= 126 && b !== 61 && !(b === 46 && col === 0)) || ((b === 32 || b === 9) && !last);
-    const token = literal ? String.fromCharCode(b) : `=${b.toString(16).toUpperCase().padStart(2, "0")}`;
-    if (col + token.length > 75) {
-      out += "=\r\n";
-      col = 0;
-      if (b === 46) {
-        out += "=2E";
-        col = 3;
-        continue;
-      }
-    }
-    out += token;
-    col += token.length;
-  }
+  for (const b of Buffer.from(ch, "utf8")) out += `=${b < 16 ? "0" : ""}${b.toString(16).toUpperCase()}`;
   return out;
+}
+
+/**
+ * One line, in string operations: escape what must be, and a final blank, then
+ * cut into 75-column pieces without splitting an escape. A piece never starts with a dot.
+ */
+function encodeQpLine(line: string): string {
+  let s = ASCII_LINE.test(line) ? (line.includes("=") ? line.replaceAll("=", "=3D") : line) : line.replace(UNSAFE, escapeChar);
+  const last = s.charCodeAt(s.length - 1);
+  if (last === 32 || last === 9) s = `${s.slice(0, -1)}${last === 32 ? "=20" : "=09"}`;
+  if (s.charCodeAt(0) === 46) s = `=2E${s.slice(1)}`;
+  if (s.length <= 75) return s;
+  let out = "";
+  let pos = 0;
+  while (s.length - pos > 75) {
+    let end = pos + 75;
+    // Every "=" in s starts a three-character escape: never cut inside one.
+    if (s.charCodeAt(end - 1) === 61) end -= 1;
+    else if (s.charCodeAt(end - 2) === 61) end -= 2;
+    out += `${s.slice(pos, end)}=\r\n`;
+    pos = end;
+    if (s.charCodeAt(pos) === 46) s = `${s.slice(0, pos)}=2E${s.slice(pos + 1)}`;
+  }
+  return out + s.slice(pos);
 }
 
 /** RFC 2047 encoded words (base64) for a header value that is not plain ASCII. */
