@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { loadConfig } from "../dist/config.js";
 import { openDatabase } from "../dist/store/db.js";
 import { upsertPapers } from "../dist/store/papers.js";
-import { freezeDigest } from "../dist/store/digests.js";
+import { freezeEdition } from "../dist/digest/editions.js";
 import { createMailer } from "../dist/deliver/create-mailer.js";
 import { deliverDigest, prepareDigestMessage } from "../dist/deliver/deliver-digest.js";
 import { buildSyntheticDump } from "./bench-ingest.js";
@@ -31,7 +31,7 @@ try {
   db.transaction(() => {
     for (let i = 0; i < subscribers; i++) add.run(`reader${i}@example.org`);
   })();
-  const id = freezeDigest(db, { maxPapers: 30, at: new Date().toISOString(), subject: (papers) => `${papers.length} trending papers` });
+  const id = freezeEdition(db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: (papers) => `${papers.length} trending papers` });
 
   const mailer = createMailer(config, String(id));
   // The size of one message as it goes out, for a load generator to send the same.

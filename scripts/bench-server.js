@@ -9,7 +9,7 @@ import { loadConfig } from "../dist/config.js";
 import { createApp } from "../dist/server/app.js";
 import { openDatabase } from "../dist/store/db.js";
 import { upsertPapers } from "../dist/store/papers.js";
-import { freezeDigest } from "../dist/store/digests.js";
+import { freezeEdition } from "../dist/digest/editions.js";
 import { renderFeed } from "../dist/render/feed.js";
 import { parseDump } from "../dist/dump/parse.js";
 import { buildSyntheticDump } from "./bench-ingest.js";
@@ -42,7 +42,7 @@ export async function benchServer() {
     db.prepare("INSERT INTO dumps (sha256, path, size, mtime_ms, status, ingested_at) VALUES ('x', 'x', 0, 0, 'ingested', '')").run();
     db.transaction(() => upsertPapers(db, papers, { capturedAt: "2024-12-20", seenAt: "2024-12-20", dumpId: 1 }))();
     // Digests of 30 papers each, so the feed and the front page have content.
-    while (freezeDigest(db, { maxPapers: 30, at: new Date().toISOString(), subject: (papers) => `${papers.length} trending papers` }) !== undefined);
+    while (freezeEdition(db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: (papers) => `${papers.length} trending papers` }) !== undefined);
 
     const items = db
       .prepare(`SELECT p.*, p.slug, d.created_at AS digestCreatedAt, p.authors_count AS authorsCount, p.org_name AS orgName, p.org_handle AS orgHandle,

@@ -7,7 +7,7 @@ import { createSmtpMailer } from "../src/deliver/smtp-mailer.js";
 import { publishDigests } from "../src/digest/publish.js";
 import { ingestFile } from "../src/ingest/ingest-file.js";
 import { recoverInterruptedDeliveries } from "../src/store/deliveries.js";
-import { freezeDigest } from "../src/store/digests.js";
+import { freezeEdition } from "../src/digest/editions.js";
 import { holdSenderLease } from "../src/store/senders.js";
 import { SAMPLE_FILES, spawnCli } from "./helpers.js";
 import { addressList, context, ledger, project, smtp } from "./project.js";
@@ -64,7 +64,7 @@ describe("an outage or a slow server never fails a reader", () => {
     // The first attempt to each of the first six readers meets "454 Throttling failure".
     const server = await smtp({ fault: (to, n) => (n === 1 && Number(/\d+/.exec(to)![0]) < 6 ? "454" : undefined) });
     const p = await readyProject(server.url, addressList(20));
-    const id = freezeDigest(p.ctx.db, { maxPapers: 30, at: new Date().toISOString(), subject: () => "t", includeDemo: true })!;
+    const id = freezeEdition(p.ctx.db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: () => "t", includeDemo: true })!;
     const mailer = createMailer(p.ctx.config, String(id));
     const started = Date.now();
     const report = await deliverDigest({ ...p.ctx, mailer, secret: "s".repeat(32), owner: "t:1:1" }, id, { concurrency: 4, throttle: { firstPauseMs: 50 } });
@@ -78,7 +78,7 @@ describe("an outage or a slow server never fails a reader", () => {
 
   it("recovers a row left sending by a crashed process even when a live process has its host and pid", async () => {
     const p = await readyProject(undefined, addressList(2));
-    freezeDigest(p.ctx.db, { maxPapers: 30, at: new Date().toISOString(), subject: () => "t", includeDemo: true });
+    freezeEdition(p.ctx.db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: () => "t", includeDemo: true });
     // A container restarted with the same pid: the owner id matches a live process's host and pid.
     const gone = `${hostname()}:${process.pid}:deadbeef`;
     p.ctx.db.prepare("UPDATE deliveries SET status = 'sending', claimed_by = ? WHERE subscriber_id = 1").run(gone);
@@ -94,7 +94,7 @@ describe("an outage or a slow server never fails a reader", () => {
     const server = await smtp();
     const p = await readyProject(server.url, addressList(30));
     p.ctx.db.pragma("busy_timeout = 20");
-    const id = freezeDigest(p.ctx.db, { maxPapers: 30, at: new Date().toISOString(), subject: () => "t", includeDemo: true })!;
+    const id = freezeEdition(p.ctx.db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: () => "t", includeDemo: true })!;
     const blocker = new Database(p.ctx.config.dbPath);
     const mailer = createMailer(p.ctx.config, String(id));
     let locked = false;
@@ -119,7 +119,7 @@ describe("an outage or a slow server never fails a reader", () => {
     expect(DEFAULT_TIMEOUTS.endOfDataMs).toBe(10 * 60_000);
     const server = await smtp({ fault: () => "stall" });
     const p = await readyProject(server.url, addressList(12));
-    const id = freezeDigest(p.ctx.db, { maxPapers: 30, at: new Date().toISOString(), subject: () => "t", includeDemo: true })!;
+    const id = freezeEdition(p.ctx.db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: () => "t", includeDemo: true })!;
     const mailer = createSmtpMailer({ url: server.url, poolSize: 1, timeouts: { endOfDataMs: 300 } });
     const report = await deliverDigest({ ...p.ctx, mailer, secret: "s".repeat(32), owner: "t:1:1" }, id, { concurrency: 1 });
     await mailer.close();
@@ -153,7 +153,7 @@ describe("an outage or a slow server never fails a reader", () => {
     const p = await readyProject(undefined, addressList(3));
     await ingestFile(p.ctx, SAMPLE_FILES[1]!);
     // Another run froze a digest and is still sending it.
-    const first = freezeDigest(p.ctx.db, { maxPapers: 30, at: new Date().toISOString(), subject: () => "t", includeDemo: true })!;
+    const first = freezeEdition(p.ctx.db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: () => "t", includeDemo: true })!;
     const overlapping = await publishDigests(p.ctx, { retryUnknown: false });
     expect(overlapping.digests.map((d) => d.digestId)).toEqual([first]);
     expect(overlapping.heldBack).toMatch(/still being sent/);

@@ -155,9 +155,9 @@ describe("exactly once", () => {
     await p.cli(["ingest", SAMPLE_FILES[0]!]);
     const ctx = context(p.cwd, p.env);
     const { deliverDigest } = await import("../src/deliver/deliver-digest.js");
-    const { freezeDigest } = await import("../src/store/digests.js");
+    const { freezeEdition } = await import("../src/digest/editions.js");
     const { createMailer } = await import("../src/deliver/create-mailer.js");
-    const id = freezeDigest(ctx.db, { maxPapers: 30, at: new Date().toISOString(), subject: () => "test", includeDemo: true })!;
+    const id = freezeEdition(ctx.db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: () => "test", includeDemo: true })!;
     const mailer = createMailer(ctx.config, String(id));
     const report = await deliverDigest({ ...ctx, mailer, secret: "s".repeat(32), owner: "test:1:1" }, id, { concurrency: 2, throttle: { firstPauseMs: 20 } });
     await mailer.close();

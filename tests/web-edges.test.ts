@@ -97,9 +97,9 @@ describe("unsubscribe links", () => {
     expect((await site.post(`/unsubscribe/${token}`, "List-Unsubscribe=One-Click")).status).toBe(200);
     expect(findSubscriberByEmail(site.ctx.db, "ada@example.org")!.status).toBe("unsubscribed");
     // A link in mail sent by an older version: a random token whose hash the ledger keeps.
-    const { freezeDigest } = await import("../src/store/digests.js");
+    const { freezeEdition } = await import("../src/digest/editions.js");
     await ingestFile(site.ctx, (await import("./helpers.js")).SAMPLE_FILES[0]!);
-    const id = freezeDigest(site.ctx.db, { maxPapers: 5, at: new Date().toISOString(), subject: () => "t", includeDemo: true })!;
+    const id = freezeEdition(site.ctx.db, { edition: "daily", maxPapers: 5, at: new Date().toISOString(), subject: () => "t", includeDemo: true })!;
     const random = "AbCdEfGhIjKlMnOpQrStUvWx";
     site.ctx.db.prepare("UPDATE deliveries SET unsubscribe_token_hash = ? WHERE digest_id = ? AND subscriber_id = 2").run(hashToken(secret, random), id);
     expect((await fetch(`${site.base}/unsubscribe/${random}`)).status).toBe(200);

@@ -97,7 +97,7 @@ async function preview(ctx: CommandContext, file: string, flags: SendDigestFlags
     ctx.out("No new papers since the last digest: nothing to preview.");
     return EXIT.ok;
   }
-  const filled = fillRecipient(rendered, { recipient: "you@example.org", unsubscribeUrl: `${ctx.config.publicUrl}/unsubscribe/PREVIEW` });
+  const filled = fillRecipient(rendered, { recipient: "you@example.org", unsubscribeUrl: `${ctx.config.publicUrl}/unsubscribe/PREVIEW`, preferencesUrl: `${ctx.config.publicUrl}/preferences/PREVIEW` });
   const textFile = file.replace(/(\.html?)?$/i, ".txt");
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, filled.html);
@@ -115,7 +115,7 @@ async function sendTestCopy(ctx: CommandContext, to: string, flags: SendDigestFl
     ctx.out("No new papers since the last digest: nothing to send.");
     return EXIT.ok;
   }
-  const filled = fillRecipient(rendered, { recipient: check.address, unsubscribeUrl: `${ctx.config.publicUrl}/unsubscribe/TEST-COPY` });
+  const filled = fillRecipient(rendered, { recipient: check.address, unsubscribeUrl: `${ctx.config.publicUrl}/unsubscribe/TEST-COPY`, preferencesUrl: `${ctx.config.publicUrl}/preferences/TEST-COPY` });
   const raw = buildSimpleMessage({
     from: ctx.config.from,
     to: check.address,

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config.js";
-import { PapermailError } from "../errors.js";
-import { renderDigest } from "../render/email.js";
+import { describeError, PapermailError } from "../errors.js";
+import { digestSubject, renderDigest } from "../render/email.js";
 import { digestLinks, listId } from "../render/links.js";
 import { fromAddress } from "../render/from.js";
 import { buildMessageTemplate, type MessageTemplate } from "../render/mime.js";
@@ -13,6 +13,7 @@ import {
   claimDelivery,
   countDeliveries,
   nextQueuedAt,
+  nextQueuedGroup,
   settleDelivery,
   type ClaimedDelivery,
   type DeliveryStatus,
@@ -20,11 +21,12 @@ import {
   type SendLimits,
   type Settlement,
 } from "../store/deliveries.js";
-import { digestPapers, findDigest, finishDigestIfComplete } from "../store/digests.js";
+import { digestPapers, findDigest, findGroup, finishDigestIfComplete, papersByIds } from "../store/digests.js";
+import type { ReaderChoices } from "../subscribers/choices.js";
 import { checkpointInBackground } from "../store/checkpointer.js";
 import { holdSenderLease } from "../store/senders.js";
 import type { Clock } from "../util/time.js";
-import { keyedId, unsubscribeToken } from "../util/tokens.js";
+import { keyedId, preferencesToken, unsubscribeToken } from "../util/tokens.js";
 import type { Mailer, SendOutcome } from "./mailer.js";
 import { createThrottle, type ThrottleOptions } from "./throttle.js";
 
@@ -91,11 +93,28 @@ export type DeliveryReport = {
 /** This many messages in a row without any answer (no connection, a drop, a stall) mean the server is down: stop. */
 const NO_ANSWER_LIMIT = 3;
 
-/** Renders a frozen digest once and prepares its message for personalising. */
-export async function prepareDigestMessage(db: Db, config: Config, digestId: number): Promise<MessageTemplate> {
+/** Renderings a sender keeps at once: claims take one group's rows after another, so a few suffice. */
+const TEMPLATES_KEPT = 32;
+
+/**
+ * Renders one group of a frozen digest (its readers' papers, format and footer)
+ * and prepares its message for personalising. Group 0 is the whole digest.
+ */
+export async function prepareDigestMessage(db: Db, config: Config, digestId: number, groupNo = 0): Promise<MessageTemplate> {
   const digest = findDigest(db, digestId);
   if (!digest) throw new PapermailError("NOT_FOUND", `digest ${digestId} does not exist`);
-  const rendered = await renderDigest(digest.subject, digestPapers(db, digestId), digestLinks(config, digestId), { thumbnails: config.thumbnails });
+  const group = groupNo === 0 ? undefined : findGroup(db, digestId, groupNo);
+  if (groupNo !== 0 && !group) throw new PapermailError("NOT_FOUND", `digest ${digestId} has no group ${groupNo}`);
+  const choices = group ? (JSON.parse(group.choices) as ReaderChoices) : undefined;
+  const papers = group ? papersByIds(db, group.paperIds) : digestPapers(db, digestId);
+  // Each group's subject names its own top paper.
+  const subject = group ? digestSubject(papers.map((p) => p.title), new Date(digest.createdAt), config.timeZone, digest.edition) : digest.subject;
+  const rendered = await renderDigest(subject, papers, digestLinks(config, digestId), {
+    thumbnails: config.thumbnails,
+    edition: digest.edition,
+    format: choices?.format,
+    choices,
+  });
   return buildMessageTemplate(rendered, {
     from: config.from,
     date: new Date(digest.createdAt),
@@ -122,7 +141,19 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
   const { db, mailer, clock, config, secret, owner } = deps;
   const retry = options.retry ?? DEFAULT_RETRY;
   const waitForRetriesMs = options.waitForRetriesMs ?? 5_000;
-  const template = await prepareDigestMessage(db, config, digestId);
+  // Each group is rendered when its first reader is claimed; the least recently used are let go.
+  const templates = new Map<number, Promise<MessageTemplate>>();
+  const templateFor = (groupNo: number): Promise<MessageTemplate> => {
+    let template = templates.get(groupNo);
+    if (template) templates.delete(groupNo);
+    else template = prepareDigestMessage(db, config, digestId, groupNo);
+    templates.set(groupNo, template);
+    if (templates.size > TEMPLATES_KEPT) templates.delete(templates.keys().next().value!);
+    return template;
+  };
+  // The first rendering (and the template's compilation) happens before any claim: a claim takes a send slot.
+  const first = nextQueuedGroup(db, digestId);
+  if (first !== undefined) await templateFor(first);
   const envelopeFrom = fromAddress(config.from);
   const domain = envelopeFrom.split("@")[1] ?? "localhost";
   const digest = findDigest(db, digestId)!;
@@ -176,10 +207,20 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
       if (row.slotMs !== undefined && row.slotMs > Date.now()) await sleep(row.slotMs - Date.now(), undefined, { signal: options.signal }).catch(() => undefined);
       if (throttle.paused()) await throttle.ready(options.signal);
       const token = unsubscribeToken(secret, digestId, row.subscriberId);
+      let template: MessageTemplate;
+      try {
+        template = await templateFor(row.groupNo);
+      } catch (err) {
+        // A rendering that fails (a broken template) sends nothing: the reader goes back to the queue.
+        previous = { subscriberId: row.subscriberId, status: "queued", refund: true, error: describeError(err) };
+        stop("config", describeError(err));
+        continue;
+      }
       const raw = template.personalise({
         to: row.email,
         messageId: `digest-${digestId}.${keyedId(secret, `message:${digestId}:${row.subscriberId}`)}@${domain}`,
         unsubscribeUrl: `${config.publicUrl}/unsubscribe/${token}`,
+        preferencesUrl: `${config.publicUrl}/preferences/${preferencesToken(secret, row.subscriberId)}`,
       });
       const from = options.bounceAddress ? verpAddress(secret, options.bounceAddress, digestId, row.subscriberId) : envelopeFrom;
       const outcome = await mailer.send({ from, to: row.email, raw, name: `${String(row.subscriberId).padStart(7, "0")}-${row.email.replace(/[^A-Za-z0-9@._+-]/g, "_")}` });

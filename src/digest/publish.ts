@@ -3,11 +3,14 @@ import { createMailer } from "../deliver/create-mailer.js";
 import { DEFAULT_RETRY, deliverDigest, type DeliverOptions, type DeliveryReport } from "../deliver/deliver-digest.js";
 import { digestSubject } from "../render/email.js";
 import { pruneSendBuckets, recoverInterruptedDeliveries, requeueUnknown } from "../store/deliveries.js";
-import { activeDigestIds, findDigest, freezeDigest, waitingDigests, type WaitingDigest } from "../store/digests.js";
+import { activeDigestIds, findDigest, waitingDigests, type WaitingDigest } from "../store/digests.js";
+import { freezeEdition, type Edition } from "./editions.js";
 import { ownerId } from "../store/senders.js";
 import { resolveSecret } from "../store/settings.js";
 
 export interface PublishOptions {
+  /** Which edition to freeze: the daily digest (default) or the weekly one. */
+  edition?: Edition;
   maxPapers?: number;
   /** Put rows left `unknown` back in the queue first (duplicates possible: an operator's call). */
   retryUnknown: boolean;
@@ -25,7 +28,7 @@ export interface PublishOptions {
 export interface PublishResult {
   recovered: number;
   requeued: number;
-  digests: Array<DeliveryReport & { subject: string; papers: number; mail: string }>;
+  digests: Array<DeliveryReport & { edition: Edition; subject: string; papers: number; mail: string }>;
   /** Digests not finished after this run, and when their next try is due. */
   waiting: WaitingDigest[];
   /** Why no new digest was frozen, when papers may be waiting for one. */
@@ -34,9 +37,9 @@ export interface PublishResult {
 
 /**
  * Publishing, shared by `send-digest` and the scheduler: recover rows of crashed
- * senders, help finish a digest someone is sending (and then freeze nothing new),
- * otherwise freeze the unsent papers into one new digest and send it. Papers over
- * the cap wait for the next scheduled run, never the same one.
+ * senders, help finish the digests someone is sending, then freeze the next edition
+ * and send it, unless an edition of the same kind was being sent (an overlapping run
+ * freezes nothing new). Papers over the cap wait for the next daily run.
  */
 export async function publishDigests(ctx: CommandContext, options: PublishOptions): Promise<PublishResult> {
   const { db, config, clock } = ctx;
@@ -64,26 +67,30 @@ export async function publishDigests(ctx: CommandContext, options: PublishOption
         ...deliverOptions,
         onProgress: options.onDigest?.(digestId, digest.recipientCount),
       });
-      digests.push({ ...report, subject: digest.subject, papers: digest.paperCount, mail: mailer.description });
+      digests.push({ ...report, edition: digest.edition, subject: digest.subject, papers: digest.paperCount, mail: mailer.description });
     } finally {
       await mailer.close();
     }
   };
   const halted = () => Boolean(options.signal?.aborted || digests.some((d) => d.stopped));
 
+  const edition = options.edition ?? "daily";
   const found = activeDigestIds(db, clock.now().toISOString());
   for (const id of found) {
     if (halted()) break;
     await send(id);
   }
+  // Helping with another edition's digest does not hold this one back.
+  const sameKind = found.filter((id) => findDigest(db, id)?.edition === edition);
   let heldBack: string | undefined;
-  if (found.length > 0) heldBack = `digest #${found.join(", #")} was still being sent; new papers wait for the next run`;
+  if (sameKind.length > 0) heldBack = `digest #${sameKind.join(", #")} was still being sent; new papers wait for the next run`;
   else if (options.freeze !== false && !halted()) {
     const now = clock.now();
-    const id = freezeDigest(db, {
+    const id = freezeEdition(db, {
+      edition,
       maxPapers: options.maxPapers ?? config.maxPapers,
       at: now.toISOString(),
-      subject: (papers) => digestSubject(papers.map((p) => p.title), now, config.timeZone),
+      subject: (papers) => digestSubject(papers.map((p) => p.title), now, config.timeZone, edition),
       includeDemo: config.demo,
     });
     if (id !== undefined) await send(id);

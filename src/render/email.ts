@@ -9,6 +9,19 @@ import type { StoredPaper } from "../store/papers.js";
 import { byline } from "./byline.js";
 import { escapeHtml } from "./escape.js";
 import { longDate } from "../util/time.js";
+import { describeSelection, type Format, type ReaderChoices } from "../subscribers/choices.js";
+
+import type { Edition } from "../store/digests.js";
+
+/** How one rendering looks and whom it is for: the edition, and the group's choices (none for the web archive). */
+export interface RenderOptions {
+  budgetBytes?: number;
+  thumbnails?: boolean;
+  edition?: Edition;
+  format?: Format;
+  /** The readers' topics and minimum: the footer says why they get this email. */
+  choices?: Pick<ReaderChoices, "topics" | "minUpvotes">;
+}
 
 const TEMPLATES_DIR = fileURLToPath(new URL("../../templates/", import.meta.url));
 
@@ -19,16 +32,30 @@ const TEMPLATES_DIR = fileURLToPath(new URL("../../templates/", import.meta.url)
  */
 export const MARK = {
   unsubscribeUrl: "\uE000unsubscribe\uE000",
+  preferencesUrl: "\uE000preferences\uE000",
   recipient: "\uE000recipient\uE000",
 } as const;
+
+/** What fills the markers for one reader. */
+export interface RecipientFill {
+  recipient: string;
+  unsubscribeUrl: string;
+  preferencesUrl: string;
+}
+
+/** Each marker with the value that fills it. */
+export const MARKED: ReadonlyArray<[string, keyof RecipientFill]> = [
+  [MARK.recipient, "recipient"],
+  [MARK.unsubscribeUrl, "unsubscribeUrl"],
+  [MARK.preferencesUrl, "preferencesUrl"],
+];
 
 /**
  * A rendered digest with its markers filled for one reader outside the mail path
  * (preview, test copy, the web archive): escaped for HTML in the HTML part.
  */
-export function fillRecipient(rendered: RenderedDigest, values: { recipient: string; unsubscribeUrl: string }): RenderedDigest {
-  const fill = (s: string, escape: (v: string) => string) =>
-    s.replaceAll(MARK.recipient, escape(values.recipient)).replaceAll(MARK.unsubscribeUrl, escape(values.unsubscribeUrl));
+export function fillRecipient(rendered: RenderedDigest, values: RecipientFill): RenderedDigest {
+  const fill = (s: string, escape: (v: string) => string) => MARKED.reduce((out, [mark, key]) => out.replaceAll(mark, escape(values[key])), s);
   return { subject: rendered.subject, html: fill(rendered.html, escapeHtml), text: fill(rendered.text, (v) => v) };
 }
 
@@ -80,12 +107,14 @@ export function compileMjmlTemplate(name: string): Promise<HandlebarsTemplateDel
   return template;
 }
 
-/** The subject line: the top paper, how many more, and the day. */
-export function digestSubject(titles: readonly string[], date: Date, timeZone: string): string {
-  const day = new Intl.DateTimeFormat("en-US", { timeZone, month: "short", day: "numeric" }).format(date);
+/** The subject line: the top paper, how many more, and the day (a weekly edition: "week of" the day a week before). */
+export function digestSubject(titles: readonly string[], date: Date, timeZone: string, edition: Edition = "daily"): string {
+  const shown = edition === "weekly" ? new Date(date.getTime() - 7 * 86400_000) : date;
+  const day = new Intl.DateTimeFormat("en-US", { timeZone, month: "short", day: "numeric" }).format(shown);
+  const when = edition === "weekly" ? `week of ${day}` : day;
   // The top paper names the digest, so digests of one day are told apart in inbox and archive.
   const top = clipTitle(clean(titles[0] ?? "Trending papers"));
-  return titles.length > 1 ? `${top} and ${titles.length - 1} more · ${day}` : `${top} · ${day}`;
+  return titles.length > 1 ? `${top} and ${titles.length - 1} more · ${when}` : `${top} · ${when}`;
 }
 
 /** A title short enough for a subject line: cut at a word, with an ellipsis. */
@@ -105,7 +134,7 @@ export async function renderDigest(
   subject: string,
   papers: readonly StoredPaper[],
   links: DigestLinks,
-  options: { budgetBytes?: number; thumbnails?: boolean } = {},
+  options: RenderOptions = {},
 ): Promise<RenderedDigest> {
   const template = await compileMjmlTemplate("digest");
   const budget = options.budgetBytes ?? HTML_BUDGET_BYTES;
@@ -117,7 +146,7 @@ export async function renderDigest(
     if (Buffer.byteLength(html) <= budget || shown <= 1) {
       return { subject, html, text: renderText(view) };
     }
-    if (abstractChars > 160) abstractChars = Math.floor(abstractChars * 0.75);
+    if (abstractChars > 160 && options.format !== "compact") abstractChars = Math.floor(abstractChars * 0.75);
     else shown = Math.max(1, Math.floor(shown * 0.8));
   }
 }
@@ -140,7 +169,12 @@ interface PaperView {
 
 interface DigestView {
   subject: string;
+  compact: boolean;
+  kicker: string;
   headline: string;
+  intro: string;
+  /** Why the reader gets this email: the edition and their choices. */
+  why: string;
   preview: string;
   papers: PaperView[];
   more: number;
@@ -150,6 +184,7 @@ interface DigestView {
   feedUrl: string;
   recipientHtml: string;
   unsubscribeUrlHtml: string;
+  preferencesUrlHtml: string;
 }
 
 function buildView(
@@ -158,7 +193,7 @@ function buildView(
   more: number,
   abstractChars: number,
   links: DigestLinks,
-  options: { thumbnails?: boolean },
+  options: RenderOptions,
 ): DigestView {
   const views = papers.map((p): PaperView => {
     const abstract = clean(p.abstract ?? "");
@@ -178,9 +213,15 @@ function buildView(
     };
   });
   const total = papers.length + more;
+  const weekly = options.edition === "weekly";
+  const selection = options.choices && (options.choices.topics.length > 0 || options.choices.minUpvotes > 0) ? describeSelection(options.choices) : undefined;
   return {
     subject,
-    headline: `${total} trending ${total === 1 ? "paper" : "papers"}`,
+    compact: options.format === "compact",
+    kicker: weekly ? "papermail · Weekly Papers" : "papermail · Daily Papers",
+    headline: `${total} trending ${total === 1 ? "paper" : "papers"}${weekly ? " this week" : ""}`,
+    intro: selection ? `Your ${selection}, most upvoted first.` : "Trending papers in your inbox, most upvoted first.",
+    why: `the ${weekly ? "weekly" : "daily"} digest${selection ? ` of ${selection}` : ""}`,
     preview: views
       .slice(0, 3)
       .map((v) => v.title)
@@ -191,12 +232,17 @@ function buildView(
     siteHost: new URL(links.siteUrl).host,
     recipientHtml: MARK.recipient,
     unsubscribeUrlHtml: MARK.unsubscribeUrl,
+    preferencesUrlHtml: MARK.preferencesUrl,
   };
 }
 
 function renderText(view: DigestView): string {
   const lines = [view.subject, `View in your browser: ${view.archiveUrl}`, ""];
   view.papers.forEach((p, i) => {
+    if (view.compact) {
+      lines.push(`${i + 1}. ${p.title}`, `   ▲ ${p.upvotes} · ${p.url}${p.codeUrl ? ` · Code: ${p.codeUrl}` : ""}`, "");
+      return;
+    }
     lines.push(`${i + 1}. ${p.title}`);
     lines.push(`   ▲ ${p.upvotes}${p.byline ? ` · ${p.byline}` : ""}${p.date ? ` · ${p.date}` : ""}`);
     if (p.abstract) lines.push("", wrap(p.abstract, 72, "   "));
@@ -207,8 +253,8 @@ function renderText(view: DigestView): string {
     lines.push("");
   });
   if (view.more > 0) lines.push(`And ${view.more} more: ${view.archiveUrl}`, "");
-  lines.push("-- ", `You get this email because ${MARK.recipient} subscribed to the papermail digest at ${view.siteHost}.`);
-  lines.push(`Unsubscribe: ${MARK.unsubscribeUrl}`, `RSS feed: ${view.feedUrl}`, "");
+  lines.push("-- ", `You get this email because ${MARK.recipient} subscribed to ${view.why} at ${view.siteHost}.`);
+  lines.push(`Your choices (topics, daily or weekly, format): ${MARK.preferencesUrl}`, `Unsubscribe: ${MARK.unsubscribeUrl}`, `RSS feed: ${view.feedUrl}`, "");
   return lines.join("\n");
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { MARK, type RenderedDigest } from "./email.js";
+import { MARKED, type RenderedDigest } from "./email.js";
 import { escapeHtml } from "./escape.js";
 import { formatFrom } from "./from.js";
 
@@ -9,6 +9,8 @@ export interface RecipientValues {
   messageId: string;
   /** Digests have one (List-Unsubscribe); one-off messages do not. */
   unsubscribeUrl?: string;
+  /** The reader's preferences page, linked next to unsubscribe. */
+  preferencesUrl?: string;
 }
 
 /** A digest message built once; `personalise` only adds the small per-recipient pieces to prepared buffers. */
@@ -50,9 +52,9 @@ export function buildMessageTemplate(rendered: RenderedDigest, headers: MessageH
     `${head}\r\n\r\n`,
     `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`,
   );
-  pieces.push(...qpPieces(rendered.text, (v) => ({ [MARK.recipient]: v.to, [MARK.unsubscribeUrl]: v.unsubscribeUrl ?? "" })));
+  pieces.push(...qpPieces(rendered.text, (v) => v));
   pieces.push(`\r\n--${boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`);
-  pieces.push(...qpPieces(rendered.html, (v) => ({ [MARK.recipient]: escapeHtml(v.to), [MARK.unsubscribeUrl]: escapeHtml(v.unsubscribeUrl ?? "") })));
+  pieces.push(...qpPieces(rendered.html, escapeHtml));
   pieces.push(`\r\n--${boundary}--\r\n`);
 
   // Adjacent static pieces are merged so personalising is a handful of joins.
@@ -71,13 +73,22 @@ export function buildMessageTemplate(rendered: RenderedDigest, headers: MessageH
   };
 }
 
-/** Splits text at the markers and quoted-printable encodes each part; slots end with a soft break. */
-function qpPieces(text: string, valuesFor: (v: RecipientValues) => Record<string, string>): Piece[] {
+/** Each marker with the recipient value that fills it. */
+const SLOTS = new Map<string, (v: RecipientValues) => string>(
+  MARKED.map(([mark, key]) => [mark, (v: RecipientValues) => (key === "recipient" ? v.to : (v[key] ?? ""))]),
+);
+
+/**
+ * Splits text at the markers and quoted-printable encodes each part; slots end with
+ * a soft break. `escape` makes a value safe for the part (HTML escaping in HTML).
+ */
+function qpPieces(text: string, escape: (value: string) => string): Piece[] {
   const out: Piece[] = [];
   const parts = text.split(/(\uE000[a-zA-Z]+\uE000)/);
   for (const part of parts) {
-    if (part === MARK.recipient || part === MARK.unsubscribeUrl) {
-      out.push((v) => `${encodeQuotedPrintable(valuesFor(v)[part]!)}=\r\n`);
+    const slot = SLOTS.get(part);
+    if (slot) {
+      out.push((v) => `${encodeQuotedPrintable(escape(slot(v)))}=\r\n`);
     } else if (part !== "") {
       // A soft break after each static part lets the next piece start its own line.
       out.push(`${encodeQuotedPrintable(part)}=\r\n`);

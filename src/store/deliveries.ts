@@ -10,6 +10,8 @@ export interface ClaimedDelivery {
   subscriberId: number;
   email: string;
   attempts: number;
+  /** The group whose rendering this reader gets. */
+  groupNo: number;
   /** With a send rate: when (epoch ms) this message's slot comes; send it then. */
   slotMs?: number;
 }
@@ -67,10 +69,10 @@ const claimers = new WeakMap<Db, Claimer>();
 function makeClaimer(db: Db): Claimer {
   // Ordered by the queue index alone (digest, due time): no sort over the queue for each claim.
   const next = db.prepare<[number, string], ClaimedDelivery & { subscriberStatus: string }>(
-    `SELECT d.subscriber_id AS subscriberId, s.email, s.status AS subscriberStatus, d.attempts
+    `SELECT d.subscriber_id AS subscriberId, s.email, s.status AS subscriberStatus, d.attempts, d.group_no AS groupNo
      FROM deliveries d INDEXED BY deliveries_queue JOIN subscribers s ON s.id = d.subscriber_id
      WHERE d.digest_id = ? AND d.status = 'queued' AND d.next_attempt_at <= ?
-     ORDER BY d.next_attempt_at LIMIT 1`,
+     ORDER BY d.next_attempt_at, d.group_no LIMIT 1`,
   );
   const skip = db.prepare(
     "UPDATE deliveries SET status = 'skipped', last_error = 'unsubscribed before sending', updated_at = ? WHERE digest_id = ? AND subscriber_id = ?",
@@ -94,7 +96,7 @@ function makeClaimer(db: Db): Claimer {
         continue;
       }
       claim.run(owner, now, digestId, row.subscriberId);
-      const claimed: ClaimedDelivery = { subscriberId: row.subscriberId, email: row.email, attempts: row.attempts + 1 };
+      const claimed: ClaimedDelivery = { subscriberId: row.subscriberId, email: row.email, attempts: row.attempts + 1, groupNo: row.groupNo };
       if (limits.daily !== undefined) {
         cachedStatement(db, "INSERT INTO send_buckets (minute, sent) VALUES (?, 1) ON CONFLICT (minute) DO UPDATE SET sent = sent + 1").run(Math.floor(nowMs / 60_000));
       }
@@ -153,6 +155,15 @@ export function settleDelivery(db: Db, key: { digestId: number; subscriberId: nu
   // The outcome and the bounce it makes are one write (a savepoint inside the claim's transaction).
   if (result.bounce) db.transaction(settle)();
   else settle();
+}
+
+/** The group of the next queued row of a digest (the one claimed first), if any. */
+export function nextQueuedGroup(db: Db, digestId: number): number | undefined {
+  return db
+    .prepare<[number], { groupNo: number }>(
+      "SELECT group_no AS groupNo FROM deliveries INDEXED BY deliveries_queue WHERE digest_id = ? AND status = 'queued' ORDER BY next_attempt_at, group_no LIMIT 1",
+    )
+    .get(digestId)?.groupNo;
 }
 
 /** When the earliest queued row of a digest is due ('' = now), or undefined when none is queued. */

@@ -1,4 +1,4 @@
-import type { Db } from "./db.js";
+import { cachedStatement, type Db } from "./db.js";
 import { countDeliveries, nextQueuedAt } from "./deliveries.js";
 import { leaseCutoff } from "./senders.js";
 import { fromRow, paperColumns, type StoredPaper } from "./papers.js";
@@ -13,10 +13,14 @@ export interface DigestSummary {
   status: "sending" | "done";
   finishedAt: string | null;
   sent: number;
+  edition: Edition;
+  /** A weekly edition: the daily digests after this one, up to coversThrough. */
+  coversAfter: number | null;
+  coversThrough: number | null;
 }
 
 const SUMMARY = `SELECT id, created_at AS createdAt, subject, paper_count AS paperCount, recipient_count AS recipientCount,
-  status, finished_at AS finishedAt,
+  status, finished_at AS finishedAt, edition, covers_after AS coversAfter, covers_through AS coversThrough,
   coalesce((SELECT sent FROM digest_totals WHERE digest_id = digests.id),
            (SELECT count(*) FROM deliveries WHERE digest_id = digests.id AND status = 'sent')) AS sent FROM digests`;
 
@@ -38,50 +42,138 @@ export function selectUnsentPapers(db: Db, limit: number, options: { includeDemo
  * Digests being sent now: rows due by `now`, or a live sender working on it. A
  * digest whose remaining rows all wait for a later retry is not among them.
  */
-export function activeDigestIds(db: Db, now: string): number[] {
+export function activeDigestIds(db: Db, now: string, edition?: Edition): number[] {
   return db
-    .prepare<[string, string], { id: number }>(
-      `SELECT id FROM digests d WHERE status = 'sending' AND (
+    .prepare<[string | null, string | null, string, string], { id: number }>(
+      `SELECT id FROM digests d WHERE status = 'sending' AND (? IS NULL OR edition = ?) AND (
          EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_queue WHERE digest_id = d.id AND status = 'queued' AND next_attempt_at <= ?)
          OR EXISTS (SELECT 1 FROM senders WHERE digest_id = d.id AND heartbeat_at >= ?))
        ORDER BY id`,
     )
-    .all(now, leaseCutoff(new Date(now)))
+    .all(edition ?? null, edition ?? null, now, leaseCutoff(new Date(now)))
     .map((r) => r.id);
 }
 
+export type Edition = "daily" | "weekly";
+
+/** The newest daily digest, or 0 when there is none. */
+export function latestDailyDigestId(db: Db): number {
+  return db.prepare<[], { id: number | null }>("SELECT max(id) AS id FROM digests WHERE edition = 'daily'").get()!.id ?? 0;
+}
+
 /**
- * Freezes the next digest in one IMMEDIATE transaction: its papers (each in one
- * digest only) and a queued ledger row for every active subscriber. Returns its id,
- * or undefined when no paper is waiting, or when another digest is being sent
- * right now (an overlapping run publishes nothing new).
+ * Where a new weekly edition starts: after the daily digests the previous weekly one
+ * covered, or (for the first) after the daily digests older than `since`.
  */
-export function freezeDigest(
+export function weeklyStartsAfter(db: Db, since: string): number {
+  const previous = db.prepare<[], { through: number | null }>("SELECT max(covers_through) AS through FROM digests WHERE edition = 'weekly'").get()!.through;
+  if (previous !== null) return previous;
+  return db.prepare<[string], { id: number | null }>("SELECT max(id) AS id FROM digests WHERE edition = 'daily' AND created_at < ?").get(since)!.id ?? 0;
+}
+
+/** Inserts a digest of an edition: a daily one with its papers, a weekly one with the daily digests it covers. */
+export function insertDigest(
   db: Db,
-  options: { maxPapers: number; at: string; subject: (papers: readonly StoredPaper[]) => string; includeDemo?: boolean },
-): number | undefined {
+  digest: { edition: Edition; at: string; subject: string; paperCount: number; papers?: readonly StoredPaper[]; coversAfter?: number; coversThrough?: number },
+): number {
+  const { id } = db
+    .prepare<unknown[], { id: number }>(
+      `INSERT INTO digests (created_at, subject, paper_count, recipient_count, status, edition, covers_after, covers_through)
+       VALUES (?, ?, ?, 0, 'sending', ?, ?, ?) RETURNING id`,
+    )
+    .get(digest.at, digest.subject, digest.paperCount, digest.edition, digest.coversAfter ?? null, digest.coversThrough ?? null)!;
+  const addPaper = db.prepare("INSERT INTO digest_papers (digest_id, paper_id, position) VALUES (?, ?, ?)");
+  digest.papers?.forEach((p, i) => addPaper.run(id, p.id, i + 1));
+  return id;
+}
+
+/** Papers of the daily digests after `after` up to `through`, most upvoted first. */
+export function papersOfDigestsBetween(db: Db, after: number, through: number): StoredPaper[] {
   return db
-    .transaction(() => {
-      if (activeDigestIds(db, options.at).length > 0) return undefined;
-      const papers = selectUnsentPapers(db, options.maxPapers, { includeDemo: options.includeDemo ?? false });
-      if (papers.length === 0) return undefined;
-      const { id } = db
-        .prepare<unknown[], { id: number }>(
-          "INSERT INTO digests (created_at, subject, paper_count, recipient_count, status) VALUES (?, ?, ?, 0, 'sending') RETURNING id",
-        )
-        .get(options.at, options.subject(papers), papers.length)!;
-      const addPaper = db.prepare("INSERT INTO digest_papers (digest_id, paper_id, position) VALUES (?, ?, ?)");
-      papers.forEach((p, i) => addPaper.run(id, p.id, i + 1));
-      const queued = db
-        .prepare(
-          `INSERT INTO deliveries (digest_id, subscriber_id, status, updated_at)
-           SELECT ?, id, 'queued', ? FROM subscribers WHERE status = 'active'`,
-        )
-        .run(id, options.at).changes;
-      db.prepare("UPDATE digests SET recipient_count = ? WHERE id = ?").run(queued, id);
-      return id;
-    })
-    .immediate();
+    .prepare<[number, number], StoredPaper & { links: string; authors: string; keywords: string }>(
+      `SELECT ${paperColumns("p")} FROM digest_papers dp JOIN papers p ON p.id = dp.paper_id
+       WHERE dp.digest_id > ? AND dp.digest_id <= ?
+       ORDER BY p.upvotes DESC, p.published_on DESC NULLS LAST, dp.digest_id DESC, dp.position`,
+    )
+    .all(after, through)
+    .map(fromRow);
+}
+
+/** An active reader of one cadence, with their choices and how far they have been offered papers. */
+export interface ReaderRow {
+  id: number;
+  coveredThrough: number;
+  cadence: "daily" | "weekly";
+  topics: string;
+  minUpvotes: number;
+  format: "full" | "compact";
+}
+
+/** Active readers of a cadence, grouped by their choices (so one group's readers come together). */
+export function activeReaders(db: Db, cadence: Edition): ReaderRow[] {
+  return db
+    .prepare<[string], ReaderRow>(
+      `SELECT id, covered_through AS coveredThrough, cadence, topics, min_upvotes AS minUpvotes, format
+       FROM subscribers WHERE status = 'active' AND cadence = ? ORDER BY id`,
+    )
+    .all(cadence);
+}
+
+/** A group of an edition's readers who share one rendering. */
+export interface DigestGroup {
+  groupNo: number;
+  /** The choices that made the group (JSON: topics, minUpvotes, format, cadence). */
+  choices: string;
+  coversAfter: number;
+  coversThrough: number;
+  paperIds: number[];
+  recipients: number;
+}
+
+/**
+ * Stores a group and its ledger rows: queued, or skipped with the reason when the
+ * edition holds nothing for them.
+ */
+export function insertGroup(db: Db, digestId: number, group: DigestGroup, subscriberIds: readonly number[], at: string, skipReason?: string): void {
+  db.prepare(
+    "INSERT INTO digest_groups (digest_id, group_no, choices, covers_after, covers_through, paper_ids, recipients) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  ).run(digestId, group.groupNo, group.choices, group.coversAfter, group.coversThrough, JSON.stringify(group.paperIds), group.recipients);
+  const add = cachedStatement(
+    db,
+    "INSERT INTO deliveries (digest_id, subscriber_id, status, group_no, last_error, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+  );
+  const status = skipReason ? "skipped" : "queued";
+  for (const id of subscriberIds) add.run(digestId, id, status, group.groupNo, skipReason ?? null, at);
+}
+
+/** Records that the readers of a cadence have now been offered every daily digest up to `through`. */
+export function advanceReaders(db: Db, cadence: Edition, through: number): void {
+  db.prepare("UPDATE subscribers SET covered_through = ? WHERE status = 'active' AND cadence = ? AND covered_through < ?").run(through, cadence, through);
+}
+
+/** Sets how many ledger rows a frozen digest has. */
+export function setRecipientCount(db: Db, digestId: number, count: number): void {
+  db.prepare("UPDATE digests SET recipient_count = ? WHERE id = ?").run(count, digestId);
+}
+
+/** One group of a digest; group 0 (rows frozen before groups existed) is the whole digest. */
+export function findGroup(db: Db, digestId: number, groupNo: number): DigestGroup | undefined {
+  const row = cachedStatement<[number, number], Omit<DigestGroup, "paperIds"> & { paperIds: string }>(
+    db,
+    `SELECT group_no AS groupNo, choices, covers_after AS coversAfter, covers_through AS coversThrough, paper_ids AS paperIds, recipients
+     FROM digest_groups WHERE digest_id = ? AND group_no = ?`,
+  ).get(digestId, groupNo);
+  return row && { ...row, paperIds: JSON.parse(row.paperIds) as number[] };
+}
+
+/** Papers by id, in the order given. */
+export function papersByIds(db: Db, ids: readonly number[]): StoredPaper[] {
+  const rows = db
+    .prepare<[string], StoredPaper & { links: string; authors: string; keywords: string }>(
+      `SELECT ${paperColumns("p")} FROM json_each(?) j JOIN papers p ON p.id = j.value ORDER BY j.key`,
+    )
+    .all(JSON.stringify(ids));
+  return rows.map(fromRow);
 }
 
 /** One digest by id. */
@@ -95,12 +187,12 @@ export function latestDigest(db: Db): DigestSummary | undefined {
 }
 
 /** A digest as the archive lists it. */
-export type ListedDigest = Pick<DigestSummary, "id" | "createdAt" | "subject" | "paperCount">;
+export type ListedDigest = Pick<DigestSummary, "id" | "createdAt" | "subject" | "paperCount" | "edition">;
 
 /** Digests newest first, for the archive: no send counts (those scan a digest's whole ledger). */
 export function listDigests(db: Db, limit: number): ListedDigest[] {
   return db
-    .prepare<[number], ListedDigest>("SELECT id, created_at AS createdAt, subject, paper_count AS paperCount FROM digests ORDER BY id DESC LIMIT ?")
+    .prepare<[number], ListedDigest>("SELECT id, created_at AS createdAt, subject, paper_count AS paperCount, edition FROM digests ORDER BY id DESC LIMIT ?")
     .all(limit);
 }
 
@@ -109,8 +201,10 @@ export function unfinishedDigestIds(db: Db): number[] {
   return db.prepare<[], { id: number }>("SELECT id FROM digests WHERE status = 'sending' ORDER BY id").all().map((r) => r.id);
 }
 
-/** The papers of a digest in their frozen order. */
+/** The papers of a digest in their frozen order; a weekly edition's are those of the daily digests it covers. */
 export function digestPapers(db: Db, digestId: number): StoredPaper[] {
+  const digest = findDigest(db, digestId);
+  if (digest?.edition === "weekly") return papersOfDigestsBetween(db, digest.coversAfter ?? 0, digest.coversThrough ?? 0);
   return db
     .prepare<[number], StoredPaper & { links: string }>(
       `SELECT ${paperColumns("p")} FROM digest_papers dp JOIN papers p ON p.id = dp.paper_id

@@ -1,3 +1,4 @@
+import { fromStored, type ReaderChoices, type StoredChoices } from "../subscribers/choices.js";
 import type { Db } from "./db.js";
 
 export type SubscriberStatus = "pending" | "active" | "unsubscribed" | "bounced" | "complained";
@@ -20,19 +21,31 @@ export interface Subscriber {
   /** Why mail stopped for a bounced, complained or suppressed address. */
   suppressedReason: string | null;
   suppressedAt: string | null;
+  /** Their cadence, topics, minimum of upvotes and format. */
+  choices: ReaderChoices;
 }
 
 const COLUMNS =
-  "id, email, status, source, created_at AS createdAt, confirmed_at AS confirmedAt, unsubscribed_at AS unsubscribedAt, suppressed_reason AS suppressedReason, suppressed_at AS suppressedAt";
+  "id, email, status, source, created_at AS createdAt, confirmed_at AS confirmedAt, unsubscribed_at AS unsubscribedAt, suppressed_reason AS suppressedReason, suppressed_at AS suppressedAt, " +
+  "cadence, topics, min_upvotes AS minUpvotes, format";
+
+type SubscriberRow = Omit<Subscriber, "choices"> & StoredChoices;
+
+function fromRow(row: SubscriberRow): Subscriber {
+  const { cadence, topics, minUpvotes, format, ...rest } = row;
+  return { ...rest, choices: fromStored({ cadence, topics, minUpvotes, format }) };
+}
 
 /** The subscriber with this id. */
 export function findSubscriberById(db: Db, id: number): Subscriber | undefined {
-  return db.prepare<[number], Subscriber>(`SELECT ${COLUMNS} FROM subscribers WHERE id = ?`).get(id);
+  const row = db.prepare<[number], SubscriberRow>(`SELECT ${COLUMNS} FROM subscribers WHERE id = ?`).get(id);
+  return row && fromRow(row);
 }
 
 /** The subscriber with this (normalised) address. */
 export function findSubscriberByEmail(db: Db, email: string): Subscriber | undefined {
-  return db.prepare<[string], Subscriber>(`SELECT ${COLUMNS} FROM subscribers WHERE email = ?`).get(email);
+  const row = db.prepare<[string], SubscriberRow>(`SELECT ${COLUMNS} FROM subscribers WHERE email = ?`).get(email);
+  return row && fromRow(row);
 }
 
 /**
@@ -47,13 +60,14 @@ export function addSubscriber(
   status: "active" | "pending",
   at: string,
   source = "cli",
-  options: { reactivate?: boolean } = {},
+  options: { reactivate?: boolean; choices?: Partial<ReaderChoices> } = {},
 ): "added" | "activated" | "reactivated" | "exists" | "kept" {
   const known = findSubscriberByEmail(db, email);
   if (!known) {
-    db.prepare(
-      "INSERT INTO subscribers (email, status, source, created_at, confirmed_at) VALUES (?, ?, ?, ?, ?)",
-    ).run(email, status, source, at, status === "active" ? at : null);
+    const { id } = db
+      .prepare<unknown[], { id: number }>("INSERT INTO subscribers (email, status, source, created_at, confirmed_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
+      .get(email, status, source, at, status === "active" ? at : null)!;
+    if (options.choices) setChoices(db, id, options.choices);
     return "added";
   }
   if (status !== "active" || known.status === "active") return "exists";
@@ -96,11 +110,23 @@ export function unsubscribe(db: Db, id: number, at: string): boolean {
   );
 }
 
+/**
+ * Changes what a reader chose; what is not given stays. A new cadence takes effect
+ * at the next edition: their cursor (covered_through) makes it owe them exactly the
+ * papers they were not offered yet.
+ */
+export function setChoices(db: Db, id: number, choices: Partial<ReaderChoices>): void {
+  db.prepare(
+    `UPDATE subscribers SET cadence = coalesce(?, cadence), topics = coalesce(?, topics), min_upvotes = coalesce(?, min_upvotes), format = coalesce(?, format) WHERE id = ?`,
+  ).run(choices.cadence ?? null, choices.topics ? JSON.stringify(choices.topics) : null, choices.minUpvotes ?? null, choices.format ?? null, id);
+}
+
 /** All subscribers, optionally of one status, oldest first. */
 export function listSubscribers(db: Db, status?: SubscriberStatus): Subscriber[] {
-  return status
-    ? db.prepare<[string], Subscriber>(`SELECT ${COLUMNS} FROM subscribers WHERE status = ? ORDER BY id`).all(status)
-    : db.prepare<[], Subscriber>(`SELECT ${COLUMNS} FROM subscribers ORDER BY id`).all();
+  const rows = status
+    ? db.prepare<[string], SubscriberRow>(`SELECT ${COLUMNS} FROM subscribers WHERE status = ? ORDER BY id`).all(status)
+    : db.prepare<[], SubscriberRow>(`SELECT ${COLUMNS} FROM subscribers ORDER BY id`).all();
+  return rows.map(fromRow);
 }
 
 /** Subscribers per status. */
@@ -147,11 +173,12 @@ export function releaseConfirmation(db: Db, id: number, sentAt: Date): void {
  * already active through it (a link used twice).
  */
 export function findByConfirmToken(db: Db, tokenHash: string, now: Date): Subscriber | undefined {
-  return db
-    .prepare<[string, string], Subscriber>(
+  const row = db
+    .prepare<[string, string], SubscriberRow>(
       `SELECT ${COLUMNS} FROM subscribers WHERE confirm_token_hash = ? AND (status = 'active' OR (status = 'pending' AND confirm_expires_at > ?))`,
     )
     .get(tokenHash, now.toISOString());
+  return row && fromRow(row);
 }
 
 /**

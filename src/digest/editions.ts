@@ -1,0 +1,131 @@
+import type { Db } from "../store/db.js";
+import {
+  activeDigestIds,
+  activeReaders,
+  advanceReaders,
+  insertDigest,
+  insertGroup,
+  latestDailyDigestId,
+  papersOfDigestsBetween,
+  selectUnsentPapers,
+  setRecipientCount,
+  weeklyStartsAfter,
+  type Edition,
+  type ReaderRow,
+} from "../store/digests.js";
+import type { StoredPaper } from "../store/papers.js";
+import { describeSelection, fromStored, type ReaderChoices } from "../subscribers/choices.js";
+import { topicMatcher } from "./topics.js";
+
+export type { Edition };
+export const EDITIONS: readonly Edition[] = ["daily", "weekly"];
+
+export interface FreezeOptions {
+  edition: Edition;
+  /** Papers a daily digest takes at most; the rest wait for the next one. */
+  maxPapers: number;
+  at: string;
+  /** The digest's subject (the archive's), from its papers. */
+  subject: (papers: readonly StoredPaper[]) => string;
+  /** Demo papers (bundled samples) only while papermail runs unconfigured. */
+  includeDemo?: boolean;
+}
+
+/** How far back the first weekly edition reaches. */
+const WEEK_MS = 7 * 86400_000;
+
+/**
+ * Freezes the next edition in one IMMEDIATE transaction, or returns undefined when
+ * there is nothing new or an edition of the same kind is being sent right now.
+ *
+ * A daily edition takes the unsent papers (each in one daily digest, ever). A weekly
+ * edition gathers the daily digests since the previous weekly one. Each reader of the
+ * edition's cadence is owed the daily digests after their cursor (covered_through)
+ * up to the edition's newest, filtered by their choices: readers who switch cadence or
+ * topics are offered each paper once and miss none. Readers with the same choices and
+ * the same papers owed form a group, rendered once. The cursors move in the same
+ * transaction as the ledger rows.
+ */
+export function freezeEdition(db: Db, options: FreezeOptions): number | undefined {
+  return db
+    .transaction(() => {
+      if (activeDigestIds(db, options.at, options.edition).length > 0) return undefined;
+      let digestId: number;
+      let through: number;
+      if (options.edition === "daily") {
+        const papers = selectUnsentPapers(db, options.maxPapers, { includeDemo: options.includeDemo ?? false });
+        if (papers.length === 0) return undefined;
+        digestId = through = insertDigest(db, { edition: "daily", at: options.at, subject: options.subject(papers), paperCount: papers.length, papers });
+      } else {
+        through = latestDailyDigestId(db);
+        const after = weeklyStartsAfter(db, new Date(Date.parse(options.at) - WEEK_MS).toISOString());
+        if (through <= after) return undefined;
+        const papers = papersOfDigestsBetween(db, after, through);
+        digestId = insertDigest(db, {
+          edition: "weekly",
+          at: options.at,
+          subject: options.subject(papers),
+          paperCount: papers.length,
+          coversAfter: after,
+          coversThrough: through,
+        });
+      }
+      const groups = planGroups(activeReaders(db, options.edition), through, (after) => papersOfDigestsBetween(db, after, through));
+      let recipients = 0;
+      groups.forEach((g, i) => {
+        const group = { groupNo: i + 1, choices: g.key, coversAfter: g.coversAfter, coversThrough: through, paperIds: g.paperIds, recipients: g.readers.length };
+        insertGroup(db, digestId, group, g.readers, options.at, g.skipReason);
+        recipients += g.readers.length;
+      });
+      advanceReaders(db, options.edition, through);
+      setRecipientCount(db, digestId, recipients);
+      return digestId;
+    })
+    .immediate();
+}
+
+/** Readers who share one rendering: the same choices and the same papers owed. */
+export interface PlannedGroup {
+  /** The choices, as stored with the group (JSON, topics sorted). */
+  key: string;
+  choices: ReaderChoices;
+  coversAfter: number;
+  /** The papers they get, most upvoted first. */
+  paperIds: number[];
+  readers: number[];
+  /** Set when the edition holds nothing for them: their ledger rows say this. */
+  skipReason?: string;
+}
+
+/**
+ * Groups an edition's readers and picks each group's papers: the daily digests after
+ * the readers' cursor up to `through`, the papers matching their topics with at least
+ * their minimum of upvotes. Papers of a range are read once, whatever the groups.
+ */
+export function planGroups(readers: readonly ReaderRow[], through: number, papersAfter: (after: number) => StoredPaper[]): PlannedGroup[] {
+  const groups = new Map<string, PlannedGroup>();
+  const ranges = new Map<number, StoredPaper[]>();
+  for (const reader of readers) {
+    const choices = fromStored(reader);
+    const key = JSON.stringify({ topics: [...choices.topics].sort(), minUpvotes: choices.minUpvotes, format: choices.format, cadence: choices.cadence });
+    // A reader whose cursor is at or past `through` has been offered all of it already.
+    const after = Math.min(reader.coveredThrough, through);
+    const id = `${after}\n${key}`;
+    let group = groups.get(id);
+    if (!group) {
+      group = { key, choices: JSON.parse(key) as ReaderChoices, coversAfter: after, paperIds: [], readers: [] };
+      if (after >= through) group.skipReason = "every paper of this edition was already offered in an earlier digest";
+      else {
+        let papers = ranges.get(after);
+        if (!papers) ranges.set(after, (papers = papersAfter(after)));
+        const matches = topicMatcher(group.choices.topics);
+        const wanted = papers.filter((p) => p.upvotes >= group!.choices.minUpvotes && (group!.choices.topics.length === 0 || matches(p).length > 0));
+        group.paperIds = wanted.map((p) => p.id);
+        if (wanted.length === 0) group.skipReason = `no paper of this edition matched their choices (${describeSelection(group.choices)})`;
+      }
+      groups.set(id, group);
+    }
+    group.readers.push(reader.id);
+  }
+  return [...groups.values()];
+}
