@@ -122,13 +122,25 @@ export function buildProgram(): Command {
   program
     .command("send-digest")
     .description("publish a digest of every paper not sent before and email it to every active subscriber; first finishes an interrupted digest")
+    .addOption(
+      new Option("--edition <edition>", "daily: the papers not sent before, to daily readers; weekly: the papers of the daily digests since the last weekly one, to weekly readers")
+        .choices(["daily", "weekly"])
+        .default("daily"),
+    )
     .option("--dry-run", "show which papers would go out and to how many people; change nothing")
     .option("--preview <file>", "write the next digest's HTML to FILE (and its text to FILE's .txt sibling) without publishing")
     .option("--to <email>", "send a test copy of the next digest to one address without publishing or marking anything")
     .option("--max-papers <n>", "at most n papers in this digest (default: PAPERMAIL_MAX_PAPERS, 30); the rest wait", positiveInt)
     .option("--retry-unknown", "also resend rows left `unknown` by a crash (they may have arrived: duplicates possible)")
     .option("--json", "print one JSON document")
-    .action((opts: { dryRun?: boolean; preview?: string; to?: string; maxPapers?: number; retryUnknown?: boolean; json?: boolean }) =>
+    .addHelpText(
+      "after",
+      "\nEach reader gets the papers that match their topics and minimum of upvotes, in their format; a reader\n" +
+        "whom nothing matches gets no email (the ledger says why). A paper goes to a reader once, whatever\n" +
+        "edition they switch to. The scheduler runs the daily edition on PAPERMAIL_DIGEST_CRON and the weekly\n" +
+        "one on PAPERMAIL_WEEKLY_CRON.",
+    )
+    .action((opts: { edition: "daily" | "weekly"; dryRun?: boolean; preview?: string; to?: string; maxPapers?: number; retryUnknown?: boolean; json?: boolean }) =>
       withContext(async (ctx) => {
         const { runSendDigest } = await import("./commands/send-digest.js");
         // Ctrl-C or SIGTERM: stop claiming, record the messages in flight, exit. A second one exits at once.
@@ -142,6 +154,7 @@ export function buildProgram(): Command {
         process.on("SIGTERM", onSignal);
         try {
           return await runSendDigest(ctx, {
+            edition: opts.edition,
             dryRun: Boolean(opts.dryRun),
             preview: opts.preview,
             to: opts.to,

@@ -46,7 +46,8 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_PORT", default: "8080", help: "port `serve` listens on" },
   { name: "PAPERMAIL_TRUST_PROXY", default: "false", help: "true behind a reverse proxy: rate limits use X-Forwarded-For" },
   { name: "PAPERMAIL_INGEST_CRON", default: "*/10 * * * *", help: "when the scheduler ingests the dump folder" },
-  { name: "PAPERMAIL_DIGEST_CRON", default: "0 8 * * *", help: "when the scheduler publishes a digest" },
+  { name: "PAPERMAIL_DIGEST_CRON", default: "0 8 * * *", help: "when the scheduler publishes the daily digest" },
+  { name: "PAPERMAIL_WEEKLY_CRON", default: "0 8 * * 1", help: "when the scheduler publishes the weekly digest (for weekly readers), after that day's daily one" },
   { name: "PAPERMAIL_TZ", default: "UTC", help: "time zone of the schedules, e.g. Europe/Paris" },
   { name: "PAPERMAIL_FEED_ITEMS", default: "50", help: "papers in /feed.xml" },
   { name: "PAPERMAIL_CONFIRM_TTL_DAYS", default: "7", help: "days a subscription confirmation link stays valid" },
@@ -108,6 +109,7 @@ const schema = z.object({
   PAPERMAIL_TRUST_PROXY: bool.default("false"),
   PAPERMAIL_INGEST_CRON: cron.default("*/10 * * * *"),
   PAPERMAIL_DIGEST_CRON: cron.default("0 8 * * *"),
+  PAPERMAIL_WEEKLY_CRON: cron.default("0 8 * * 1"),
   PAPERMAIL_TZ: z.string().refine(isTimeZone, "must be an IANA time zone such as UTC or Europe/Paris").default("UTC"),
   PAPERMAIL_FEED_ITEMS: int(1, 10000).default(50),
   PAPERMAIL_CONFIRM_TTL_DAYS: int(1, 365).default(7),
@@ -156,6 +158,7 @@ export interface Config {
   trustProxy: boolean;
   ingestCron: string;
   digestCron: string;
+  weeklyCron: string;
   timeZone: string;
   feedItems: number;
   confirmTtlDays: number;
@@ -226,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     trustProxy: isTrue(e.PAPERMAIL_TRUST_PROXY),
     ingestCron: e.PAPERMAIL_INGEST_CRON,
     digestCron: e.PAPERMAIL_DIGEST_CRON,
+    weeklyCron: e.PAPERMAIL_WEEKLY_CRON,
     timeZone: e.PAPERMAIL_TZ,
     feedItems: e.PAPERMAIL_FEED_ITEMS,
     confirmTtlDays: e.PAPERMAIL_CONFIRM_TTL_DAYS,

@@ -18,7 +18,7 @@ function setup(now: Date) {
   return { ctx, clock, lines, scheduler: createScheduler(ctx, (l) => lines.push(l)) };
 }
 
-const digests = (ctx: CommandContext) => (ctx.db.prepare("SELECT count(*) AS n FROM digests").get() as { n: number }).n;
+const digests = (ctx: CommandContext, edition = "daily") => (ctx.db.prepare("SELECT count(*) AS n FROM digests WHERE edition = ?").get(edition) as { n: number }).n;
 
 describe("the scheduler", () => {
   it("finds the latest digest slot in the configured time zone", () => {
@@ -34,7 +34,10 @@ describe("the scheduler", () => {
     writeSetting(ctx.db, "last_digest_run", "2026-03-07T07:00:00.000Z");
     await scheduler.catchUp();
     expect(digests(ctx)).toBe(1);
-    expect(lines.some((l) => l.includes("was missed"))).toBe(true);
+    expect(lines.some((l) => l.startsWith("digest: the slot of") && l.includes("was missed"))).toBe(true);
+    // Monday's weekly slot was missed too: it runs once, after the daily one, and gathers it.
+    expect(digests(ctx, "weekly")).toBe(1);
+    expect(lines.some((l) => /^weekly: the slot of 2026-03-09T\d\d:00:00.000Z was missed/.test(l))).toBe(true);
     await ingestFile(ctx, SAMPLE_FILES[1]!, { capturedAt: new Date("2026-03-10T12:30:00Z") });
     clock.set(new Date("2026-03-10T13:00:00Z"));
     await scheduler.catchUp();
@@ -43,6 +46,7 @@ describe("the scheduler", () => {
     clock.set(new Date("2026-03-11T09:00:00Z"));
     await scheduler.catchUp();
     expect(digests(ctx)).toBe(2);
+    expect(digests(ctx, "weekly")).toBe(1);
   });
 
   it("does not publish at the very first start", async () => {

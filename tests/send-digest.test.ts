@@ -105,7 +105,7 @@ describe("send-digest", () => {
     await p.cli(["subscribers", "add", "ada@example.org", "--confirmed"]);
     await p.cli(["ingest", SAMPLE_FILES[0]!]);
     const dry = await p.cli(["send-digest", "--dry-run"]);
-    expect(dry.stdout).toContain("to 1 active subscriber");
+    expect(dry.stdout).toContain("to 1 active daily reader(s)");
     expect(dry.stdout).toContain("Return of the Encoder");
     await p.cli(["send-digest", "--preview", "out.html"]);
     const test = await p.cli(["send-digest", "--to", "o'neil&co@example.org"]);

@@ -3,18 +3,19 @@ import { dirname } from "node:path";
 import { PapermailError } from "../errors.js";
 import { createMailer } from "../deliver/create-mailer.js";
 import { publishDigests } from "../digest/publish.js";
+import { nextEditionPapers, type Edition } from "../digest/editions.js";
 import { digestLinks, listId } from "../render/links.js";
 import { digestSubject, fillRecipient, renderDigest } from "../render/email.js";
 import { buildSimpleMessage } from "../render/simple-message.js";
 import { fromAddress } from "../render/from.js";
 import { checkAddress } from "../subscribers/address.js";
 import { countDeliveries } from "../store/deliveries.js";
-import { selectUnsentPapers, unfinishedDigestIds } from "../store/digests.js";
-import { countSubscribers } from "../store/subscribers.js";
+import { activeReaders, unfinishedDigestIds } from "../store/digests.js";
 import { createProgress } from "../util/progress.js";
 import { displayPath, EXIT, printJson, type CommandContext } from "./context.js";
 
 export interface SendDigestFlags {
+  edition?: Edition;
   dryRun: boolean;
   preview?: string;
   to?: string;
@@ -32,6 +33,7 @@ export async function runSendDigest(ctx: CommandContext, flags: SendDigestFlags)
   if (flags.to !== undefined) return sendTestCopy(ctx, flags.to, flags);
 
   const result = await publishDigests(ctx, {
+    edition: flags.edition,
     maxPapers: flags.maxPapers,
     retryUnknown: flags.retryUnknown,
     signal: flags.signal,
@@ -47,10 +49,10 @@ export async function runSendDigest(ctx: CommandContext, flags: SendDigestFlags)
   else {
     if (result.recovered > 0) ctx.out(`${result.recovered} message(s) were interrupted by a crash and are now 'unknown': they are not re-sent (see --retry-unknown).`);
     if (result.requeued > 0) ctx.out(`${result.requeued} 'unknown' message(s) put back in the queue.`);
-    if (result.digests.length === 0 && !result.heldBack) ctx.out("No new papers since the last digest: nothing to publish.");
+    if (result.digests.length === 0 && !result.heldBack) ctx.out(nothingNew(flags.edition, "publish"));
     for (const d of result.digests) {
       ctx.out(
-        `Digest #${d.digestId} "${d.subject}": ${d.papers} papers, ${d.recipients} recipients: ${d.sent} sent, ${d.failed} failed, ` +
+        `${d.edition === "weekly" ? "Weekly digest" : "Digest"} #${d.digestId} "${d.subject}": ${d.papers} papers, ${d.recipients} recipients: ${d.sent} sent, ${d.failed} failed, ` +
           `${d.unknown} unknown, ${d.skipped} skipped${d.complete ? "" : `, ${d.queued + d.sending} not finished`}. Mail went to ${d.mail}.`,
       );
       if (d.stopped) ctx.err(`Paused: ${d.stopped}. ${d.stopReason === "config" ? "Fix the setting, then run" : "Run"} send-digest again to resume; nobody was marked failed for it.`);
@@ -65,36 +67,54 @@ export async function runSendDigest(ctx: CommandContext, flags: SendDigestFlags)
   return flags.signal?.aborted || result.digests.some((d) => d.failed + d.unknown > 0 || d.stopped) ? EXIT.rejected : EXIT.ok;
 }
 
+/** What a run says when an edition has nothing new. */
+function nothingNew(edition: Edition = "daily", verb: string): string {
+  return edition === "weekly"
+    ? `No daily digest since the last weekly one: nothing to ${verb}.`
+    : `No new papers since the last digest: nothing to ${verb}.`;
+}
+
+/** The papers the next edition would hold. */
+function nextPapers(ctx: CommandContext, flags: SendDigestFlags) {
+  const edition = flags.edition ?? "daily";
+  return nextEditionPapers(ctx.db, { edition, maxPapers: flags.maxPapers ?? ctx.config.maxPapers, at: ctx.clock.now().toISOString(), includeDemo: ctx.config.demo });
+}
+
 function dryRun(ctx: CommandContext, flags: SendDigestFlags): number {
-  const papers = selectUnsentPapers(ctx.db, flags.maxPapers ?? ctx.config.maxPapers, { includeDemo: ctx.config.demo });
-  const recipients = countSubscribers(ctx.db).active;
+  const edition = flags.edition ?? "daily";
+  const papers = nextPapers(ctx, flags);
+  const recipients = activeReaders(ctx.db, edition).length;
   const unfinished = unfinishedDigestIds(ctx.db).map((id) => ({ digestId: id, waiting: countDeliveries(ctx.db, id).queued }));
   if (flags.json) {
-    printJson(ctx, { unfinished, papers: papers.map((p) => ({ slug: p.slug, title: p.title, upvotes: p.upvotes })), recipients });
+    printJson(ctx, { edition, unfinished, papers: papers.map((p) => ({ slug: p.slug, title: p.title, upvotes: p.upvotes })), recipients });
     return EXIT.ok;
   }
   for (const u of unfinished) ctx.out(`Would first finish digest #${u.digestId}: ${u.waiting} recipient(s) waiting.`);
-  if (papers.length === 0) ctx.out("No new papers since the last digest: nothing would be published.");
+  if (papers.length === 0) ctx.out(nothingNew(edition, "publish"));
   else {
-    ctx.out(`Would publish "${digestSubject(papers.map((p) => p.title), ctx.clock.now(), ctx.config.timeZone)}" to ${recipients} active subscriber(s):`);
+    ctx.out(
+      `Would publish the ${edition} edition "${digestSubject(papers.map((p) => p.title), ctx.clock.now(), ctx.config.timeZone, edition)}" to ${recipients} active ${edition} reader(s), ` +
+        "each getting the papers that match their choices:",
+    );
     papers.forEach((p, i) => ctx.out(`${String(i + 1).padStart(4)}. ▲ ${p.upvotes}  ${p.title}`));
   }
   ctx.out("(dry run: nothing was changed)");
   return EXIT.ok;
 }
 
-/** Renders the next digest (the unsent papers) without freezing it. */
-async function renderNext(ctx: CommandContext, maxPapers: number | undefined) {
-  const papers = selectUnsentPapers(ctx.db, maxPapers ?? ctx.config.maxPapers, { includeDemo: ctx.config.demo });
+/** Renders the next edition (every paper, full format) without freezing it. */
+async function renderNext(ctx: CommandContext, flags: SendDigestFlags) {
+  const papers = nextPapers(ctx, flags);
   if (papers.length === 0) return undefined;
-  const subject = digestSubject(papers.map((p) => p.title), ctx.clock.now(), ctx.config.timeZone);
-  return renderDigest(subject, papers, digestLinks(ctx.config), { thumbnails: ctx.config.thumbnails });
+  const edition = flags.edition ?? "daily";
+  const subject = digestSubject(papers.map((p) => p.title), ctx.clock.now(), ctx.config.timeZone, edition);
+  return renderDigest(subject, papers, digestLinks(ctx.config), { thumbnails: ctx.config.thumbnails, edition });
 }
 
 async function preview(ctx: CommandContext, file: string, flags: SendDigestFlags): Promise<number> {
-  const rendered = await renderNext(ctx, flags.maxPapers);
+  const rendered = await renderNext(ctx, flags);
   if (!rendered) {
-    ctx.out("No new papers since the last digest: nothing to preview.");
+    ctx.out(nothingNew(flags.edition, "preview"));
     return EXIT.ok;
   }
   const filled = fillRecipient(rendered, { recipient: "you@example.org", unsubscribeUrl: `${ctx.config.publicUrl}/unsubscribe/PREVIEW`, preferencesUrl: `${ctx.config.publicUrl}/preferences/PREVIEW` });
@@ -110,9 +130,9 @@ async function preview(ctx: CommandContext, file: string, flags: SendDigestFlags
 async function sendTestCopy(ctx: CommandContext, to: string, flags: SendDigestFlags): Promise<number> {
   const check = checkAddress(to);
   if (!check.ok) throw new PapermailError("BAD_ADDRESS", `--to "${to}" ${check.reason}`);
-  const rendered = await renderNext(ctx, flags.maxPapers);
+  const rendered = await renderNext(ctx, flags);
   if (!rendered) {
-    ctx.out("No new papers since the last digest: nothing to send.");
+    ctx.out(nothingNew(flags.edition, "send"));
     return EXIT.ok;
   }
   const filled = fillRecipient(rendered, { recipient: check.address, unsubscribeUrl: `${ctx.config.publicUrl}/unsubscribe/TEST-COPY`, preferencesUrl: `${ctx.config.publicUrl}/preferences/TEST-COPY` });

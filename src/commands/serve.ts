@@ -54,7 +54,7 @@ export async function runServe(config: Config, options: { scheduler: boolean }):
 
   if (scheduler) {
     const next = nextRuns(config, ctx.clock.now());
-    log(`scheduler: ingest ${config.ingestCron}, digest ${config.digestCron} (${config.timeZone}); next digest ${next.digest ?? "-"}`);
+    log(`scheduler: ingest ${config.ingestCron}, digest ${config.digestCron}, weekly ${config.weeklyCron} (${config.timeZone}); next digest ${next.digest ?? "-"}, next weekly ${next.weekly ?? "-"}`);
     await scheduler.run("ingest");
     await scheduler.catchUp();
     scheduler.start();

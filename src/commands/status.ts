@@ -49,6 +49,7 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
   ctx.out(`bounces      last 30 days: ${bounces.hard} hard, ${bounces.soft} soft, ${bounces.complaint} complaints`);
   ctx.out(`next ingest  ${schedule.ingest ?? "-"} (${ctx.config.ingestCron}, ${ctx.config.timeZone})`);
   ctx.out(`next digest  ${schedule.digest ?? "-"} (${ctx.config.digestCron}, ${ctx.config.timeZone})`);
+  ctx.out(`next weekly  ${schedule.weekly ?? "-"} (${ctx.config.weeklyCron}, ${ctx.config.timeZone})`);
   return EXIT.ok;
 }
 

@@ -3,8 +3,10 @@ import { readFileSync } from "node:fs";
 import { PapermailError } from "../errors.js";
 import { checkAddress } from "../subscribers/address.js";
 import { readAddressList } from "../subscribers/import.js";
+import { CADENCES, FORMATS, parseChoices, type ReaderChoices } from "../subscribers/choices.js";
 import {
   addSubscriber,
+  setChoices,
   findSubscriberByEmail,
   forgetSubscriber,
   listSubscribers,
@@ -25,16 +27,30 @@ export function registerSubscriberCommands(program: Command, withContext: WithCo
     .description("manage who gets the digest (statuses: pending, active, unsubscribed, bounced, complained)")
     .addHelpText("after", "\nAddresses must be one plain address (name@example.org): no display names, quotes, comments or commas.");
 
-  subscribers
+  const add = subscribers
     .command("add")
     .description("add addresses; without --confirmed each gets a confirmation email and stays pending until they click it")
     .argument("<email...>", "addresses to add")
     .option("--confirmed", "add them as active at once (they asked you directly); someone who unsubscribed stays unsubscribed")
-    .option("--reactivate", "with --confirmed: also make people who unsubscribed active again (only if they asked you to)")
+    .option("--reactivate", "with --confirmed: also make people who unsubscribed active again (only if they asked you to)");
+  choiceOptions(add)
     .option("--json", "print one JSON document")
-    .action((emails: string[], opts: { confirmed?: boolean; reactivate?: boolean; json?: boolean }) =>
-      withContext((ctx) => runAdd(ctx, emails, { confirmed: Boolean(opts.confirmed), reactivate: Boolean(opts.reactivate) }, Boolean(opts.json))),
+    .addHelpText("after", CHOICES_HELP)
+    .action((emails: string[], opts: ChoiceFlags & { confirmed?: boolean; reactivate?: boolean; json?: boolean }) =>
+      withContext((ctx) =>
+        runAdd(ctx, emails, { confirmed: Boolean(opts.confirmed), reactivate: Boolean(opts.reactivate), choices: checkChoiceFlags(opts) }, Boolean(opts.json)),
+      ),
     );
+
+  choiceOptions(
+    subscribers
+      .command("set")
+      .description("change what a subscriber gets: cadence, topics, minimum of upvotes, format (what is not given stays)")
+      .argument("<email>", "the subscriber's address"),
+  )
+    .option("--json", "print the subscriber as JSON")
+    .addHelpText("after", CHOICES_HELP)
+    .action((email: string, opts: ChoiceFlags & { json?: boolean }) => withContext((ctx) => runSet(ctx, email, checkChoiceFlags(opts), Boolean(opts.json))));
 
   subscribers
     .command("remove")
@@ -53,7 +69,7 @@ export function registerSubscriberCommands(program: Command, withContext: WithCo
         const rows = listSubscribers(ctx.db, opts.status);
         if (opts.json) printJson(ctx, rows);
         else if (rows.length === 0) ctx.out("No subscribers yet: add some with `papermail subscribers add EMAIL`.");
-        else for (const s of rows) ctx.out(`${s.status.padEnd(13)} ${s.email}`);
+        else for (const s of rows) ctx.out(`${s.status.padEnd(13)} ${s.email.padEnd(32)} ${describeChoices(s.choices)}`);
         return EXIT.ok;
       }),
     );
@@ -71,22 +87,83 @@ export function registerSubscriberCommands(program: Command, withContext: WithCo
 
   subscribers
     .command("export")
-    .description("print subscribers as CSV (email,status,created_at,confirmed_at,unsubscribed_at,suppressed_reason,suppressed_at)")
+    .description(`print subscribers as CSV (${EXPORT_COLUMNS}); topics are separated by commas within their field`)
     .option("--status <status>", `only one status: ${STATUSES.join(", ")}`, parseStatus)
     .action((opts: { status?: SubscriberStatus }) =>
       withContext((ctx) => {
-        ctx.out("email,status,created_at,confirmed_at,unsubscribed_at,suppressed_reason,suppressed_at");
+        ctx.out(EXPORT_COLUMNS);
         for (const s of listSubscribers(ctx.db, opts.status)) {
-          ctx.out([s.email, s.status, s.createdAt, s.confirmedAt ?? "", s.unsubscribedAt ?? "", s.suppressedReason ?? "", s.suppressedAt ?? ""].map(csvField).join(","));
+          const c = s.choices;
+          ctx.out(
+            [s.email, s.status, s.createdAt, s.confirmedAt ?? "", s.unsubscribedAt ?? "", s.suppressedReason ?? "", s.suppressedAt ?? "", c.cadence, c.topics.join(", "), String(c.minUpvotes), c.format]
+              .map(csvField)
+              .join(","),
+          );
         }
         return EXIT.ok;
       }),
     );
 }
 
+const EXPORT_COLUMNS = "email,status,created_at,confirmed_at,unsubscribed_at,suppressed_reason,suppressed_at,cadence,topics,min_upvotes,format";
+
+const CHOICES_HELP = `
+Choices (each reader may change theirs from the preferences link in every email):
+  --cadence daily|weekly     every daily digest, or one email a week (PAPERMAIL_WEEKLY_CRON)
+  --topics "speech, diffusion"
+                             up to 20 words or short phrases; a paper matches when one appears as a
+                             whole word or phrase in its title, abstract or keywords; "" = every paper
+  --min-upvotes N            only papers with at least N upvotes (0 = all)
+  --format full|compact      abstracts and links, or titles, upvotes and links only
+
+Examples:
+  papermail subscribers add ada@example.org --confirmed --cadence weekly --topics "speech, diffusion"
+  papermail subscribers set ada@example.org --min-upvotes 5 --format compact`;
+
+interface ChoiceFlags {
+  cadence?: string;
+  topics?: string;
+  minUpvotes?: string;
+  format?: string;
+}
+
+function choiceOptions(command: Command): Command {
+  return command
+    .option("--cadence <cadence>", `${CADENCES.join(" or ")} (default daily)`)
+    .option("--topics <list>", 'comma-separated topics, e.g. "speech, diffusion" ("" for every paper)')
+    .option("--min-upvotes <n>", "only papers with at least n upvotes (default 0)")
+    .option("--format <format>", `${FORMATS.join(" or ")} (default full)`);
+}
+
+/** The choice flags, checked: a bad one is a usage error naming the flag. */
+function checkChoiceFlags(flags: ChoiceFlags): Partial<ReaderChoices> {
+  const result = parseChoices({ cadence: flags.cadence, topics: flags.topics, minUpvotes: flags.minUpvotes, format: flags.format }, "flag");
+  if (!result.ok) throw new PapermailError("USAGE", result.error);
+  return result.choices;
+}
+
+/** A subscriber's choices in one line: "weekly, compact, topics: speech, diffusion, >= 5 upvotes". */
+function describeChoices(c: ReaderChoices): string {
+  return [c.cadence, c.format, c.topics.length > 0 ? `topics: ${c.topics.join(", ")}` : "every topic", ...(c.minUpvotes > 0 ? [`>= ${c.minUpvotes} upvotes`] : [])].join("; ");
+}
+
+function runSet(ctx: CommandContext, input: string, choices: Partial<ReaderChoices>, json: boolean): number {
+  const check = checkAddress(input);
+  if (!check.ok) throw new PapermailError("BAD_ADDRESS", `"${input}" ${check.reason}`);
+  const sub = findSubscriberByEmail(ctx.db, check.address);
+  if (!sub) throw new PapermailError("NOT_FOUND", `${check.address} is not a subscriber (add them with \`papermail subscribers add\`)`);
+  if (Object.keys(choices).length === 0) throw new PapermailError("USAGE", "nothing to set: give --cadence, --topics, --min-upvotes or --format");
+  setChoices(ctx.db, sub.id, choices);
+  const after = findSubscriberByEmail(ctx.db, check.address)!;
+  if (json) printJson(ctx, { email: after.email, status: after.status, ...after.choices });
+  else ctx.out(`${after.email}: ${describeChoices(after.choices)}`);
+  return EXIT.ok;
+}
+
 interface AddFlags {
   confirmed: boolean;
   reactivate: boolean;
+  choices?: Partial<ReaderChoices>;
 }
 
 async function runAdd(ctx: CommandContext, emails: string[], flags: AddFlags, json: boolean): Promise<number> {
@@ -119,6 +196,8 @@ async function runAdd(ctx: CommandContext, emails: string[], flags: AddFlags, js
 async function addOne(ctx: CommandContext, email: string, flags: AddFlags): Promise<{ result: string; error?: string; confirmUrl?: string }> {
   const at = ctx.clock.now().toISOString();
   const result = addSubscriber(ctx.db, email, flags.confirmed ? "active" : "pending", at, "cli", { reactivate: flags.reactivate });
+  // The operator's choices apply to someone already on the list too.
+  if (flags.choices && Object.keys(flags.choices).length > 0) setChoices(ctx.db, findSubscriberByEmail(ctx.db, email)!.id, flags.choices);
   if (result === "kept") {
     const status = findSubscriberByEmail(ctx.db, email)!.status;
     return { result: `kept ${status} (on the suppression list; --reactivate if they asked you to come back)` };

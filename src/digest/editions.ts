@@ -84,6 +84,17 @@ export function freezeEdition(db: Db, options: FreezeOptions): number | undefine
     .immediate();
 }
 
+/**
+ * The papers the next edition would hold, without freezing anything: the unsent
+ * papers for a daily one, those of the daily digests since the last weekly one for a weekly.
+ */
+export function nextEditionPapers(db: Db, options: Pick<FreezeOptions, "edition" | "maxPapers" | "at" | "includeDemo">): StoredPaper[] {
+  if (options.edition === "daily") return selectUnsentPapers(db, options.maxPapers, { includeDemo: options.includeDemo ?? false });
+  const through = latestDailyDigestId(db);
+  const after = weeklyStartsAfter(db, new Date(Date.parse(options.at) - WEEK_MS).toISOString());
+  return through > after ? papersOfDigestsBetween(db, after, through) : [];
+}
+
 /** Readers who share one rendering: the same choices and the same papers owed. */
 export interface PlannedGroup {
   /** The choices, as stored with the group (JSON, topics sorted). */

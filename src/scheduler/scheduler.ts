@@ -13,7 +13,7 @@ import { listDumpFiles } from "../ingest/list-files.js";
 import { readSetting, writeSetting } from "../store/settings.js";
 import { previousSlot } from "./slots.js";
 
-export type JobName = "ingest" | "digest" | "retry" | "bounces" | "compact" | "fetch";
+export type JobName = "ingest" | "digest" | "weekly" | "retry" | "bounces" | "compact" | "fetch";
 
 /** When the scheduler compacts the ledger: once a day, at a quiet hour. */
 const COMPACT_CRON = "30 3 * * *";
@@ -52,6 +52,9 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
       } else if (job === "digest") {
         writeSetting(db, "last_digest_run", started.toISOString());
         report("digest", await publishDigests(ctx, { retryUnknown: false, signal: abort.signal }));
+      } else if (job === "weekly") {
+        writeSetting(db, "last_weekly_run", started.toISOString());
+        report("weekly", await publishDigests(ctx, { edition: "weekly", retryUnknown: false, signal: abort.signal }));
       } else if (job === "bounces") {
         const outcomes = await fetchBounces(ctx);
         const counts = { applied: 0, duplicate: 0, unrecognised: 0 };
@@ -83,10 +86,10 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
   }
 
   function report(job: JobName, result: PublishResult): void {
-    if (result.digests.length === 0 && job === "digest") log(result.heldBack ? `digest: nothing new published: ${result.heldBack}` : "digest: no new papers, nothing published");
+    if (result.digests.length === 0 && job !== "retry") log(result.heldBack ? `${job}: nothing new published: ${result.heldBack}` : `${job}: no new papers, nothing published`);
     for (const d of result.digests) {
       log(
-        `${job}: digest #${d.digestId}: ${d.papers} papers, ${d.recipients} recipients, ${d.sent} sent, ${d.failed} failed, ${d.unknown} unknown` +
+        `${job}: ${d.edition === "weekly" ? "weekly " : ""}digest #${d.digestId}: ${d.papers} papers, ${d.recipients} recipients, ${d.sent} sent, ${d.failed} failed, ${d.unknown} unknown, ${d.skipped} skipped` +
           (d.stopped ? ` (paused: ${d.stopped})` : d.complete ? "" : ` (${d.queued} waiting, next try ${d.nextAttemptAt})`),
       );
     }
@@ -109,17 +112,22 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
       const now = clock.now();
       const firstStart = readSetting(db, "scheduler_started_at");
       if (!firstStart) writeSetting(db, "scheduler_started_at", now.toISOString());
-      const lastRun = readSetting(db, "last_digest_run") ?? firstStart;
-      const slot = previousSlot(config.digestCron, config.timeZone, now);
-      if (lastRun && slot && slot.toISOString() > lastRun) {
-        log(`digest: the slot of ${slot.toISOString()} was missed while papermail was down; publishing now`);
-        await run("digest");
+      // The daily edition first: a weekly one gathers the daily digests.
+      for (const [job, cron, setting] of [["digest", config.digestCron, "last_digest_run"], ["weekly", config.weeklyCron, "last_weekly_run"]] as const) {
+        const lastRun = readSetting(db, setting) ?? firstStart;
+        const slot = previousSlot(cron, config.timeZone, now);
+        if (lastRun && slot && slot.toISOString() > lastRun) {
+          log(`${job}: the slot of ${slot.toISOString()} was missed while papermail was down; publishing now`);
+          await run(job);
+        }
       }
     },
     start() {
       const options = { timezone: config.timeZone, noOverlap: true };
       tasks.push(schedule(config.ingestCron, () => run("ingest"), { ...options, name: "ingest" }));
       tasks.push(schedule(config.digestCron, () => run("digest"), { ...options, name: "digest" }));
+      // Jobs run one at a time in the order triggered: at a shared minute the daily digest goes first.
+      tasks.push(schedule(config.weeklyCron, () => setTimeout(() => void run("weekly"), 1000), { ...options, name: "weekly" }));
       // Retries and paused digests are looked at every minute; the query is one index probe.
       tasks.push(schedule("* * * * *", () => run("retry"), { ...options, name: "retry" }));
       tasks.push(schedule(COMPACT_CRON, () => run("compact"), { ...options, name: "compact" }));

@@ -15,11 +15,12 @@ export function nextSlot(expression: string, timeZone: string, at: Date): Date |
   return scan(expression, timeZone, new Date(at.getTime() + MINUTE), 1);
 }
 
-/** Next ingest and digest times, for `status`. */
-export function nextRuns(config: Config, at: Date): { ingest: string | null; digest: string | null } {
+/** Next ingest, daily and weekly digest times, for `status`. */
+export function nextRuns(config: Config, at: Date): { ingest: string | null; digest: string | null; weekly: string | null } {
   return {
     ingest: nextSlot(config.ingestCron, config.timeZone, at)?.toISOString() ?? null,
     digest: nextSlot(config.digestCron, config.timeZone, at)?.toISOString() ?? null,
+    weekly: nextSlot(config.weeklyCron, config.timeZone, at)?.toISOString() ?? null,
   };
 }
 

@@ -9,8 +9,11 @@ import { neutralise } from "../util/neutralise.js";
 import { fillRecipient, renderDigest } from "../render/email.js";
 import type { Db } from "../store/db.js";
 import { digestPapers, findDigest, listDigests } from "../store/digests.js";
+import { DEFAULT_CHOICES, parseChoices, type ChoicesResult, type ReaderChoices } from "../subscribers/choices.js";
+import { findSubscriberById, setChoices, type Subscriber } from "../store/subscribers.js";
 import {
   confirmSubscription,
+  findByPreferencesToken,
   findConfirmable,
   findUnsubscribable,
   requestSubscription,
@@ -19,7 +22,7 @@ import {
 import type { Clock } from "../util/time.js";
 import { createFeedHandler, FEED_PATHS } from "./feed-route.js";
 import { clientAddress, createRateLimiter, HttpError, isOneClickBody, readBody, readForm, send } from "./http.js";
-import { renderNotice, renderPage } from "./pages.js";
+import { choicesView, renderNotice, renderPage } from "./pages.js";
 
 export interface AppDeps {
   db: Db;
@@ -31,11 +34,36 @@ export interface AppDeps {
 }
 
 const HTML = "text/html; charset=utf-8";
-/** The subscribe form: an address field and the honeypot. */
+/** A reader's choices as a form sends them (checked by parseChoices). */
+const CHOICE_FIELDS = {
+  cadence: z.string().max(20).optional(),
+  topics: z.string().max(2000, "the topics are too long").optional(),
+  min_upvotes: z.string().max(20).optional(),
+  format: z.string().max(20).optional(),
+};
+const CHOICES_FORM = z.object(CHOICE_FIELDS);
+/** The subscribe form: an address field, the honeypot and the optional choices. */
 const SUBSCRIBE_FORM = z.object({
   email: z.string().max(320, "the address is too long").default(""),
   website: z.string().max(2000).default(""),
+  ...CHOICE_FIELDS,
 });
+
+type ChoiceFields = z.infer<typeof CHOICES_FORM>;
+
+function readChoices(form: ChoiceFields): ChoicesResult {
+  return parseChoices({ cadence: form.cadence, topics: form.topics, minUpvotes: form.min_upvotes, format: form.format }, "form");
+}
+
+/** What a form sent, to show again next to its error. */
+function sentChoices(form: ChoiceFields, fallback: ReaderChoices) {
+  return choicesView({
+    cadence: form.cadence === "weekly" ? "weekly" : form.cadence === "daily" ? "daily" : fallback.cadence,
+    format: form.format === "compact" ? "compact" : form.format === "full" ? "full" : fallback.format,
+    topics: form.topics ?? fallback.topics,
+    minUpvotes: form.min_upvotes ?? fallback.minUpvotes,
+  });
+}
 /** Form posts per client address in 15 minutes. */
 const SUBSCRIBE_LIMIT = 5;
 
@@ -60,7 +88,7 @@ export function createApp(deps: AppDeps): Server {
     }
     const path = url.pathname;
     const method = req.method === "HEAD" ? "GET" : req.method;
-    const token = /^\/(confirm|unsubscribe)\/([^/]+)$/.exec(path);
+    const token = /^\/(confirm|unsubscribe|preferences)\/([^/]+)$/.exec(path);
 
     if (method === "GET" && path === "/") return send(res, 200, HTML, homePage());
     if (method === "GET" && path === "/healthz") return health(res);
@@ -74,6 +102,8 @@ export function createApp(deps: AppDeps): Server {
       const parsed = SUBSCRIBE_FORM.safeParse(Object.fromEntries(await readForm(req)));
       if (!parsed.success) return send(res, 400, HTML, homePage("", `That form is not valid: ${parsed.error.issues[0]!.message}.`));
       const form = parsed.data;
+      const choices = readChoices(form);
+      if (!choices.ok) return send(res, 400, HTML, homePage(form.email, `${choices.error}.`, sentChoices(form, DEFAULT_CHOICES)));
       // A filled honeypot is a bot: it gets the usual answer and nothing happens.
       if (form.website) return send(res, 200, HTML, checkInbox());
       if (!limiter.allow(clientAddress(req, config.trustProxy))) {
@@ -81,8 +111,8 @@ export function createApp(deps: AppDeps): Server {
           "Retry-After": "900",
         });
       }
-      const result = requestSubscription(deps, form.email);
-      if ("error" in result) return send(res, 400, HTML, homePage(form.email, result.error));
+      const result = requestSubscription(deps, form.email, choices.choices);
+      if ("error" in result) return send(res, 400, HTML, homePage(form.email, result.error, sentChoices(form, DEFAULT_CHOICES)));
       result.sending
         .then((r) => {
           if (r.status === "failed") log(`confirmation email not sent (the next request will try again): ${r.error}`);
@@ -99,10 +129,17 @@ export function createApp(deps: AppDeps): Server {
         const sub = findConfirmable(deps, token[2]!);
         if (!sub) return notFound(res);
         if (sub.status === "active") return already();
-        return send(res, 200, HTML, renderNotice(config, "Confirm your subscription", "One more click and trending papers arrive in your inbox.", { action: path, button: "Confirm subscription" }));
+        return send(res, 200, HTML, confirmPage(path, sub.choices));
       }
       if (method === "POST") {
-        const outcome = confirmSubscription(deps, token[2]!);
+        const form = CHOICES_FORM.safeParse(Object.fromEntries(await readForm(req)));
+        const choices = form.success ? readChoices(form.data) : ({ ok: false, field: "topics", error: "That form is not valid" } as const);
+        if (!choices.ok) {
+          const sub = findConfirmable(deps, token[2]!);
+          if (!sub) return notFound(res);
+          return send(res, 400, HTML, confirmPage(path, sub.choices, `${choices.error}.`));
+        }
+        const outcome = confirmSubscription(deps, token[2]!, choices.choices);
         if (outcome === "not found") return notFound(res);
         if (outcome === "already") return already();
         return send(res, 200, HTML, renderNotice(config, "You are subscribed", "The next digest will be in your inbox. Every email has a one-click unsubscribe link."));
@@ -122,15 +159,52 @@ export function createApp(deps: AppDeps): Server {
       }
     }
 
+    if (token && token[1] === "preferences") {
+      const sub = findByPreferencesToken(deps, token[2]!);
+      if (!sub) return notFound(res);
+      if (method === "GET") return send(res, 200, HTML, preferencesPage(path, sub, choicesView(sub.choices)));
+      if (method === "POST") {
+        const form = CHOICES_FORM.safeParse(Object.fromEntries(await readForm(req)));
+        if (!form.success) return send(res, 400, HTML, preferencesPage(path, sub, choicesView(sub.choices), `That form is not valid: ${form.error.issues[0]!.message}.`));
+        const choices = readChoices(form.data);
+        if (!choices.ok) return send(res, 400, HTML, preferencesPage(path, sub, sentChoices(form.data, sub.choices), `${choices.error}.`));
+        setChoices(deps.db, sub.id, choices.choices);
+        const saved = findSubscriberById(deps.db, sub.id)!;
+        return send(res, 200, HTML, preferencesPage(path, saved, choicesView(saved.choices), undefined, true));
+      }
+    }
+
     if (["/", "/subscribe", "/digests", "/healthz"].includes(path) || feedFormat || token || digestMatch) {
       return send(res, 405, HTML, renderNotice(config, "Method not allowed", `${req.method} is not supported here.`), { Allow: "GET, HEAD, POST" });
     }
     return send(res, 404, HTML, renderNotice(config, "Not found", "There is nothing at this address."));
   }
 
-  function homePage(email = "", error?: string): string {
+  function homePage(email = "", error?: string, choices?: ReturnType<typeof choicesView>): string {
     const digests = listDigests(deps.db, 10).map((d) => ({ subject: d.subject, url: `/digests/${d.id}`, date: d.createdAt.slice(0, 10) }));
-    return renderPage(config, "home", "Get trending papers in your email inbox", { digests, email, error });
+    return renderPage(config, "home", "Get trending papers in your email inbox", {
+      digests,
+      email,
+      error,
+      choices: choices ?? choicesView(DEFAULT_CHOICES, "s"),
+      choicesOpen: Boolean(choices),
+    });
+  }
+
+  function confirmPage(action: string, choices: ReaderChoices, error?: string): string {
+    return renderNotice(config, "Confirm your subscription", "One more click and trending papers arrive in your inbox.", { action, button: "Confirm subscription", choices, error });
+  }
+
+  function preferencesPage(action: string, sub: Subscriber, choices: ReturnType<typeof choicesView>, error?: string, saved = false): string {
+    return renderPage(config, "preferences", "Your digest", {
+      action,
+      email: sub.email,
+      inactive: sub.status !== "active" && sub.status !== "pending",
+      choices,
+      error,
+      saved,
+      cadence: sub.choices.cadence,
+    });
   }
 
   function checkInbox(): string {

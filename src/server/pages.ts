@@ -2,11 +2,13 @@ import Handlebars from "handlebars";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../config.js";
+import type { ReaderChoices } from "../subscribers/choices.js";
 
 const PAGES_DIR = fileURLToPath(new URL("../../templates/pages/", import.meta.url));
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 
 function template(name: string): HandlebarsTemplateDelegate {
+  if (cache.size === 0) Handlebars.registerPartial("choices", readFileSync(`${PAGES_DIR}choices.hbs`, "utf8"));
   let t = cache.get(name);
   if (!t) cache.set(name, (t = Handlebars.compile(readFileSync(`${PAGES_DIR}${name}.hbs`, "utf8"), { strict: false })));
   return t;
@@ -31,7 +33,28 @@ export function renderPage(config: Config, name: string, title: string, data: Re
   return template("layout")({ ...links, title, body });
 }
 
-/** A page with a heading, a sentence and optionally one button that POSTs. */
-export function renderNotice(config: Config, title: string, message: string, form?: { action: string; button: string }): string {
-  return renderPage(config, "notice", title, { heading: title, message, action: form?.action, button: form?.button, back: !form });
+/** A page with a heading, a sentence and optionally one button that POSTs (with the reader's choices, when given). */
+export function renderNotice(config: Config, title: string, message: string, form?: { action: string; button: string; choices?: ReaderChoices; error?: string }): string {
+  return renderPage(config, "notice", title, {
+    heading: title,
+    message,
+    action: form?.action,
+    button: form?.button,
+    choices: form?.choices && choicesView(form.choices),
+    error: form?.error,
+    back: !form,
+  });
+}
+
+/** A reader's choices as the choices form shows them. */
+export function choicesView(c: Partial<Record<keyof ReaderChoices, unknown>> & Pick<ReaderChoices, "cadence" | "format">, id = "c") {
+  return {
+    id,
+    daily: c.cadence === "daily",
+    weekly: c.cadence === "weekly",
+    full: c.format === "full",
+    compact: c.format === "compact",
+    topics: Array.isArray(c.topics) ? c.topics.join(", ") : String(c.topics ?? ""),
+    minUpvotes: String(c.minUpvotes ?? 0),
+  };
 }

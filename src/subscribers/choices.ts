@@ -51,10 +51,10 @@ const CHOICES_INPUT = z.object({
 
 /** The names a field goes by, for error messages: the form's and the CLI's. */
 const FIELD_NAMES: Record<keyof ReaderChoices, { form: string; flag: string }> = {
-  cadence: { form: "cadence", flag: "--cadence" },
-  topics: { form: "topics", flag: "--topics" },
-  minUpvotes: { form: "min_upvotes", flag: "--min-upvotes" },
-  format: { form: "format", flag: "--format" },
+  cadence: { form: "How often:", flag: "--cadence" },
+  topics: { form: "Topics:", flag: "--topics" },
+  minUpvotes: { form: "Upvotes:", flag: "--min-upvotes" },
+  format: { form: "Format:", flag: "--format" },
 };
 
 export type ChoicesResult = { ok: true; choices: Partial<ReaderChoices> } | { ok: false; field: keyof ReaderChoices; error: string };

@@ -8,7 +8,7 @@ import type { Db } from "../store/db.js";
 import { recordConfirmationSent, releaseConfirmation, type Subscriber } from "../store/subscribers.js";
 import { resolveSecret } from "../store/settings.js";
 import type { Clock } from "../util/time.js";
-import { hashToken, newToken } from "../util/tokens.js";
+import { hashToken, newToken, preferencesToken } from "../util/tokens.js";
 
 /** At most one confirmation email per address in this window, whatever is posted. */
 export const CONFIRMATION_INTERVAL_MS = 24 * 3600_000;
@@ -41,10 +41,11 @@ export async function sendConfirmation(deps: ConfirmDeps, sub: Subscriber): Prom
   if (!claimed) return { status: "recently sent" };
 
   const confirmUrl = `${config.publicUrl}/confirm/${token}`;
+  const preferencesUrl = `${config.publicUrl}/preferences/${preferencesToken(secret, sub.id)}`;
   const html = (await compileMjmlTemplate("confirm").catch((err) => {
     releaseConfirmation(db, sub.id, now);
     throw err;
-  }))({ email: sub.email, confirmUrl, ttlDays: config.confirmTtlDays });
+  }))({ email: sub.email, confirmUrl, preferencesUrl, ttlDays: config.confirmTtlDays });
   const text = [
     "Confirm your subscription",
     "",
@@ -53,6 +54,8 @@ export async function sendConfirmation(deps: ConfirmDeps, sub: Subscriber): Prom
     `Open this link to confirm: ${confirmUrl}`,
     "",
     `The link works for ${config.confirmTtlDays} days. If you did not ask for this, ignore this email: nothing will be sent to you.`,
+    "",
+    `Topics, daily or weekly, full or compact: choose what you get at ${preferencesUrl}`,
     "",
   ].join("\n");
   const raw = buildSimpleMessage({ from: config.from, to: sub.email, subject: "Confirm your papermail subscription", html, text, date: now });

@@ -10,11 +10,13 @@ import {
   findSubscriberByEmail,
   findSubscriberById,
   reopenSubscription,
+  setChoices,
   unsubscribe,
   type Subscriber,
 } from "../store/subscribers.js";
+import type { ReaderChoices } from "./choices.js";
 import type { Clock } from "../util/time.js";
-import { hashToken, isWellFormedToken, readUnsubscribeToken } from "../util/tokens.js";
+import { hashToken, isWellFormedToken, readPreferencesToken, readUnsubscribeToken } from "../util/tokens.js";
 import { checkAddress } from "./address.js";
 import { sendConfirmation, type ConfirmationResult } from "./confirm.js";
 
@@ -30,12 +32,19 @@ export interface SubscribeDeps {
  * address (nothing stored), else a promise of the confirmation mail that the
  * caller need not wait for: the answer must not depend on who is subscribed.
  */
-export function requestSubscription(deps: SubscribeDeps, input: string): { error: string } | { sending: Promise<ConfirmationResult | { status: "active" }> } {
+export function requestSubscription(
+  deps: SubscribeDeps,
+  input: string,
+  choices: Partial<ReaderChoices> = {},
+): { error: string } | { sending: Promise<ConfirmationResult | { status: "active" }> } {
   const check = checkAddress(input);
   if (!check.ok) return { error: `That address ${check.reason}.` };
   const now = deps.clock.now().toISOString();
   addSubscriber(deps.db, check.address, "pending", now, "web");
   let sub = findSubscriberByEmail(deps.db, check.address)!;
+  // The form's choices count until the address is confirmed; an active reader's stay
+  // theirs to change, from the preferences link only they have.
+  if (sub.status !== "active" && sub.status !== "complained") setChoices(deps.db, sub.id, choices);
   // Someone who left (or whose address bounced) may come back, through the same double
   // opt-in. A complaint gets nothing from the form: the answer looks the same.
   if (sub.status === "complained") return { sending: Promise.resolve({ status: "not pending" as const }) };
@@ -56,13 +65,25 @@ export function findConfirmable(deps: SubscribeDeps, token: string): Subscriber 
   return undefined;
 }
 
-/** Confirms a subscription: "confirmed", "already" for a link used before, or "not found" (bad or expired token). */
-export function confirmSubscription(deps: SubscribeDeps, token: string): "confirmed" | "already" | "not found" {
+/**
+ * Confirms a subscription, with the choices made on the confirmation page:
+ * "confirmed", "already" for a link used before, or "not found" (bad or expired token).
+ */
+export function confirmSubscription(deps: SubscribeDeps, token: string, choices: Partial<ReaderChoices> = {}): "confirmed" | "already" | "not found" {
   const sub = findConfirmable(deps, token);
   if (!sub) return "not found";
   if (sub.status === "active") return "already";
-  activateSubscriber(deps.db, sub.id, deps.clock.now().toISOString());
+  deps.db.transaction(() => {
+    setChoices(deps.db, sub.id, choices);
+    activateSubscriber(deps.db, sub.id, deps.clock.now().toISOString());
+  })();
   return "confirmed";
+}
+
+/** The subscriber a preferences link names, if one of our secrets signed it. */
+export function findByPreferencesToken(deps: SubscribeDeps, token: string): Subscriber | undefined {
+  const id = readPreferencesToken(resolveSecrets(deps.db, deps.config), token);
+  return id === undefined ? undefined : findSubscriberById(deps.db, id);
 }
 
 /**
