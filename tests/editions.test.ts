@@ -1,0 +1,187 @@
+import { describe, expect, it } from "vitest";
+import { SAMPLE_FILES } from "./helpers.js";
+import { project, smtp } from "./project.js";
+import type { ParsedMail } from "mailparser";
+
+type Server = Awaited<ReturnType<typeof smtp>>;
+
+/** Every message each reader got, parsed, in the order received. */
+async function inboxes(server: Server): Promise<Map<string, ParsedMail[]>> {
+  const boxes = new Map<string, ParsedMail[]>();
+  for (const m of server.received) {
+    const parsed = await server.parse(m);
+    for (const to of m.to) boxes.set(to, [...(boxes.get(to) ?? []), parsed]);
+  }
+  return boxes;
+}
+
+/** The paper titles a digest email lists, from its plain-text part ("1. Title"). */
+function titlesIn(mail: ParsedMail): string[] {
+  return [...(mail.text ?? "").matchAll(/^\d+\. (.+)$/gm)].map((m) => m[1]!);
+}
+
+/** "And N more: URL" at the end of a digest that the size budget trimmed. */
+function moreIn(mail: ParsedMail): number {
+  return Number(/^And (\d+) more: /m.exec(mail.text ?? "")?.[1] ?? 0);
+}
+
+describe("each reader's own digest", () => {
+  it("sends each reader the papers matching their topics and minimum, in their format, and nothing when nothing matches", async () => {
+    const server = await smtp();
+    const p = project(server.url);
+    await p.cli(["ingest", SAMPLE_FILES[0]!, SAMPLE_FILES[1]!]);
+    await p.cli(["subscribers", "add", "all@example.org", "--confirmed"]);
+    await p.cli(["subscribers", "add", "encoders@example.org", "--confirmed", "--topics", "encoder, speech"]);
+    await p.cli(["subscribers", "add", "popular@example.org", "--confirmed", "--min-upvotes", "2", "--format", "compact"]);
+    await p.cli(["subscribers", "add", "nothing@example.org", "--confirmed", "--topics", "protein folding"]);
+    const run = JSON.parse((await p.cli(["send-digest", "--max-papers", "100", "--json"])).stdout);
+    expect(run.digests[0]).toMatchObject({ recipients: 4, sent: 3, skipped: 1 });
+
+    const box = await inboxes(server);
+    expect(box.get("nothing@example.org")).toBeUndefined();
+    const skipped = p.db().prepare("SELECT last_error AS why FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE s.email = ?").get("nothing@example.org");
+    expect(skipped).toEqual({ why: "no paper of this edition matched their choices (papers on protein folding)" });
+
+    const papers = JSON.parse((await p.cli(["papers", "--json"])).stdout) as Array<{ title: string; abstract: string | null; upvotes: number }>;
+    const all = titlesIn(box.get("all@example.org")![0]!);
+    expect(all.length + moreIn(box.get("all@example.org")![0]!)).toBe(papers.length);
+    const encoders = titlesIn(box.get("encoders@example.org")![0]!);
+    const wanted = papers.filter((x) => /\b(encoders?|speech(es)?)\b/i.test(`${x.title}\n${x.abstract ?? ""}`)).map((x) => x.title);
+    expect(new Set(encoders)).toEqual(new Set(wanted));
+    expect(encoders.length).toBeLessThan(all.length);
+    // Most upvoted first, as everywhere.
+    const upvotes = new Map(papers.map((x) => [x.title, x.upvotes]));
+    expect(encoders.map((t) => upvotes.get(t)!)).toEqual([...encoders.map((t) => upvotes.get(t)!)].sort((a, b) => b - a));
+    const popular = box.get("popular@example.org")![0]!;
+    expect(new Set(titlesIn(popular))).toEqual(new Set(papers.filter((x) => x.upvotes >= 2).map((x) => x.title)));
+    // Compact: no abstracts. The subject names the reader's own top paper.
+    expect(popular.html).not.toContain("Read more");
+    expect(box.get("all@example.org")![0]!.html).toContain("Read more");
+    expect(box.get("encoders@example.org")![0]!.subject).toMatch(new RegExp(`^${encoders[0]!.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+    // The footer says why, with the preferences and unsubscribe links.
+    const footer = box.get("encoders@example.org")![0]!.text!;
+    expect(footer).toContain("subscribed to the daily digest of papers on encoder or speech at papers.example.org");
+    expect(footer).toMatch(/Your choices \(topics, daily or weekly, format\): https:\/\/papers\.example\.org\/preferences\/[0-9a-z]+\.[A-Za-z0-9_-]{22}/);
+    expect(box.get("all@example.org")![0]!.text).toContain("subscribed to the daily digest at papers.example.org");
+    // Three groups, each rendered once; the skipped reader's group holds no papers.
+    expect(p.db().prepare("SELECT count(*) AS n FROM digest_groups").get()).toEqual({ n: 4 });
+  });
+
+  it("operators set choices from the CLI; list and export show them; bad values exit 2 naming the flag", async () => {
+    const p = project();
+    await p.cli(["subscribers", "add", "ada@example.org", "--confirmed", "--cadence", "weekly", "--topics", "Speech,  diffusion , speech", "--min-upvotes", "5", "--format", "compact"]);
+    expect((await p.cli(["subscribers", "list"])).stdout).toMatch(/active\s+ada@example.org\s+weekly; compact; topics: speech, diffusion; >= 5 upvotes/);
+    const set = await p.cli(["subscribers", "set", "ada@example.org", "--cadence", "daily", "--topics", "", "--json"]);
+    expect(JSON.parse(set.stdout)).toMatchObject({ cadence: "daily", topics: [], minUpvotes: 5, format: "compact" });
+    expect((await p.cli(["subscribers", "export"])).stdout).toContain('ada@example.org,active,');
+    expect((await p.cli(["subscribers", "export"])).stdout).toMatch(/,daily,,5,compact$/m);
+    const listed = JSON.parse((await p.cli(["subscribers", "list", "--json"])).stdout);
+    expect(listed[0].choices).toEqual({ cadence: "daily", topics: [], minUpvotes: 5, format: "compact" });
+
+    const bad = await p.cli(["subscribers", "set", "ada@example.org", "--cadence", "hourly"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--cadence must be daily or weekly");
+    const many = await p.cli(["subscribers", "set", "ada@example.org", "--topics", Array.from({ length: 21 }, (_, i) => `t${i}`).join(",")]);
+    expect(many.code).toBe(2);
+    expect(many.stderr).toContain("--topics at most 20 topics (got 21)");
+    expect((await p.cli(["subscribers", "set", "ada@example.org", "--min-upvotes", "-3"])).stderr).toContain("--min-upvotes must be a whole number");
+    expect((await p.cli(["subscribers", "set", "nobody@example.org", "--format", "full"])).code).toBe(2);
+    expect((await p.cli(["subscribers", "set", "ada@example.org"])).stderr).toContain("nothing to set");
+  });
+
+  it("never sends a reader the same paper twice and never misses one, across daily and weekly editions and mid-week switches", async () => {
+    const server = await smtp();
+    const p = project(server.url);
+    await p.cli(["ingest", ...SAMPLE_FILES]);
+    const add = (email: string, ...flags: string[]) => p.cli(["subscribers", "add", email, "--confirmed", ...flags]);
+    const set = (email: string, ...flags: string[]) => p.cli(["subscribers", "set", email, ...flags]);
+    const daily = async () => expect((await p.cli(["send-digest", "--max-papers", "8"])).code).toBe(0);
+    const weekly = async () => expect((await p.cli(["send-digest", "--edition", "weekly"])).code).toBe(0);
+
+    await add("daily@example.org");
+    await add("weekly@example.org", "--cadence", "weekly");
+    await add("d2w2d@example.org");
+    await add("w2d2w@example.org", "--cadence", "weekly");
+    await add("topics@example.org", "--topics", "language model");
+    await daily();
+    await daily();
+    await weekly();
+    const joinedAfter = (p.db().prepare("SELECT max(id) AS id FROM digests").get() as { id: number }).id;
+    await add("late@example.org", "--cadence", "weekly", "--format", "compact");
+    await daily();
+    // Mid-week: switch cadence both ways, and change topics.
+    await set("d2w2d@example.org", "--cadence", "weekly");
+    await set("w2d2w@example.org", "--cadence", "daily");
+    await set("topics@example.org", "--topics", "vision", "--cadence", "weekly");
+    await daily();
+    await daily();
+    await weekly();
+    await daily();
+    // And back.
+    await set("d2w2d@example.org", "--cadence", "daily");
+    await set("w2d2w@example.org", "--cadence", "weekly");
+    await daily();
+    await daily();
+    await weekly();
+    // A final weekly edition after the last daily one: everyone is caught up.
+    await daily();
+    await weekly();
+
+    const db = p.db();
+    const dailyDigests = db.prepare("SELECT id FROM digests WHERE edition = 'daily' ORDER BY id").all() as Array<{ id: number }>;
+    expect(dailyDigests.length).toBe(9);
+    const paperTitle = new Map((db.prepare("SELECT id, title FROM papers").all() as Array<{ id: number; title: string }>).map((r) => [r.id, r.title]));
+    const published = (after: number) =>
+      (db.prepare("SELECT paper_id AS id FROM digest_papers WHERE digest_id > ?").all(after) as Array<{ id: number }>).map((r) => paperTitle.get(r.id)!);
+
+    const box = await inboxes(server);
+    /** What each email offered: the titles it lists plus those "And N more" sends to the archive, by the ledger's group. */
+    const offered = (email: string) => {
+      const rows = db
+        .prepare(
+          `SELECT g.paper_ids AS ids FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+           JOIN digest_groups g ON g.digest_id = d.digest_id AND g.group_no = d.group_no WHERE s.email = ? AND d.status = 'sent' ORDER BY d.digest_id`,
+        )
+        .all(email) as Array<{ ids: string }>;
+      const mails = box.get(email) ?? [];
+      expect(mails.length).toBe(rows.length);
+      return rows.flatMap((r, i) => {
+        const titles = (JSON.parse(r.ids) as number[]).map((id) => paperTitle.get(id)!);
+        // The email lists the group's papers in order, and counts the ones the size budget left to the archive.
+        const shown = titlesIn(mails[i]!);
+        expect(shown).toEqual(titles.slice(0, shown.length));
+        expect(shown.length + moreIn(mails[i]!)).toBe(titles.length);
+        return titles;
+      });
+    };
+    const noRepeats = (titles: string[]) => expect(titles.length).toBe(new Set(titles).size);
+
+    // Readers there from the start, whatever cadence they switched to, got every paper once.
+    for (const email of ["daily@example.org", "weekly@example.org", "d2w2d@example.org", "w2d2w@example.org"]) {
+      const got = offered(email);
+      noRepeats(got);
+      expect(new Set(got)).toEqual(new Set(published(0)));
+    }
+    // The switchers got both kinds of email.
+    const subjects = (email: string) => box.get(email)!.map((m) => (m.subject!.includes("week of") ? "weekly" : "daily"));
+    expect(new Set(subjects("d2w2d@example.org"))).toEqual(new Set(["daily", "weekly"]));
+    expect(new Set(subjects("w2d2w@example.org"))).toEqual(new Set(["daily", "weekly"]));
+    expect(subjects("weekly@example.org").every((s) => s === "weekly")).toBe(true);
+
+    // Someone who subscribed mid-way gets what was published from then on, nothing older.
+    const late = offered("late@example.org");
+    noRepeats(late);
+    expect(new Set(late)).toEqual(new Set(published(joinedAfter)));
+
+    // Topics changed mid-week: no repeats, only matching papers, and nothing that matched both is missed.
+    const topical = offered("topics@example.org");
+    noRepeats(topical);
+    const abstract = new Map((db.prepare("SELECT title, abstract FROM papers").all() as Array<{ title: string; abstract: string | null }>).map((r) => [r.title, r.abstract ?? ""]));
+    const matches = (title: string, re: RegExp) => re.test(`${title}\n${abstract.get(title)}`);
+    const language = /\blanguage[\s-]+models?\b/i;
+    const vision = /\bvisions?\b/i;
+    for (const t of topical) expect(matches(t, language) || matches(t, vision)).toBe(true);
+    for (const t of published(0)) if (matches(t, language) && matches(t, vision)) expect(topical).toContain(t);
+    expect(topical.some((t) => matches(t, vision) && !matches(t, language))).toBe(true);
+  }, 120_000);
+});
