@@ -78,12 +78,16 @@ describe.skipIf(!available && !process.env.CI)("accessible to everyone (axe-core
 
   it("finds nothing serious on any page, in the digest email or in the confirmation email, light or dark", async () => {
     const site = await startSite();
-    await ingestFile(site.ctx, SAMPLE_FILES[0]!);
+    for (const file of SAMPLE_FILES) await ingestFile(site.ctx, file);
     addSubscriber(site.ctx.db, "reader@example.org", "active", new Date().toISOString());
+    addSubscriber(site.ctx.db, "compact@example.org", "active", new Date().toISOString(), "cli", { choices: { format: "compact", topics: ["language model", "vision"] } });
     await publishDigests(site.ctx, { retryUnknown: false });
     await site.post("/subscribe", { email: "new@example.org" });
-    await site.mailCount(2);
+    await site.mailCount(3);
     const digest = site.smtp.received.find((m) => m.to[0] === "reader@example.org")!;
+    const compact = site.smtp.received.find((m) => m.to[0] === "compact@example.org")!;
+    const digestHtml = (await site.smtp.parse(digest)).html as string;
+    const preferencesUrl = /https?:\/\/[^\s"<>]+\/preferences\/[A-Za-z0-9_.-]+/.exec(digestHtml)![0];
     const confirmation = site.smtp.received.find((m) => m.to[0] === "new@example.org")!;
     const confirmUrl = /https?:\/\/[^\s"<>]+\/confirm\/[A-Za-z0-9_-]+/.exec((await site.smtp.parse(confirmation)).text!)![0];
     const targets: Record<string, { url?: string; html?: string }> = {
@@ -91,8 +95,10 @@ describe.skipIf(!available && !process.env.CI)("accessible to everyone (axe-core
       archive: { url: `${site.base}/digests` },
       "digest page": { url: `${site.base}/digests/1` },
       "confirm page": { url: confirmUrl },
+      "preferences page": { url: preferencesUrl },
       "not found": { url: `${site.base}/nope` },
-      "digest email": { html: (await site.smtp.parse(digest)).html as string },
+      "digest email": { html: digestHtml },
+      "compact digest email": { html: (await site.smtp.parse(compact)).html as string },
       "confirmation email": { html: (await site.smtp.parse(confirmation)).html as string },
     };
     const problems: string[] = [];
@@ -101,17 +107,19 @@ describe.skipIf(!available && !process.env.CI)("accessible to everyone (axe-core
     }
     expect(problems).toEqual([]);
 
-    // What readers see: the digest at phone and desktop widths, light and dark.
+    // What readers see: a full and a compact digest at phone and desktop widths, light and dark.
     mkdirSync(ARTIFACTS, { recursive: true });
-    for (const width of [375, 1024]) {
-      for (const colorScheme of ["light", "dark"] as const) {
-        const context = await browser.newContext({ colorScheme, viewport: { width, height: 900 } });
-        const page = await context.newPage();
-        await page.setContent(targets["digest email"]!.html!, { waitUntil: "load" });
-        // No sideways scrolling at any width.
-        expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
-        await page.screenshot({ path: join(ARTIFACTS, `digest-${width}-${colorScheme}.png`), fullPage: true });
-        await context.close();
+    for (const [format, html] of [["full", digestHtml], ["compact", targets["compact digest email"]!.html!]] as const) {
+      for (const width of [375, 1024]) {
+        for (const colorScheme of ["light", "dark"] as const) {
+          const context = await browser.newContext({ colorScheme, viewport: { width, height: 900 } });
+          const page = await context.newPage();
+          await page.setContent(html, { waitUntil: "load" });
+          // No sideways scrolling at any width.
+          expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+          await page.screenshot({ path: join(ARTIFACTS, `digest-${format}-${width}-${colorScheme}.png`), fullPage: true });
+          await context.close();
+        }
       }
     }
   }, 120_000);

@@ -67,6 +67,25 @@ describe("each reader's own digest", () => {
     expect(p.db().prepare("SELECT count(*) AS n FROM digest_groups").get()).toEqual({ n: 4 });
   });
 
+  it("keeps a compact digest under the email size budget, with more papers in it than a full one", async () => {
+    const server = await smtp();
+    const p = project(server.url);
+    await p.cli(["ingest", ...SAMPLE_FILES]);
+    await p.cli(["subscribers", "add", "full@example.org", "--confirmed"]);
+    await p.cli(["subscribers", "add", "compact@example.org", "--confirmed", "--format", "compact"]);
+    const run = JSON.parse((await p.cli(["send-digest", "--max-papers", "1000", "--json"])).stdout);
+    const total = run.digests[0].papers as number;
+    expect(total).toBeGreaterThan(150);
+    const box = await inboxes(server);
+    const [full, compact] = [box.get("full@example.org")![0]!, box.get("compact@example.org")![0]!];
+    for (const mail of [full, compact]) {
+      expect(Buffer.byteLength(mail.html as string)).toBeLessThanOrEqual(100 * 1024);
+      expect(titlesIn(mail).length + moreIn(mail)).toBe(total);
+    }
+    expect(titlesIn(compact).length).toBeGreaterThan(2 * titlesIn(full).length);
+    expect(compact.html).not.toContain("Read more");
+  });
+
   it("operators set choices from the CLI; list and export show them; bad values exit 2 naming the flag", async () => {
     const p = project();
     await p.cli(["subscribers", "add", "ada@example.org", "--confirmed", "--cadence", "weekly", "--topics", "Speech,  diffusion , speech", "--min-upvotes", "5", "--format", "compact"]);
