@@ -27,9 +27,12 @@ try {
   const { papers } = parseDump(buildSyntheticDump(60_000).text, { capturedAt: new Date() });
   db.prepare("INSERT INTO dumps (sha256, path, size, mtime_ms, status, ingested_at) VALUES ('x', 'x', 0, 0, 'ingested', '')").run();
   db.transaction(() => upsertPapers(db, papers.slice(0, 30), { capturedAt: "2024-12-20", seenAt: "2024-12-20", dumpId: 1 }))();
-  const add = db.prepare("INSERT INTO subscribers (email, status, created_at) VALUES (?, 'active', '')");
+  // BENCH_GROUPS=n: readers spread over n distinct choices, one after another by id. Each
+  // group's topics match all 30 papers ("study"), so every group renders a full 30-paper digest.
+  const groups = Number(process.env.BENCH_GROUPS ?? 1);
+  const add = db.prepare("INSERT INTO subscribers (email, status, created_at, topics) VALUES (?, 'active', '', ?)");
   db.transaction(() => {
-    for (let i = 0; i < subscribers; i++) add.run(`reader${i}@example.org`);
+    for (let i = 0; i < subscribers; i++) add.run(`reader${i}@example.org`, groups > 1 ? JSON.stringify(["study", `g${i % groups}`]) : "[]");
   })();
   const id = freezeEdition(db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: (papers) => `${papers.length} trending papers` });
 
@@ -62,6 +65,7 @@ try {
   process.stdout.write(
     JSON.stringify({
       subscribers,
+      groups,
       pool: config.smtpPool,
       messageBytes,
       seconds,

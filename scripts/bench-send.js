@@ -77,6 +77,17 @@ export async function benchSend() {
       last = await run(n, sink.url);
       console.log(line(last));
     }
+    // Readers with their own choices: 100,000 over 1,000 groups against the same count in one group.
+    if (!process.env.BENCH_SKIP_GROUPS) {
+      const n = Number(process.env.BENCH_GROUP_SUBSCRIBERS ?? 100000);
+      const single = last.subscribers === n ? last : await run(n, sink.url);
+      const grouped = await run(n, sink.url, { BENCH_GROUPS: "1000" });
+      console.log(line(grouped).replace("subscribers:", "subscribers over 1000 groups:"));
+      console.log(
+        `1000 groups vs one: ${(grouped.perSecond / single.perSecond).toFixed(2)}x the rate   target >= 0.90; ` +
+          `peak RSS while sending ${grouped.peakRssDuringSendMb.toFixed(0)} vs ${single.peakRssDuringSendMb.toFixed(0)} MB = ${((grouped.peakRssDuringSendMb / single.peakRssDuringSendMb - 1) * 100).toFixed(1)}%   target within 10%`,
+      );
+    }
     if (hasSmtpSink()) {
       // The same number of same-size messages into the same sink, from Postfix's C load generator.
       const n = Math.min(last.subscribers, 20000);

@@ -94,13 +94,19 @@ export type DeliveryReport = {
 const NO_ANSWER_LIMIT = 3;
 
 /** Renderings a sender keeps at once: claims take one group's rows after another, so a few suffice. */
-const TEMPLATES_KEPT = 32;
+const TEMPLATES_KEPT = 8;
 
 /**
  * Renders one group of a frozen digest (its readers' papers, format and footer)
  * and prepares its message for personalising. Group 0 is the whole digest.
  */
-export async function prepareDigestMessage(db: Db, config: Config, digestId: number, groupNo = 0): Promise<MessageTemplate> {
+export async function prepareDigestMessage(
+  db: Db,
+  config: Config,
+  digestId: number,
+  groupNo = 0,
+  allocate?: (bytes: number) => Buffer,
+): Promise<MessageTemplate> {
   const digest = findDigest(db, digestId);
   if (!digest) throw new PapermailError("NOT_FOUND", `digest ${digestId} does not exist`);
   const group = groupNo === 0 ? undefined : findGroup(db, digestId, groupNo);
@@ -127,7 +133,7 @@ export async function prepareDigestMessage(db: Db, config: Config, digestId: num
       // No "Precedence: bulk": it is not a standard (RFC 2076 advises against it) and List-Id already says "list".
       "Auto-Submitted": "auto-generated",
     },
-  });
+  }, allocate);
 }
 
 /**
@@ -142,18 +148,47 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
   const retry = options.retry ?? DEFAULT_RETRY;
   const waitForRetriesMs = options.waitForRetriesMs ?? 5_000;
   // Each group is rendered when its first reader is claimed; the least recently used are let go.
-  const templates = new Map<number, Promise<MessageTemplate>>();
-  const templateFor = (groupNo: number): Promise<MessageTemplate> => {
-    let template = templates.get(groupNo);
-    if (template) templates.delete(groupNo);
-    else template = prepareDigestMessage(db, config, digestId, groupNo);
-    templates.set(groupNo, template);
-    if (templates.size > TEMPLATES_KEPT) templates.delete(templates.keys().next().value!);
-    return template;
+  // Their buffers are reused once no message of theirs is in flight: a run over many groups
+  // then holds a few renderings' worth of memory, not whatever the garbage collector has not
+  // collected yet.
+  interface Kept {
+    template: Promise<MessageTemplate>;
+    inFlight: number;
+    evicted: boolean;
+  }
+  const kept = new Map<number, Kept>();
+  const spare: Buffer[] = [];
+  const allocate = (bytes: number): Buffer => {
+    const i = spare.findIndex((b) => b.length >= bytes);
+    if (i >= 0) return spare.splice(i, 1)[0]!.subarray(0, bytes);
+    // Headroom, so a buffer fits the next group's rendering too.
+    return Buffer.allocUnsafeSlow(Math.max(bytes + (bytes >> 2), 160 * 1024)).subarray(0, bytes);
+  };
+  const recycle = (entry: Kept): void => {
+    if (!entry.evicted || entry.inFlight > 0) return;
+    entry.template.then(
+      (t) => {
+        if (spare.length < TEMPLATES_KEPT) spare.push(Buffer.from(t.backing.buffer, t.backing.byteOffset, t.backing.buffer.byteLength - t.backing.byteOffset));
+      },
+      () => undefined,
+    );
+  };
+  const templateFor = (groupNo: number): Kept => {
+    let entry = kept.get(groupNo);
+    if (entry) kept.delete(groupNo);
+    else entry = { template: prepareDigestMessage(db, config, digestId, groupNo, allocate), inFlight: 0, evicted: false };
+    kept.set(groupNo, entry);
+    if (kept.size > TEMPLATES_KEPT) {
+      const [oldest, old] = kept.entries().next().value!;
+      kept.delete(oldest);
+      old.evicted = true;
+      recycle(old);
+    }
+    return entry;
   };
   // The first rendering (and the template's compilation) happens before any claim: a claim takes a send slot.
   const first = nextQueuedGroup(db, digestId);
-  if (first !== undefined) await templateFor(first);
+  if (first !== undefined) await templateFor(first).template;
   const envelopeFrom = fromAddress(config.from);
   const domain = envelopeFrom.split("@")[1] ?? "localhost";
   const digest = findDigest(db, digestId)!;
@@ -207,23 +242,32 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
       if (row.slotMs !== undefined && row.slotMs > Date.now()) await sleep(row.slotMs - Date.now(), undefined, { signal: options.signal }).catch(() => undefined);
       if (throttle.paused()) await throttle.ready(options.signal);
       const token = unsubscribeToken(secret, digestId, row.subscriberId);
-      let template: MessageTemplate;
+      // Counted from here: the rendering's buffer is not reused while this message needs it.
+      const entry = templateFor(row.groupNo);
+      entry.inFlight++;
+      let outcome: SendOutcome;
       try {
-        template = await templateFor(row.groupNo);
-      } catch (err) {
-        // A rendering that fails (a broken template) sends nothing: the reader goes back to the queue.
-        previous = { subscriberId: row.subscriberId, status: "queued", refund: true, error: describeError(err) };
-        stop("config", describeError(err));
-        continue;
+        let template: MessageTemplate;
+        try {
+          template = await entry.template;
+        } catch (err) {
+          // A rendering that fails (a broken template) sends nothing: the reader goes back to the queue.
+          previous = { subscriberId: row.subscriberId, status: "queued", refund: true, error: describeError(err) };
+          stop("config", describeError(err));
+          continue;
+        }
+        const raw = template.personalise({
+          to: row.email,
+          messageId: `digest-${digestId}.${keyedId(secret, `message:${digestId}:${row.subscriberId}`)}@${domain}`,
+          unsubscribeUrl: `${config.publicUrl}/unsubscribe/${token}`,
+          preferencesUrl: `${config.publicUrl}/preferences/${preferencesToken(secret, row.subscriberId)}`,
+        });
+        const from = options.bounceAddress ? verpAddress(secret, options.bounceAddress, digestId, row.subscriberId) : envelopeFrom;
+        outcome = await mailer.send({ from, to: row.email, raw, name: `${String(row.subscriberId).padStart(7, "0")}-${row.email.replace(/[^A-Za-z0-9@._+-]/g, "_")}` });
+      } finally {
+        entry.inFlight--;
+        recycle(entry);
       }
-      const raw = template.personalise({
-        to: row.email,
-        messageId: `digest-${digestId}.${keyedId(secret, `message:${digestId}:${row.subscriberId}`)}@${domain}`,
-        unsubscribeUrl: `${config.publicUrl}/unsubscribe/${token}`,
-        preferencesUrl: `${config.publicUrl}/preferences/${preferencesToken(secret, row.subscriberId)}`,
-      });
-      const from = options.bounceAddress ? verpAddress(secret, options.bounceAddress, digestId, row.subscriberId) : envelopeFrom;
-      const outcome = await mailer.send({ from, to: row.email, raw, name: `${String(row.subscriberId).padStart(7, "0")}-${row.email.replace(/[^A-Za-z0-9@._+-]/g, "_")}` });
       previous = settlementOf(row, outcome, clock.now());
       if (previous.status !== "queued") options.onProgress?.(++settled, total);
     }

@@ -110,11 +110,20 @@ export function compileMjmlTemplate(name: string): Promise<HandlebarsTemplateDel
 /** The subject line: the top paper, how many more, and the day (a weekly edition: "week of" the day a week before). */
 export function digestSubject(titles: readonly string[], date: Date, timeZone: string, edition: Edition = "daily"): string {
   const shown = edition === "weekly" ? new Date(date.getTime() - 7 * 86400_000) : date;
-  const day = new Intl.DateTimeFormat("en-US", { timeZone, month: "short", day: "numeric" }).format(shown);
+  const day = dayFormat(timeZone).format(shown);
   const when = edition === "weekly" ? `week of ${day}` : day;
   // The top paper names the digest, so digests of one day are told apart in inbox and archive.
   const top = clipTitle(clean(titles[0] ?? "Trending papers"));
   return titles.length > 1 ? `${top} and ${titles.length - 1} more · ${when}` : `${top} · ${when}`;
+}
+
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** "Nov 22" in a time zone; formatters are costly to make, so one per zone is kept. */
+function dayFormat(timeZone: string): Intl.DateTimeFormat {
+  let f = dayFormats.get(timeZone);
+  if (!f) dayFormats.set(timeZone, (f = new Intl.DateTimeFormat("en-US", { timeZone, month: "short", day: "numeric" })));
+  return f;
 }
 
 /** A title short enough for a subject line: cut at a word, with an ellipsis. */

@@ -16,6 +16,8 @@ export interface RecipientValues {
 /** A digest message built once; `personalise` only adds the small per-recipient pieces to prepared buffers. */
 export interface MessageTemplate {
   personalise(values: RecipientValues): Buffer[];
+  /** The one buffer holding every static piece: a sender may reuse it once no message of this template is in flight. */
+  readonly backing: Buffer;
 }
 
 export interface MessageHeaders {
@@ -27,7 +29,8 @@ export interface MessageHeaders {
   extra?: Record<string, string>;
 }
 
-type Piece = string | ((v: RecipientValues) => string);
+/** Static text as short strings written one after another (no large string is ever built), or a per-recipient slot. */
+type Piece = string[] | ((v: RecipientValues) => string);
 type Prepared = Buffer | ((v: RecipientValues) => string);
 
 /**
@@ -35,7 +38,12 @@ type Prepared = Buffer | ((v: RecipientValues) => string);
  * of a rendered digest. Static parts are encoded once; the markers left by the
  * renderer become slots filled per recipient, each encoded for its place.
  */
-export function buildMessageTemplate(rendered: RenderedDigest, headers: MessageHeaders): MessageTemplate {
+export function buildMessageTemplate(
+  rendered: RenderedDigest,
+  headers: MessageHeaders,
+  /** Where the static pieces go: a buffer of at least `bytes` (a sender reuses them; fresh by default). */
+  allocate: (bytes: number) => Buffer = (bytes) => Buffer.allocUnsafeSlow(bytes),
+): MessageTemplate {
   const boundary = `=_papermail_${randomBytes(12).toString("hex")}`;
   const pieces: Piece[] = [];
   const head = [
@@ -49,24 +57,34 @@ export function buildMessageTemplate(rendered: RenderedDigest, headers: MessageH
   ].join("\r\n");
   pieces.push(
     (v) => `To: <${v.to}>\r\nMessage-ID: <${v.messageId}>\r\n${v.unsubscribeUrl ? `List-Unsubscribe: <${v.unsubscribeUrl}>\r\n` : ""}`,
-    `${head}\r\n\r\n`,
-    `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`,
+    [`${head}\r\n\r\n`, `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`],
   );
   pieces.push(...qpPieces(rendered.text, (v) => v));
-  pieces.push(`\r\n--${boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`);
+  pieces.push([`\r\n--${boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`]);
   pieces.push(...qpPieces(rendered.html, escapeHtml));
-  pieces.push(`\r\n--${boundary}--\r\n`);
+  pieces.push([`\r\n--${boundary}--\r\n`]);
 
-  // Adjacent static pieces are merged so personalising is a handful of joins.
-  const merged: Piece[] = [];
+  // Every piece is 7-bit ASCII by now. Static ones are written into one buffer shared by all
+  // recipients; adjacent ones become one view, so personalising is a handful of joins.
+  let size = 0;
+  for (const p of pieces) if (typeof p !== "function") for (const s of p) size += s.length;
+  const backing = allocate(size);
+  let offset = 0;
+  const prepared: Prepared[] = [];
+  let run = -1; // where the current run of static pieces starts; -1 after a slot
   for (const p of pieces) {
-    const last = merged[merged.length - 1];
-    if (typeof p === "string" && typeof last === "string") merged[merged.length - 1] = last + p;
-    else merged.push(p);
+    if (typeof p === "function") {
+      if (run >= 0) prepared.push(backing.subarray(run, offset));
+      run = -1;
+      prepared.push(p);
+      continue;
+    }
+    if (run < 0) run = offset;
+    for (const s of p) offset += backing.write(s, offset, "latin1");
   }
-  // Every piece is 7-bit ASCII by now; static ones become buffers shared by all recipients.
-  const prepared: Prepared[] = merged.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : p));
+  if (run >= 0) prepared.push(backing.subarray(run, offset));
   return {
+    backing,
     personalise(values) {
       return prepared.map((p) => (typeof p === "function" ? Buffer.from(p(values), "latin1") : p));
     },
@@ -90,8 +108,11 @@ function qpPieces(text: string, escape: (value: string) => string): Piece[] {
     if (slot) {
       out.push((v) => `${encodeQuotedPrintable(escape(slot(v)))}=\r\n`);
     } else if (part !== "") {
-      // A soft break after each static part lets the next piece start its own line.
-      out.push(`${encodeQuotedPrintable(part)}=\r\n`);
+      // Encoded line by line; a soft break after each static part lets the next piece start its own line.
+      const lines: string[] = [];
+      for (const line of part.replace(/\r\n?/g, "\n").split("\n")) lines.push(encodeQpLine(line), "\r\n");
+      lines[lines.length - 1] = "=\r\n";
+      out.push(lines);
     }
   }
   return out;

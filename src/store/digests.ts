@@ -3,7 +3,7 @@ import { countDeliveries, nextQueuedAt } from "./deliveries.js";
 import { leaseCutoff } from "./senders.js";
 import { fromRow, paperColumns, type StoredPaper } from "./papers.js";
 
-/** A frozen digest and how its sending stands. */
+/** A frozen digest. */
 export interface DigestSummary {
   id: number;
   createdAt: string;
@@ -12,7 +12,6 @@ export interface DigestSummary {
   recipientCount: number;
   status: "sending" | "done";
   finishedAt: string | null;
-  sent: number;
   edition: Edition;
   /** A weekly edition: the daily digests after this one, up to coversThrough. */
   coversAfter: number | null;
@@ -20,9 +19,7 @@ export interface DigestSummary {
 }
 
 const SUMMARY = `SELECT id, created_at AS createdAt, subject, paper_count AS paperCount, recipient_count AS recipientCount,
-  status, finished_at AS finishedAt, edition, covers_after AS coversAfter, covers_through AS coversThrough,
-  coalesce((SELECT sent FROM digest_totals WHERE digest_id = digests.id),
-           (SELECT count(*) FROM deliveries WHERE digest_id = digests.id AND status = 'sent')) AS sent FROM digests`;
+  status, finished_at AS finishedAt, edition, covers_after AS coversAfter, covers_through AS coversThrough FROM digests`;
 
 /**
  * Papers no digest holds yet, in digest order: most upvoted first, ties newest first.
@@ -168,22 +165,27 @@ export function findGroup(db: Db, digestId: number, groupNo: number): DigestGrou
 
 /** Papers by id, in the order given. */
 export function papersByIds(db: Db, ids: readonly number[]): StoredPaper[] {
-  const rows = db
-    .prepare<[string], StoredPaper & { links: string; authors: string; keywords: string }>(
-      `SELECT ${paperColumns("p")} FROM json_each(?) j JOIN papers p ON p.id = j.value ORDER BY j.key`,
-    )
-    .all(JSON.stringify(ids));
+  const rows = cachedStatement<[string], StoredPaper & { links: string; authors: string; keywords: string }>(
+    db,
+    `SELECT ${paperColumns("p")} FROM json_each(?) j JOIN papers p ON p.id = j.value ORDER BY j.key`,
+  ).all(JSON.stringify(ids));
   return rows.map(fromRow);
 }
 
-/** One digest by id. */
+/** One digest by id (a primary-key read: its ledger is not counted). */
 export function findDigest(db: Db, id: number): DigestSummary | undefined {
-  return db.prepare<[number], DigestSummary>(`${SUMMARY} WHERE id = ?`).get(id);
+  return cachedStatement<[number], DigestSummary>(db, `${SUMMARY} WHERE id = ?`).get(id);
 }
 
-/** The most recent digest. */
-export function latestDigest(db: Db): DigestSummary | undefined {
-  return db.prepare<[], DigestSummary>(`${SUMMARY} ORDER BY id DESC LIMIT 1`).get();
+/** The most recent digest, with how many of its messages were sent (which reads its ledger). */
+export function latestDigest(db: Db): (DigestSummary & { sent: number }) | undefined {
+  return db
+    .prepare<[], DigestSummary & { sent: number }>(
+      `SELECT *, coalesce((SELECT sent FROM digest_totals WHERE digest_id = last.id),
+                          (SELECT count(*) FROM deliveries WHERE digest_id = last.id AND status = 'sent')) AS sent
+       FROM (${SUMMARY} ORDER BY id DESC LIMIT 1) AS last`,
+    )
+    .get();
 }
 
 /** A digest as the archive lists it. */
