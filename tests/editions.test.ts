@@ -97,6 +97,18 @@ describe("each reader's own digest", () => {
     const listed = JSON.parse((await p.cli(["subscribers", "list", "--json"])).stdout);
     expect(listed[0].choices).toEqual({ cadence: "daily", topics: [], minUpvotes: 5, format: "compact" });
 
+    // An export comes back whole with import, choices included; a bad choice names its line.
+    await p.cli(["subscribers", "add", "bob@example.org", "--confirmed", "--cadence", "weekly", "--topics", "speech, diffusion"]);
+    const other = project();
+    const csv = (await p.cli(["subscribers", "export"])).stdout;
+    const imported = await other.cli(["subscribers", "import", "-", "--confirmed"], `${csv}carol@example.org,active,,,,,,fortnightly,,0,full\n`);
+    expect(imported.code).toBe(1);
+    expect(imported.stderr).toContain("stdin:4: \"carol@example.org\" How often: must be daily or weekly");
+    expect(JSON.parse((await other.cli(["subscribers", "list", "--json"])).stdout).map((r: { email: string; choices: unknown }) => [r.email, r.choices])).toEqual([
+      ["ada@example.org", { cadence: "daily", topics: [], minUpvotes: 5, format: "compact" }],
+      ["bob@example.org", { cadence: "weekly", topics: ["speech", "diffusion"], minUpvotes: 0, format: "full" }],
+    ]);
+
     const bad = await p.cli(["subscribers", "set", "ada@example.org", "--cadence", "hourly"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--cadence must be daily or weekly");

@@ -94,4 +94,23 @@ describe("a reader's choices on the web", () => {
       expect(await r.text()).not.toContain("ada@example.org");
     }
   });
+
+  it("the archive shows a weekly edition with the papers of the week's daily digests", async () => {
+    const site = await startSite();
+    await ingestFile(site.ctx, SAMPLE_FILES[0]!);
+    await publishDigests(site.ctx, { retryUnknown: false });
+    await ingestFile(site.ctx, SAMPLE_FILES[1]!);
+    await publishDigests(site.ctx, { retryUnknown: false });
+    const weekly = await publishDigests(site.ctx, { retryUnknown: false, edition: "weekly" });
+    expect(weekly.digests[0]).toMatchObject({ edition: "weekly", recipients: 0 });
+    const id = weekly.digests[0]!.digestId;
+    const papers = site.ctx.db.prepare("SELECT count(*) AS n FROM digest_papers").get() as { n: number };
+    const page = await (await fetch(`${site.base}/digests/${id}`)).text();
+    expect(page).toContain(`${papers.n} trending papers this week`);
+    expect(page).toContain("papermail · Weekly Papers");
+    const home = await (await fetch(`${site.base}/`)).text();
+    expect(home).toMatch(/ and \d+ more · week of /);
+    // Nothing new since: a second weekly run publishes nothing.
+    expect((await publishDigests(site.ctx, { retryUnknown: false, edition: "weekly" })).digests).toEqual([]);
+  });
 });

@@ -76,7 +76,7 @@ export function registerSubscriberCommands(program: Command, withContext: WithCo
 
   subscribers
     .command("import")
-    .description("add many addresses from FILE (or - for standard input): one per line, or a CSV with an `email` column")
+    .description("add many addresses from FILE (or - for standard input): one per line, or a CSV with an `email` column and optionally cadence, topics, min_upvotes and format (as `export` writes them)")
     .argument("<file>", "file to read, or - for standard input")
     .option("--confirmed", "add them as active at once (without it they are added as pending and sent a confirmation email); people who unsubscribed stay unsubscribed")
     .option("--reactivate", "with --confirmed: also make people who unsubscribed active again (only if they asked you to)")
@@ -241,17 +241,22 @@ async function runImport(ctx: CommandContext, file: string, flags: AddFlags, jso
   } catch (err) {
     throw new PapermailError("NOT_FOUND", `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`);
   }
-  const { addresses, problems } = readAddressList(text);
+  const { addresses, choices, problems } = readAddressList(text);
   const counts = { added: 0, activated: 0, reactivated: 0, kept: 0, exists: 0, failed: 0 };
   if (flags.confirmed) {
     // One transaction: thousands of addresses land at once, or none on a crash.
     ctx.db.transaction(() => {
       const at = ctx.clock.now().toISOString();
-      for (const a of addresses) counts[addSubscriber(ctx.db, a, "active", at, "import", { reactivate: flags.reactivate })]++;
+      for (const a of addresses) {
+        counts[addSubscriber(ctx.db, a, "active", at, "import", { reactivate: flags.reactivate })]++;
+        // The choice columns of an export come back with the addresses.
+        const c = choices.get(a);
+        if (c && Object.keys(c).length > 0) setChoices(ctx.db, findSubscriberByEmail(ctx.db, a)!.id, c);
+      }
     })();
   } else {
     for (const a of addresses) {
-      const r = await addOne(ctx, a, flags);
+      const r = await addOne(ctx, a, { ...flags, choices: choices.get(a) });
       if (r.error) ctx.err(r.error);
       counts[r.error ? "failed" : r.result === "exists" ? "exists" : "added"]++;
     }

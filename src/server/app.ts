@@ -231,7 +231,11 @@ export function createApp(deps: AppDeps): Server {
     const digest = findDigest(deps.db, id);
     if (!digest) return send(res, 404, HTML, renderNotice(config, "Not found", "There is no such digest."));
     // The web page holds every paper: the size budget is the email's, not the archive's.
-    const rendered = await renderDigest(digest.subject, digestPapers(deps.db, id), digestLinks(config, id), { budgetBytes: Infinity, thumbnails: config.thumbnails });
+    const rendered = await renderDigest(digest.subject, digestPapers(deps.db, id), digestLinks(config, id), {
+      budgetBytes: Infinity,
+      thumbnails: config.thumbnails,
+      edition: digest.edition,
+    });
     const { html } = fillRecipient(rendered, { recipient: "a reader", unsubscribeUrl: `${config.publicUrl}/`, preferencesUrl: `${config.publicUrl}/` });
     send(res, 200, HTML, html, { "Cache-Control": "public, max-age=3600" });
   }
