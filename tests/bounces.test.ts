@@ -194,6 +194,8 @@ describe("a ledger that stays bounded", () => {
     const r = await p.cli(["maintenance", "compact", "--json"]);
     expect(JSON.parse(r.stdout)).toMatchObject({ digests: 1, rows: 2, remainingRows: 0 });
     expect(JSON.parse((await p.cli(["status", "--json"])).stdout).lastDigest).toMatchObject({ sent: 2, recipientCount: 2 });
+    // The digest's reader groups went with its rows: the database stays bounded.
+    expect(p.db().prepare("SELECT count(*) AS n FROM digest_groups").get()).toEqual({ n: 0 });
     const { unsubscribeByToken } = await import("../src/subscribers/subscribe.js");
     const { openDatabase } = await import("../src/store/db.js");
     const { loadConfig } = await import("../src/config.js");

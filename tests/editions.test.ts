@@ -1,5 +1,9 @@
+import Database from "better-sqlite3";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { SAMPLE_FILES } from "./helpers.js";
+import { openDatabase } from "../src/store/db.js";
+import { ROOT, SAMPLE_FILES, tempDir } from "./helpers.js";
 import { project, smtp } from "./project.js";
 import type { ParsedMail } from "mailparser";
 
@@ -215,4 +219,24 @@ describe("each reader's own digest", () => {
     for (const t of published(0)) if (matches(t, language) && matches(t, vision)) expect(topical).toContain(t);
     expect(topical.some((t) => matches(t, vision) && !matches(t, language))).toBe(true);
   }, 120_000);
+
+  it("an upgraded database owes its readers nothing already published, and starts every new reader at the newest digest", () => {
+    const file = join(tempDir(), "old.db");
+    const old = new Database(file);
+    // The schema as it was before readers had choices (migrations 001 to 007).
+    for (const f of readdirSync(join(ROOT, "db")).filter((n) => n < "008").sort()) old.exec(readFileSync(join(ROOT, "db", f), "utf8"));
+    old.pragma("user_version = 7");
+    old.prepare("INSERT INTO subscribers (email, status, created_at) VALUES ('old@example.org', 'active', '')").run();
+    for (let i = 0; i < 3; i++) old.prepare("INSERT INTO digests (created_at, subject, paper_count, recipient_count, status) VALUES ('', 's', 0, 0, 'done')").run();
+    old.close();
+
+    const db = openDatabase(file);
+    const cursor = (email: string) => (db.prepare("SELECT covered_through AS c FROM subscribers WHERE email = ?").get(email) as { c: number }).c;
+    expect(cursor("old@example.org")).toBe(3);
+    db.prepare("INSERT INTO subscribers (email, status, created_at) VALUES ('new@example.org', 'pending', '')").run();
+    db.prepare("INSERT INTO digests (created_at, subject, paper_count, recipient_count, status) VALUES ('', 's', 0, 0, 'done')").run();
+    db.prepare("UPDATE subscribers SET status = 'active' WHERE email = 'new@example.org'").run();
+    expect(cursor("new@example.org")).toBe(4);
+    db.close();
+  });
 });

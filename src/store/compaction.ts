@@ -9,7 +9,7 @@ export interface CompactionResult {
 
 /**
  * Replaces the per-recipient ledger rows of digests finished before `before` by
- * per-digest counts (digest_totals). Rows go in small transactions, with the event
+ * per-digest counts (digest_totals), and drops their groups. Rows go in small transactions, with the event
  * loop let through between them, so a send in this or another process never waits
  * long. Signed unsubscribe links need no row, so old mail keeps working.
  */
@@ -36,6 +36,8 @@ export async function compactLedger(
      FROM deliveries WHERE digest_id = ?`,
   );
   const remove = db.prepare("DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries WHERE digest_id = ? LIMIT ?)");
+  // A group's papers are needed only to send to it: with the rows, the groups go too.
+  const removeGroups = db.prepare("DELETE FROM digest_groups WHERE digest_id = ?");
   let rows = 0;
   for (const { id, counted } of digests) {
     if (!counted) db.transaction(() => totals.run(id, at, id)).immediate();
@@ -46,6 +48,7 @@ export async function compactLedger(
       if (n < batch) break;
       await yieldToEventLoop();
     }
+    db.transaction(() => removeGroups.run(id)).immediate();
     rows += removed;
     options.onDigest?.(id, removed);
   }
