@@ -107,8 +107,16 @@ describe.skipIf(!available && !process.env.CI)("accessible to everyone (axe-core
     }
     expect(problems).toEqual([]);
 
-    // What readers see: a full and a compact digest at phone and desktop widths, light and dark.
+    // What readers see: their preferences page, and a full and a compact digest at phone and desktop widths, light and dark.
     mkdirSync(ARTIFACTS, { recursive: true });
+    {
+      const context = await browser.newContext({ viewport: { width: 375, height: 900 } });
+      const page = await context.newPage();
+      await page.goto(preferencesUrl);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+      await page.screenshot({ path: join(ARTIFACTS, "preferences-375-light.png"), fullPage: true });
+      await context.close();
+    }
     for (const [format, html] of [["full", digestHtml], ["compact", targets["compact digest email"]!.html!]] as const) {
       for (const width of [375, 1024]) {
         for (const colorScheme of ["light", "dark"] as const) {
