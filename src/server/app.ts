@@ -8,7 +8,7 @@ import { isBusy } from "../store/busy.js";
 import { neutralise } from "../util/neutralise.js";
 import { fillRecipient, renderDigest } from "../render/email.js";
 import type { Db } from "../store/db.js";
-import { digestPapers, findDigest, listDigests } from "../store/digests.js";
+import { digestPapers, findDigest, listDigests, newestDigestId } from "../store/digests.js";
 import { DEFAULT_CHOICES, parseChoices, type ChoicesResult, type ReaderChoices } from "../subscribers/choices.js";
 import { findSubscriberById, setChoices, type Subscriber } from "../store/subscribers.js";
 import {
@@ -90,7 +90,7 @@ export function createApp(deps: AppDeps): Server {
     const method = req.method === "HEAD" ? "GET" : req.method;
     const token = /^\/(confirm|unsubscribe|preferences)\/([^/]+)$/.exec(path);
 
-    if (method === "GET" && path === "/") return send(res, 200, HTML, homePage());
+    if (method === "GET" && path === "/") return send(res, 200, HTML, plainHomePage());
     if (method === "GET" && path === "/healthz") return health(res);
     const feedFormat = FEED_PATHS[path];
     if (method === "GET" && feedFormat) return feed(req, res, feedFormat, url.searchParams);
@@ -178,6 +178,14 @@ export function createApp(deps: AppDeps): Server {
       return send(res, 405, HTML, renderNotice(config, "Method not allowed", `${req.method} is not supported here.`), { Allow: "GET, HEAD, POST" });
     }
     return send(res, 404, HTML, renderNotice(config, "Not found", "There is nothing at this address."));
+  }
+
+  // The front page is the same for everyone until a new digest is published: rendered once per digest.
+  let home: { newest: number; html: string } | undefined;
+  function plainHomePage(): string {
+    const newest = newestDigestId(deps.db);
+    if (home?.newest !== newest) home = { newest, html: homePage() };
+    return home.html;
   }
 
   function homePage(email = "", error?: string, choices?: ReturnType<typeof choicesView>): string {

@@ -53,6 +53,11 @@ export function activeDigestIds(db: Db, now: string, edition?: Edition): number[
 
 export type Edition = "daily" | "weekly";
 
+/** The newest digest of any edition, or 0 when there is none: what the front page lists changes only with it. */
+export function newestDigestId(db: Db): number {
+  return cachedStatement<[], { id: number | null }>(db, "SELECT max(id) AS id FROM digests").get()!.id ?? 0;
+}
+
 /** The newest daily digest, or 0 when there is none. */
 export function latestDailyDigestId(db: Db): number {
   return db.prepare<[], { id: number | null }>("SELECT max(id) AS id FROM digests WHERE edition = 'daily'").get()!.id ?? 0;
