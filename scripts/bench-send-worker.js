@@ -1,4 +1,5 @@
 // One send benchmark run in its own process, so peak memory belongs to this size alone.
+import { digestSubject } from "../dist/render/email.js";
 // Usage: node scripts/bench-send-worker.js SUBSCRIBERS SMTP_URL
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,7 +35,7 @@ try {
   db.transaction(() => {
     for (let i = 0; i < subscribers; i++) add.run(`reader${i}@example.org`, groups > 1 ? JSON.stringify(["study", `g${i % groups}`]) : "[]");
   })();
-  const id = freezeEdition(db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: (papers) => `${papers.length} trending papers` });
+  const id = freezeEdition(db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: (papers) => digestSubject(papers.map((p) => p.title), new Date(), "UTC") });
 
   const mailer = createMailer(config, String(id));
   // The size of one message as it goes out, for a load generator to send the same.

@@ -10,7 +10,7 @@ import { buildSimpleMessage } from "../render/simple-message.js";
 import { fromAddress } from "../render/from.js";
 import { checkAddress } from "../subscribers/address.js";
 import { countDeliveries } from "../store/deliveries.js";
-import { activeReaders, unfinishedDigestIds } from "../store/digests.js";
+import { countReaders, unfinishedDigestIds } from "../store/digests.js";
 import { createProgress } from "../util/progress.js";
 import { displayPath, EXIT, printJson, type CommandContext } from "./context.js";
 
@@ -83,7 +83,7 @@ function nextPapers(ctx: CommandContext, flags: SendDigestFlags) {
 function dryRun(ctx: CommandContext, flags: SendDigestFlags): number {
   const edition = flags.edition ?? "daily";
   const papers = nextPapers(ctx, flags);
-  const recipients = activeReaders(ctx.db, edition).length;
+  const recipients = countReaders(ctx.db, edition);
   const unfinished = unfinishedDigestIds(ctx.db).map((id) => ({ digestId: id, waiting: countDeliveries(ctx.db, id).queued }));
   if (flags.json) {
     printJson(ctx, { edition, unfinished, papers: papers.map((p) => ({ slug: p.slug, title: p.title, upvotes: p.upvotes })), recipients });

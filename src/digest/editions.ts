@@ -1,17 +1,19 @@
 import type { Db } from "../store/db.js";
 import {
   activeDigestIds,
-  activeReaders,
   advanceReaders,
   insertDigest,
   insertGroup,
+  insertReaderRows,
   latestDailyDigestId,
   papersOfDigestsBetween,
+  readerSets,
   selectUnsentPapers,
   setRecipientCount,
   weeklyStartsAfter,
   type Edition,
-  type ReaderRow,
+  type ReaderSet,
+  type SetAssignment,
 } from "../store/digests.js";
 import type { StoredPaper } from "../store/papers.js";
 import { describeSelection, fromStored, type ReaderChoices } from "../subscribers/choices.js";
@@ -70,13 +72,14 @@ export function freezeEdition(db: Db, options: FreezeOptions): number | undefine
           coversThrough: through,
         });
       }
-      const groups = planGroups(activeReaders(db, options.edition), through, (after) => papersOfDigestsBetween(db, after, through));
-      let recipients = 0;
+      const groups = planGroups(readerSets(db, options.edition), through, (after) => papersOfDigestsBetween(db, after, through));
+      const assignments: SetAssignment[] = [];
       groups.forEach((g, i) => {
-        const group = { groupNo: i + 1, choices: g.key, coversAfter: g.coversAfter, coversThrough: through, paperIds: g.paperIds, recipients: g.readers.length };
-        insertGroup(db, digestId, group, g.readers, options.at, g.skipReason);
-        recipients += g.readers.length;
+        const groupNo = i + 1;
+        insertGroup(db, digestId, { groupNo, choices: g.key, coversAfter: g.coversAfter, coversThrough: through, paperIds: g.paperIds, recipients: g.recipients });
+        for (const set of g.sets) assignments.push({ set, groupNo, skipReason: g.skipReason });
       });
+      const recipients = insertReaderRows(db, digestId, options.edition, assignments, options.at);
       advanceReaders(db, options.edition, through);
       setRecipientCount(db, digestId, recipients);
       return digestId;
@@ -103,7 +106,9 @@ export interface PlannedGroup {
   coversAfter: number;
   /** The papers they get, most upvoted first. */
   paperIds: number[];
-  readers: number[];
+  /** The stored combinations of choices and cursor that make up the group, and how many readers that is. */
+  sets: ReaderSet[];
+  recipients: number;
   /** Set when the edition holds nothing for them: their ledger rows say this. */
   skipReason?: string;
 }
@@ -113,7 +118,7 @@ export interface PlannedGroup {
  * the readers' cursor up to `through`, the papers matching their topics with at least
  * their minimum of upvotes. Papers of a range are read once, whatever the groups.
  */
-export function planGroups(readers: readonly ReaderRow[], through: number, papersAfter: (after: number) => StoredPaper[]): PlannedGroup[] {
+export function planGroups(readers: readonly ReaderSet[], through: number, papersAfter: (after: number) => StoredPaper[]): PlannedGroup[] {
   const groups = new Map<string, PlannedGroup>();
   const ranges = new Map<number, StoredPaper[]>();
   for (const reader of readers) {
@@ -124,7 +129,7 @@ export function planGroups(readers: readonly ReaderRow[], through: number, paper
     const id = `${after}\n${key}`;
     let group = groups.get(id);
     if (!group) {
-      group = { key, choices: JSON.parse(key) as ReaderChoices, coversAfter: after, paperIds: [], readers: [] };
+      group = { key, choices: JSON.parse(key) as ReaderChoices, coversAfter: after, paperIds: [], sets: [], recipients: 0 };
       if (after >= through) group.skipReason = "every paper of this edition was already offered in an earlier digest";
       else {
         let papers = ranges.get(after);
@@ -136,7 +141,8 @@ export function planGroups(readers: readonly ReaderRow[], through: number, paper
       }
       groups.set(id, group);
     }
-    group.readers.push(reader.id);
+    group.sets.push(reader);
+    group.recipients += reader.readers;
   }
   return [...groups.values()];
 }

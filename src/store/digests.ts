@@ -101,24 +101,33 @@ export function papersOfDigestsBetween(db: Db, after: number, through: number): 
     .map(fromRow);
 }
 
-/** An active reader of one cadence, with their choices and how far they have been offered papers. */
-export interface ReaderRow {
-  id: number;
+/**
+ * Readers of one cadence who share their choices and how far they have been offered
+ * papers (their cursor, covered_through), as stored: one row per combination.
+ */
+export interface ReaderSet {
   coveredThrough: number;
   cadence: "daily" | "weekly";
   topics: string;
   minUpvotes: number;
   format: "full" | "compact";
+  readers: number;
 }
 
-/** Active readers of a cadence, grouped by their choices (so one group's readers come together). */
-export function activeReaders(db: Db, cadence: Edition): ReaderRow[] {
+/** The active readers of a cadence, counted per combination of choices and cursor (never loaded one by one). */
+export function readerSets(db: Db, cadence: Edition): ReaderSet[] {
   return db
-    .prepare<[string], ReaderRow>(
-      `SELECT id, covered_through AS coveredThrough, cadence, topics, min_upvotes AS minUpvotes, format
-       FROM subscribers WHERE status = 'active' AND cadence = ? ORDER BY id`,
+    .prepare<[string], ReaderSet>(
+      `SELECT covered_through AS coveredThrough, cadence, topics, min_upvotes AS minUpvotes, format, count(*) AS readers
+       FROM subscribers WHERE status = 'active' AND cadence = ?
+       GROUP BY covered_through, topics, min_upvotes, format ORDER BY min(id)`,
     )
     .all(cadence);
+}
+
+/** How many active readers a cadence has. */
+export function countReaders(db: Db, cadence: Edition): number {
+  return db.prepare<[string], { n: number }>("SELECT count(*) AS n FROM subscribers WHERE status = 'active' AND cadence = ?").get(cadence)!.n;
 }
 
 /** A group of an edition's readers who share one rendering. */
@@ -132,20 +141,46 @@ export interface DigestGroup {
   recipients: number;
 }
 
-/**
- * Stores a group and its ledger rows: queued, or skipped with the reason when the
- * edition holds nothing for them.
- */
-export function insertGroup(db: Db, digestId: number, group: DigestGroup, subscriberIds: readonly number[], at: string, skipReason?: string): void {
+/** Stores a group of a digest. */
+export function insertGroup(db: Db, digestId: number, group: DigestGroup): void {
   db.prepare(
     "INSERT INTO digest_groups (digest_id, group_no, choices, covers_after, covers_through, paper_ids, recipients) VALUES (?, ?, ?, ?, ?, ?, ?)",
   ).run(digestId, group.groupNo, group.choices, group.coversAfter, group.coversThrough, JSON.stringify(group.paperIds), group.recipients);
-  const add = cachedStatement(
-    db,
-    "INSERT INTO deliveries (digest_id, subscriber_id, status, group_no, last_error, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+}
+
+/** Where each set of readers goes: its group, and why it is skipped when the edition holds nothing for it. */
+export interface SetAssignment {
+  set: ReaderSet;
+  groupNo: number;
+  skipReason?: string;
+}
+
+/**
+ * Writes a ledger row for every active reader of a cadence, in one statement: queued
+ * in their set's group, or skipped with the reason. The sets go through a temporary
+ * table, so no reader is loaded into memory.
+ */
+export function insertReaderRows(db: Db, digestId: number, cadence: Edition, assignments: readonly SetAssignment[], at: string): number {
+  db.exec(
+    `CREATE TEMP TABLE IF NOT EXISTS edition_plan (
+       covered_through INTEGER, topics TEXT, min_upvotes INTEGER, format TEXT, group_no INTEGER, status TEXT, reason TEXT,
+       PRIMARY KEY (covered_through, topics, min_upvotes, format))`,
   );
-  const status = skipReason ? "skipped" : "queued";
-  for (const id of subscriberIds) add.run(digestId, id, status, group.groupNo, skipReason ?? null, at);
+  db.exec("DELETE FROM temp.edition_plan");
+  const plan = db.prepare("INSERT INTO temp.edition_plan VALUES (?, ?, ?, ?, ?, ?, ?)");
+  for (const a of assignments) {
+    plan.run(a.set.coveredThrough, a.set.topics, a.set.minUpvotes, a.set.format, a.groupNo, a.skipReason ? "skipped" : "queued", a.skipReason ?? null);
+  }
+  const rows = db
+    .prepare(
+      `INSERT INTO deliveries (digest_id, subscriber_id, status, group_no, last_error, updated_at)
+       SELECT ?, s.id, p.status, p.group_no, p.reason, ? FROM subscribers s
+       JOIN temp.edition_plan p ON p.covered_through = s.covered_through AND p.topics = s.topics AND p.min_upvotes = s.min_upvotes AND p.format = s.format
+       WHERE s.status = 'active' AND s.cadence = ?`,
+    )
+    .run(digestId, at, cadence).changes;
+  db.exec("DELETE FROM temp.edition_plan");
+  return rows;
 }
 
 /** Records that the readers of a cadence have now been offered every daily digest up to `through`. */
