@@ -142,5 +142,8 @@ describe("topics", () => {
     expect(match({ title: "x", abstract: "Deep Reinforcement-Learning agents and large MODELS" })).toEqual(["reinforcement learning", "model"]);
     expect(match({ title: "Modelling", abstract: null })).toEqual([]);
     expect(match({ title: "x", abstract: null, keywords: ["Diffusion"] })).toEqual(["diffusion"]);
+    // Case folding as Unicode does it: the Kelvin sign is a K, the long s an s, final sigma a sigma.
+    expect(topicMatcher(["kelvin", "study", "σ-models"])({ title: "\u212Aelvin and ſtudy", abstract: "Of Σ-Models" })).toEqual(["kelvin", "study", "σ-models"]);
+    expect(topicMatcher(["ödem", "straße"])({ title: "ÖDEM in der STRASSE", abstract: "Straße" })).toEqual(["ödem", "straße"]);
   });
 });
