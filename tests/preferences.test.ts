@@ -62,6 +62,9 @@ describe("a reader's choices on the web", () => {
     const digest = await site.smtp.parse(site.smtp.received[1]!);
     const url = linkIn(digest.html as string, "preferences");
     expect(linkIn(digest.text!, "preferences")).toBe(url);
+    // The unsubscribe page offers less mail instead of none, through the same page.
+    const unsubscribePage = await (await fetch(/https?:\/\/[^\s"<>]+\/unsubscribe\/[A-Za-z0-9_.-]+/.exec(digest.text!)![0])).text();
+    expect(unsubscribePage).toContain(`href="${url}"`);
 
     for (let i = 0; i < 2; i++) {
       const page = await fetch(url);

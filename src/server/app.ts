@@ -23,6 +23,8 @@ import type { Clock } from "../util/time.js";
 import { createFeedHandler, FEED_PATHS } from "./feed-route.js";
 import { clientAddress, createRateLimiter, HttpError, isOneClickBody, readBody, readForm, send } from "./http.js";
 import { choicesView, renderNotice, renderPage } from "./pages.js";
+import { resolveSecret } from "../store/settings.js";
+import { preferencesToken } from "../util/tokens.js";
 
 export interface AppDeps {
   db: Db;
@@ -148,8 +150,20 @@ export function createApp(deps: AppDeps): Server {
 
     if (token && token[1] === "unsubscribe") {
       if (method === "GET") {
-        if (findUnsubscribable(deps, token[2]!) === undefined) return notFound(res);
-        return send(res, 200, HTML, renderNotice(config, "Unsubscribe", "You will get no further digests.", { action: path, button: "Unsubscribe" }));
+        const id = findUnsubscribable(deps, token[2]!);
+        if (id === undefined) return notFound(res);
+        // Someone who gets too much may prefer less of it to nothing.
+        const preferences = `${config.publicUrl}/preferences/${preferencesToken(resolveSecret(deps.db, config.secret), id)}`;
+        return send(
+          res,
+          200,
+          HTML,
+          renderNotice(config, "Unsubscribe", "You will get no further digests.", {
+            action: path,
+            button: "Unsubscribe",
+            aside: { text: "Too much mail?", link: "Get it weekly, or only your topics, instead", url: preferences },
+          }),
+        );
       }
       if (method === "POST") {
         const oneClick = isOneClickBody(await readBody(req));

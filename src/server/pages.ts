@@ -34,7 +34,7 @@ export function renderPage(config: Config, name: string, title: string, data: Re
 }
 
 /** A page with a heading, a sentence and optionally one button that POSTs (with the reader's choices, when given). */
-export function renderNotice(config: Config, title: string, message: string, form?: { action: string; button: string; choices?: ReaderChoices; error?: string }): string {
+export function renderNotice(config: Config, title: string, message: string, form?: { action: string; button: string; choices?: ReaderChoices; error?: string; aside?: { text: string; link: string; url: string } }): string {
   return renderPage(config, "notice", title, {
     heading: title,
     message,
@@ -42,6 +42,7 @@ export function renderNotice(config: Config, title: string, message: string, for
     button: form?.button,
     choices: form?.choices && choicesView(form.choices),
     error: form?.error,
+    aside: form?.aside,
     back: !form,
   });
 }
