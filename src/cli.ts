@@ -128,6 +128,7 @@ export function buildProgram(): Command {
         .default("daily"),
     )
     .option("--dry-run", "show which papers would go out and to how many people; change nothing")
+    .addOption(new Option("--format <format>", "with --preview or --to: render as readers of this format see it").choices(["full", "compact"]).default("full"))
     .option("--preview <file>", "write the next digest's HTML to FILE (and its text to FILE's .txt sibling) without publishing")
     .option("--to <email>", "send a test copy of the next digest to one address without publishing or marking anything")
     .option("--max-papers <n>", "at most n papers in this digest (default: PAPERMAIL_MAX_PAPERS, 30); the rest wait", positiveInt)
@@ -140,7 +141,7 @@ export function buildProgram(): Command {
         "edition they switch to. The scheduler runs the daily edition on PAPERMAIL_DIGEST_CRON and the weekly\n" +
         "one on PAPERMAIL_WEEKLY_CRON.",
     )
-    .action((opts: { edition: "daily" | "weekly"; dryRun?: boolean; preview?: string; to?: string; maxPapers?: number; retryUnknown?: boolean; json?: boolean }) =>
+    .action((opts: { edition: "daily" | "weekly"; format: "full" | "compact"; dryRun?: boolean; preview?: string; to?: string; maxPapers?: number; retryUnknown?: boolean; json?: boolean }) =>
       withContext(async (ctx) => {
         const { runSendDigest } = await import("./commands/send-digest.js");
         // Ctrl-C or SIGTERM: stop claiming, record the messages in flight, exit. A second one exits at once.
@@ -155,6 +156,7 @@ export function buildProgram(): Command {
         try {
           return await runSendDigest(ctx, {
             edition: opts.edition,
+            format: opts.format,
             dryRun: Boolean(opts.dryRun),
             preview: opts.preview,
             to: opts.to,

@@ -88,6 +88,10 @@ describe("each reader's own digest", () => {
     }
     expect(titlesIn(compact).length).toBeGreaterThan(2 * titlesIn(full).length);
     expect(compact.html).not.toContain("Read more");
+    // The operator sees the same through --preview.
+    const preview = JSON.parse((await p.cli(["send-digest", "--preview", "c.html", "--format", "compact", "--edition", "weekly", "--json"])).stdout);
+    expect(preview.htmlBytes).toBeLessThanOrEqual(100 * 1024);
+    expect(preview.subject).toMatch(/ and \d+ more · week of /);
   });
 
   it("operators set choices from the CLI; list and export show them; bad values exit 2 naming the flag", async () => {

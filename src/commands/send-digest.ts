@@ -4,6 +4,7 @@ import { PapermailError } from "../errors.js";
 import { createMailer } from "../deliver/create-mailer.js";
 import { publishDigests } from "../digest/publish.js";
 import { nextEditionPapers, type Edition } from "../digest/editions.js";
+import type { Format } from "../subscribers/choices.js";
 import { digestLinks, listId } from "../render/links.js";
 import { digestSubject, fillRecipient, renderDigest } from "../render/email.js";
 import { buildSimpleMessage } from "../render/simple-message.js";
@@ -16,6 +17,8 @@ import { displayPath, EXIT, printJson, type CommandContext } from "./context.js"
 
 export interface SendDigestFlags {
   edition?: Edition;
+  /** How --preview and --to render it. */
+  format?: Format;
   dryRun: boolean;
   preview?: string;
   to?: string;
@@ -102,13 +105,13 @@ function dryRun(ctx: CommandContext, flags: SendDigestFlags): number {
   return EXIT.ok;
 }
 
-/** Renders the next edition (every paper, full format) without freezing it. */
+/** Renders the next edition (every paper, in the format asked for) without freezing it. */
 async function renderNext(ctx: CommandContext, flags: SendDigestFlags) {
   const papers = nextPapers(ctx, flags);
   if (papers.length === 0) return undefined;
   const edition = flags.edition ?? "daily";
   const subject = digestSubject(papers.map((p) => p.title), ctx.clock.now(), ctx.config.timeZone, edition);
-  return renderDigest(subject, papers, digestLinks(ctx.config), { thumbnails: ctx.config.thumbnails, edition });
+  return renderDigest(subject, papers, digestLinks(ctx.config), { thumbnails: ctx.config.thumbnails, edition, format: flags.format });
 }
 
 async function preview(ctx: CommandContext, file: string, flags: SendDigestFlags): Promise<number> {
