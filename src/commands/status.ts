@@ -1,7 +1,7 @@
 import { countDumps } from "../store/dumps.js";
 import { countDemoPapers, countPapers } from "../store/papers.js";
 import { countSubscribers } from "../store/subscribers.js";
-import { latestDigest, waitingDigests } from "../store/digests.js";
+import { countReaders, latestDigest, waitingDigests } from "../store/digests.js";
 import { countBounceEvents } from "../store/bounces.js";
 import { quotaResumesAt, sentInLastDay } from "../store/deliveries.js";
 import { nextRuns } from "../scheduler/slots.js";
@@ -12,6 +12,7 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
   const papers = countPapers(ctx.db);
   const dumps = countDumps(ctx.db);
   const subscribers = countSubscribers(ctx.db);
+  const readers = { daily: countReaders(ctx.db, "daily"), weekly: countReaders(ctx.db, "weekly") };
   const last = latestDigest(ctx.db) ?? null;
   const schedule = nextRuns(ctx.config, ctx.clock.now());
   const waiting = waitingDigests(ctx.db, ctx.clock.now());
@@ -24,7 +25,7 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
   const sending = { rate: rate ?? null, dailyLimit: daily ?? null, sentLast24h: sentLastDay, quotaResumesAt: quotaUntil, estimatedDoneAt: estimateDone(deliveries.waiting, rate, daily, sentLastDay, now, quotaUntil) };
   const bounces = countBounceEvents(ctx.db, new Date(now.getTime() - 30 * 86400_000).toISOString());
   const demo = { mode: ctx.config.demo, waitingDemoPapers: countDemoPapers(ctx.db) };
-  const status = { database: ctx.config.dbPath, demo, papers, dumps, subscribers, lastDigest: last, deliveries, sending, bouncesLast30Days: bounces, schedule };
+  const status = { database: ctx.config.dbPath, demo, papers, dumps, subscribers, readers, lastDigest: last, deliveries, sending, bouncesLast30Days: bounces, schedule };
   if (flags.json) {
     printJson(ctx, status);
     return EXIT.ok;
@@ -35,11 +36,11 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
   else if (demo.waitingDemoPapers > 0) ctx.out(`demo         ${demo.waitingDemoPapers} sample paper(s) from the demo are kept out of digests (ingest a sample file by name to send it)`);
   ctx.out(`dumps        ${dumps.ingested} ingested, ${dumps.rejected} rejected`);
   ctx.out(
-    `subscribers  ${subscribers.active} active, ${subscribers.pending} pending, ${subscribers.unsubscribed} unsubscribed, ${subscribers.bounced} bounced, ${subscribers.complained} complained`,
+    `subscribers  ${subscribers.active} active (${readers.daily} daily, ${readers.weekly} weekly), ${subscribers.pending} pending, ${subscribers.unsubscribed} unsubscribed, ${subscribers.bounced} bounced, ${subscribers.complained} complained`,
   );
   ctx.out(
     last
-      ? `last digest  #${last.id} of ${last.createdAt}: ${last.paperCount} papers, ${last.sent}/${last.recipientCount} sent${last.status === "sending" ? " (unfinished)" : ""}`
+      ? `last digest  #${last.id}${last.edition === "weekly" ? " (weekly)" : ""} of ${last.createdAt}: ${last.paperCount} papers, ${last.sent}/${last.recipientCount} sent${last.status === "sending" ? " (unfinished)" : ""}`
       : "last digest  none yet",
   );
   if (deliveries.waiting > 0) ctx.out(`waiting      ${deliveries.waiting} message(s) queued for a retry; the next is due ${deliveries.nextAttemptAt}`);
