@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../src/store/db.js";
-import { ROOT, SAMPLE_FILES, tempDir } from "./helpers.js";
+import { ROOT, SAMPLE_FILES, spawnCli, tempDir } from "./helpers.js";
 import { project, smtp } from "./project.js";
 import type { ParsedMail } from "mailparser";
 
@@ -223,6 +223,39 @@ describe("each reader's own digest", () => {
     for (const t of published(0)) if (matches(t, language) && matches(t, vision)) expect(topical).toContain(t);
     expect(topical.some((t) => matches(t, vision) && !matches(t, language))).toBe(true);
   }, 120_000);
+
+  it("overlapping daily and weekly runs from several processes send each reader each paper once", async () => {
+    const server = await smtp();
+    const p = project(server.url);
+    p.env.PAPERMAIL_SMTP_POOL = "4";
+    await p.cli(["ingest", SAMPLE_FILES[0]!, SAMPLE_FILES[1]!]);
+    await p.cli(["subscribers", "import", "-", "--confirmed"], "email,cadence,topics\n" + Array.from({ length: 30 }, (_, i) => `r${i}@example.org,${i % 2 ? "weekly" : "daily"},${i % 3 ? "" : "model"}`).join("\n"));
+    await p.cli(["send-digest", "--max-papers", "10"]);
+    await p.cli(["ingest", SAMPLE_FILES[2]!]);
+    const runs = [["send-digest", "--edition", "weekly"], ["send-digest", "--edition", "weekly"], ["send-digest", "--max-papers", "10"], ["send-digest", "--max-papers", "10"]].map((args) =>
+      spawnCli(args, { cwd: p.cwd, env: p.env }),
+    );
+    await Promise.all(runs.map((c) => new Promise((r) => c.on("exit", r))));
+    await p.cli(["send-digest", "--edition", "weekly"]);
+    await p.cli(["send-digest", "--max-papers", "10"]);
+    await p.cli(["send-digest", "--edition", "weekly"]);
+
+    const db = p.db();
+    const titles = new Map((db.prepare("SELECT id, title FROM papers").all() as Array<{ id: number; title: string }>).map((r) => [r.id, r.title]));
+    const box = await inboxes(server);
+    for (let i = 0; i < 30; i++) {
+      const email = `r${i}@example.org`;
+      const got = (box.get(email) ?? []).flatMap((m) => titlesIn(m).concat(Array(moreIn(m)).fill("(more)")));
+      const listed = got.filter((t) => t !== "(more)");
+      expect(listed.length).toBe(new Set(listed).size);
+      // Everyone without topics got every published paper, whichever run sent it.
+      const published = (db.prepare("SELECT paper_id AS id FROM digest_papers").all() as Array<{ id: number }>).map((r) => titles.get(r.id)!);
+      if (i % 3) expect(got.length).toBe(published.length);
+      // Weekly readers got weekly emails only.
+      if (i % 2) expect((box.get(email) ?? []).every((m) => m.subject!.includes("week of"))).toBe(true);
+    }
+    expect(server.received.length).toBe(new Set(server.received.map((m) => m.raw.toString("latin1").match(/^Message-ID: <([^>]+)>/m)![1])).size);
+  }, 60_000);
 
   it("an upgraded database owes its readers nothing already published, and starts every new reader at the newest digest", () => {
     const file = join(tempDir(), "old.db");
