@@ -108,7 +108,8 @@ export function registerSubscriberCommands(program: Command, withContext: WithCo
 const EXPORT_COLUMNS = "email,status,created_at,confirmed_at,unsubscribed_at,suppressed_reason,suppressed_at,cadence,topics,min_upvotes,format";
 
 const CHOICES_HELP = `
-Choices (each reader may change theirs from the preferences link in every email):
+Choices (new subscribers get daily, every topic, no minimum, full; each reader may change
+theirs from the preferences link in every email):
   --cadence daily|weekly     every daily digest, or one email a week (PAPERMAIL_WEEKLY_CRON)
   --topics "speech, diffusion"
                              up to 20 words or short phrases; a paper matches when one appears as a
@@ -129,10 +130,10 @@ interface ChoiceFlags {
 
 function choiceOptions(command: Command): Command {
   return command
-    .option("--cadence <cadence>", `${CADENCES.join(" or ")} (default daily)`)
+    .option("--cadence <cadence>", CADENCES.join(" or "))
     .option("--topics <list>", 'comma-separated topics, e.g. "speech, diffusion" ("" for every paper)')
-    .option("--min-upvotes <n>", "only papers with at least n upvotes (default 0)")
-    .option("--format <format>", `${FORMATS.join(" or ")} (default full)`);
+    .option("--min-upvotes <n>", "only papers with at least n upvotes")
+    .option("--format <format>", FORMATS.join(" or "));
 }
 
 /** The choice flags, checked: a bad one is a usage error naming the flag. */
