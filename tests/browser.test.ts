@@ -4,6 +4,9 @@ import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishDigests } from "../src/digest/publish.js";
+import { renderDigest } from "../src/render/email.js";
+import { digestLinks } from "../src/render/links.js";
+import { digestPapers } from "../src/store/digests.js";
 import { ingestFile } from "../src/ingest/ingest-file.js";
 import { addSubscriber, findSubscriberByEmail } from "../src/store/subscribers.js";
 import { ROOT, SAMPLE_FILES } from "./helpers.js";
@@ -106,6 +109,18 @@ describe.skipIf(!available && !process.env.CI)("accessible to everyone (axe-core
       for (const scheme of ["light", "dark"] as const) for (const v of await audit(target, scheme)) problems.push(`${name} (${scheme}): ${v}`);
     }
     expect(problems).toEqual([]);
+
+    // A 30-paper compact digest fits on two screens of a 390 x 844 phone (5% spare for font differences).
+    {
+      const papers = digestPapers(site.ctx.db, 1);
+      expect(papers.length).toBe(30);
+      const rendered = await renderDigest("s", papers, digestLinks(site.ctx.config, 1), { format: "compact" });
+      const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+      const page = await context.newPage();
+      await page.setContent(rendered.html, { waitUntil: "load" });
+      expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBeLessThanOrEqual(2 * 844 * 1.05);
+      await context.close();
+    }
 
     // What readers see: their preferences page, and a full and a compact digest at phone and desktop widths, light and dark.
     mkdirSync(ARTIFACTS, { recursive: true });
