@@ -8,6 +8,7 @@ import { createContext, type CommandContext } from "./context.js";
 import { EXIT } from "./commands/context.js";
 import { registerSubscriberCommands } from "./commands/subscribers.js";
 import { parseTopics } from "./digest/topics.js";
+import { CADENCES, FORMATS, type Cadence, type Format } from "./subscribers/choices.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -124,11 +125,11 @@ export function buildProgram(): Command {
     .description("publish a digest of every paper not sent before and email it to every active subscriber; first finishes an interrupted digest")
     .addOption(
       new Option("--edition <edition>", "daily: the papers not sent before, to daily readers; weekly: the papers of the daily digests since the last weekly one, to weekly readers")
-        .choices(["daily", "weekly"])
+        .choices(CADENCES)
         .default("daily"),
     )
     .option("--dry-run", "show which papers would go out and to how many people; change nothing")
-    .addOption(new Option("--format <format>", "with --preview or --to: render as readers of this format see it").choices(["full", "compact"]).default("full"))
+    .addOption(new Option("--format <format>", "with --preview or --to: render as readers of this format see it").choices(FORMATS).default("full"))
     .option("--preview <file>", "write the next digest's HTML to FILE (and its text to FILE's .txt sibling) without publishing")
     .option("--to <email>", "send a test copy of the next digest to one address without publishing or marking anything")
     .option("--max-papers <n>", "at most n papers in this digest (default: PAPERMAIL_MAX_PAPERS, 30); the rest wait", positiveInt)
@@ -141,7 +142,7 @@ export function buildProgram(): Command {
         "edition they switch to. The scheduler runs the daily edition on PAPERMAIL_DIGEST_CRON and the weekly\n" +
         "one on PAPERMAIL_WEEKLY_CRON.",
     )
-    .action((opts: { edition: "daily" | "weekly"; format: "full" | "compact"; dryRun?: boolean; preview?: string; to?: string; maxPapers?: number; retryUnknown?: boolean; json?: boolean }) =>
+    .action((opts: { edition: Cadence; format: Format; dryRun?: boolean; preview?: string; to?: string; maxPapers?: number; retryUnknown?: boolean; json?: boolean }) =>
       withContext(async (ctx) => {
         const { runSendDigest } = await import("./commands/send-digest.js");
         // Ctrl-C or SIGTERM: stop claiming, record the messages in flight, exit. A second one exits at once.

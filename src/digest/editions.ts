@@ -20,7 +20,6 @@ import { describeSelection, fromStored, type ReaderChoices } from "../subscriber
 import { topicMatcher } from "./topics.js";
 
 export type { Edition };
-export const EDITIONS: readonly Edition[] = ["daily", "weekly"];
 
 export interface FreezeOptions {
   edition: Edition;

@@ -10,7 +10,6 @@ import { byline } from "./byline.js";
 import { escapeHtml } from "./escape.js";
 import { longDate } from "../util/time.js";
 import { describeSelection, type Format, type ReaderChoices } from "../subscribers/choices.js";
-
 import type { Edition } from "../store/digests.js";
 
 /** How one rendering looks and whom it is for: the edition, and the group's choices (none for the web archive). */

@@ -1,3 +1,4 @@
+import type { Cadence, Format } from "../subscribers/choices.js";
 import { cachedStatement, type Db } from "./db.js";
 import { countDeliveries, nextQueuedAt } from "./deliveries.js";
 import { leaseCutoff } from "./senders.js";
@@ -51,7 +52,8 @@ export function activeDigestIds(db: Db, now: string, edition?: Edition): number[
     .map((r) => r.id);
 }
 
-export type Edition = "daily" | "weekly";
+/** A daily edition holds papers; a weekly one gathers daily ones. Each goes to the readers of that cadence. */
+export type Edition = Cadence;
 
 /** The newest digest of any edition, or 0 when there is none: what the front page lists changes only with it. */
 export function newestDigestId(db: Db): number {
@@ -107,10 +109,10 @@ export function papersOfDigestsBetween(db: Db, after: number, through: number): 
  */
 export interface ReaderSet {
   coveredThrough: number;
-  cadence: "daily" | "weekly";
+  cadence: Cadence;
   topics: string;
   minUpvotes: number;
-  format: "full" | "compact";
+  format: Format;
   readers: number;
 }
 

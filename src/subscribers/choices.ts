@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_TOPICS, parseTopics } from "../digest/topics.js";
+import { parseTopics } from "../digest/topics.js";
 
 export const CADENCES = ["daily", "weekly"] as const;
 export const FORMATS = ["full", "compact"] as const;
@@ -83,14 +83,13 @@ export function fromStored(row: StoredChoices): ReaderChoices {
 
 /** What in an edition a reader asked for, in words: "papers on speech or diffusion with at least 5 upvotes". */
 export function describeSelection(choices: Pick<ReaderChoices, "topics" | "minUpvotes">): string {
-  const on = choices.topics.length > 0 ? ` on ${listWords(choices.topics, "or")}` : "";
+  const on = choices.topics.length > 0 ? ` on ${eitherOf(choices.topics)}` : "";
   const upvotes = choices.minUpvotes > 0 ? ` with at least ${choices.minUpvotes} upvote${choices.minUpvotes === 1 ? "" : "s"}` : "";
   return `${on || upvotes ? "papers" : "every paper"}${on}${upvotes}`;
 }
 
 /** "a", "a or b", "a, b or c". */
-export function listWords(words: readonly string[], last: "and" | "or"): string {
-  return words.length <= 1 ? (words[0] ?? "") : `${words.slice(0, -1).join(", ")} ${last} ${words[words.length - 1]}`;
+function eitherOf(words: readonly string[]): string {
+  return words.length <= 1 ? (words[0] ?? "") : `${words.slice(0, -1).join(", ")} or ${words[words.length - 1]}`;
 }
 
-export { MAX_TOPICS };
