@@ -58,9 +58,10 @@ export function freezeEdition(db: Db, options: FreezeOptions): number | undefine
         if (papers.length === 0) return undefined;
         digestId = through = insertDigest(db, { edition: "daily", at: options.at, subject: options.subject(papers), paperCount: papers.length, papers });
       } else {
-        through = latestDailyDigestId(db);
-        const after = weeklyStartsAfter(db, new Date(Date.parse(options.at) - WEEK_MS).toISOString());
-        if (through <= after) return undefined;
+        const week = weeklyRange(db, options.at);
+        if (!week) return undefined;
+        const { after } = week;
+        through = week.through;
         const papers = papersOfDigestsBetween(db, after, through);
         digestId = insertDigest(db, {
           edition: "weekly",
@@ -92,9 +93,15 @@ export function freezeEdition(db: Db, options: FreezeOptions): number | undefine
  */
 export function nextEditionPapers(db: Db, options: Pick<FreezeOptions, "edition" | "maxPapers" | "at" | "includeDemo">): StoredPaper[] {
   if (options.edition === "daily") return selectUnsentPapers(db, options.maxPapers, { includeDemo: options.includeDemo ?? false });
+  const week = weeklyRange(db, options.at);
+  return week ? papersOfDigestsBetween(db, week.after, week.through) : [];
+}
+
+/** The daily digests the next weekly edition gathers (after, through], or undefined when there is none since the last. */
+function weeklyRange(db: Db, at: string): { after: number; through: number } | undefined {
   const through = latestDailyDigestId(db);
-  const after = weeklyStartsAfter(db, new Date(Date.parse(options.at) - WEEK_MS).toISOString());
-  return through > after ? papersOfDigestsBetween(db, after, through) : [];
+  const after = weeklyStartsAfter(db, new Date(Date.parse(at) - WEEK_MS).toISOString());
+  return through > after ? { after, through } : undefined;
 }
 
 /** Readers who share one rendering: the same choices and the same papers owed. */
@@ -121,22 +128,24 @@ export function planGroups(readers: readonly ReaderSet[], through: number, paper
   const groups = new Map<string, PlannedGroup>();
   const ranges = new Map<number, StoredPaper[]>();
   for (const reader of readers) {
-    const choices = fromStored(reader);
-    const key = JSON.stringify({ topics: [...choices.topics].sort(), minUpvotes: choices.minUpvotes, format: choices.format, cadence: choices.cadence });
+    const stored = fromStored(reader);
+    // Topics in any order are the same choice.
+    const choices: ReaderChoices = { ...stored, topics: [...stored.topics].sort() };
+    const key = JSON.stringify(choices);
     // A reader whose cursor is at or past `through` has been offered all of it already.
     const after = Math.min(reader.coveredThrough, through);
     const id = `${after}\n${key}`;
     let group = groups.get(id);
     if (!group) {
-      group = { key, choices: JSON.parse(key) as ReaderChoices, coversAfter: after, paperIds: [], sets: [], recipients: 0 };
+      group = { key, choices, coversAfter: after, paperIds: [], sets: [], recipients: 0 };
       if (after >= through) group.skipReason = "every paper of this edition was already offered in an earlier digest";
       else {
         let papers = ranges.get(after);
         if (!papers) ranges.set(after, (papers = papersAfter(after)));
-        const matches = topicMatcher(group.choices.topics);
-        const wanted = papers.filter((p) => p.upvotes >= group!.choices.minUpvotes && (group!.choices.topics.length === 0 || matches(p).length > 0));
+        const matches = topicMatcher(choices.topics);
+        const wanted = papers.filter((p) => p.upvotes >= choices.minUpvotes && (choices.topics.length === 0 || matches(p).length > 0));
         group.paperIds = wanted.map((p) => p.id);
-        if (wanted.length === 0) group.skipReason = `no paper of this edition matched their choices (${describeSelection(group.choices)})`;
+        if (wanted.length === 0) group.skipReason = `no paper of this edition matched their choices (${describeSelection(choices)})`;
       }
       groups.set(id, group);
     }
