@@ -42,6 +42,11 @@ describe("a reader's choices on the web", () => {
     const confirmPage = await (await fetch(confirmUrl)).text();
     expect(confirmPage).toContain('value="speech, diffusion"');
     expect(confirmPage).toContain('value="weekly" checked');
+    // A bad choice on the confirmation page confirms nothing and says what is wrong.
+    const refused = await site.post(new URL(confirmUrl).pathname, { cadence: "hourly" });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("How often: must be daily or weekly.");
+    expect(findSubscriberByEmail(site.ctx.db, "ada@example.org")!.status).toBe("pending");
     // Confirming can change them once more.
     const done = await site.post(new URL(confirmUrl).pathname, { cadence: "daily", topics: "speech", min_upvotes: "0", format: "full" });
     expect(done.status).toBe(200);

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config.js";
 import { describeError, PapermailError } from "../errors.js";
 import { digestSubject, renderDigest } from "../render/email.js";
-import { digestLinks, listId } from "../render/links.js";
+import { digestLinks, listId, preferencesLink } from "../render/links.js";
 import { fromAddress } from "../render/from.js";
 import { buildMessageTemplate, type MessageTemplate } from "../render/mime.js";
 import { GaveUpWaiting, isBusy, retryWhileBusy } from "../store/busy.js";
@@ -26,7 +26,7 @@ import type { ReaderChoices } from "../subscribers/choices.js";
 import { checkpointInBackground } from "../store/checkpointer.js";
 import { holdSenderLease } from "../store/senders.js";
 import type { Clock } from "../util/time.js";
-import { keyedId, preferencesToken, unsubscribeToken } from "../util/tokens.js";
+import { keyedId, unsubscribeToken } from "../util/tokens.js";
 import type { Mailer, SendOutcome } from "./mailer.js";
 import { createThrottle, type ThrottleOptions } from "./throttle.js";
 
@@ -160,15 +160,15 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
   const spare: Buffer[] = [];
   const allocate = (bytes: number): Buffer => {
     const i = spare.findIndex((b) => b.length >= bytes);
-    if (i >= 0) return spare.splice(i, 1)[0]!.subarray(0, bytes);
+    if (i >= 0) return spare.splice(i, 1)[0]!;
     // Headroom, so a buffer fits the next group's rendering too.
-    return Buffer.allocUnsafeSlow(Math.max(bytes + (bytes >> 2), 160 * 1024)).subarray(0, bytes);
+    return Buffer.allocUnsafeSlow(Math.max(bytes + (bytes >> 2), 160 * 1024));
   };
   const recycle = (entry: Kept): void => {
     if (!entry.evicted || entry.inFlight > 0) return;
     entry.template.then(
       (t) => {
-        if (spare.length < TEMPLATES_KEPT) spare.push(Buffer.from(t.backing.buffer, t.backing.byteOffset, t.backing.buffer.byteLength - t.backing.byteOffset));
+        if (spare.length < TEMPLATES_KEPT) spare.push(t.backing);
       },
       () => undefined,
     );
@@ -260,7 +260,7 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
           to: row.email,
           messageId: `digest-${digestId}.${keyedId(secret, `message:${digestId}:${row.subscriberId}`)}@${domain}`,
           unsubscribeUrl: `${config.publicUrl}/unsubscribe/${token}`,
-          preferencesUrl: `${config.publicUrl}/preferences/${preferencesToken(secret, row.subscriberId)}`,
+          preferencesUrl: preferencesLink(config, secret, row.subscriberId),
         });
         const from = options.bounceAddress ? verpAddress(secret, options.bounceAddress, digestId, row.subscriberId) : envelopeFrom;
         outcome = await mailer.send({ from, to: row.email, raw, name: `${String(row.subscriberId).padStart(7, "0")}-${row.email.replace(/[^A-Za-z0-9@._+-]/g, "_")}` });

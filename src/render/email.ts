@@ -248,7 +248,7 @@ function renderText(view: DigestView): string {
   const lines = [view.subject, `View in your browser: ${view.archiveUrl}`, ""];
   view.papers.forEach((p, i) => {
     if (view.compact) {
-      lines.push(`${i + 1}. ${p.title}`, `   ▲ ${p.upvotes} · ${p.url}${p.codeUrl ? ` · Code: ${p.codeUrl}` : ""}`, "");
+      lines.push(`${i + 1}. ${p.title}`, `   ▲ ${p.upvotes} · ${p.url}${p.pdfUrl ? ` · PDF: ${p.pdfUrl}` : ""}${p.codeUrl ? ` · Code: ${p.codeUrl}` : ""}`, "");
       return;
     }
     lines.push(`${i + 1}. ${p.title}`);

@@ -16,7 +16,7 @@ export interface RecipientValues {
 /** A digest message built once; `personalise` only adds the small per-recipient pieces to prepared buffers. */
 export interface MessageTemplate {
   personalise(values: RecipientValues): Buffer[];
-  /** The one buffer holding every static piece: a sender may reuse it once no message of this template is in flight. */
+  /** The buffer holding every static piece (from `allocate`): a sender may reuse it once no message of this template is in flight. */
   readonly backing: Buffer;
 }
 

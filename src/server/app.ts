@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { z } from "zod";
 import type { Config } from "../config.js";
-import { digestLinks } from "../render/links.js";
+import { digestLinks, preferencesLink } from "../render/links.js";
 import type { Mailer } from "../deliver/mailer.js";
 import { describeError } from "../errors.js";
 import { isBusy } from "../store/busy.js";
@@ -24,7 +24,6 @@ import { createFeedHandler, FEED_PATHS } from "./feed-route.js";
 import { clientAddress, createRateLimiter, HttpError, isOneClickBody, readBody, readForm, send } from "./http.js";
 import { choicesView, renderNotice, renderPage } from "./pages.js";
 import { resolveSecret } from "../store/settings.js";
-import { preferencesToken } from "../util/tokens.js";
 
 export interface AppDeps {
   db: Db;
@@ -55,6 +54,14 @@ type ChoiceFields = z.infer<typeof CHOICES_FORM>;
 
 function readChoices(form: ChoiceFields): ChoicesResult {
   return parseChoices({ cadence: form.cadence, topics: form.topics, minUpvotes: form.min_upvotes, format: form.format }, "form");
+}
+
+/** The choices a page's form posted, checked; on error, the sentence to show and what was sent. */
+async function postedChoices(req: IncomingMessage): Promise<{ ok: true; choices: Partial<ReaderChoices> } | { ok: false; error: string; sent?: ChoiceFields }> {
+  const form = CHOICES_FORM.safeParse(Object.fromEntries(await readForm(req)));
+  if (!form.success) return { ok: false, error: `That form is not valid: ${form.error.issues[0]!.message}.` };
+  const result = readChoices(form.data);
+  return result.ok ? result : { ok: false, error: `${result.error}.`, sent: form.data };
 }
 
 /** What a form sent, to show again next to its error. */
@@ -134,12 +141,11 @@ export function createApp(deps: AppDeps): Server {
         return send(res, 200, HTML, confirmPage(path, sub.choices));
       }
       if (method === "POST") {
-        const form = CHOICES_FORM.safeParse(Object.fromEntries(await readForm(req)));
-        const choices = form.success ? readChoices(form.data) : ({ ok: false, field: "topics", error: "That form is not valid" } as const);
+        const choices = await postedChoices(req);
         if (!choices.ok) {
           const sub = findConfirmable(deps, token[2]!);
           if (!sub) return notFound(res);
-          return send(res, 400, HTML, confirmPage(path, sub.choices, `${choices.error}.`));
+          return send(res, 400, HTML, confirmPage(path, sub.choices, choices.error));
         }
         const outcome = confirmSubscription(deps, token[2]!, choices.choices);
         if (outcome === "not found") return notFound(res);
@@ -153,7 +159,7 @@ export function createApp(deps: AppDeps): Server {
         const id = findUnsubscribable(deps, token[2]!);
         if (id === undefined) return notFound(res);
         // Someone who gets too much may prefer less of it to nothing.
-        const preferences = `${config.publicUrl}/preferences/${preferencesToken(resolveSecret(deps.db, config.secret), id)}`;
+        const preferences = preferencesLink(config, resolveSecret(deps.db, config.secret), id);
         return send(
           res,
           200,
@@ -178,10 +184,11 @@ export function createApp(deps: AppDeps): Server {
       if (!sub) return notFound(res);
       if (method === "GET") return send(res, 200, HTML, preferencesPage(path, sub, choicesView(sub.choices)));
       if (method === "POST") {
-        const form = CHOICES_FORM.safeParse(Object.fromEntries(await readForm(req)));
-        if (!form.success) return send(res, 400, HTML, preferencesPage(path, sub, choicesView(sub.choices), `That form is not valid: ${form.error.issues[0]!.message}.`));
-        const choices = readChoices(form.data);
-        if (!choices.ok) return send(res, 400, HTML, preferencesPage(path, sub, sentChoices(form.data, sub.choices), `${choices.error}.`));
+        const choices = await postedChoices(req);
+        if (!choices.ok) {
+          const shown = choices.sent ? sentChoices(choices.sent, sub.choices) : choicesView(sub.choices);
+          return send(res, 400, HTML, preferencesPage(path, sub, shown, choices.error));
+        }
         setChoices(deps.db, sub.id, choices.choices);
         const saved = findSubscriberById(deps.db, sub.id)!;
         return send(res, 200, HTML, preferencesPage(path, saved, choicesView(saved.choices), undefined, true));

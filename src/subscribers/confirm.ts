@@ -8,7 +8,8 @@ import type { Db } from "../store/db.js";
 import { recordConfirmationSent, releaseConfirmation, type Subscriber } from "../store/subscribers.js";
 import { resolveSecret } from "../store/settings.js";
 import type { Clock } from "../util/time.js";
-import { hashToken, newToken, preferencesToken } from "../util/tokens.js";
+import { hashToken, newToken } from "../util/tokens.js";
+import { preferencesLink } from "../render/links.js";
 
 /** At most one confirmation email per address in this window, whatever is posted. */
 export const CONFIRMATION_INTERVAL_MS = 24 * 3600_000;
@@ -41,7 +42,7 @@ export async function sendConfirmation(deps: ConfirmDeps, sub: Subscriber): Prom
   if (!claimed) return { status: "recently sent" };
 
   const confirmUrl = `${config.publicUrl}/confirm/${token}`;
-  const preferencesUrl = `${config.publicUrl}/preferences/${preferencesToken(secret, sub.id)}`;
+  const preferencesUrl = preferencesLink(config, secret, sub.id);
   const html = (await compileMjmlTemplate("confirm").catch((err) => {
     releaseConfirmation(db, sub.id, now);
     throw err;
