@@ -49,6 +49,23 @@ describe("the scheduler", () => {
     expect(digests(ctx, "weekly")).toBe(1);
   });
 
+  it("on a Monday at 08:00 publishes the daily digest, then the weekly one that gathers it, whichever tick comes first", async () => {
+    for (const order of [["weekly", "digest"], ["digest", "weekly"]] as const) {
+      // 2026-03-09 is a Monday; 07:00 UTC is 08:00 in Paris.
+      const { ctx, scheduler, lines } = setup(new Date("2026-03-09T07:00:05Z"));
+      await ingestFile(ctx, SAMPLE_FILES[0]!);
+      await Promise.all(order.map((job) => scheduler.tick(job)));
+      expect(digests(ctx)).toBe(1);
+      expect(digests(ctx, "weekly")).toBe(1);
+      const weekly = ctx.db.prepare("SELECT covers_through AS through FROM digests WHERE edition = 'weekly'").get() as { through: number };
+      const daily = ctx.db.prepare("SELECT id FROM digests WHERE edition = 'daily'").get() as { id: number };
+      expect(weekly.through).toBe(daily.id);
+      // Another tick of the same slot publishes nothing more.
+      await scheduler.tick("digest");
+      expect(lines.filter((l) => l.startsWith("digest:")).length).toBe(1);
+    }
+  });
+
   it("does not publish at the very first start", async () => {
     const { ctx, scheduler } = setup(new Date("2026-03-10T12:00:00Z"));
     await ingestFile(ctx, SAMPLE_FILES[0]!);

@@ -21,6 +21,8 @@ const COMPACT_CRON = "30 3 * * *";
 export interface Scheduler {
   /** Runs a job now, after any job in progress: jobs never overlap. */
   run(job: JobName): Promise<void>;
+  /** What a cron tick of a job does: the daily digest runs once per slot, before a weekly one due the same minute. */
+  tick(job: JobName): Promise<void>;
   /** Publishes once if a digest slot passed while the service was down (not once per missed slot). */
   catchUp(): Promise<void>;
   /** Starts the cron schedules. */
@@ -95,6 +97,24 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
     }
   }
 
+  /** True when the latest slot of `cron` has not run yet (by the time `setting` records). */
+  function slotUnrun(cron: string, setting: string, now: Date): boolean {
+    const slot = previousSlot(cron, config.timeZone, now);
+    const last = readSetting(db, setting);
+    return slot !== undefined && (last === undefined || last < slot.toISOString());
+  }
+
+  function tick(job: JobName): Promise<void> {
+    const now = clock.now();
+    if (job === "digest" && !slotUnrun(config.digestCron, "last_digest_run", now)) return chain;
+    if (job === "weekly") {
+      // The weekly edition gathers the daily digests: a daily slot of this same minute goes first.
+      const daily = previousSlot(config.digestCron, config.timeZone, now);
+      if (daily && now.getTime() - daily.getTime() < 60_000 && slotUnrun(config.digestCron, "last_digest_run", now)) void run("digest");
+    }
+    return run(job);
+  }
+
   function run(job: JobName): Promise<void> {
     // A trigger while the same job already waits adds nothing: two overlapping triggers run once.
     if (pending.has(job)) return chain;
@@ -108,6 +128,7 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
 
   return {
     run,
+    tick,
     async catchUp() {
       const now = clock.now();
       const firstStart = readSetting(db, "scheduler_started_at");
@@ -125,9 +146,8 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
     start() {
       const options = { timezone: config.timeZone, noOverlap: true };
       tasks.push(schedule(config.ingestCron, () => run("ingest"), { ...options, name: "ingest" }));
-      tasks.push(schedule(config.digestCron, () => run("digest"), { ...options, name: "digest" }));
-      // Jobs run one at a time in the order triggered: at a shared minute the daily digest goes first.
-      tasks.push(schedule(config.weeklyCron, () => setTimeout(() => void run("weekly"), 1000), { ...options, name: "weekly" }));
+      tasks.push(schedule(config.digestCron, () => tick("digest"), { ...options, name: "digest" }));
+      tasks.push(schedule(config.weeklyCron, () => tick("weekly"), { ...options, name: "weekly" }));
       // Retries and paused digests are looked at every minute; the query is one index probe.
       tasks.push(schedule("* * * * *", () => run("retry"), { ...options, name: "retry" }));
       tasks.push(schedule(COMPACT_CRON, () => run("compact"), { ...options, name: "compact" }));
