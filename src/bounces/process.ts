@@ -3,7 +3,7 @@ import { bounceMessageOutcome, recordBounceEvent, recordBounceMessage } from "..
 import type { Db } from "../store/db.js";
 import { resolveSecrets } from "../store/settings.js";
 import { findSubscriberByEmail, findSubscriberById } from "../store/subscribers.js";
-import { checkAddress } from "../subscribers/address.js";
+import { checkAddress } from "../model/address.js";
 import type { Clock } from "../util/time.js";
 import { readBounceReport } from "./read-report.js";
 

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { readFileSync } from "node:fs";
 import { PapermailError } from "../errors.js";
-import { checkAddress } from "../subscribers/address.js";
+import { checkAddress } from "../model/address.js";
 import { readAddressList } from "../subscribers/import.js";
 import { CADENCES, FORMATS, parseChoices, type ReaderChoices } from "../subscribers/choices.js";
 import {

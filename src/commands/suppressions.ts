@@ -8,7 +8,7 @@ import {
   SUPPRESSED,
   type Subscriber,
 } from "../store/subscribers.js";
-import { checkAddress } from "../subscribers/address.js";
+import { checkAddress } from "../model/address.js";
 import { EXIT, printJson, type CommandContext } from "./context.js";
 
 /** `papermail suppressions list`: every address that gets no mail (unsubscribed, bounced, complained), with why. */

@@ -1,5 +1,5 @@
-import { checkAddress } from "../subscribers/address.js";
-import { encodeHeaderWords } from "./mime.js";
+import { checkAddress } from "../model/address.js";
+import { encodeHeaderWords } from "./header-words.js";
 
 /** The display name and address of a From setting: `addr`, `Name <addr>` or `"Name, Inc." <addr>`. */
 export function parseFrom(value: string): { name: string; address: string } {

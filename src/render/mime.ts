@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { MARKED, type RenderedDigest } from "./email.js";
 import { escapeHtml } from "./escape.js";
 import { formatFrom } from "./from.js";
+import { encodeHeaderWords } from "./header-words.js";
 
 /** What differs from one recipient to the next. */
 export interface RecipientValues {
@@ -86,7 +87,8 @@ export function buildMessageTemplate(
   return {
     backing,
     personalise(values) {
-      return prepared.map((p) => (typeof p === "function" ? Buffer.from(p(values), "latin1") : p));
+      // UTF-8: an internationalised address (RFC 6532) goes into the To header as it is.
+      return prepared.map((p) => (typeof p === "function" ? Buffer.from(p(values), "utf8") : p));
     },
   };
 }
@@ -157,21 +159,4 @@ function encodeQpLine(line: string): string {
     if (s.charCodeAt(pos) === 46) s = `${s.slice(0, pos)}=2E${s.slice(pos + 1)}`;
   }
   return out + s.slice(pos);
-}
-
-/** RFC 2047 encoded words (base64) for a header value that is not plain ASCII. */
-export function encodeHeaderWords(value: string): string {
-  const clean = value.replace(/[\r\n]+/g, " ");
-  if (/^[\x20-\x7e]*$/.test(clean)) return clean;
-  const words: string[] = [];
-  let chunk = "";
-  for (const ch of clean) {
-    if (Buffer.byteLength(chunk + ch) > 42) {
-      words.push(chunk);
-      chunk = "";
-    }
-    chunk += ch;
-  }
-  if (chunk) words.push(chunk);
-  return words.map((w) => `=?UTF-8?B?${Buffer.from(w, "utf8").toString("base64")}?=`).join("\r\n ");
 }

@@ -1,4 +1,4 @@
-import { checkAddress } from "./address.js";
+import { checkAddress } from "../model/address.js";
 import { parseChoices, type ReaderChoices } from "./choices.js";
 
 /** One line of an import that was refused. */

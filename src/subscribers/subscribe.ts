@@ -17,7 +17,7 @@ import {
 import type { ReaderChoices } from "./choices.js";
 import type { Clock } from "../util/time.js";
 import { hashToken, isWellFormedToken, readPreferencesToken, readUnsubscribeToken } from "../util/tokens.js";
-import { checkAddress } from "./address.js";
+import { checkAddress } from "../model/address.js";
 import { sendConfirmation, type ConfirmationResult } from "./confirm.js";
 
 export interface SubscribeDeps {
