@@ -9,7 +9,7 @@ import { digestLinks, listId } from "../render/links.js";
 import { digestSubject, fillRecipient, renderDigest } from "../render/email.js";
 import { buildSimpleMessage } from "../render/simple-message.js";
 import { fromAddress } from "../render/from.js";
-import { checkAddress } from "../subscribers/address.js";
+import { checkAddress } from "../model/address.js";
 import { countDeliveries } from "../store/deliveries.js";
 import { countReaders, unfinishedDigestIds } from "../store/digests.js";
 import { createProgress } from "../util/progress.js";
@@ -139,7 +139,7 @@ async function sendTestCopy(ctx: CommandContext, to: string, flags: SendDigestFl
     return EXIT.ok;
   }
   const filled = fillRecipient(rendered, { recipient: check.address, unsubscribeUrl: `${ctx.config.publicUrl}/unsubscribe/TEST-COPY`, preferencesUrl: `${ctx.config.publicUrl}/preferences/TEST-COPY` });
-  const raw = buildSimpleMessage({
+  const raw = await buildSimpleMessage({
     from: ctx.config.from,
     to: check.address,
     subject: `[test] ${rendered.subject}`,

@@ -59,7 +59,7 @@ export async function sendConfirmation(deps: ConfirmDeps, sub: Subscriber): Prom
     `Topics, daily or weekly, full or compact: choose what you get at ${preferencesUrl}`,
     "",
   ].join("\n");
-  const raw = buildSimpleMessage({ from: config.from, to: sub.email, subject: "Confirm your papermail subscription", html, text, date: now });
+  const raw = await buildSimpleMessage({ from: config.from, to: sub.email, subject: "Confirm your papermail subscription", html, text, date: now });
   const mailer = deps.mailer ?? createMailer(config, "confirmations");
   try {
     const outcome = await mailer.send({ from: fromAddress(config.from), to: sub.email, raw, name: `confirm-${sub.id}-${now.getTime()}` });
