@@ -6,8 +6,9 @@ import { validate as validateCron } from "node-cron";
 import { z } from "zod";
 import { PapermailError } from "./errors.js";
 import { isHttpUrl } from "./dump/links.js";
-import { isValidAddress } from "./subscribers/address.js";
+import { isValidAddress } from "./model/address.js";
 import { parseFrom } from "./render/from.js";
+import type { OAuth2Settings } from "./deliver/oauth2.js";
 
 /** The sample dumps shipped with papermail: the demo's data. */
 export const SAMPLES_DIR = fileURLToPath(new URL("../samples/", import.meta.url));
@@ -24,6 +25,12 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_SMTP_POOL", default: "16", help: "pooled SMTP connections used for a digest (16 keeps a local Postfix busy; lower it for a relay that limits connections)" },
   { name: "PAPERMAIL_SMTP_CA_FILE", default: "(unset: system CAs)", help: "PEM file of a private CA that signed the mail server's certificate" },
   { name: "PAPERMAIL_SMTP_ALLOW_PLAINTEXT_AUTH", default: "false", help: "true lets the SMTP password cross an unencrypted connection (a trusted local relay only)" },
+  { name: "PAPERMAIL_SMTP_OAUTH2_TOKEN_COMMAND", default: "(unset)", help: "log in with XOAUTH2: a shell command that prints an access token for the user in PAPERMAIL_SMTP_URL (e.g. 'gcloud auth print-access-token')" },
+  { name: "PAPERMAIL_SMTP_OAUTH2_CLIENT_ID", default: "(unset)", help: "log in with XOAUTH2, tokens from a refresh token: the OAuth2 client id" },
+  { name: "PAPERMAIL_SMTP_OAUTH2_CLIENT_SECRET", default: "(unset)", help: "the OAuth2 client secret (for a confidential client)" },
+  { name: "PAPERMAIL_SMTP_OAUTH2_REFRESH_TOKEN", default: "(unset)", help: "the OAuth2 refresh token that access tokens are made from" },
+  { name: "PAPERMAIL_SMTP_OAUTH2_TOKEN_URL", default: "https://oauth2.googleapis.com/token", help: "the OAuth2 token endpoint (Microsoft 365: https://login.microsoftonline.com/TENANT/oauth2/v2.0/token)" },
+  { name: "PAPERMAIL_SMTP_OAUTH2_SCOPE", default: "(unset)", help: "scope asked for with each token (Microsoft 365: https://outlook.office365.com/.default)" },
   { name: "PAPERMAIL_SMTP_RATE", default: "(unset: unlimited)", help: "most messages per second to the relay, decimals allowed (e.g. 14 for SES, 0.5); shared by all connections and processes" },
   { name: "PAPERMAIL_SMTP_DAILY_LIMIT", default: "(unset: unlimited)", help: "most messages per rolling 24 hours (e.g. 2000 for Gmail); a run that reaches it pauses until it allows more" },
   { name: "PAPERMAIL_BOUNCE_ADDRESS", default: "(unset: the From address)", help: "envelope sender for bounces, e.g. bounces@example.org; each message gets its own bounces+TOKEN@ address (VERP)" },
@@ -79,6 +86,12 @@ const schema = z.object({
   PAPERMAIL_SMTP_POOL: int(1, 64).default(16),
   PAPERMAIL_SMTP_CA_FILE: pemFile.optional(),
   PAPERMAIL_SMTP_ALLOW_PLAINTEXT_AUTH: bool.default("false"),
+  PAPERMAIL_SMTP_OAUTH2_TOKEN_COMMAND: z.string().optional(),
+  PAPERMAIL_SMTP_OAUTH2_CLIENT_ID: z.string().optional(),
+  PAPERMAIL_SMTP_OAUTH2_CLIENT_SECRET: z.string().optional(),
+  PAPERMAIL_SMTP_OAUTH2_REFRESH_TOKEN: z.string().optional(),
+  PAPERMAIL_SMTP_OAUTH2_TOKEN_URL: z.string().refine(isHttpUrl, "must be an http:// or https:// URL").default("https://oauth2.googleapis.com/token"),
+  PAPERMAIL_SMTP_OAUTH2_SCOPE: z.string().optional(),
   PAPERMAIL_RETRY_GIVE_UP_HOURS: int(1, 24 * 30).default(72),
   PAPERMAIL_SMTP_RATE: z.coerce.number({ error: "must be a number of messages per second" }).positive("must be more than 0").max(100_000, "must be at most 100000").optional(),
   PAPERMAIL_SMTP_DAILY_LIMIT: int(1, 100_000_000).optional(),
@@ -97,6 +110,8 @@ const schema = z.object({
   PAPERMAIL_PUBLIC_URL: z
     .string()
     .refine(isHttpUrl, "must be an http:// or https:// URL")
+    // It is written into mail headers as it is.
+    .refine((v) => !/[\s\x00-\x1f\x7f]/.test(v), "must not contain spaces, line breaks or control characters")
     .transform((v) => v.replace(/\/+$/, ""))
     .optional(),
   PAPERMAIL_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
@@ -136,6 +151,8 @@ export interface Config {
   /** PEM of a private CA to trust, besides the system's. */
   smtpCa: string | undefined;
   smtpAllowPlaintextAuth: boolean;
+  /** XOAUTH2 login settings, instead of the URL's password. */
+  smtpOAuth2: OAuth2Settings | undefined;
   retryGiveUpHours: number;
   /** Messages per second, shared by every connection and process; undefined = unlimited. */
   smtpRate: number | undefined;
@@ -180,7 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? "configuration");
     const value = merged[name];
-    const secretive = ["PAPERMAIL_SECRET", "PAPERMAIL_SECRET_PREVIOUS", "PAPERMAIL_SMTP_URL", "PAPERMAIL_BOUNCE_MAILBOX"].includes(name);
+    const secretive = ["PAPERMAIL_SECRET", "PAPERMAIL_SECRET_PREVIOUS", "PAPERMAIL_SMTP_URL", "PAPERMAIL_BOUNCE_MAILBOX", "PAPERMAIL_SMTP_OAUTH2_CLIENT_SECRET", "PAPERMAIL_SMTP_OAUTH2_REFRESH_TOKEN", "PAPERMAIL_SMTP_OAUTH2_TOKEN_COMMAND"].includes(name);
     const shown = value === undefined || secretive ? "" : ` (got "${value}")`;
     throw new PapermailError("CONFIG", `${name}: ${issue.message}${shown}`, { variable: name });
   }
@@ -191,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       variable: "PAPERMAIL_DKIM_DOMAIN",
     });
   }
+  const smtpOAuth2 = oauth2Settings(e);
   const demo = !e.PAPERMAIL_DUMPS_DIR && !e.PAPERMAIL_SMTP_URL;
   return {
     warnings,
@@ -205,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     smtpPool: e.PAPERMAIL_SMTP_POOL,
     smtpCa: e.PAPERMAIL_SMTP_CA_FILE,
     smtpAllowPlaintextAuth: isTrue(e.PAPERMAIL_SMTP_ALLOW_PLAINTEXT_AUTH),
+    smtpOAuth2,
     retryGiveUpHours: e.PAPERMAIL_RETRY_GIVE_UP_HOURS,
     smtpRate: e.PAPERMAIL_SMTP_RATE,
     smtpDailyLimit: e.PAPERMAIL_SMTP_DAILY_LIMIT,
@@ -233,6 +252,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     timeZone: e.PAPERMAIL_TZ,
     feedItems: e.PAPERMAIL_FEED_ITEMS,
     confirmTtlDays: e.PAPERMAIL_CONFIRM_TTL_DAYS,
+  };
+}
+
+/**
+ * XOAUTH2 settings, checked together: a token command, or a client id with a
+ * refresh token; the user is the one in PAPERMAIL_SMTP_URL, which then carries no password.
+ */
+function oauth2Settings(e: z.infer<typeof schema>): OAuth2Settings | undefined {
+  const fail = (variable: string, message: string) => {
+    throw new PapermailError("CONFIG", `${variable}: ${message}`, { variable });
+  };
+  const command = e.PAPERMAIL_SMTP_OAUTH2_TOKEN_COMMAND;
+  const refresh = [e.PAPERMAIL_SMTP_OAUTH2_CLIENT_ID, e.PAPERMAIL_SMTP_OAUTH2_REFRESH_TOKEN, e.PAPERMAIL_SMTP_OAUTH2_CLIENT_SECRET, e.PAPERMAIL_SMTP_OAUTH2_SCOPE];
+  if (!command && !refresh.some(Boolean)) return undefined;
+  if (command && refresh.some(Boolean)) fail("PAPERMAIL_SMTP_OAUTH2_TOKEN_COMMAND", "set either a token command or a refresh token (PAPERMAIL_SMTP_OAUTH2_CLIENT_ID, _REFRESH_TOKEN), not both");
+  const url = e.PAPERMAIL_SMTP_URL ? new URL(e.PAPERMAIL_SMTP_URL) : undefined;
+  if (!url?.username) fail("PAPERMAIL_SMTP_URL", "OAuth2 needs the account to log in as in the URL, e.g. smtps://you%40example.org@smtp.gmail.com:465");
+  if (url?.password) fail("PAPERMAIL_SMTP_URL", "with OAuth2 the URL carries no password (the access token replaces it)");
+  if (command) return { command };
+  if (!e.PAPERMAIL_SMTP_OAUTH2_CLIENT_ID) fail("PAPERMAIL_SMTP_OAUTH2_CLIENT_ID", "must be set with PAPERMAIL_SMTP_OAUTH2_REFRESH_TOKEN");
+  if (!e.PAPERMAIL_SMTP_OAUTH2_REFRESH_TOKEN) fail("PAPERMAIL_SMTP_OAUTH2_REFRESH_TOKEN", "must be set with PAPERMAIL_SMTP_OAUTH2_CLIENT_ID");
+  return {
+    clientId: e.PAPERMAIL_SMTP_OAUTH2_CLIENT_ID!,
+    clientSecret: e.PAPERMAIL_SMTP_OAUTH2_CLIENT_SECRET,
+    refreshToken: e.PAPERMAIL_SMTP_OAUTH2_REFRESH_TOKEN!,
+    tokenUrl: e.PAPERMAIL_SMTP_OAUTH2_TOKEN_URL,
+    scope: e.PAPERMAIL_SMTP_OAUTH2_SCOPE,
   };
 }
 

@@ -115,7 +115,7 @@ describe("an outage or a slow server never fails a reader", () => {
   }, 60_000);
 
   it("gives the end-of-data reply its time, then calls a stalled message unknown and pauses after several stalls", async () => {
-    const { DEFAULT_TIMEOUTS } = await import("../src/deliver/smtp-client.js");
+    const { DEFAULT_TIMEOUTS } = await import("../src/deliver/smtp-session.js");
     expect(DEFAULT_TIMEOUTS.endOfDataMs).toBe(10 * 60_000);
     const server = await smtp({ fault: () => "stall" });
     const p = await readyProject(server.url, addressList(12));

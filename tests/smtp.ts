@@ -126,3 +126,85 @@ export async function startRawSmtp() {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/** What a scripted server does with a command or at a moment of the data: a reply, hang up, or say nothing. */
+export type ScriptAction = string | "drop" | "stall";
+
+/**
+ * A bare SMTP server whose every answer a test decides: `command` sees each command
+ * line (undefined = the usual reply), `afterData` decides the answer to the end of
+ * the data, and `pauseAtData` stops reading once the data begins (the client's
+ * writes back up) and hangs up after that many milliseconds.
+ */
+export async function startScriptedSmtp(script: {
+  greeting?: ScriptAction;
+  extensions?: string[];
+  command?: (line: string) => ScriptAction | undefined;
+  afterData?: ScriptAction;
+  pauseAtData?: number;
+}) {
+  const lines: string[] = [];
+  const sockets = new Set<net.Socket>();
+  let messages = 0;
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => undefined);
+    let buffer = "";
+    let inData = false;
+    const act = (action: ScriptAction) => {
+      if (action === "drop") socket.destroy();
+      else if (action !== "stall") socket.write(`${action}\r\n`);
+    };
+    act(script.greeting ?? "220 scripted ESMTP");
+    socket.on("data", (d: Buffer) => {
+      buffer += d.toString("latin1");
+      for (let end = buffer.indexOf("\r\n"); end !== -1 && !socket.destroyed; end = buffer.indexOf("\r\n")) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (inData) {
+          if (line === ".") {
+            inData = false;
+            messages++;
+            act(script.afterData ?? "250 2.0.0 queued");
+          }
+          continue;
+        }
+        lines.push(line);
+        const chosen = script.command?.(line);
+        if (chosen !== undefined) {
+          act(chosen);
+          continue;
+        }
+        const verb = line.split(" ")[0]!.toUpperCase();
+        if (verb === "EHLO") {
+          const ehlo = ["scripted", ...(script.extensions ?? [])];
+          act(ehlo.map((l, i) => `250${i === ehlo.length - 1 ? " " : "-"}${l}`).join("\r\n"));
+        }
+        else if (verb === "DATA") {
+          act("354 go ahead");
+          inData = true;
+          if (script.pauseAtData !== undefined) {
+            socket.pause();
+            setTimeout(() => socket.destroy(), script.pauseAtData);
+            return;
+          }
+        } else if (verb === "QUIT") socket.end("221 bye\r\n");
+        else act("250 2.0.0 ok");
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `smtp://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    lines,
+    get messages() {
+      return messages;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -263,7 +263,14 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
           preferencesUrl: preferencesLink(config, secret, row.subscriberId),
         });
         const from = options.bounceAddress ? verpAddress(secret, options.bounceAddress, digestId, row.subscriberId) : envelopeFrom;
-        outcome = await mailer.send({ from, to: row.email, raw, name: `${String(row.subscriberId).padStart(7, "0")}-${row.email.replace(/[^A-Za-z0-9@._+-]/g, "_")}` });
+        outcome = await mailer.send({
+          from,
+          to: row.email,
+          raw,
+          name: `${String(row.subscriberId).padStart(7, "0")}-${row.email.replace(/[^A-Za-z0-9@._+-]/g, "_")}`,
+          // The template writes CRLF only and quoted-printable never starts a line with a dot.
+          smtpReady: true,
+        });
       } finally {
         entry.inFlight--;
         recycle(entry);
@@ -290,6 +297,8 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
     }
     if (outcome.status === "failed") {
       noAnswerInARow = 0;
+      // This relay cannot carry it (an address that needs SMTPUTF8): not the reader's doing.
+      if (outcome.relay) return { subscriberId, status: "failed", error: outcome.error };
       // A 5xx at SMTP time is a hard bounce, as one reported later by mail would be.
       const event = { subscriberId, digestId, kind: "hard" as const, statusCode: enhancedCode(outcome.error) ?? (outcome.code ? String(outcome.code) : null), detail: outcome.error, source: "smtp", messageKey: null, at: at.toISOString() };
       return { subscriberId, status: "failed", error: outcome.error, bounce: { event, policy } };

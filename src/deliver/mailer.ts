@@ -8,12 +8,18 @@ export interface OutgoingMessage {
   raw: readonly Buffer[];
   /** A file-system-safe name for outbox files. */
   name: string;
+  /**
+   * The message has CRLF line ends only and no line that starts with a dot (what
+   * papermail's digest template guarantees): it goes out without a scan for either.
+   */
+  smtpReady?: boolean;
 }
 
 /**
  * What became of one message. The ledger decides what to do with it:
  * - sent: the server said 250 (or the outbox file is written);
- * - failed: permanent (5xx), with the server's reply;
+ * - failed: permanent (5xx), with the server's reply and the step it refused
+ *   (`relay`: this relay cannot carry it, such as an address that needs SMTPUTF8);
  * - unknown: the whole message went out but no reply came (the connection went,
  *   or the end-of-data reply never came in time): it may have arrived;
  * - retry: it surely did not arrive; `cause` says why, and whose fault it is:
@@ -26,9 +32,12 @@ export interface OutgoingMessage {
  */
 export type SendOutcome =
   | { status: "sent"; response: string }
-  | { status: "failed"; error: string; code?: number }
+  | { status: "failed"; error: string; code?: number; stage?: RefusedStep; relay?: boolean }
   | { status: "unknown"; error: string; stalled?: boolean }
   | { status: "retry"; error: string; code?: number; cause: RetryCause };
+
+/** The SMTP step a permanent refusal answered. */
+export type RefusedStep = "mail" | "rcpt" | "data" | "end-of-data";
 
 export type RetryCause = "temporary" | "throttled" | "connection" | "unreachable" | "config";
 

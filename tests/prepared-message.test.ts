@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { stuffDots } from "../src/deliver/prepared-message.js";
+
+/** What nodemailer's own data writer makes of the same bytes: the reference. */
+async function throughNodemailer(message: Buffer): Promise<Buffer> {
+  // Not among the package's exports: loaded by path, for this comparison only.
+  const { default: DataStream } = (await import("../node_modules/nodemailer/dist/esm/smtp-connection/data-stream.js" as string)) as {
+    default: new () => import("node:stream").Transform;
+  };
+  const stream = new DataStream();
+  const parts: Buffer[] = [];
+  stream.on("data", (c: Buffer) => parts.push(c));
+  const ended = new Promise((r) => stream.on("end", r));
+  stream.end(message);
+  await ended;
+  return Buffer.concat(parts);
+}
+
+/** A seeded random generator, so a failure can be replayed. */
+function random(seed: number) {
+  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+}
+
+describe("dot-stuffing of prepared messages", () => {
+  it("writes what nodemailer's data writer writes, for CRLF messages cut anywhere", async () => {
+    const rand = random(7);
+    for (let round = 0; round < 300; round++) {
+      const lines = Array.from({ length: 1 + Math.floor(rand() * 12) }, () => {
+        const pick = rand();
+        return pick < 0.3 ? "." : pick < 0.5 ? ".." + "x".repeat(Math.floor(rand() * 5)) : pick < 0.6 ? "" : "text. more .\t" + "y".repeat(Math.floor(rand() * 8));
+      });
+      const text = lines.join("\r\n") + (rand() < 0.5 ? "\r\n" : "");
+      const message = Buffer.from(text);
+      // Cut into pieces at random places, CR and LF of one line end apart included.
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < message.length; ) {
+        const size = Math.min(message.length - at, 1 + Math.floor(rand() * 6));
+        chunks.push(message.subarray(at, at + size));
+        at += size;
+        if (rand() < 0.1) chunks.push(Buffer.alloc(0));
+      }
+      const ours = stuffDots(chunks);
+      expect(ours, JSON.stringify(text)).toBeDefined();
+      expect(Buffer.concat(ours!).toString("latin1"), JSON.stringify(text)).toBe((await throughNodemailer(message)).toString("latin1"));
+    }
+  });
+
+  it("leaves a message with a bare CR or LF to nodemailer's writer, which mends it", () => {
+    for (const text of ["a\nb\r\n", "a\rb\r\n", "a\r\n\n", "\nx", "end\r", "x\r\r\n"]) {
+      expect(stuffDots([Buffer.from(text)]), JSON.stringify(text)).toBeUndefined();
+    }
+    expect(stuffDots([Buffer.from("a\r"), Buffer.from("b")])).toBeUndefined();
+    expect(stuffDots([Buffer.from("a\r"), Buffer.from("\n.b\r\n")])!.map(String).join("")).toBe("a\r\n..b\r\n.\r\n");
+  });
+});
+
+describe("the digest template's promise to the sender", () => {
+  it("writes CRLF only and never starts a line with a dot, whatever the dump and the reader bring", async () => {
+    const { buildMessageTemplate } = await import("../src/render/mime.js");
+    const { MARKED } = await import("../src/render/email.js");
+    const hostile = ". a line that is a dot\n.\n..two\r\nbare CR\rhere\n\n" + "x".repeat(74) + ".tail\n" + "é".repeat(30) + ".\n";
+    const marks = MARKED.map(([mark]) => mark).join("\n.");
+    const template = buildMessageTemplate(
+      { subject: ".Subject\r\nBcc: evil@example.org", html: `<p>${hostile}${marks}</p>\n.`, text: `${hostile}\n.${marks}` },
+      { from: "Papers <digest@example.org>", date: new Date(0), listId: "<papers.example.org>", extra: { "X-Papermail-Digest": "1" } },
+    );
+    for (const to of ["ada@example.org", "jörg@example.org"]) {
+      const chunks = template.personalise({ to, messageId: "m@example.org", unsubscribeUrl: "https://papers.example.org/unsubscribe/.x", preferencesUrl: "https://papers.example.org/preferences/.y" });
+      const stuffed = stuffDots(chunks);
+      expect(stuffed).toBeDefined();
+      expect(Buffer.concat(stuffed!)).toEqual(Buffer.concat([...chunks, Buffer.from(".\r\n")]));
+    }
+  });
+});
