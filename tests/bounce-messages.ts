@@ -93,11 +93,15 @@ export function eximBounce(o: { to: string; recipient: string }): string {
 }
 
 /** An Amazon SES bounce notification delivered by email. */
-export function sesBounce(o: { recipient: string; type: "Permanent" | "Transient" }): string {
+export function sesBounce(o: { recipient: string; type: "Permanent" | "Transient"; messageId?: string; diagnosticCode?: unknown }): string {
   const body = JSON.stringify({
     notificationType: "Bounce",
-    bounce: { bounceType: o.type, bounceSubType: "General", bouncedRecipients: [{ emailAddress: o.recipient, status: o.type === "Permanent" ? "5.1.1" : "4.4.7", diagnosticCode: "smtp; 550 no" }] },
-    mail: { source: "digest@example.org" },
+    bounce: {
+      bounceType: o.type,
+      bounceSubType: "General",
+      bouncedRecipients: [{ emailAddress: o.recipient, status: o.type === "Permanent" ? "5.1.1" : "4.4.7", diagnosticCode: o.diagnosticCode ?? "smtp; 550 5.1.1 user unknown" }],
+    },
+    mail: { source: "digest@example.org", commonHeaders: { messageId: o.messageId ?? "<unknown@example.org>" } },
   });
   return ["From: no-reply@sns.amazonaws.com", "To: ops@example.org", "Subject: AWS Notification Message", `Message-ID: ${id()}`, "", body, ""].join("\r\n");
 }

@@ -6,26 +6,8 @@ import { runCli, SAMPLE_FILES, tempDir } from "./helpers.js";
 import { arf, dsn, eximBounce, newsletter, sesBounce } from "./bounce-messages.js";
 import { startDovecot } from "./imap.js";
 import { project, smtp } from "./project.js";
+import { sentProject } from "./bounce-project.js";
 import { startSite } from "./site.js";
-
-/** A project whose digest went out through a real SMTP server with VERP; returns each reader's envelope sender. */
-async function sentProject(readers: string[], extra: Record<string, string> = {}) {
-  const server = await smtp({ fault: (to) => (to.startsWith("gone") ? "550" : undefined) });
-  const p = project(server.url);
-  Object.assign(p.env, { PAPERMAIL_BOUNCE_ADDRESS: "bounces@example.org", PAPERMAIL_SECRET: "s".repeat(40), ...extra });
-  await p.cli(["subscribers", "import", "-", "--confirmed"], readers.join("\n"));
-  await p.cli(["ingest", SAMPLE_FILES[0]!]);
-  await p.cli(["send-digest"]);
-  const verp = new Map(server.received.map((m) => [m.to[0]!, m.from]));
-  const status = (email: string) => (p.db().prepare("SELECT status FROM subscribers WHERE email = ?").get(email) as { status: string }).status;
-  const events = () => (p.db().prepare("SELECT count(*) AS n FROM bounce_events").get() as { n: number }).n;
-  const file = (name: string, text: string) => {
-    const path = join(p.cwd, name);
-    writeFileSync(path, text);
-    return path;
-  };
-  return { ...p, server, verp, status, events, file };
-}
 
 describe("VERP and the headers bulk mail needs", () => {
   it("gives each message its own bounces+token@ envelope sender, and the From address without the setting", async () => {
@@ -52,7 +34,7 @@ describe("bounces and complaints from files", () => {
     const path = p.file("hard.eml", dsn({ to: p.verp.get("ada@example.org")!, recipient: "ada@example.org", status: "5.1.1" }));
     const first = await p.cli(["bounces", "ingest", path]);
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/applied .*hard bounce 5\.1\.1 for ada@example\.org -> bounced/);
+    expect(first.stdout).toMatch(/applied .*hard \(userunknown 5\.1\.1\) for ada@example\.org; proof: verp; -> bounced/);
     const again = await p.cli(["bounces", "ingest", path, "--json"]);
     expect(JSON.parse(again.stdout).totals).toMatchObject({ applied: 0, duplicate: 1 });
     expect([p.status("ada@example.org"), p.status("bob@example.org"), p.events()]).toEqual(["bounced", "active", 1]);
@@ -79,7 +61,7 @@ describe("bounces and complaints from files", () => {
     const mbox = [arf({ recipient: "redacted@isp.example", original }), newsletter()].map((m) => `From MAILER-DAEMON Thu Dec 12 08:00:00 2024\n${m.replace(/^From /gm, ">From ")}\n`).join("\n");
     const r = await p.cli(["bounces", "ingest", p.file("fbl.mbox", mbox)]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/applied .*fbl\.mbox#1: complaint for bob@example\.org -> complained/);
+    expect(r.stdout).toMatch(/applied .*fbl\.mbox#1: complaint \(feedback\) for bob@example\.org; proof: message-id; -> complained/);
     expect(r.stderr).toMatch(/unrecognised .*fbl\.mbox#2: not a bounce or complaint \(left as it is\)/);
     expect(p.status("bob@example.org")).toBe("complained");
   });
@@ -88,8 +70,10 @@ describe("bounces and complaints from files", () => {
     const p = await sentProject(["ada@example.org", "bob@example.org", "cy@example.org"]);
     const maildir = join(p.cwd, "Maildir");
     for (const d of ["new", "cur", "tmp"]) mkdirSync(join(maildir, d), { recursive: true });
-    writeFileSync(join(maildir, "new", "1"), eximBounce({ to: "bounces@example.org", recipient: "ada@example.org" }));
-    writeFileSync(join(maildir, "cur", "2:2,S"), sesBounce({ recipient: "bob@example.org", type: "Permanent" }));
+    writeFileSync(join(maildir, "new", "1"), eximBounce({ to: p.verp.get("ada@example.org")!, recipient: "ada@example.org" }));
+    // SES notifications carry the bounced message's Message-ID: papermail's keyed one ties it to bob.
+    const bobs = (await p.server.parse(p.server.received.find((m) => m.to[0] === "bob@example.org")!)).messageId!;
+    writeFileSync(join(maildir, "cur", "2:2,S"), sesBounce({ recipient: "bob@example.org", type: "Permanent", messageId: bobs }));
     // A relay that rewrote the body beyond recognition: only the envelope it was sent back to says who.
     writeFileSync(join(maildir, "new", "3"), eximBounce({ to: p.verp.get("cy@example.org")!, recipient: "unrelated-alias@example.net" }));
     const r = await p.cli(["bounces", "ingest", maildir, "--json"]);
@@ -97,10 +81,10 @@ describe("bounces and complaints from files", () => {
     expect(["ada@example.org", "bob@example.org", "cy@example.org"].map(p.status)).toEqual(["bounced", "bounced", "bounced"]);
   });
 
-  it("counts a 5xx answer at SMTP time as a hard bounce", async () => {
+  it("counts a 5.1.1 answer at RCPT TO as a hard bounce", async () => {
     const p = await sentProject(["gone@example.org", "ada@example.org"]);
     expect([p.status("gone@example.org"), p.status("ada@example.org")]).toEqual(["bounced", "active"]);
-    expect(p.db().prepare("SELECT kind, source, status_code AS code FROM bounce_events").all()).toEqual([{ kind: "hard", source: "smtp", code: "5.1.1" }]);
+    expect(p.db().prepare("SELECT kind, reason, source, status_code AS code, domain FROM bounce_events").all()).toEqual([{ kind: "hard", reason: "userunknown", source: "smtp", code: "5.1.1", domain: "example.org" }]);
   });
 });
 
@@ -113,9 +97,11 @@ describe("bounces from an IMAP mailbox (Dovecot)", () => {
     const original = p.server.received.find((m) => m.to[0] === "cy@example.org")!.raw.toString("latin1");
     imap.deliver(arf({ recipient: "cy@example.org", original }));
     imap.deliver(newsletter());
+    // An SES notice with a number where text belongs, about nobody we can prove: read, kept as unverified, never in the way.
+    imap.deliver(sesBounce({ recipient: "zed@example.org", type: "Permanent", diagnosticCode: 550 }));
     const first = await p.cli(["bounces", "fetch", "--json"]);
     expect(first.code).toBe(1);
-    expect(JSON.parse(first.stdout).totals).toMatchObject({ messages: 6, applied: 5, unrecognised: 1 });
+    expect(JSON.parse(first.stdout).totals).toMatchObject({ messages: 7, applied: 5, unverified: 1, unrecognised: 1 });
     expect(["ada@example.org", "bob@example.org", "cy@example.org"].map(p.status)).toEqual(["bounced", "bounced", "complained"]);
     const events = p.events();
     const second = await p.cli(["bounces", "fetch", "--json"]);
@@ -180,7 +166,7 @@ describe("rotating the secret", () => {
     expect(findUnsubscribable(ctx(rotated), token)).toBeDefined();
     const bounce = p.file("b.eml", eximBounce({ to: p.verp.get("bob@example.org")!, recipient: "someone-else@example.net" }));
     const r = await runCli(["bounces", "ingest", bounce], { cwd: p.cwd, env: rotated });
-    expect(r.stdout).toMatch(/for bob@example\.org -> bounced/);
+    expect(r.stdout).toMatch(/for bob@example\.org; proof: verp; -> bounced/);
   });
 });
 

@@ -19,7 +19,8 @@ export function describeMailbox(url: string): string {
 /**
  * Reads the bounce mailbox once: every message not yet read by papermail is
  * processed, then flagged so nothing is counted twice (\Seen and $PapermailRead
- * for what was applied; $PapermailUnrecognised, still unseen, for a person to look at).
+ * for what was read, applied or not; $PapermailUnrecognised, still unseen, for a
+ * person to look at). A message that cannot be processed never blocks the rest.
  * `imaps://` is TLS from the start; `imap://` must get STARTTLS before the login.
  */
 export async function fetchBounces(deps: { db: Db; config: Config; clock: Clock }, onOutcome?: (o: BounceOutcome) => void): Promise<BounceOutcome[]> {
@@ -56,7 +57,14 @@ export async function fetchBounces(deps: { db: Db; config: Config; clock: Clock 
       for (const uid of uids) {
         const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
         if (!message || !message.source) continue;
-        const outcome = await processBounce(deps, message.source, `${where} UID ${uid}`);
+        const origin = `${where} UID ${uid}`;
+        let outcome: BounceOutcome;
+        try {
+          outcome = processBounce(deps, message.source, origin);
+        } catch (err) {
+          // Whatever went wrong with one message, the mailbox goes on: it is flagged for a person.
+          outcome = { origin, status: "unrecognised", reason: `cannot be processed: ${describeError(err)}`, entries: [] };
+        }
         outcomes.push(outcome);
         onOutcome?.(outcome);
         const flags = outcome.status === "unrecognised" ? [UNRECOGNISED_KEYWORD] : ["\\Seen", READ_KEYWORD];

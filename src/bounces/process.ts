@@ -1,67 +1,145 @@
 import type { Config } from "../config.js";
-import { bounceMessageOutcome, recordBounceEvent, recordBounceMessage } from "../store/bounces.js";
+import { describeError } from "../errors.js";
+import type { BounceKind, BounceReason } from "../model/bounce.js";
+import { bounceMessageOutcome, recordBounceEvent, recordBounceMessage, type EventKind } from "../store/bounces.js";
 import type { Db } from "../store/db.js";
 import { resolveSecrets } from "../store/settings.js";
-import { findSubscriberByEmail, findSubscriberById } from "../store/subscribers.js";
-import { checkAddress } from "../model/address.js";
 import type { Clock } from "../util/time.js";
-import { readBounceReport } from "./read-report.js";
+import { attributeReport, type Proof } from "./proof.js";
+import { readBounceReport, type ReadReport, type ReportShape } from "./read-report.js";
+
+/** What one entry of a report did (or, in a dry run, would do). */
+export interface BounceEntryOutcome {
+  /** The address the report names, if any. */
+  recipient: string | null;
+  kind: BounceKind;
+  reason: BounceReason;
+  statusCode: string | null;
+  detail: string;
+  /** What tied it to mail papermail sent, or null. */
+  proof: Proof | null;
+  /** The reader it is about, once proven. */
+  subscriber: string | null;
+  /**
+   * bounced, complained: the reader was suppressed; soft-counted: one more soft bounce
+   * in the series; sender-counted: a refusal of our side, counted for its domain;
+   * none: nothing changed (see `note`).
+   */
+  effect: "bounced" | "complained" | "soft-counted" | "sender-counted" | "none";
+  note?: string;
+}
 
 /** What reading one bounce or complaint message did. */
 export interface BounceOutcome {
   /** Where the message came from: a file, "file.mbox#3", "imap:INBOX/UID 7". */
   origin: string;
-  status: "applied" | "duplicate" | "unrecognised";
-  /** Why it was not recognised. */
+  /**
+   * applied: a proven report changed or counted something; unverified: no proof that it
+   * answers our mail, nobody changed; not-a-bounce: a delivery notice, delay warning or
+   * auto-reply; duplicate: read before; unrecognised: not a bounce papermail can read.
+   */
+  status: "applied" | "unverified" | "not-a-bounce" | "duplicate" | "unrecognised";
+  shape?: ReportShape;
+  /** Why it was not recognised or changed nothing. */
   reason?: string;
-  events: Array<{ email: string; kind: "hard" | "soft" | "complaint"; statusCode: string | null; became: "bounced" | "complained" | null }>;
+  entries: BounceEntryOutcome[];
 }
+
+/** Thrown inside a dry run's transaction so that everything it did is rolled back. */
+class DryRun extends Error {}
+
+const EVENT_KINDS: ReadonlySet<BounceKind> = new Set<BounceKind>(["hard", "soft", "sender", "complaint"]);
 
 /**
- * Reads one bounce or complaint and applies it once: a message read before (same
- * Message-ID, else same bytes) changes nothing. An unrecognised message, or one
- * about nobody on the list, is reported and left as it is.
+ * Reads one bounce or complaint and applies it once: judged (reason and kind),
+ * proven (it answers mail papermail sent to that reader), then applied by the
+ * policy. A report without proof changes nobody and is kept as unverified; a
+ * message read before (same Message-ID, else same bytes) changes nothing. With
+ * `dryRun`, the same steps run in a transaction that is rolled back: the outcome
+ * says what would happen. Never throws for what a message holds.
  */
-export async function processBounce(deps: { db: Db; config: Config; clock: Clock }, raw: Buffer, origin: string): Promise<BounceOutcome> {
+export function processBounce(deps: { db: Db; config: Config; clock: Clock }, raw: Buffer, origin: string, options: { dryRun?: boolean } = {}): BounceOutcome {
   const { db, config, clock } = deps;
-  const secrets = resolveSecrets(db, config);
-  const report = await readBounceReport(raw, secrets);
   const at = clock.now().toISOString();
-  if (report.recognised && bounceMessageOutcome(db, report.key) === "applied") return { origin, status: "duplicate", events: [] };
+  let report: ReadReport;
+  try {
+    report = readBounceReport(raw);
+  } catch (err) {
+    report = { recognised: false, key: `error:${origin}`, reason: `cannot be processed: ${describeError(err)}` };
+  }
+  const remember: typeof recordBounceMessage = (...args) => {
+    if (!options.dryRun) recordBounceMessage(...args);
+  };
   if (!report.recognised) {
-    recordBounceMessage(db, report.key, "unrecognised", report.reason, at);
-    return { origin, status: "unrecognised", reason: report.reason, events: [] };
+    remember(db, report.key, "unrecognised", report.reason, at);
+    return { origin, status: "unrecognised", reason: report.reason, entries: [] };
   }
+  const known = bounceMessageOutcome(db, report.key);
+  if (known && known !== "unrecognised") return { origin, status: "duplicate", shape: report.shape, reason: `read before (${known})`, entries: [] };
+
+  const base = report.entries.map(
+    (e): BounceEntryOutcome => ({ recipient: e.recipient, kind: e.kind, reason: e.reason, statusCode: e.statusCode, detail: e.detail, proof: null, subscriber: null, effect: "none" }),
+  );
+  if (report.entries.every((e) => e.kind === "not-a-bounce")) {
+    remember(db, report.key, "not-a-bounce", report.entries.map((e) => e.reason).join(", "), at);
+    return { origin, status: "not-a-bounce", shape: report.shape, reason: "a delivery notice, delay warning or auto-reply: not a bounce", entries: base.map((e) => ({ ...e, note: "not a bounce" })) };
+  }
+  const attributions = attributeReport(db, resolveSecrets(db, config), report);
+  if (attributions.every((a) => a === null)) {
+    const entries = base.map((e) => ({ ...e, note: "no proof that it answers mail papermail sent (no VERP token, keyed Message-ID or signed link of ours)" }));
+    remember(db, report.key, "unverified", `a ${report.shape} report about ${report.entries.map((e) => e.recipient ?? "?").join(", ")}`, at, {
+      shape: report.shape,
+      entries: report.entries.map((e) => ({ recipient: e.recipient, kind: e.kind, reason: e.reason, statusCode: e.statusCode })),
+    });
+    return { origin, status: "unverified", shape: report.shape, reason: "no proof that it answers mail papermail sent: nobody was changed", entries };
+  }
+
   const policy = { softLimit: config.softBounceLimit, softDays: config.softBounceDays };
-  const targets = report.entries.map((e) => {
-    const sub = e.verp ? findSubscriberById(db, e.verp.subscriberId) : e.recipient ? findByAddress(db, e.recipient) : undefined;
-    return { entry: e, sub };
-  });
-  if (targets.every((t) => !t.sub)) {
-    const named = report.entries.map((e) => e.recipient).filter(Boolean).join(", ") || "no address";
-    const reason = `a ${report.shape} report about ${named}, who is not on the list`;
-    recordBounceMessage(db, report.key, "unrecognised", reason, at);
-    return { origin, status: "unrecognised", reason, events: [] };
-  }
-  const events: BounceOutcome["events"] = [];
-  db.transaction(() => {
+  const shape = report.shape;
+  const key = report.key;
+  const apply = (): BounceOutcome => {
     // Re-checked inside the write: two readers of the same mailbox count it once.
-    if (bounceMessageOutcome(db, report.key) === "applied") return;
-    for (const { entry, sub } of targets) {
-      if (!sub) continue;
-      const became = recordBounceEvent(
+    const again = bounceMessageOutcome(db, key);
+    if (again && again !== "unrecognised") return { origin, status: "duplicate", shape, reason: `read before (${again})`, entries: [] };
+    const entries = base.map((entry, i): BounceEntryOutcome => {
+      const target = attributions[i];
+      if (!target) return { ...entry, note: "no proof that it answers mail papermail sent to this address" };
+      const proven = { ...entry, proof: target.proof, subscriber: target.subscriber.email };
+      if (!EVENT_KINDS.has(entry.kind)) return { ...proven, note: "not a bounce" };
+      const effect = recordBounceEvent(
         db,
-        { subscriberId: sub.id, digestId: entry.verp?.digestId ?? entry.digestId, kind: entry.kind, statusCode: entry.statusCode, detail: entry.detail, source: report.shape, messageKey: report.key, at },
+        {
+          subscriberId: target.subscriber.id,
+          digestId: target.digestId,
+          kind: entry.kind as EventKind,
+          reason: entry.reason,
+          statusCode: entry.statusCode,
+          detail: entry.detail,
+          source: shape,
+          messageKey: key,
+          proof: target.proof,
+          domain: target.subscriber.email.split("@")[1] ?? null,
+          at,
+        },
         policy,
       );
-      events.push({ email: sub.email, kind: entry.kind, statusCode: entry.statusCode, became: became ?? null });
-    }
-    recordBounceMessage(db, report.key, "applied", `${events.length} event(s)`, at);
-  }).immediate();
-  return events.length > 0 ? { origin, status: "applied", events } : { origin, status: "duplicate", events };
-}
-
-function findByAddress(db: Db, address: string) {
-  const check = checkAddress(address, { allowSingleLabel: true });
-  return check.ok ? findSubscriberByEmail(db, check.address) : undefined;
+      if (effect.became) return { ...proven, effect: effect.became };
+      if (entry.kind === "sender") return { ...proven, effect: "sender-counted", note: "a refusal of our side: counted for its domain, the reader stays" };
+      if (entry.kind === "soft") return { ...proven, effect: "soft-counted", note: `${effect.softInWindow} of ${policy.softLimit} soft bounces in ${policy.softDays} days` };
+      return { ...proven, note: `already ${target.subscriber.status}` };
+    });
+    recordBounceMessage(db, key, "applied", `${entries.filter((e) => e.subscriber).length} reader(s)`, at);
+    return { origin, status: "applied", shape, entries };
+  };
+  if (!options.dryRun) return db.transaction(apply).immediate();
+  let outcome: BounceOutcome | undefined;
+  try {
+    db.transaction(() => {
+      outcome = apply();
+      throw new DryRun();
+    }).immediate();
+  } catch (err) {
+    if (!(err instanceof DryRun)) throw err;
+  }
+  return outcome!;
 }

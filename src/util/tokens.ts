@@ -73,3 +73,53 @@ export function readPreferencesToken(secrets: readonly string[], token: string):
 function purposeMac(secret: string, value: string): string {
   return createHmac("sha256", secret).update(value).digest("base64url").slice(0, 22);
 }
+
+/**
+ * The Message-ID (left of the @) of a reader's copy of a digest: `digest-D.S.MAC`,
+ * the digest and subscriber ids in base 36 and a keyed MAC. A report that quotes it
+ * names the reader even when it hides their address, and nobody can make one up.
+ */
+export function digestMessageId(secret: string, digestId: number, subscriberId: number): string {
+  return `digest-${digestId}.${subscriberId.toString(36)}.${keyedId(secret, `message:${digestId}:${subscriberId}`, 16)}`;
+}
+
+/** The Message-ID (left of the @) of a confirmation email: `confirm-S.T.MAC`, the subscriber and the time it was made. */
+export function confirmationMessageId(secret: string, subscriberId: number, at: Date): string {
+  const t = at.getTime().toString(36);
+  return `confirm-${subscriberId.toString(36)}.${t}.${keyedId(secret, `confirm:${subscriberId}:${t}`, 16)}`;
+}
+
+/** What one of papermail's Message-IDs says, when one of the secrets made it. */
+export type MessageIdClaim =
+  | { kind: "digest"; digestId: number; subscriberId: number }
+  | { kind: "confirm"; subscriberId: number }
+  /** Before subscriber ids were in Message-IDs: the MAC is checked against a named reader. */
+  | { kind: "digest-keyed"; digestId: number; key: string };
+
+/** Reads one of papermail's Message-IDs (`<...@domain>` or bare); undefined for anyone else's or a forged one. */
+export function readMessageId(secrets: readonly string[], messageId: string): MessageIdClaim | undefined {
+  const local = messageId.replace(/^<|>$/g, "").split("@")[0] ?? "";
+  let m = /^digest-(\d{1,12})\.([0-9a-z]{1,11})\.([0-9a-f]{16})$/.exec(local);
+  if (m) {
+    const digestId = Number(m[1]);
+    const subscriberId = parseInt(m[2]!, 36);
+    return secrets.some((s) => safeEqual(keyedId(s, `message:${digestId}:${subscriberId}`, 16), m![3]!)) ? { kind: "digest", digestId, subscriberId } : undefined;
+  }
+  m = /^confirm-([0-9a-z]{1,11})\.([0-9a-z]{1,12})\.([0-9a-f]{16})$/.exec(local);
+  if (m) {
+    const subscriberId = parseInt(m[1]!, 36);
+    return secrets.some((s) => safeEqual(keyedId(s, `confirm:${subscriberId}:${m![2]}`, 16), m![3]!)) ? { kind: "confirm", subscriberId } : undefined;
+  }
+  m = /^digest-(\d{1,12})\.([0-9a-f]{20})$/.exec(local);
+  if (m) return { kind: "digest-keyed", digestId: Number(m[1]), key: m[2]! };
+  return undefined;
+}
+
+/** True when an old-style keyed Message-ID was made for this digest and subscriber. */
+export function isDigestKey(secrets: readonly string[], digestId: number, subscriberId: number, key: string): boolean {
+  return secrets.some((s) => safeEqual(keyedId(s, `message:${digestId}:${subscriberId}`), key));
+}
+
+function safeEqual(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
