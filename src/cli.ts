@@ -178,9 +178,23 @@ export function buildProgram(): Command {
     .command("ingest")
     .description("read bounces and complaints from .eml files, maildir folders or mbox files; each message counts once")
     .argument("<paths...>", "files or folders")
-    .option("--json", "print one JSON document")
-    .addHelpText("after", "\nA hard bounce makes the address `bounced`; PAPERMAIL_SOFT_BOUNCE_LIMIT soft ones within PAPERMAIL_SOFT_BOUNCE_DAYS do too;\na complaint makes it `complained`. Messages not recognised are reported and left alone (exit 1).")
-    .action((paths: string[], opts: { json?: boolean }) => withContext(async (ctx) => (await import("./commands/bounces.js")).runBouncesIngest(ctx, paths, { json: Boolean(opts.json) })));
+    .option("--json", "print one JSON document: each message's kind, reason, status code, recipients, proof and effect")
+    .option("--dry-run", "say what each message would do, and change nothing")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Each message is judged (kind: hard, soft, sender, complaint or not-a-bounce, with a reason such as userunknown",
+        "or blocked) and must prove that it answers mail papermail sent to that reader (a VERP token, papermail's",
+        "Message-ID or its signed unsubscribe link, and a ledger row). Then: hard -> bounced; PAPERMAIL_SOFT_BOUNCE_LIMIT",
+        "soft ones within PAPERMAIL_SOFT_BOUNCE_DAYS -> bounced; complaint -> complained; sender (our side was refused)",
+        "-> counted per domain, nobody changes. A report without proof is kept as unverified and changes nobody.",
+        "Messages not recognised are reported and left alone (exit 1).",
+      ].join("\n"),
+    )
+    .action((paths: string[], opts: { json?: boolean; dryRun?: boolean }) =>
+      withContext(async (ctx) => (await import("./commands/bounces.js")).runBouncesIngest(ctx, paths, { json: Boolean(opts.json), dryRun: Boolean(opts.dryRun) })),
+    );
   bounces
     .command("fetch")
     .description("read PAPERMAIL_BOUNCE_MAILBOX once over IMAP, as the scheduler does every PAPERMAIL_BOUNCE_CRON")

@@ -58,7 +58,16 @@ export async function runSendDigest(ctx: CommandContext, flags: SendDigestFlags)
         `${d.edition === "weekly" ? "Weekly digest" : "Digest"} #${d.digestId} "${d.subject}": ${d.papers} papers, ${d.recipients} recipients: ${d.sent} sent, ${d.failed} failed, ` +
           `${d.unknown} unknown, ${d.skipped} skipped${d.complete ? "" : `, ${d.queued + d.sending} not finished`}. Mail went to ${d.mail}.`,
       );
-      if (d.stopped) ctx.err(`Paused: ${d.stopped}. ${d.stopReason === "config" ? "Fix the setting, then run" : "Run"} send-digest again to resume; nobody was marked failed for it.`);
+      for (const r of d.senderRefusals) {
+        ctx.err(`Refused by ${r.domain}: ${r.count} of ${r.attempted} message(s)${r.statusCode ? ` (${r.statusCode})` : ""}, our side's doing, not the readers': "${r.reply}"`);
+      }
+      if (d.stopped && d.stopReason === "sender") {
+        ctx.err(
+          `Paused: ${d.stopped}. The server objects to our sender or our message, not to the readers: mend the sender's setup ` +
+            "(its SPF, DKIM and DMARC records, the relay's rules for PAPERMAIL_FROM and PAPERMAIL_BOUNCE_ADDRESS, the sending IP's reputation), then run send-digest again. " +
+            "Nobody was marked bounced; readers refused for it are queued again.",
+        );
+      } else if (d.stopped) ctx.err(`Paused: ${d.stopped}. ${d.stopReason === "config" ? "Fix the setting, then run" : "Run"} send-digest again to resume; nobody was marked failed for it.`);
     }
     for (const w of result.waiting) {
       if (w.queued > 0) ctx.out(`Digest #${w.digestId}: ${w.queued} recipient(s) wait for a retry; the next is due ${w.nextAttemptAt} (the scheduler retries then, or run send-digest again).`);
@@ -66,7 +75,7 @@ export async function runSendDigest(ctx: CommandContext, flags: SendDigestFlags)
     if (result.heldBack) ctx.out(`No new digest: ${result.heldBack}.`);
     if (flags.signal?.aborted) ctx.err("Interrupted: messages in flight were recorded; the rest stay queued for the next run.");
   }
-  if (result.digests.some((d) => d.stopReason === "config")) return EXIT.usage;
+  if (result.digests.some((d) => d.stopReason === "config" || d.stopReason === "sender")) return EXIT.usage;
   return flags.signal?.aborted || result.digests.some((d) => d.failed + d.unknown > 0 || d.stopped) ? EXIT.rejected : EXIT.ok;
 }
 

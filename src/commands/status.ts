@@ -2,7 +2,7 @@ import { countDumps } from "../store/dumps.js";
 import { countDemoPapers, countPapers } from "../store/papers.js";
 import { countSubscribers } from "../store/subscribers.js";
 import { countReaders, latestDigest, waitingDigests } from "../store/digests.js";
-import { countBounceEvents } from "../store/bounces.js";
+import { countBounceEvents, countBounceMessages, listUnverifiedReports, senderRefusalsByDomain } from "../store/bounces.js";
 import { quotaResumesAt, sentInLastDay } from "../store/deliveries.js";
 import { nextRuns } from "../scheduler/slots.js";
 import { displayPath, EXIT, printJson, type CommandContext } from "./context.js";
@@ -23,9 +23,29 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
   const sentLastDay = sentInLastDay(ctx.db, now.getTime());
   const quotaUntil = daily !== undefined ? (quotaResumesAt(ctx.db, daily, now.getTime()) ?? null) : null;
   const sending = { rate: rate ?? null, dailyLimit: daily ?? null, sentLast24h: sentLastDay, quotaResumesAt: quotaUntil, estimatedDoneAt: estimateDone(deliveries.waiting, rate, daily, sentLastDay, now, quotaUntil) };
-  const bounces = countBounceEvents(ctx.db, new Date(now.getTime() - 30 * 86400_000).toISOString());
+  const monthAgo = new Date(now.getTime() - 30 * 86400_000).toISOString();
+  const bounces = countBounceEvents(ctx.db, monthAgo);
+  const reports = countBounceMessages(ctx.db, monthAgo);
+  // Refusals of our side per receiving domain: a sender problem to mend, never the readers'.
+  const senderRefusals = senderRefusalsByDomain(ctx.db, new Date(now.getTime() - 7 * 86400_000).toISOString(), 10);
+  const unverified = listUnverifiedReports(ctx.db, 5);
   const demo = { mode: ctx.config.demo, waitingDemoPapers: countDemoPapers(ctx.db) };
-  const status = { database: ctx.config.dbPath, demo, papers, dumps, subscribers, readers, lastDigest: last, deliveries, sending, bouncesLast30Days: bounces, schedule };
+  const status = {
+    database: ctx.config.dbPath,
+    demo,
+    papers,
+    dumps,
+    subscribers,
+    readers,
+    lastDigest: last,
+    deliveries,
+    sending,
+    bouncesLast30Days: bounces,
+    bounceReportsLast30Days: reports,
+    senderRefusalsLast7Days: senderRefusals,
+    latestUnverifiedReports: unverified,
+    schedule,
+  };
   if (flags.json) {
     printJson(ctx, status);
     return EXIT.ok;
@@ -47,7 +67,12 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
   const limits = [rate ? `${rate}/s` : "no rate limit", daily ? `${daily} a day` : "no daily limit"].join(", ");
   ctx.out(`sending      ${limits}; ${sentLastDay} sent in the last 24 hours${quotaUntil ? `; daily limit reached until ${quotaUntil}` : ""}`);
   if (sending.estimatedDoneAt) ctx.out(`estimate     the waiting messages are done by about ${sending.estimatedDoneAt}`);
-  ctx.out(`bounces      last 30 days: ${bounces.hard} hard, ${bounces.soft} soft, ${bounces.complaint} complaints`);
+  ctx.out(
+    `bounces      last 30 days: ${bounces.hard} hard, ${bounces.soft} soft, ${bounces.complaint} complaints, ${bounces.sender} refusals of our side; ` +
+      `${reports.unverified} report(s) without proof changed nobody`,
+  );
+  for (const r of senderRefusals) ctx.out(`refused      ${r.domain}: ${r.count} in 7 days${r.statusCode ? ` (${r.statusCode})` : ""}, last ${r.at}: ${r.detail}`);
+  for (const u of unverified) ctx.out(`unverified   ${u.readAt}: ${u.detail}`);
   ctx.out(`next ingest  ${schedule.ingest ?? "-"} (${ctx.config.ingestCron}, ${ctx.config.timeZone})`);
   ctx.out(`next digest  ${schedule.digest ?? "-"} (${ctx.config.digestCron}, ${ctx.config.timeZone})`);
   ctx.out(`next weekly  ${schedule.weekly ?? "-"} (${ctx.config.weeklyCron}, ${ctx.config.timeZone})`);

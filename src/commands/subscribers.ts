@@ -10,6 +10,7 @@ import {
   findSubscriberByEmail,
   forgetSubscriber,
   listSubscribers,
+  isSuppressedForGood,
   reopenSubscription,
   SUBSCRIBER_STATUSES,
   unsubscribe,
@@ -208,6 +209,7 @@ async function addOne(ctx: CommandContext, email: string, flags: AddFlags): Prom
   let sub = findSubscriberByEmail(ctx.db, email)!;
   if (sub.status === "active") return { result: "exists" };
   if (sub.status === "complained") return { result: "kept complained (they reported the digest as spam: nothing is sent)" };
+  if (isSuppressedForGood(sub)) return { result: `kept ${sub.status} (you put it on the suppression list: 'papermail suppressions remove ${sub.email}' first)` };
   if (sub.status === "unsubscribed" || sub.status === "bounced") {
     reopenSubscription(ctx.db, sub.id);
     sub = findSubscriberByEmail(ctx.db, email)!;

@@ -38,7 +38,7 @@ export function runSuppressionsAdd(ctx: CommandContext, emails: string[], flags:
       ctx.out(`suppressed ${check.address}`);
     } else if (SUPPRESSED.includes(sub.status)) ctx.out(`${check.address} is already on the suppression list (${sub.status})`);
     else {
-      suppressSubscriber(ctx.db, sub.id, "unsubscribed", flags.reason ?? "added by the operator", at);
+      suppressSubscriber(ctx.db, sub.id, "unsubscribed", flags.reason ?? "added by the operator", at, "operator");
       ctx.out(`suppressed ${check.address} (was ${sub.status})`);
     }
   }

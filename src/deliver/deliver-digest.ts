@@ -14,6 +14,7 @@ import {
   countDeliveries,
   nextQueuedAt,
   nextQueuedGroup,
+  requeueSenderRefusals,
   settleDelivery,
   type ClaimedDelivery,
   type DeliveryStatus,
@@ -26,8 +27,9 @@ import type { ReaderChoices } from "../subscribers/choices.js";
 import { checkpointInBackground } from "../store/checkpointer.js";
 import { holdSenderLease } from "../store/senders.js";
 import type { Clock } from "../util/time.js";
-import { keyedId, unsubscribeToken } from "../util/tokens.js";
-import type { Mailer, SendOutcome } from "./mailer.js";
+import { digestMessageId, unsubscribeToken } from "../util/tokens.js";
+import type { Mailer, RefusedStep, SendOutcome } from "./mailer.js";
+import { findStatus, judgeSmtpRefusal } from "../bounces/classify.js";
 import { createThrottle, type ThrottleOptions } from "./throttle.js";
 
 export interface DeliverDeps {
@@ -75,8 +77,23 @@ export interface DeliverOptions {
   onProgress?: (settled: number, total: number) => void;
 }
 
-/** Why a run stopped before the digest was done; everyone not sent stays queued. */
-export type StopReason = "unreachable" | "stalled" | "throttled" | "config" | "quota";
+/**
+ * Why a run stopped before the digest was done; everyone not sent stays queued.
+ * `sender`: the relay or the receiving servers refuse our sender or our message (a
+ * 5xx to MAIL FROM, DATA or the end of the data; refusals of our side again and
+ * again): a configuration matter, like `config`.
+ */
+export type StopReason = "unreachable" | "stalled" | "throttled" | "config" | "quota" | "sender";
+
+/** Refusals of our side at one receiving domain in this run, with the server's last words. */
+export interface SenderRefusals {
+  domain: string;
+  count: number;
+  /** Messages this run offered that domain. */
+  attempted: number;
+  statusCode: string | null;
+  reply: string;
+}
 
 export type DeliveryReport = {
   digestId: number;
@@ -88,10 +105,19 @@ export type DeliveryReport = {
   nextAttemptAt: string | null;
   /** When the daily quota lets sending resume, if it stopped the run. */
   quotaUntil?: string;
+  /** Refusals of our side (sender, domain authentication, reputation, content) per receiving domain. */
+  senderRefusals: SenderRefusals[];
 } & Record<DeliveryStatus, number>;
 
 /** This many messages in a row without any answer (no connection, a drop, a stall) mean the server is down: stop. */
 const NO_ANSWER_LIMIT = 3;
+
+/** This many refusals of our side in a row, or this many at one domain making up this share of its messages, pause the run. */
+const SENDER_IN_A_ROW = 5;
+const SENDER_AT_DOMAIN = 10;
+const SENDER_SHARE = 0.5;
+
+const STEP_NAMES: Record<RefusedStep, string> = { mail: "MAIL FROM (the sender)", rcpt: "RCPT TO", data: "DATA (the message)", "end-of-data": "the message" };
 
 /** Renderings a sender keeps at once: claims take one group's rows after another, so a few suffice. */
 const TEMPLATES_KEPT = 8;
@@ -199,6 +225,9 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
   const throttle = createThrottle(options.throttle);
 
   let noAnswerInARow = 0;
+  let senderInARow = 0;
+  const domains = new Map<string, SenderRefusals>();
+  const domainOf = (email: string) => email.slice(email.lastIndexOf("@") + 1);
   let stopped: { reason: StopReason; message: string } | undefined;
   const halted = () => Boolean(options.signal?.aborted || stopped);
   const stop = (reason: StopReason, message: string) => (stopped ??= { reason, message });
@@ -258,7 +287,7 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
         }
         const raw = template.personalise({
           to: row.email,
-          messageId: `digest-${digestId}.${keyedId(secret, `message:${digestId}:${row.subscriberId}`)}@${domain}`,
+          messageId: `${digestMessageId(secret, digestId, row.subscriberId)}@${domain}`,
           unsubscribeUrl: `${config.publicUrl}/unsubscribe/${token}`,
           preferencesUrl: preferencesLink(config, secret, row.subscriberId),
         });
@@ -290,18 +319,52 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
     const subscriberId = row.subscriberId;
     // Back to the queue, due at once, without using up an attempt: not the recipient's doing.
     const requeue = (): Settlement => ({ subscriberId, status: "queued", error: "error" in outcome ? outcome.error : undefined, refund: true });
+    const domain = domainOf(row.email);
+    const tally = domains.get(domain) ?? { domain, count: 0, attempted: 0, statusCode: null, reply: "" };
+    domains.set(domain, tally);
+    if (outcome.status !== "retry") tally.attempted++;
     if (outcome.status === "sent") {
       noAnswerInARow = 0;
+      senderInARow = 0;
       throttle.succeeded();
       return { subscriberId, status: "sent" };
     }
     if (outcome.status === "failed") {
       noAnswerInARow = 0;
       // This relay cannot carry it (an address that needs SMTPUTF8): not the reader's doing.
-      if (outcome.relay) return { subscriberId, status: "failed", error: outcome.error };
-      // A 5xx at SMTP time is a hard bounce, as one reported later by mail would be.
-      const event = { subscriberId, digestId, kind: "hard" as const, statusCode: enhancedCode(outcome.error) ?? (outcome.code ? String(outcome.code) : null), detail: outcome.error, source: "smtp", messageKey: null, at: at.toISOString() };
-      return { subscriberId, status: "failed", error: outcome.error, bounce: { event, policy } };
+      if (outcome.relay) return { subscriberId, status: "failed", error: outcome.error, refusal: "sender" };
+      const step = outcome.stage ?? "rcpt";
+      const judgement = judgeSmtpRefusal(step, outcome.code, outcome.error);
+      const statusCode = findStatus(outcome.error) ?? (outcome.code ? String(outcome.code) : null);
+      if (judgement.kind === "sender") {
+        tally.count++;
+        tally.statusCode = statusCode;
+        tally.reply = outcome.error;
+        // MAIL FROM, DATA and the end of the data have no reader of their own: the sender or
+        // the message was refused, for everyone. So is every message once refusals keep coming.
+        const everyone = step !== "rcpt";
+        const again = ++senderInARow >= SENDER_IN_A_ROW;
+        const atDomain = tally.count >= SENDER_AT_DOMAIN && tally.count / tally.attempted >= SENDER_SHARE;
+        if (everyone || again || atDomain) {
+          stop(
+            "sender",
+            everyone
+              ? `${mailer.description} refused ${STEP_NAMES[step]}: "${outcome.error}" (${judgement.reason})`
+              : `${again ? `${senderInARow} refusals of our sender in a row` : `${tally.count} of ${tally.attempted} messages to ${domain} refused`}, the last from ${domain}: "${outcome.error}" (${judgement.reason})`,
+          );
+          if (everyone) {
+            return requeue();
+          }
+        }
+        // That reader's copy of this digest fails; the reader stays subscribed.
+        const event = { subscriberId, digestId, kind: "sender" as const, reason: judgement.reason, statusCode, detail: outcome.error, source: "smtp", messageKey: null, proof: null, domain, at: at.toISOString() };
+        return { subscriberId, status: "failed", error: outcome.error, refusal: "sender", bounce: { event, policy } };
+      }
+      senderInARow = 0;
+      // The recipient's own answer at RCPT TO: a hard or soft bounce, as one reported later by mail would be.
+      const kind = judgement.kind === "hard" ? "hard" : "soft";
+      const event = { subscriberId, digestId, kind, reason: judgement.reason, statusCode, detail: outcome.error, source: "smtp", messageKey: null, proof: null, domain, at: at.toISOString() } as const;
+      return { subscriberId, status: "failed", error: outcome.error, refusal: kind, bounce: { event, policy } };
     }
     if (outcome.status === "unknown") {
       if (outcome.stalled && ++noAnswerInARow >= NO_ANSWER_LIMIT) stop("stalled", `the mail server stopped answering after the message data (${outcome.error})`);
@@ -340,6 +403,9 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
     releaseLease();
     await stopCheckpoints();
   }
+  // A pause for refusals of our side puts the readers they refused back in the queue:
+  // once the sender's setup is mended, they get this digest like everyone else.
+  if (stopped?.reason === "sender") await retryWhileBusy(() => requeueSenderRefusals(db, digestId, clock.now().toISOString()));
   const complete = await retryWhileBusy(() => finishDigestIfComplete(db, digestId, clock.now().toISOString()));
   const counts = countDeliveries(db, digestId);
   const next = counts.queued > 0 ? (nextQueuedAt(db, digestId) ?? null) : null;
@@ -351,11 +417,7 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
     stopReason: stopped?.reason,
     quotaUntil,
     nextAttemptAt: next === "" ? clock.now().toISOString() : next,
+    senderRefusals: [...domains.values()].filter((d) => d.count > 0).sort((a, b) => b.count - a.count),
     ...counts,
   };
-}
-
-/** The enhanced status code (RFC 3463) in a server's reply, such as 5.1.1. */
-function enhancedCode(reply: string): string | null {
-  return /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(reply)?.[1] ?? null;
 }

@@ -59,11 +59,20 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
         report("weekly", await publishDigests(ctx, { edition: "weekly", retryUnknown: false, signal: abort.signal }));
       } else if (job === "bounces") {
         const outcomes = await fetchBounces(ctx);
-        const counts = { applied: 0, duplicate: 0, unrecognised: 0 };
+        const counts = { applied: 0, unverified: 0, "not-a-bounce": 0, duplicate: 0, unrecognised: 0 };
         for (const o of outcomes) counts[o.status]++;
         for (const o of outcomes.filter((x) => x.status === "unrecognised")) log(`bounces: not recognised, left in the mailbox: ${o.origin}: ${o.reason}`);
-        for (const e of outcomes.flatMap((o) => o.events)) if (e.became) log(`bounces: ${e.email} is now ${e.became} (${e.kind}${e.statusCode ? ` ${e.statusCode}` : ""})`);
-        log(`bounces: ${outcomes.length} message(s), ${counts.applied} applied, ${counts.duplicate} read before, ${counts.unrecognised} not recognised`);
+        for (const o of outcomes.filter((x) => x.status === "unverified")) {
+          log(`bounces: unverified, nobody changed: ${o.origin}: ${o.entries.map((e) => `${e.kind} (${e.reason}) for ${e.recipient ?? "?"}`).join(", ")}`);
+        }
+        for (const e of outcomes.flatMap((o) => o.entries)) {
+          if (e.effect === "bounced" || e.effect === "complained") log(`bounces: ${e.subscriber} is now ${e.effect} (${e.reason}${e.statusCode ? ` ${e.statusCode}` : ""}, proof: ${e.proof})`);
+          if (e.effect === "sender-counted") log(`bounces: ${e.subscriber?.split("@")[1]} refused our mail (${e.reason}${e.statusCode ? ` ${e.statusCode}` : ""}): ${e.detail}`);
+        }
+        log(
+          `bounces: ${outcomes.length} message(s), ${counts.applied} applied, ${counts.unverified} unverified, ${counts["not-a-bounce"]} not a bounce, ` +
+            `${counts.duplicate} read before, ${counts.unrecognised} not recognised`,
+        );
       } else if (job === "fetch") {
         for (const r of await fetchDays(ctx, { days: 1, signal: abort.signal })) {
           log(r.error ? `fetch: ${r.date} failed: ${r.error}` : `fetch: ${r.date}: ${r.entries} entries, ${r.new} new and ${r.updated} updated papers`);
@@ -94,6 +103,7 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
         `${job}: ${d.edition === "weekly" ? "weekly " : ""}digest #${d.digestId}: ${d.papers} papers, ${d.recipients} recipients, ${d.sent} sent, ${d.failed} failed, ${d.unknown} unknown, ${d.skipped} skipped` +
           (d.stopped ? ` (paused: ${d.stopped})` : d.complete ? "" : ` (${d.queued} waiting, next try ${d.nextAttemptAt})`),
       );
+      for (const r of d.senderRefusals) log(`${job}: ${r.domain} refused our mail ${r.count} time(s) of ${r.attempted}${r.statusCode ? ` (${r.statusCode})` : ""}: ${r.reply}`);
     }
   }
 

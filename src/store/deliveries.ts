@@ -57,7 +57,9 @@ export interface Settlement {
   nextAttemptAt?: string;
   /** Back to the queue without using up an attempt (the run stopped before trying for real). */
   refund?: boolean;
-  /** A 5xx answer at SMTP time: a hard bounce, recorded with the outcome. */
+  /** Whose side a 5xx answer was about: the reader's (hard, soft) or ours (sender). */
+  refusal?: "hard" | "soft" | "sender";
+  /** A 5xx answer at SMTP time: a bounce or a refusal of our side, recorded with the outcome. */
   bounce?: { event: BounceEvent; policy: BouncePolicy };
 }
 
@@ -147,9 +149,9 @@ export function settleDelivery(db: Db, key: { digestId: number; subscriberId: nu
   const settle = () => {
     cachedStatement(
       db,
-      `UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?, attempts = attempts - ?
+      `UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?, attempts = attempts - ?, refusal = ?
        WHERE digest_id = ? AND subscriber_id = ? AND claimed_by = ? AND status IN ('sending', 'unknown')`,
-    ).run(result.status, result.error ?? null, result.nextAttemptAt ?? "", now, result.refund ? 1 : 0, key.digestId, key.subscriberId, key.owner);
+    ).run(result.status, result.error ?? null, result.nextAttemptAt ?? "", now, result.refund ? 1 : 0, result.refusal ?? null, key.digestId, key.subscriberId, key.owner);
     if (result.bounce) recordBounceEvent(db, result.bounce.event, result.bounce.policy);
   };
   // The outcome and the bounce it makes are one write (a savepoint inside the claim's transaction).
@@ -233,4 +235,26 @@ export function findSubscriberByUnsubscribeToken(db: Db, tokenHash: string): num
   return db
     .prepare<[string], { id: number }>("SELECT subscriber_id AS id FROM deliveries WHERE unsubscribe_token_hash = ?")
     .get(tokenHash)?.id;
+}
+
+/**
+ * True when papermail sent (or tried to send) this digest to this subscriber: a
+ * ledger row, or the digest's totals once its rows were compacted away.
+ */
+export function wasMailed(db: Db, digestId: number, subscriberId: number): boolean {
+  if (cachedStatement<[number, number], { n: number }>(db, "SELECT count(*) AS n FROM deliveries WHERE digest_id = ? AND subscriber_id = ? AND status <> 'queued'").get(digestId, subscriberId)!.n > 0) return true;
+  return cachedStatement<[number], { n: number }>(db, "SELECT count(*) AS n FROM digest_totals WHERE digest_id = ?").get(digestId)!.n > 0;
+}
+
+/** Puts the rows of a digest that failed on a refusal of our side back in the queue, due now; reopens the digest. */
+export function requeueSenderRefusals(db: Db, digestId: number, now: string): number {
+  return db
+    .transaction(() => {
+      const n = db
+        .prepare("UPDATE deliveries SET status = 'queued', next_attempt_at = '', refusal = NULL, updated_at = ? WHERE digest_id = ? AND status = 'failed' AND refusal = 'sender'")
+        .run(now, digestId).changes;
+      if (n > 0) db.prepare("UPDATE digests SET status = 'sending', finished_at = NULL WHERE id = ?").run(digestId);
+      return n;
+    })
+    .immediate();
 }

@@ -21,12 +21,14 @@ export interface Subscriber {
   /** Why mail stopped for a bounced, complained or suppressed address. */
   suppressedReason: string | null;
   suppressedAt: string | null;
+  /** "operator" for an address put on the suppression list by hand: only `suppressions remove` lifts it. */
+  suppressedBy: string | null;
   /** Their cadence, topics, minimum of upvotes and format. */
   choices: ReaderChoices;
 }
 
 const COLUMNS =
-  "id, email, status, source, created_at AS createdAt, confirmed_at AS confirmedAt, unsubscribed_at AS unsubscribedAt, suppressed_reason AS suppressedReason, suppressed_at AS suppressedAt, " +
+  "id, email, status, source, created_at AS createdAt, confirmed_at AS confirmedAt, unsubscribed_at AS unsubscribedAt, suppressed_reason AS suppressedReason, suppressed_at AS suppressedAt, suppressed_by AS suppressedBy, " +
   "cadence, topics, min_upvotes AS minUpvotes, format";
 
 type SubscriberRow = Omit<Subscriber, "choices"> & StoredChoices;
@@ -82,7 +84,7 @@ export function addSubscriber(
  * "already subscribed" instead of "not found".
  */
 export function activateSubscriber(db: Db, id: number, at: string): void {
-  db.prepare("UPDATE subscribers SET status = 'active', confirmed_at = ?, unsubscribed_at = NULL, suppressed_reason = NULL, suppressed_at = NULL WHERE id = ?").run(
+  db.prepare("UPDATE subscribers SET status = 'active', confirmed_at = ?, unsubscribed_at = NULL, suppressed_reason = NULL, suppressed_at = NULL, suppressed_by = NULL WHERE id = ?").run(
     at,
     id,
   );
@@ -92,12 +94,19 @@ export function activateSubscriber(db: Db, id: number, at: string): void {
  * Stops all mail to a subscriber because it bounced or complained (or an operator
  * said so); true when the status changed. A complaint outranks a bounce.
  */
-export function suppressSubscriber(db: Db, id: number, status: "bounced" | "complained" | "unsubscribed", reason: string, at: string): boolean {
+export function suppressSubscriber(
+  db: Db,
+  id: number,
+  status: "bounced" | "complained" | "unsubscribed",
+  reason: string,
+  at: string,
+  by: "operator" | null = null,
+): boolean {
   const from = status === "complained" ? "('pending', 'active', 'unsubscribed', 'bounced')" : "('pending', 'active')";
   return (
     db
-      .prepare(`UPDATE subscribers SET status = ?, suppressed_reason = ?, suppressed_at = ?, confirm_token_hash = NULL WHERE id = ? AND status IN ${from}`)
-      .run(status, reason, at, id).changes > 0
+      .prepare(`UPDATE subscribers SET status = ?, suppressed_reason = ?, suppressed_at = ?, suppressed_by = ?, confirm_token_hash = NULL WHERE id = ? AND status IN ${from}`)
+      .run(status, reason, at, by, id).changes > 0
   );
 }
 
@@ -183,16 +192,22 @@ export function findByConfirmToken(db: Db, tokenHash: string, now: Date): Subscr
 
 /**
  * Moves someone who left or bounced back to pending, to confirm again by double
- * opt-in. A complaint is never reopened this way.
+ * opt-in. A complaint, or an address the operator suppressed, is never reopened
+ * this way (only `suppressions remove` lifts them).
  */
 export function reopenSubscription(db: Db, id: number): void {
-  db.prepare("UPDATE subscribers SET status = 'pending' WHERE id = ? AND status IN ('unsubscribed', 'bounced')").run(id);
+  db.prepare("UPDATE subscribers SET status = 'pending' WHERE id = ? AND status IN ('unsubscribed', 'bounced') AND suppressed_by IS NULL").run(id);
+}
+
+/** True when only the operator can bring this address back: they suppressed it, or its owner complained. */
+export function isSuppressedForGood(sub: Pick<Subscriber, "status" | "suppressedBy">): boolean {
+  return sub.status === "complained" || (SUPPRESSED.includes(sub.status) && sub.suppressedBy === "operator");
 }
 
 /** Puts an address never on the list straight onto the suppression list (as unsubscribed, with the reason). */
 export function addSuppressedAddress(db: Db, email: string, reason: string, at: string): void {
   db.prepare(
-    "INSERT INTO subscribers (email, status, source, created_at, unsubscribed_at, suppressed_reason, suppressed_at) VALUES (?, 'unsubscribed', 'suppression', ?, ?, ?, ?)",
+    "INSERT INTO subscribers (email, status, source, created_at, unsubscribed_at, suppressed_reason, suppressed_at, suppressed_by) VALUES (?, 'unsubscribed', 'suppression', ?, ?, ?, ?, 'operator')",
   ).run(email, at, at, reason, at);
 }
 
@@ -202,7 +217,7 @@ export function addSuppressedAddress(db: Db, email: string, reason: string, at: 
  */
 export function liftSuppression(db: Db, id: number): void {
   db.transaction(() => {
-    db.prepare("UPDATE subscribers SET status = 'pending', suppressed_reason = NULL, suppressed_at = NULL, unsubscribed_at = NULL, confirm_sent_at = NULL WHERE id = ?").run(id);
+    db.prepare("UPDATE subscribers SET status = 'pending', suppressed_reason = NULL, suppressed_at = NULL, suppressed_by = NULL, unsubscribed_at = NULL, confirm_sent_at = NULL WHERE id = ?").run(id);
     db.prepare("DELETE FROM bounce_events WHERE subscriber_id = ?").run(id);
   })();
 }

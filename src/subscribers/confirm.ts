@@ -8,7 +8,7 @@ import type { Db } from "../store/db.js";
 import { recordConfirmationSent, releaseConfirmation, type Subscriber } from "../store/subscribers.js";
 import { resolveSecret } from "../store/settings.js";
 import type { Clock } from "../util/time.js";
-import { hashToken, newToken } from "../util/tokens.js";
+import { confirmationMessageId, hashToken, newToken } from "../util/tokens.js";
 import { preferencesLink } from "../render/links.js";
 
 /** At most one confirmation email per address in this window, whatever is posted. */
@@ -59,7 +59,9 @@ export async function sendConfirmation(deps: ConfirmDeps, sub: Subscriber): Prom
     `Topics, daily or weekly, full or compact: choose what you get at ${preferencesUrl}`,
     "",
   ].join("\n");
-  const raw = await buildSimpleMessage({ from: config.from, to: sub.email, subject: "Confirm your papermail subscription", html, text, date: now });
+  // A keyed Message-ID: a bounce of this email that quotes it can be tied to this address.
+  const messageId = `${confirmationMessageId(secret, sub.id, now)}@${fromAddress(config.from).split("@")[1] ?? "localhost"}`;
+  const raw = await buildSimpleMessage({ from: config.from, to: sub.email, subject: "Confirm your papermail subscription", html, text, date: now, messageId });
   const mailer = deps.mailer ?? createMailer(config, "confirmations");
   try {
     const outcome = await mailer.send({ from: fromAddress(config.from), to: sub.email, raw, name: `confirm-${sub.id}-${now.getTime()}` });

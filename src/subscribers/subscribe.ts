@@ -9,6 +9,7 @@ import {
   findByConfirmToken,
   findSubscriberByEmail,
   findSubscriberById,
+  isSuppressedForGood,
   reopenSubscription,
   setChoices,
   unsubscribe,
@@ -44,10 +45,11 @@ export function requestSubscription(
   let sub = findSubscriberByEmail(deps.db, check.address)!;
   // The form's choices count until the address is confirmed; an active reader's stay
   // theirs to change, from the preferences link only they have.
-  if (sub.status !== "active" && sub.status !== "complained") setChoices(deps.db, sub.id, choices);
   // Someone who left (or whose address bounced) may come back, through the same double
-  // opt-in. A complaint gets nothing from the form: the answer looks the same.
-  if (sub.status === "complained") return { sending: Promise.resolve({ status: "not pending" as const }) };
+  // opt-in. A complaint, or an address the operator suppressed, gets nothing from the form
+  // and stays as it is: the answer looks the same.
+  if (isSuppressedForGood(sub)) return { sending: Promise.resolve({ status: "not pending" as const }) };
+  if (sub.status !== "active") setChoices(deps.db, sub.id, choices);
   if (sub.status === "unsubscribed" || sub.status === "bounced") {
     reopenSubscription(deps.db, sub.id);
     sub = findSubscriberByEmail(deps.db, check.address)!;
