@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { DeadlineError, withDeadline } from "../util/deadline.js";
 import { describeError, PapermailError } from "../errors.js";
 import { scanJsonDump } from "../dump/parse-json.js";
 
@@ -78,11 +79,12 @@ async function getJson(url: URL, o: FetchOptions): Promise<unknown> {
     if (o.signal?.aborted) break;
     let retryAfter: number | undefined;
     try {
-      const response = await fetch(url, {
-        headers: { "User-Agent": o.userAgent, Accept: "application/json" },
-        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(o.signal ? [o.signal] : [])]),
+      // The deadline covers the headers and the whole body: a server that stalls mid-answer is cut off too.
+      const response = await withDeadline(timeoutMs, o.signal, async (signal) => {
+        const r = await fetch(url, { headers: { "User-Agent": o.userAgent, Accept: "application/json" }, signal });
+        return { ok: r.ok, status: r.status, statusText: r.statusText, headers: r.headers, text: await r.text() };
       });
-      const text = await response.text();
+      const text = response.text;
       if (response.ok) {
         try {
           return JSON.parse(text);
@@ -95,8 +97,7 @@ async function getJson(url: URL, o: FetchOptions): Promise<unknown> {
       retryAfter = parseRetryAfter(response.headers.get("retry-after"));
     } catch (err) {
       if (err instanceof PapermailError) throw err;
-      const e = err as Error;
-      lastError = e.name === "TimeoutError" ? `no answer within ${Math.round(timeoutMs / 1000)} s` : describeError(err);
+      lastError = err instanceof DeadlineError ? err.message : describeError(err);
     }
     if (attempt < attempts) {
       await sleep(Math.min(o.maxWaitMs ?? 60_000, retryAfter ?? wait), undefined, { signal: o.signal }).catch(() => undefined);
