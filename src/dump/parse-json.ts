@@ -102,6 +102,7 @@ export function scanJsonDump(bytes: Buffer, sink: DumpSink): { problems: DumpPro
       upvotes: pick("upvotes") ?? 0,
       links,
       codeUrl: githubRepo ?? pickCodeLink(links),
+      listDay: day,
       arxivId: arxivId(pick("id")),
       authors: authors.length > 0 ? authors : null,
       githubRepo,

@@ -21,6 +21,8 @@ export interface Paper {
   upvotes: number | null;
   links: string[];
   codeUrl: string | null;
+  /** The day Hugging Face listed it (submittedOnDailyAt); page text has the page date for all its papers. */
+  listDay?: string | null;
   /** From the daily_papers JSON only (page text has none of these). */
   arxivId?: string | null;
   authors?: string[] | null;

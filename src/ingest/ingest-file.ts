@@ -34,6 +34,8 @@ export interface IngestOptions {
   onProgress?: (bytesRead: number) => void;
   /** A bundled sample read by an unconfigured installation: its new papers are demo papers. */
   demo?: boolean;
+  /** The day a fetch asked Hugging Face for: the list day of JSON entries that name none. */
+  listDay?: string;
 }
 
 /** Below this, starting worker threads costs more than it saves. */
@@ -113,7 +115,9 @@ export async function ingestFile(deps: { db: Db; clock: Clock }, path: string, o
           header(date) {
             pageDate = date;
             dumpId = recordDump(db, "ingested", { ...facts, pageDate });
-            writer = createPaperWriter(db, { capturedAt: facts.capturedAt, seenAt: facts.ingestedAt, dumpId, demo: options.demo });
+            // Page text: the page's date. JSON: each entry's own day, else the day asked for, else the capture's day.
+            const listDay = json ? (options.listDay ?? listDayFromName(path) ?? facts.capturedAt.slice(0, 10)) : date;
+            writer = createPaperWriter(db, { capturedAt: facts.capturedAt, seenAt: facts.ingestedAt, dumpId, listDay, demo: options.demo });
           },
           paper: (p) => writer!.write(p),
           progress: options.onProgress,
@@ -160,11 +164,27 @@ function checkText(bytes: Buffer): void {
   if (!isUtf8(bytes)) throw new PapermailError("DUMP_REJECTED", "not UTF-8 text");
 }
 
-/** A capture date written into the file name as YYYY-MM-DD (optionally with THH:MM[:SS]), read as UTC. */
+/**
+ * A capture time written into the file name, read as UTC: the `fetched-YYYYMMDDTHHMMSSZ`
+ * stamp of a fetched file (its other date is the day asked for, not the capture), else
+ * a date YYYY-MM-DD, optionally with THH:MM[:SS].
+ */
 export function captureTimeFromName(path: string): Date | undefined {
+  const stamp = /fetched-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(basename(path));
+  if (stamp) {
+    const [y, mo, d, h, mi, s] = stamp.slice(1).map(Number) as [number, number, number, number, number, number];
+    const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+    if (!Number.isNaN(date.getTime()) && date.getUTCDate() === d) return date;
+  }
   const m = /(?<!\d)(\d{4})-(\d{2})-(\d{2})(?:[T_ ](\d{2})[:-]?(\d{2})(?:[:-]?(\d{2}))?)?(?!\d)/.exec(basename(path));
   if (!m) return undefined;
   const [y, mo, d, h = "12", mi = "00", s = "00"] = m.slice(1).map((v) => v);
   const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
   return Number.isNaN(date.getTime()) || date.getUTCDate() !== Number(d) ? undefined : date;
+}
+
+/** The day a fetched file asked for (`daily_papers_YYYY-MM-DD_...`), or undefined. */
+export function listDayFromName(path: string): string | undefined {
+  const m = /^daily_papers_(\d{4}-\d{2}-\d{2})(?!\d)/.exec(basename(path));
+  return m && !Number.isNaN(Date.parse(m[1]!)) ? m[1] : undefined;
 }

@@ -24,7 +24,7 @@ port.on("message", (m: ParseMessage) => {
     if (m.type === "header") {
       pageDate = m.pageDate;
       dumpId = recordDump(db, "ingested", { ...facts, pageDate });
-      writer = createPaperWriter(db, { capturedAt: facts.capturedAt, seenAt: facts.ingestedAt, dumpId });
+      writer = createPaperWriter(db, { capturedAt: facts.capturedAt, seenAt: facts.ingestedAt, dumpId, listDay: pageDate });
     } else if (m.type === "papers") {
       for (const p of m.papers) writer!.write(p);
     } else if (m.type === "end") {

@@ -2,7 +2,7 @@ import Database from "better-sqlite3";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { rekeyPapers } from "./papers.js";
+import { rekeyPapers } from "./rekey-papers.js";
 
 export type Db = Database.Database;
 

@@ -1,5 +1,5 @@
 import type { Paper } from "../dump/parse.js";
-import { paperKey, paperSlug, sameAbstract } from "../dump/paper-key.js";
+import { paperSlug, sameAbstract } from "../dump/paper-key.js";
 import type { Db } from "./db.js";
 
 /** A stored paper, as the digest, feed and CLI read it. */
@@ -17,6 +17,10 @@ export interface StoredPaper {
   links: string[];
   firstSeenAt: string;
   lastSeenAt: string;
+  /** The day Hugging Face listed it (ISO date, UTC calendar). */
+  listDay: string;
+  /** Capture time of the upvote count; null when no capture showed one (the count is then unknown, not 0). */
+  upvotesAt: string | null;
   /** Known when a daily_papers JSON dump named the paper. */
   arxivId: string | null;
   authors: string[] | null;
@@ -33,7 +37,8 @@ export function paperColumns(alias = "papers"): string {
   return `${a}.id, ${a}.slug, ${a}.title, ${a}.abstract, ${a}.authors_count AS authorsCount, ${a}.org_handle AS orgHandle,
     ${a}.org_name AS orgName, ${a}.published_on AS publishedOn, ${a}.upvotes, ${a}.code_url AS codeUrl, ${a}.links,
     ${a}.first_seen_at AS firstSeenAt, ${a}.last_seen_at AS lastSeenAt, ${a}.arxiv_id AS arxivId, ${a}.authors, ${a}.github_repo AS githubRepo,
-    ${a}.project_page AS projectPage, ${a}.num_comments AS numComments, ${a}.keywords, ${a}.thumbnail`;
+    ${a}.project_page AS projectPage, ${a}.num_comments AS numComments, ${a}.keywords, ${a}.thumbnail,
+    ${a}.list_day AS listDay, ${a}.upvotes_at AS upvotesAt`;
 }
 
 interface KnownRow {
@@ -47,6 +52,8 @@ interface KnownRow {
   org_handle: string | null;
   published_on: string | null;
   upvotes: number;
+  upvotes_at: string | null;
+  list_day: string;
   code_url: string | null;
   captured_at: string;
 }
@@ -71,6 +78,11 @@ export interface CaptureInfo {
   capturedAt: string;
   seenAt: string;
   dumpId: number;
+  /**
+   * The list day of the dump's papers: the page date of page text; for JSON, the day a
+   * fetch asked for or the capture day (an entry's own submittedOnDailyAt comes first).
+   */
+  listDay: string;
   /** A bundled sample read by an unconfigured installation: its new papers are demo papers. */
   demo?: boolean;
 }
@@ -82,7 +94,7 @@ export interface CaptureInfo {
  * both are kept, the newcomer under a variant of the key, and neither is overwritten.
  */
 export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): void; readonly counts: UpsertCounts; readonly distinct: number } {
-  const columns = "id, key, slug, abstract, authors_count, org_handle, published_on, upvotes, code_url, captured_at, arxiv_id, demo";
+  const columns = "id, key, slug, abstract, authors_count, org_handle, published_on, upvotes, upvotes_at, list_day, code_url, captured_at, arxiv_id, demo";
   const bySlug = db.prepare<[string], KnownRow>(`SELECT ${columns} FROM papers WHERE slug = ?`);
   const byArxivId = db.prepare<[string], KnownRow>(`SELECT ${columns} FROM papers WHERE arxiv_id = ?`);
   const byAlias = db.prepare<[string], KnownRow>(`SELECT ${columns} FROM papers WHERE id = (SELECT paper_id FROM paper_aliases WHERE ident = ?)`);
@@ -91,11 +103,11 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
   // Positional parameters: binding by name costs more on dumps of tens of thousands of papers.
   const insert = db.prepare(`INSERT INTO papers (key, slug, title, abstract, authors_count, org_handle, org_name, published_on, upvotes,
       code_url, links, captured_at, first_seen_at, last_seen_at, first_dump_id, arxiv_id, authors, github_repo, project_page, num_comments,
-      keywords, thumbnail, demo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      keywords, thumbnail, demo, list_day, upvotes_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const refresh = db.prepare(`UPDATE papers SET
       abstract = coalesce(?, abstract), authors_count = coalesce(?, authors_count),
       org_handle = coalesce(?, org_handle), org_name = coalesce(?, org_name),
-      published_on = coalesce(?, published_on), upvotes = coalesce(?, upvotes),
+      published_on = coalesce(?, published_on), upvotes = ?, upvotes_at = ?, list_day = ?,
       code_url = coalesce(?, code_url), links = CASE WHEN ? IS NULL THEN links ELSE ? END,
       captured_at = ?, last_seen_at = ?
     WHERE id = ?`);
@@ -103,7 +115,7 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
   const enrich = db.prepare(`UPDATE papers SET arxiv_id = coalesce(arxiv_id, ?), authors = coalesce(?, authors),
       github_repo = coalesce(?, github_repo), project_page = coalesce(?, project_page), num_comments = coalesce(?, num_comments),
       keywords = coalesce(?, keywords), thumbnail = coalesce(?, thumbnail), demo = demo AND ? WHERE id = ?`);
-  const touch = db.prepare("UPDATE papers SET last_seen_at = max(last_seen_at, ?) WHERE id = ?");
+  const touch = db.prepare("UPDATE papers SET last_seen_at = max(last_seen_at, ?), upvotes = ?, upvotes_at = ?, list_day = ? WHERE id = ?");
   const counts: UpsertCounts = { new: 0, updated: 0 };
   const inThisDump = new Set<string>();
 
@@ -138,6 +150,7 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
       }
       const { known, slug } = found;
       const links = JSON.stringify(p.links);
+      const listDay = p.listDay ?? at.listDay;
       const repeat = inThisDump.has(identity);
       inThisDump.add(identity);
       const authors = p.authors ? JSON.stringify(p.authors) : null;
@@ -145,15 +158,22 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
       if (!known) {
         insert.run(identity, slug, p.title, p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes ?? 0,
           p.codeUrl, links, at.capturedAt, at.seenAt, at.seenAt, at.dumpId, p.arxivId ?? null, authors, p.githubRepo ?? null,
-          p.projectPage ?? null, p.numComments ?? null, keywords, p.thumbnail ?? null, at.demo ? 1 : 0);
+          p.projectPage ?? null, p.numComments ?? null, keywords, p.thumbnail ?? null, at.demo ? 1 : 0, listDay, p.upvotes === null ? null : at.capturedAt);
         counts.new++;
         return;
-      } else if (at.capturedAt >= known.captured_at) {
-        if (!repeat && changes(known, p)) counts.updated++;
-        refresh.run(p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes, p.codeUrl, p.abstract, links, at.capturedAt, at.seenAt, known.id);
+      }
+      const count = countWins(known, p.upvotes, at.capturedAt);
+      const upvotes = count ? p.upvotes! : known.upvotes;
+      const upvotesAt = count ? at.capturedAt : known.upvotes_at;
+      // A paper listed again later keeps the day it was first listed: that is when it was news.
+      const day = listDay < known.list_day ? listDay : known.list_day;
+      if (!repeat && (upvotes !== known.upvotes || day !== known.list_day)) counts.updated++;
+      else if (!repeat && at.capturedAt >= known.captured_at && changes(known, p)) counts.updated++;
+      if (at.capturedAt >= known.captured_at) {
+        refresh.run(p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, upvotes, upvotesAt, day, p.codeUrl, p.abstract, links, at.capturedAt, at.seenAt, known.id);
       } else {
-        // An older capture than the one we hold: its upvotes are stale.
-        touch.run(at.seenAt, known.id);
+        // An older capture than the one we hold: its details are stale, its count may not be.
+        touch.run(at.seenAt, upvotes, upvotesAt, day, known.id);
       }
       // Page text has none of these and most papers are no demo: a known paper is then not written twice.
       if (p.arxivId !== undefined || (known.demo && !at.demo)) {
@@ -164,25 +184,19 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
 }
 
 /**
- * Recomputes every stored paper's key with today's paperKey, keeping its public
- * id: where the new key hashes elsewhere, an alias points at the paper. Run by the
- * migration that introduced the current keys.
+ * True when a capture's count replaces the stored one: the stored paper has none, or
+ * this capture is newer. Two captures of the same moment (file names with one date)
+ * cannot be told apart: the higher count stands, so neither order lowers it.
  */
-export function rekeyPapers(db: Db): void {
-  const rows = db.prepare<[], { id: number; key: string; slug: string; title: string }>("SELECT id, key, slug, title FROM papers").all();
-  const setKey = db.prepare("UPDATE papers SET key = ? WHERE id = ?");
-  const alias = db.prepare("INSERT OR IGNORE INTO paper_aliases (ident, paper_id) VALUES (?, ?)");
-  for (const row of rows) {
-    const key = paperKey(row.title);
-    if (key !== row.key) setKey.run(key, row.id);
-    const ident = paperSlug(key);
-    if (ident !== row.slug) alias.run(ident, row.id);
-  }
+function countWins(known: KnownRow, upvotes: number | null, capturedAt: string): boolean {
+  if (upvotes === null) return false;
+  if (known.upvotes_at === null || capturedAt > known.upvotes_at) return true;
+  return capturedAt === known.upvotes_at && upvotes > known.upvotes;
 }
 
+/** True when a newer capture fills in a detail the stored paper lacked. */
 function changes(known: KnownRow, p: Paper): boolean {
   return (
-    (p.upvotes !== null && known.upvotes !== p.upvotes) ||
     (known.abstract === null && p.abstract !== null) ||
     (known.authors_count === null && p.authorsCount !== null) ||
     (known.org_handle === null && p.orgHandle !== null) ||
@@ -191,24 +205,21 @@ function changes(known: KnownRow, p: Paper): boolean {
   );
 }
 
-/** Papers most upvoted first (ties: newest first), optionally only those in no digest. */
+/** Papers newest list day first, most upvoted first within a day; optionally only those waiting for a digest. */
 export function listPapers(db: Db, options: { unsentOnly?: boolean; limit?: number } = {}): StoredPaper[] {
-  const where = options.unsentOnly ? "WHERE id NOT IN (SELECT paper_id FROM digest_papers)" : "";
+  const where = options.unsentOnly ? "WHERE fate IS NULL" : "";
   const rows = db
     .prepare<[number], StoredPaper & { links: string }>(
-      `SELECT ${paperColumns()} FROM papers ${where} ORDER BY upvotes DESC, published_on DESC NULLS LAST, first_seen_at DESC, id DESC LIMIT ?`,
+      `SELECT ${paperColumns()} FROM papers ${where}
+       ORDER BY list_day DESC, upvotes_at IS NULL, upvotes DESC, published_on DESC NULLS LAST, first_seen_at DESC, id DESC LIMIT ?`,
     )
     .all(options.limit ?? -1);
   return rows.map(fromRow);
 }
 
-/** Total stored papers and those not in any digest. */
+/** Total stored papers and those waiting for a digest (neither sent, passed over nor expired). */
 export function countPapers(db: Db): { total: number; unsent: number } {
-  return db
-    .prepare<[], { total: number; unsent: number }>(
-      "SELECT count(*) AS total, count(*) FILTER (WHERE id NOT IN (SELECT paper_id FROM digest_papers)) AS unsent FROM papers",
-    )
-    .get()!;
+  return db.prepare<[], { total: number; unsent: number }>("SELECT count(*) AS total, count(*) FILTER (WHERE fate IS NULL) AS unsent FROM papers").get()!;
 }
 
 /** Decodes the JSON columns of a papers row. */
@@ -240,5 +251,5 @@ export function purgePapers(db: Db, selection: PurgeSelection, dryRun: boolean):
 
 /** Demo papers (from the bundled samples) still waiting, for `status`. */
 export function countDemoPapers(db: Db): number {
-  return db.prepare<[], { n: number }>("SELECT count(*) AS n FROM papers WHERE demo = 1 AND id NOT IN (SELECT paper_id FROM digest_papers)").get()!.n;
+  return db.prepare<[], { n: number }>("SELECT count(*) AS n FROM papers WHERE demo = 1 AND fate IS NULL").get()!.n;
 }
