@@ -27,7 +27,7 @@ try {
   // 30 papers in the samples' shape, and the subscribers, inserted directly: setup is not what is measured.
   const { papers } = parseDump(buildSyntheticDump(60_000).text, { capturedAt: new Date() });
   db.prepare("INSERT INTO dumps (sha256, path, size, mtime_ms, status, ingested_at) VALUES ('x', 'x', 0, 0, 'ingested', '')").run();
-  db.transaction(() => upsertPapers(db, papers.slice(0, 30), { capturedAt: "2024-12-20", seenAt: "2024-12-20", dumpId: 1 }))();
+  db.transaction(() => upsertPapers(db, papers.slice(0, 30), { capturedAt: "2024-12-20", seenAt: "2024-12-20", dumpId: 1, listDay: "2024-12-20" }))();
   // BENCH_GROUPS=n: readers spread over n distinct choices, one after another by id. Each
   // group's topics match all 30 papers ("study"), so every group renders a full 30-paper digest.
   const groups = Number(process.env.BENCH_GROUPS ?? 1);
@@ -35,7 +35,7 @@ try {
   db.transaction(() => {
     for (let i = 0; i < subscribers; i++) add.run(`reader${i}@example.org`, groups > 1 ? JSON.stringify(["study", `g${i % groups}`]) : "[]");
   })();
-  const id = freezeEdition(db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: (papers) => digestSubject(papers.map((p) => p.title), new Date(), "UTC") });
+  const id = freezeEdition(db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: (papers, days) => digestSubject(papers.map((p) => p.title), days) });
 
   const mailer = createMailer(config, String(id));
   // The size of one message as it goes out, for a load generator to send the same.

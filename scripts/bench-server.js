@@ -40,9 +40,12 @@ export async function benchServer() {
     const db = openDatabase(config.dbPath);
     const { papers } = parseDump(buildSyntheticDump(2_000_000).text, { capturedAt: new Date() });
     db.prepare("INSERT INTO dumps (sha256, path, size, mtime_ms, status, ingested_at) VALUES ('x', 'x', 0, 0, 'ingested', '')").run();
-    db.transaction(() => upsertPapers(db, papers, { capturedAt: "2024-12-20", seenAt: "2024-12-20", dumpId: 1 }))();
-    // Digests of 30 papers each, so the feed and the front page have content.
-    while (freezeEdition(db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: (papers) => `${papers.length} trending papers` }) !== undefined);
+    // A list day of 30 papers at a time, each made into its digest, so the feed and the front page have content.
+    for (let i = 0; i * 30 < papers.length; i++) {
+      const day = new Date(Date.parse("2019-01-01") + i * 86_400_000).toISOString().slice(0, 10);
+      db.transaction(() => upsertPapers(db, papers.slice(i * 30, i * 30 + 30), { capturedAt: `${day}T23:00:00Z`, seenAt: `${day}T23:00:00Z`, dumpId: 1, listDay: day }))();
+      freezeEdition(db, { edition: "daily", maxPapers: 30, at: `${day}T23:59:00Z`, includeToday: true, subject: (papers) => `${papers.length} trending papers` });
+    }
 
     const items = db
       .prepare(`SELECT p.*, p.slug, d.created_at AS digestCreatedAt, p.authors_count AS authorsCount, p.org_name AS orgName, p.org_handle AS orgHandle,

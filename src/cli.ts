@@ -80,18 +80,19 @@ export function buildProgram(): Command {
 
   program
     .command("status")
-    .description("show stored papers, papers not yet sent, dumps, subscribers, the last digest and the next scheduled runs")
+    .description("show stored papers, papers waiting, passed over and expired, the list days the next digest covers, dumps, subscribers, the last digest and the next scheduled runs")
     .option("--json", "print one JSON document")
     .action((opts: { json?: boolean }) => withContext(async (ctx) => (await import("./commands/status.js")).runStatus(ctx, { json: Boolean(opts.json) })));
 
   const papers = program
     .command("papers")
-    .description("list stored papers, most upvoted first")
-    .option("--unsent", "only papers that no digest has carried yet")
+    .description("list stored papers by the day Hugging Face listed them, newest first, most upvoted first within a day")
+    .option("--unsent", "only papers waiting for a digest (neither sent, passed over nor expired)")
+    .option("--passed-over", "only papers no digest will carry, with why: over PAPERMAIL_MAX_PAPERS, below PAPERMAIL_MIN_UPVOTES, or expired")
     .option("--limit <n>", "show at most n papers", positiveInt)
     .option("--json", "print one JSON array")
-    .action((opts: { json?: boolean; unsent?: boolean; limit?: number }) =>
-      withContext(async (ctx) => (await import("./commands/papers.js")).runPapers(ctx, { json: Boolean(opts.json), unsent: Boolean(opts.unsent), limit: opts.limit })),
+    .action((opts: { json?: boolean; unsent?: boolean; passedOver?: boolean; limit?: number }) =>
+      withContext(async (ctx) => (await import("./commands/papers.js")).runPapers(ctx, { json: Boolean(opts.json), unsent: Boolean(opts.unsent), passedOver: Boolean(opts.passedOver), limit: opts.limit })),
     );
   papers
     .command("purge")
@@ -122,9 +123,9 @@ export function buildProgram(): Command {
 
   program
     .command("send-digest")
-    .description("publish a digest of every paper not sent before and email it to every active subscriber; first finishes an interrupted digest")
+    .description("publish the digest of the list days completed since the last one and email it to every active subscriber; first finishes an interrupted digest")
     .addOption(
-      new Option("--edition <edition>", "daily: the papers not sent before, to daily readers; weekly: the papers of the daily digests since the last weekly one, to weekly readers")
+      new Option("--edition <edition>", "daily: the best papers of the new list days, to daily readers; weekly: the papers of the daily digests since the last weekly one, to weekly readers")
         .choices(CADENCES)
         .default("daily"),
     )
@@ -132,12 +133,17 @@ export function buildProgram(): Command {
     .addOption(new Option("--format <format>", "with --preview or --to: render as readers of this format see it").choices(FORMATS).default("full"))
     .option("--preview <file>", "write the next digest's HTML to FILE (and its text to FILE's .txt sibling) without publishing")
     .option("--to <email>", "send a test copy of the next digest to one address without publishing or marking anything")
-    .option("--max-papers <n>", "at most n papers in this digest (default: PAPERMAIL_MAX_PAPERS, 30); the rest wait", positiveInt)
+    .option("--max-papers <n>", "at most n papers in this digest (default: PAPERMAIL_MAX_PAPERS, 30); the rest of its days are passed over", positiveInt)
     .option("--retry-unknown", "also resend rows left `unknown` by a crash (they may have arrived: duplicates possible)")
     .option("--json", "print one JSON document")
     .addHelpText(
       "after",
-      "\nEach reader gets the papers that match their topics and minimum of upvotes, in their format; a reader\n" +
+      "\nA daily digest is news: it covers the list days (the days Hugging Face listed the papers) completed since\n" +
+        "the previous daily digest, at most the newest PAPERMAIL_CATCH_UP_DAYS (3) of them, and carries their best\n" +
+        "PAPERMAIL_MAX_PAPERS papers, most upvoted first. What does not make it is passed over, older waiting papers\n" +
+        "expire (`papers --passed-over` lists both); no new day, no digest. A day is complete at midnight UTC or\n" +
+        "once a newer day is listed (PAPERMAIL_INCLUDE_TODAY=true sends the day in progress).\n\n" +
+        "Each reader gets the papers that match their topics and minimum of upvotes, in their format; a reader\n" +
         "whom nothing matches gets no email (the ledger says why). A paper goes to a reader once, whatever\n" +
         "edition they switch to. The scheduler runs the daily edition on PAPERMAIL_DIGEST_CRON and the weekly\n" +
         "one on PAPERMAIL_WEEKLY_CRON.",

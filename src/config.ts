@@ -45,7 +45,10 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_FROM", default: "papermail <papermail@localhost>", help: "From address of every email" },
   { name: "PAPERMAIL_PUBLIC_URL", default: "http://localhost:PORT", help: "base URL of the site, used in links in mail and feed" },
   { name: "PAPERMAIL_SECRET", default: "(generated, kept in the database)", help: "signing secret, at least 32 characters" },
-  { name: "PAPERMAIL_MAX_PAPERS", default: "30", help: "most papers in one digest; the rest wait for the next one" },
+  { name: "PAPERMAIL_MAX_PAPERS", default: "30", help: "most papers in one daily digest; the rest of its days are passed over (`papers --passed-over`), never sent later" },
+  { name: "PAPERMAIL_MIN_UPVOTES", default: "0", help: "papers with fewer upvotes (or an unknown count) are passed over; a digest left with none is not sent" },
+  { name: "PAPERMAIL_CATCH_UP_DAYS", default: "3", help: "newest list days a digest reaches back over (first digest, after an outage or a backfill); older waiting papers expire" },
+  { name: "PAPERMAIL_INCLUDE_TODAY", default: "false", help: "true sends the list day in progress too (otherwise a day is complete at midnight UTC, or once a newer day is listed)" },
   { name: "PAPERMAIL_DKIM_DOMAIN", default: "(unset: no DKIM)", help: "DKIM signing domain" },
   { name: "PAPERMAIL_DKIM_SELECTOR", default: "(unset)", help: "DKIM selector" },
   { name: "PAPERMAIL_DKIM_KEY_FILE", default: "(unset)", help: "PEM file of the DKIM private key" },
@@ -116,6 +119,9 @@ const schema = z.object({
     .optional(),
   PAPERMAIL_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   PAPERMAIL_MAX_PAPERS: int(1, 1000).default(30),
+  PAPERMAIL_MIN_UPVOTES: int(0, 1_000_000).default(0),
+  PAPERMAIL_CATCH_UP_DAYS: int(1, 366).default(3),
+  PAPERMAIL_INCLUDE_TODAY: bool.default("false"),
   PAPERMAIL_DKIM_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/i, "must be a domain name").optional(),
   PAPERMAIL_DKIM_SELECTOR: z.string().regex(/^[a-z0-9._-]+$/i, "must be a DKIM selector").optional(),
   PAPERMAIL_DKIM_KEY_FILE: z.string().refine(existsSync, "file does not exist").optional(),
@@ -169,6 +175,12 @@ export interface Config {
   publicUrl: string;
   secret: string | undefined;
   maxPapers: number;
+  /** Upvote floor of daily digests (PAPERMAIL_MIN_UPVOTES). */
+  minUpvotes: number;
+  /** Newest list days a daily digest reaches back over (PAPERMAIL_CATCH_UP_DAYS). */
+  catchUpDays: number;
+  /** The list day in progress counts as complete (PAPERMAIL_INCLUDE_TODAY). */
+  includeToday: boolean;
   dkim: { domainName: string; keySelector: string; privateKey: string } | undefined;
   host: string;
   port: number;
@@ -239,6 +251,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     publicUrl: e.PAPERMAIL_PUBLIC_URL ?? `http://localhost:${e.PAPERMAIL_PORT}`,
     secret: e.PAPERMAIL_SECRET,
     maxPapers: e.PAPERMAIL_MAX_PAPERS,
+    minUpvotes: e.PAPERMAIL_MIN_UPVOTES,
+    catchUpDays: e.PAPERMAIL_CATCH_UP_DAYS,
+    includeToday: isTrue(e.PAPERMAIL_INCLUDE_TODAY),
     dkim:
       e.PAPERMAIL_DKIM_DOMAIN && e.PAPERMAIL_DKIM_SELECTOR && e.PAPERMAIL_DKIM_KEY_FILE
         ? { domainName: e.PAPERMAIL_DKIM_DOMAIN, keySelector: e.PAPERMAIL_DKIM_SELECTOR, privateKey: readFileSync(e.PAPERMAIL_DKIM_KEY_FILE, "utf8") }

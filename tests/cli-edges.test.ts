@@ -62,7 +62,7 @@ describe("what the terminal shows", () => {
     const p = project();
     const db = openDatabase(join(p.cwd, "var", "papermail.db"));
     db.prepare(
-      "INSERT INTO papers (key, slug, title, upvotes, captured_at, first_seen_at, last_seen_at) VALUES ('k', 'aaaaaaaaaaaaaaaa', ?, 1, '', '', '')",
+      "INSERT INTO papers (key, slug, title, upvotes, captured_at, first_seen_at, last_seen_at, list_day) VALUES ('k', 'aaaaaaaaaaaaaaaa', ?, 1, '', '', '', '2024-12-12')",
     ).run("Evil \u001b]0;pwned\u0007\u001b[2J title \u009b31m");
     db.close();
     const r = await p.cli(["papers"]);

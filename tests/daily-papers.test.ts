@@ -20,13 +20,19 @@ afterEach(async () => {
 });
 
 /** A local stand-in for the daily_papers API that answers as `handler` says and records requests. */
-async function api(handler: (req: IncomingMessage, n: number) => { status?: number; body?: string; headers?: Record<string, string>; delayMs?: number }) {
+async function api(handler: (req: IncomingMessage, n: number) => { status?: number; body?: string; headers?: Record<string, string>; delayMs?: number; stallBody?: boolean }) {
   const requests: IncomingMessage[] = [];
   const server = createServer((req, res) => {
     requests.push(req);
     const a = handler(req, requests.length);
     // A server that never answers: only the client's own deadline ends the wait.
     if (a.delayMs === Infinity) return;
+    // Headers and half a body, then silence.
+    if (a.stallBody) {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.write((a.body ?? "").slice(0, 10));
+      return;
+    }
     setTimeout(() => {
       if (res.destroyed) return;
       res.writeHead(a.status ?? 200, { "Content-Type": "application/json", ...a.headers });
@@ -63,15 +69,24 @@ describe("daily_papers JSON dumps", () => {
     const server = await smtp();
     const p = project(server.url);
     await p.cli(["subscribers", "add", "ada@example.org", "--confirmed"]);
-    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    // The page of Dec 12, 2024 as captured that day, then the JSON of the same day.
+    await p.cli(["ingest", SAMPLE_FILES[0]!, "--captured-at", "2024-12-12T18:00:00Z"]);
     const first = JSON.parse((await p.cli(["send-digest", "--json"])).stdout).digests[0];
     expect(first.papers).toBe(4);
     const r = JSON.parse((await p.cli(["ingest", RECORDED, "--json"])).stdout).files[0];
     expect(r).toMatchObject({ papers: 5, new: 1 });
-    const second = JSON.parse((await p.cli(["send-digest", "--json"])).stdout).digests[0];
-    expect(second.papers).toBe(1);
-    const html = (await server.parse(server.received[1]!)).html as string;
-    expect(html).toContain("A Paper Only The JSON Lists");
+    // A late arrival of a day already covered goes out with the next new day, and the four sent papers stay sent.
+    expect(JSON.parse((await p.cli(["send-digest", "--json"])).stdout).digests).toEqual([]);
+    await p.cli(["ingest", SAMPLE_FILES[2]!, "--captured-at", "2024-12-15T18:00:00Z"]);
+    const second = JSON.parse((await p.cli(["send-digest", "--json", "--max-papers", "100"])).stdout).digests[0];
+    const db = p.db();
+    const fates = db.prepare("SELECT title, fate, fate_digest_id AS digest FROM papers WHERE title IN ('A Paper Only The JSON Lists', 'Return of the Encoder: Maximizing Parameter Efficiency for SLMs') ORDER BY title").all();
+    db.close();
+    expect(fates).toEqual([
+      { title: "A Paper Only The JSON Lists", fate: "sent", digest: 2 },
+      { title: "Return of the Encoder: Maximizing Parameter Efficiency for SLMs", fate: "sent", digest: 1 },
+    ]);
+    expect(second.papers).toBe(57);
     // The other way round: JSON first, then the page text adds nothing new.
     const q = project();
     await q.cli(["ingest", RECORDED]);
@@ -174,6 +189,8 @@ describe("papermail fetch", () => {
     await expect(fetchDailyPapers("2024-12-13", new Date(), { ...base, apiUrl: failing.url })).rejects.toThrow(/gave up after 3 tries \(HTTP 500/);
     const slow = await api(() => ({ body, delayMs: Infinity }));
     await expect(fetchDailyPapers("2024-12-14", new Date(), { ...base, apiUrl: slow.url, timeoutMs: 200, attempts: 2 })).rejects.toThrow(/no answer within/);
+    const stalled = await api(() => ({ body, stallBody: true }));
+    await expect(fetchDailyPapers("2024-12-14", new Date(), { ...base, apiUrl: stalled.url, timeoutMs: 200, attempts: 2 })).rejects.toThrow(/no answer within/);
     const malformed = await api(() => ({ body: "<html>502 Bad Gateway</html>" }));
     await expect(fetchDailyPapers("2024-12-15", new Date(), { ...base, apiUrl: malformed.url })).rejects.toThrow(/not JSON/);
     const wrongShape = await api(() => ({ body: JSON.stringify([{ nope: 1 }]) }));
@@ -197,17 +214,18 @@ describe("sample data is a demo", () => {
 
     // Now the operator configures a mail server and their own dumps folder.
     const server = await smtp();
-    const configured = { ...p.env, PAPERMAIL_SMTP_URL: server.url, PAPERMAIL_DUMPS_DIR: join(p.cwd, "mine") };
+    // The list days here span 2024 to 2026: the digest reaches back over all of them.
+    const configured = { ...p.env, PAPERMAIL_SMTP_URL: server.url, PAPERMAIL_DUMPS_DIR: join(p.cwd, "mine"), PAPERMAIL_CATCH_UP_DAYS: "30" };
     mkdirSync(join(p.cwd, "mine"));
     await runCli(["subscribers", "add", "ada@example.org", "--confirmed"], { cwd: p.cwd, env: configured });
     const dry = await runCli(["send-digest", "--dry-run"], { cwd: p.cwd, env: configured });
-    expect(dry.stdout).toContain("No new papers");
+    expect(dry.stdout).toContain("Nothing to publish: no papers to send yet");
     expect((await runCli(["status"], { cwd: p.cwd, env: configured })).stdout).toMatch(/168 sample paper\(s\) from the demo are kept out of digests/);
     const sent = await runCli(["send-digest", "--json"], { cwd: p.cwd, env: configured });
     expect(JSON.parse(sent.stdout).digests).toEqual([]);
     expect(server.received).toHaveLength(0);
     // Their own dump goes out; a sample ingested by name on purpose does too.
-    copyFileSync(RECORDED, join(p.cwd, "mine", "day.json"));
+    copyFileSync(RECORDED, join(p.cwd, "mine", "2024-12-12.json"));
     await runCli(["ingest"], { cwd: p.cwd, env: configured });
     await runCli(["ingest", SAMPLE_FILES[3]!], { cwd: p.cwd, env: configured });
     const next = JSON.parse((await runCli(["send-digest", "--json", "--max-papers", "500"], { cwd: p.cwd, env: configured })).stdout).digests[0];

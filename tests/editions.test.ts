@@ -1,8 +1,9 @@
 import Database from "better-sqlite3";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../src/store/db.js";
+import { parseDump } from "../src/dump/parse.js";
 import { ROOT, SAMPLE_FILES, spawnCli, tempDir } from "./helpers.js";
 import { project, smtp } from "./project.js";
 import type { ParsedMail } from "mailparser";
@@ -22,6 +23,25 @@ async function inboxes(server: Server): Promise<Map<string, ParsedMail[]>> {
 /** The paper titles a digest email lists, from its plain-text part ("1. Title"). */
 function titlesIn(mail: ParsedMail): string[] {
   return [...(mail.text ?? "").matchAll(/^\d+\. (.+)$/gm)].map((m) => m[1]!);
+}
+
+/**
+ * The bundled samples' papers spread over `count` consecutive list days ending yesterday,
+ * one saved daily_papers answer per day (oldest first), so that each day brings news.
+ */
+function sampleDays(dir: string, count: number): string[] {
+  const papers = SAMPLE_FILES.flatMap((f) => parseDump(readFileSync(f), { capturedAt: new Date() }).papers);
+  const unique = [...new Map(papers.map((p) => [p.key, p])).values()];
+  mkdirSync(dir, { recursive: true });
+  return Array.from({ length: count }, (_, i) => {
+    const day = new Date(Date.now() - (count - i) * 86400_000).toISOString().slice(0, 10);
+    const entries = unique
+      .filter((_, j) => j % count === i)
+      .map((p) => ({ paper: { title: p.title, summary: p.abstract, upvotes: p.upvotes ?? 0 }, submittedOnDailyAt: `${day}T12:00:00Z` }));
+    const file = join(dir, `daily_papers_${day}.json`);
+    writeFileSync(file, JSON.stringify(entries));
+    return file;
+  });
 }
 
 /** "And N more: URL" at the end of a digest that the size budget trimmed. */
@@ -61,7 +81,7 @@ describe("each reader's own digest", () => {
     // Compact: no abstracts. The subject names the reader's own top paper.
     expect(popular.html).not.toContain("Read more");
     expect(box.get("all@example.org")![0]!.html).toContain("Read more");
-    expect(box.get("encoders@example.org")![0]!.subject).toMatch(new RegExp(`^${encoders[0]!.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+    expect(box.get("encoders@example.org")![0]!.subject).toMatch(new RegExp(`^Trending on Hugging Face · Dec 12: ${encoders[0]!.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
     // The footer says why, with the preferences and unsubscribe links.
     const footer = box.get("encoders@example.org")![0]!.text!;
     expect(footer).toContain("subscribed to the daily digest of papers on encoder or speech at papers.example.org");
@@ -91,7 +111,7 @@ describe("each reader's own digest", () => {
     // The operator sees the same through --preview.
     const preview = JSON.parse((await p.cli(["send-digest", "--preview", "c.html", "--format", "compact", "--edition", "weekly", "--json"])).stdout);
     expect(preview.htmlBytes).toBeLessThanOrEqual(100 * 1024);
-    expect(preview.subject).toMatch(/ and \d+ more · week of /);
+    expect(preview.subject).toMatch(/^This week on Hugging Face · Dec 12 – Mar 11: .+ and \d+ more$/);
   });
 
   it("operators set choices from the CLI; list and export show them; bad values exit 2 naming the flag", async () => {
@@ -131,10 +151,14 @@ describe("each reader's own digest", () => {
   it("never sends a reader the same paper twice and never misses one, across daily and weekly editions and mid-week switches", async () => {
     const server = await smtp();
     const p = project(server.url);
-    await p.cli(["ingest", ...SAMPLE_FILES]);
+    // Nine list days of the samples' papers: each daily digest is the news of one new day.
+    const days = sampleDays(join(p.cwd, "days"), 9);
     const add = (email: string, ...flags: string[]) => p.cli(["subscribers", "add", email, "--confirmed", ...flags]);
     const set = (email: string, ...flags: string[]) => p.cli(["subscribers", "set", email, ...flags]);
-    const daily = async () => expect((await p.cli(["send-digest", "--max-papers", "8"])).code).toBe(0);
+    const daily = async () => {
+      await p.cli(["ingest", days.shift()!]);
+      expect((await p.cli(["send-digest", "--max-papers", "8"])).code).toBe(0);
+    };
     const weekly = async () => expect((await p.cli(["send-digest", "--edition", "weekly"])).code).toBe(0);
 
     await add("daily@example.org");
@@ -202,7 +226,7 @@ describe("each reader's own digest", () => {
       expect(new Set(got)).toEqual(new Set(published(0)));
     }
     // The switchers got both kinds of email.
-    const subjects = (email: string) => box.get(email)!.map((m) => (m.subject!.includes("week of") ? "weekly" : "daily"));
+    const subjects = (email: string) => box.get(email)!.map((m) => (m.subject!.startsWith("This week on Hugging Face") ? "weekly" : "daily"));
     expect(new Set(subjects("d2w2d@example.org"))).toEqual(new Set(["daily", "weekly"]));
     expect(new Set(subjects("w2d2w@example.org"))).toEqual(new Set(["daily", "weekly"]));
     expect(subjects("weekly@example.org").every((s) => s === "weekly")).toBe(true);
@@ -254,7 +278,7 @@ describe("each reader's own digest", () => {
       const published = (db.prepare("SELECT paper_id AS id FROM digest_papers").all() as Array<{ id: number }>).map((r) => titles.get(r.id)!);
       if (i % 3) expect(got.length).toBe(published.length);
       // Weekly readers got weekly emails only.
-      if (i % 2) expect((box.get(email) ?? []).every((m) => m.subject!.includes("week of"))).toBe(true);
+      if (i % 2) expect((box.get(email) ?? []).every((m) => /^This week on Hugging Face · Dec 1[25]/.test(m.subject!))).toBe(true);
     }
     expect(server.received.length).toBe(new Set(server.received.map((m) => m.raw.toString("latin1").match(/^Message-ID: <([^>]+)>/m)![1])).size);
   }, 60_000);

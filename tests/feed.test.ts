@@ -8,8 +8,7 @@ import { startSite } from "./site.js";
 import { ingestFile } from "../src/ingest/ingest-file.js";
 import { publishDigests } from "../src/digest/publish.js";
 
-const HEADER = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\nbyAK and the research community\n\nDec 12\n\n";
-const ABSTRACT = "We study a thing at length. ".repeat(10).trim();
+import { ABSTRACT, pageHeader } from "./project.js";
 
 function items(xml: string) {
   const parsed = new XMLParser({ ignoreAttributes: false }).parse(xml);
@@ -22,7 +21,8 @@ describe("the RSS feed", () => {
     const cwd = tempDir();
     const dump = join(cwd, "tricky.txt");
     const title = `Ampersands & <angles> "quoted" 'single' ]]> end`;
-    writeFileSync(dump, `${HEADER}${title}\n\n${ABSTRACT} <angles> https://github.com/org/repo\n\n  • 2 authors\n·\nDec 1 7\n`);
+    // The page of the next list day: the second digest is its news.
+    writeFileSync(dump, `${pageHeader("Dec 13")}${title}\n\n${ABSTRACT} <angles> https://github.com/org/repo\n\n  • 2 authors\n·\nDec 1 7\n`);
     const run = async (env: Record<string, string>) => {
       await runCli(["feed", "--out", "feed.xml"], { cwd, env });
       return (await import("node:fs")).readFileSync(join(cwd, "feed.xml"), "utf8");

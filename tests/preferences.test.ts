@@ -107,7 +107,7 @@ describe("a reader's choices on the web", () => {
     const site = await startSite();
     await ingestFile(site.ctx, SAMPLE_FILES[0]!);
     await publishDigests(site.ctx, { retryUnknown: false });
-    await ingestFile(site.ctx, SAMPLE_FILES[1]!);
+    await ingestFile(site.ctx, SAMPLE_FILES[2]!);
     await publishDigests(site.ctx, { retryUnknown: false });
     const weekly = await publishDigests(site.ctx, { retryUnknown: false, edition: "weekly" });
     expect(weekly.digests[0]).toMatchObject({ edition: "weekly", recipients: 0 });
@@ -115,9 +115,10 @@ describe("a reader's choices on the web", () => {
     const papers = site.ctx.db.prepare("SELECT count(*) AS n FROM digest_papers").get() as { n: number };
     const page = await (await fetch(`${site.base}/digests/${id}`)).text();
     expect(page).toContain(`${papers.n} trending papers this week`);
-    expect(page).toContain("papermail · Weekly Papers");
+    expect(page).toContain("This week on Hugging Face · Dec 12-15");
+    expect(page).toContain("most upvoted first by their upvotes when this edition was made");
     const home = await (await fetch(`${site.base}/`)).text();
-    expect(home).toMatch(/ and \d+ more · week of /);
+    expect(home).toMatch(/This week on Hugging Face · Dec 12-15: .+ and \d+ more/);
     // Nothing new since: a second weekly run publishes nothing.
     expect((await publishDigests(site.ctx, { retryUnknown: false, edition: "weekly" })).digests).toEqual([]);
   });

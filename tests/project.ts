@@ -9,6 +9,8 @@ import { runCli, tempDir } from "./helpers.js";
 import { startSmtpServer } from "./smtp.js";
 
 export const HEADER = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\nbyAK and the research community\n\nDec 12\n\n";
+/** The page header of another list day ("Dec 13"): a dump of a day after the samples' Dec 12. */
+export const pageHeader = (day: string) => HEADER.replace("Dec 12", day);
 export const ABSTRACT = "We study a thing at length. ".repeat(10).trim();
 
 export const servers: Array<{ close(): Promise<void> }> = [];

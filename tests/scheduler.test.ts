@@ -38,7 +38,8 @@ describe("the scheduler", () => {
     // Monday's weekly slot was missed too: it runs once, after the daily one, and gathers it.
     expect(digests(ctx, "weekly")).toBe(1);
     expect(lines.some((l) => /^weekly: the slot of 2026-03-09T\d\d:00:00.000Z was missed/.test(l))).toBe(true);
-    await ingestFile(ctx, SAMPLE_FILES[1]!, { capturedAt: new Date("2026-03-10T12:30:00Z") });
+    // The page of a new list day arrives: the next slot sends it, not this one.
+    await ingestFile(ctx, SAMPLE_FILES[2]!, { capturedAt: new Date("2026-03-10T12:30:00Z") });
     clock.set(new Date("2026-03-10T13:00:00Z"));
     await scheduler.catchUp();
     expect(digests(ctx)).toBe(1);

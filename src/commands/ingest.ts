@@ -38,7 +38,7 @@ export async function runIngest(ctx: CommandContext, paths: string[], flags: Ing
     if (files.length === 0) ctx.out(`No dump files in ${paths.map(displayPath).join(", ") || displayPath(ctx.config.dumpsDir)}.`);
     ctx.out(
       `${files.length} file(s): ${totals.ingested} ingested, ${totals.unchanged} unchanged, ${totals.rejected} rejected${problems.length ? `, ${problems.length} skipped` : ""}; ` +
-        `${totals.new} new and ${totals.updated} updated papers. ${stored.total} papers stored, ${stored.unsent} not yet sent.`,
+        `${totals.new} new and ${totals.updated} updated papers. ${stored.total} papers stored, ${stored.unsent} waiting for a digest.`,
     );
   }
   return totals.rejected > 0 || problems.length > 0 ? EXIT.rejected : EXIT.ok;

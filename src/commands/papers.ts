@@ -2,20 +2,40 @@ import { listPapers, purgePapers, type PurgeSelection, type StoredPaper } from "
 import { findDumpForFile } from "../store/dumps.js";
 import { PapermailError } from "../errors.js";
 import { paperLinks } from "../dump/paper-key.js";
-import { longDate } from "../util/time.js";
+import { listRetiredPapers } from "../store/list-days.js";
+import { longDate, shortDay } from "../util/time.js";
 import { byline } from "../render/byline.js";
 import { EXIT, printJson, type CommandContext } from "./context.js";
 
-/** `papermail papers`: stored papers, most upvoted first. */
-export function runPapers(ctx: CommandContext, flags: { json: boolean; unsent: boolean; limit?: number }): number {
+/** `papermail papers`: stored papers, newest list day first and most upvoted first within a day. */
+export function runPapers(ctx: CommandContext, flags: { json: boolean; unsent: boolean; passedOver?: boolean; limit?: number }): number {
+  if (flags.unsent && flags.passedOver) throw new PapermailError("USAGE", "papers takes --unsent or --passed-over, not both");
+  if (flags.passedOver) return passedOver(ctx, flags);
   const papers = listPapers(ctx.db, { unsentOnly: flags.unsent, limit: flags.limit });
   if (flags.json) {
     printJson(ctx, papers.map((p) => ({ ...p, ...paperLinks(p) })));
     return EXIT.ok;
   }
   if (papers.length === 0) ctx.out(flags.unsent ? "No papers waiting for a digest." : "No papers stored yet: run `papermail ingest`.");
-  for (const p of papers) ctx.out(`${String(p.upvotes).padStart(5)} ▲  ${p.title}${describeByline(p)}`);
+  for (const p of papers) ctx.out(`${shortDay(p.listDay).padEnd(6)} ${upvotes(p)} ▲  ${p.title}${describeByline(p)}`);
   return EXIT.ok;
+}
+
+/** `papers --passed-over`: papers no digest will carry, and why: over the cap, below the floor, or expired. */
+function passedOver(ctx: CommandContext, flags: { json: boolean; limit?: number }): number {
+  const papers = listRetiredPapers(ctx.db, flags.limit ?? -1);
+  if (flags.json) {
+    printJson(ctx, papers.map((p) => ({ ...p, ...paperLinks(p) })));
+    return EXIT.ok;
+  }
+  if (papers.length === 0) ctx.out("No paper was passed over or expired.");
+  for (const p of papers) ctx.out(`${shortDay(p.listDay).padEnd(6)} ${upvotes(p)} ▲  ${p.title}\n       ${p.fate}: ${p.note}`);
+  return EXIT.ok;
+}
+
+/** The count right-aligned, "?" when no capture showed one. */
+function upvotes(p: StoredPaper): string {
+  return (p.upvotesAt === null ? "?" : String(p.upvotes)).padStart(5);
 }
 
 /** " (8 authors, Apr 22, 2023)" or "" when nothing is known. */

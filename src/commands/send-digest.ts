@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { PapermailError } from "../errors.js";
 import { createMailer } from "../deliver/create-mailer.js";
 import { publishDigests } from "../digest/publish.js";
-import { nextEditionPapers, type Edition } from "../digest/editions.js";
+import { editionSettings, previewEdition, type Edition } from "../digest/editions.js";
 import type { Format } from "../subscribers/choices.js";
 import { digestLinks, listId } from "../render/links.js";
 import { digestSubject, fillRecipient, renderDigest } from "../render/email.js";
@@ -13,6 +13,7 @@ import { checkAddress } from "../model/address.js";
 import { countDeliveries } from "../store/deliveries.js";
 import { countReaders, unfinishedDigestIds } from "../store/digests.js";
 import { createProgress } from "../util/progress.js";
+import { shortDay } from "../util/time.js";
 import { displayPath, EXIT, printJson, type CommandContext } from "./context.js";
 
 export interface SendDigestFlags {
@@ -52,7 +53,7 @@ export async function runSendDigest(ctx: CommandContext, flags: SendDigestFlags)
   else {
     if (result.recovered > 0) ctx.out(`${result.recovered} message(s) were interrupted by a crash and are now 'unknown': they are not re-sent (see --retry-unknown).`);
     if (result.requeued > 0) ctx.out(`${result.requeued} 'unknown' message(s) put back in the queue.`);
-    if (result.digests.length === 0 && !result.heldBack) ctx.out(nothingNew(flags.edition, "publish"));
+    if (result.digests.length === 0 && !result.heldBack) ctx.out(result.nothingNew ? `No new digest: ${result.nothingNew}.` : nothingNew(flags.edition, "publish"));
     for (const d of result.digests) {
       ctx.out(
         `${d.edition === "weekly" ? "Weekly digest" : "Digest"} #${d.digestId} "${d.subject}": ${d.papers} papers, ${d.recipients} recipients: ${d.sent} sent, ${d.failed} failed, ` +
@@ -80,53 +81,66 @@ export async function runSendDigest(ctx: CommandContext, flags: SendDigestFlags)
 }
 
 /** What a run says when an edition has nothing new. */
-function nothingNew(edition: Edition = "daily", verb: string): string {
-  return edition === "weekly"
-    ? `No daily digest since the last weekly one: nothing to ${verb}.`
-    : `No new papers since the last digest: nothing to ${verb}.`;
+function nothingNew(edition: Edition = "daily", verb: string, why?: string): string {
+  if (edition === "weekly") return `No daily digest since the last weekly one: nothing to ${verb}.`;
+  return why ? `Nothing to ${verb}: ${why}.` : `No new papers since the last digest: nothing to ${verb}.`;
 }
 
-/** The papers the next edition would hold. */
-function nextPapers(ctx: CommandContext, flags: SendDigestFlags) {
+/** What the next edition would hold, changing nothing. */
+function nextEdition(ctx: CommandContext, flags: SendDigestFlags) {
   const edition = flags.edition ?? "daily";
-  return nextEditionPapers(ctx.db, { edition, maxPapers: flags.maxPapers ?? ctx.config.maxPapers, at: ctx.clock.now().toISOString(), includeDemo: ctx.config.demo });
+  const settings = editionSettings(ctx.config);
+  return previewEdition(ctx.db, { edition, ...settings, maxPapers: flags.maxPapers ?? settings.maxPapers, at: ctx.clock.now().toISOString() });
 }
 
 function dryRun(ctx: CommandContext, flags: SendDigestFlags): number {
   const edition = flags.edition ?? "daily";
-  const papers = nextPapers(ctx, flags);
+  const next = nextEdition(ctx, flags);
+  const { papers, plan } = next;
   const recipients = countReaders(ctx.db, edition);
   const unfinished = unfinishedDigestIds(ctx.db).map((id) => ({ digestId: id, waiting: countDeliveries(ctx.db, id).queued }));
   if (flags.json) {
-    printJson(ctx, { edition, unfinished, papers: papers.map((p) => ({ slug: p.slug, title: p.title, upvotes: p.upvotes })), recipients });
+    printJson(ctx, {
+      edition,
+      unfinished,
+      days: next.days,
+      papers: papers.map((p) => ({ slug: p.slug, title: p.title, upvotes: p.upvotes, upvotesKnown: p.upvotesAt !== null, listDay: p.listDay })),
+      passedOver: plan?.passedOver.length ?? 0,
+      expiring: plan?.expiring ?? 0,
+      nothingNew: plan?.nothing ?? null,
+      recipients,
+    });
     return EXIT.ok;
   }
   for (const u of unfinished) ctx.out(`Would first finish digest #${u.digestId}: ${u.waiting} recipient(s) waiting.`);
-  if (papers.length === 0) ctx.out(nothingNew(edition, "publish"));
+  if (papers.length === 0) ctx.out(nothingNew(edition, "publish", plan?.nothing));
   else {
     ctx.out(
-      `Would publish the ${edition} edition "${digestSubject(papers.map((p) => p.title), ctx.clock.now(), ctx.config.timeZone, edition)}" to ${recipients} active ${edition} reader(s), ` +
+      `Would publish the ${edition} edition "${digestSubject(papers.map((p) => p.title), next.days, edition)}" to ${recipients} active ${edition} reader(s), ` +
         "each getting the papers that match their choices:",
     );
-    papers.forEach((p, i) => ctx.out(`${String(i + 1).padStart(4)}. ▲ ${p.upvotes}  ${p.title}`));
+    papers.forEach((p, i) => ctx.out(`${String(i + 1).padStart(4)}. ▲ ${p.upvotesAt === null ? "?" : p.upvotes}  ${p.title}  (listed ${shortDay(p.listDay)})`));
+  }
+  if (plan && (plan.passedOver.length > 0 || plan.expiring > 0)) {
+    ctx.out(`Would pass over ${plan.passedOver.length} paper(s) of these days and let ${plan.expiring} older waiting paper(s) expire: no later digest sends them.`);
   }
   ctx.out("(dry run: nothing was changed)");
   return EXIT.ok;
 }
 
-/** Renders the next edition (every paper, in the format asked for) without freezing it. */
+/** Renders the next edition (every paper, in the format asked for) without freezing it; the reason when there is none. */
 async function renderNext(ctx: CommandContext, flags: SendDigestFlags) {
-  const papers = nextPapers(ctx, flags);
-  if (papers.length === 0) return undefined;
+  const { papers, days, plan } = nextEdition(ctx, flags);
+  if (papers.length === 0) return { why: plan?.nothing };
   const edition = flags.edition ?? "daily";
-  const subject = digestSubject(papers.map((p) => p.title), ctx.clock.now(), ctx.config.timeZone, edition);
-  return renderDigest(subject, papers, digestLinks(ctx.config), { thumbnails: ctx.config.thumbnails, edition, format: flags.format });
+  const subject = digestSubject(papers.map((p) => p.title), days, edition);
+  return { rendered: await renderDigest(subject, papers, digestLinks(ctx.config), { thumbnails: ctx.config.thumbnails, edition, format: flags.format, days }) };
 }
 
 async function preview(ctx: CommandContext, file: string, flags: SendDigestFlags): Promise<number> {
-  const rendered = await renderNext(ctx, flags);
+  const { rendered, why } = await renderNext(ctx, flags);
   if (!rendered) {
-    ctx.out(nothingNew(flags.edition, "preview"));
+    ctx.out(nothingNew(flags.edition, "preview", why));
     return EXIT.ok;
   }
   const filled = fillRecipient(rendered, { recipient: "you@example.org", unsubscribeUrl: `${ctx.config.publicUrl}/unsubscribe/PREVIEW`, preferencesUrl: `${ctx.config.publicUrl}/preferences/PREVIEW` });
@@ -142,9 +156,9 @@ async function preview(ctx: CommandContext, file: string, flags: SendDigestFlags
 async function sendTestCopy(ctx: CommandContext, to: string, flags: SendDigestFlags): Promise<number> {
   const check = checkAddress(to);
   if (!check.ok) throw new PapermailError("BAD_ADDRESS", `--to "${to}" ${check.reason}`);
-  const rendered = await renderNext(ctx, flags);
+  const { rendered, why } = await renderNext(ctx, flags);
   if (!rendered) {
-    ctx.out(nothingNew(flags.edition, "send"));
+    ctx.out(nothingNew(flags.edition, "send", why));
     return EXIT.ok;
   }
   const filled = fillRecipient(rendered, { recipient: check.address, unsubscribeUrl: `${ctx.config.publicUrl}/unsubscribe/TEST-COPY`, preferencesUrl: `${ctx.config.publicUrl}/preferences/TEST-COPY` });

@@ -2,6 +2,9 @@ import { countDumps } from "../store/dumps.js";
 import { countDemoPapers, countPapers } from "../store/papers.js";
 import { countSubscribers } from "../store/subscribers.js";
 import { countReaders, latestDigest, waitingDigests } from "../store/digests.js";
+import { editionSettings, previewEdition } from "../digest/editions.js";
+import { countRetired } from "../store/list-days.js";
+import { dayRange, shortDay } from "../util/time.js";
 import { countBounceEvents, countBounceMessages, listUnverifiedReports, senderRefusalsByDomain } from "../store/bounces.js";
 import { quotaResumesAt, sentInLastDay } from "../store/deliveries.js";
 import { nextRuns } from "../scheduler/slots.js";
@@ -30,10 +33,22 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
   const senderRefusals = senderRefusalsByDomain(ctx.db, new Date(now.getTime() - 7 * 86400_000).toISOString(), 10);
   const unverified = listUnverifiedReports(ctx.db, 5);
   const demo = { mode: ctx.config.demo, waitingDemoPapers: countDemoPapers(ctx.db) };
+  // What the next daily digest covers, as send-digest would decide it now.
+  const upcoming = previewEdition(ctx.db, { edition: "daily", ...editionSettings(ctx.config), at: now.toISOString() });
+  const listDays = {
+    newest: upcoming.plan?.newestDay ?? null,
+    coveredThrough: upcoming.plan?.coveredThrough ?? null,
+    nextDigestCovers: upcoming.days,
+    nextDigestPapers: upcoming.papers.length,
+    nothingNew: upcoming.plan?.nothing ?? null,
+    ...countRetired(ctx.db),
+    expiringAtNextDigest: upcoming.plan?.expiring ?? 0,
+  };
   const status = {
     database: ctx.config.dbPath,
     demo,
     papers,
+    listDays,
     dumps,
     subscribers,
     readers,
@@ -51,7 +66,13 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
     return EXIT.ok;
   }
   ctx.out(`database     ${displayPath(ctx.config.dbPath)}`);
-  ctx.out(`papers       ${papers.total} stored, ${papers.unsent} not yet sent`);
+  ctx.out(`papers       ${papers.total} stored, ${papers.unsent} waiting, ${listDays.passedOver} passed over, ${listDays.expired} expired (papers --passed-over)`);
+  ctx.out(
+    `list days    newest ${listDays.newest ? shortDay(listDays.newest) : "-"}, covered through ${listDays.coveredThrough ? shortDay(listDays.coveredThrough) : "-"}; ` +
+      (upcoming.days
+        ? `the next digest covers ${dayRange(upcoming.days.from, upcoming.days.through)} with ${upcoming.papers.length} paper(s)${listDays.expiringAtNextDigest ? `, ${listDays.expiringAtNextDigest} older one(s) expire` : ""}`
+        : `no digest due: ${listDays.nothingNew}`),
+  );
   if (ctx.config.demo) ctx.out("demo         no PAPERMAIL_DUMPS_DIR or PAPERMAIL_SMTP_URL set: showing the bundled samples, mail goes to the outbox");
   else if (demo.waitingDemoPapers > 0) ctx.out(`demo         ${demo.waitingDemoPapers} sample paper(s) from the demo are kept out of digests (ingest a sample file by name to send it)`);
   ctx.out(`dumps        ${dumps.ingested} ingested, ${dumps.rejected} rejected`);

@@ -22,7 +22,7 @@ import {
   type SendLimits,
   type Settlement,
 } from "../store/deliveries.js";
-import { digestPapers, findDigest, findGroup, finishDigestIfComplete, papersByIds } from "../store/digests.js";
+import { digestDays, digestPapers, findDigest, findGroup, finishDigestIfComplete, papersByIds } from "../store/digests.js";
 import type { ReaderChoices } from "../subscribers/choices.js";
 import { checkpointInBackground } from "../store/checkpointer.js";
 import { holdSenderLease } from "../store/senders.js";
@@ -140,10 +140,12 @@ export async function prepareDigestMessage(
   const choices = group ? (JSON.parse(group.choices) as ReaderChoices) : undefined;
   const papers = group ? papersByIds(db, group.paperIds) : digestPapers(db, digestId);
   // Each group's subject names its own top paper.
-  const subject = group ? digestSubject(papers.map((p) => p.title), new Date(digest.createdAt), config.timeZone, digest.edition) : digest.subject;
+  const days = digestDays(digest);
+  const subject = group ? digestSubject(papers.map((p) => p.title), days, digest.edition) : digest.subject;
   const rendered = await renderDigest(subject, papers, digestLinks(config, digestId), {
     thumbnails: config.thumbnails,
     edition: digest.edition,
+    days,
     format: choices?.format,
     choices,
   });

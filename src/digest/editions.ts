@@ -1,3 +1,4 @@
+import type { Config } from "../config.js";
 import type { Db } from "../store/db.js";
 import {
   activeDigestIds,
@@ -7,8 +8,8 @@ import {
   insertReaderRows,
   latestDailyDigestId,
   papersOfDigestsBetween,
+  daysOfDigestsBetween,
   readerSets,
-  selectUnsentPapers,
   setRecipientCount,
   weeklyStartsAfter,
   type Edition,
@@ -16,6 +17,8 @@ import {
   type SetAssignment,
 } from "../store/digests.js";
 import type { StoredPaper } from "../store/papers.js";
+import { expireBefore, markSent, retirePapers, setCoveredThrough } from "../store/list-days.js";
+import { expiryNote, planDaily, type DailyPlan, type DailyRules } from "./daily-plan.js";
 import { describeSelection, fromStored, type ReaderChoices } from "../subscribers/choices.js";
 import { topicMatcher } from "./topics.js";
 
@@ -23,13 +26,53 @@ export type { Edition };
 
 export interface FreezeOptions {
   edition: Edition;
-  /** Papers a daily digest takes at most; the rest wait for the next one. */
+  /** Papers a daily digest takes at most; the rest of its days are passed over. */
   maxPapers: number;
+  /** Papers with fewer upvotes (or an unknown count) are passed over; 0 keeps all. */
+  minUpvotes?: number;
+  /** How many of the newest list days a daily digest reaches back over (default 3). */
+  catchUpDays?: number;
+  /** The list day in progress counts as complete. */
+  includeToday?: boolean;
   at: string;
-  /** The digest's subject (the archive's), from its papers. */
-  subject: (papers: readonly StoredPaper[]) => string;
+  /** The digest's subject (the archive's), from its papers and the list days it covers. */
+  subject: (papers: readonly StoredPaper[], days: ListDays | null) => string;
   /** Demo papers (bundled samples) only while papermail runs unconfigured. */
   includeDemo?: boolean;
+  /** Told why no daily digest was made, when none was. */
+  explain?: (sentence: string) => void;
+}
+
+/** The list days a digest covers. */
+export interface ListDays {
+  from: string;
+  through: string;
+}
+
+/**
+ * The editor's settings of a configuration. The demo treats the bundled samples as one
+ * catch-up: every sample day is complete and covered, so its first digest is the best
+ * of them all and the next run has nothing new.
+ */
+export function editionSettings(config: Config): Pick<FreezeOptions, "maxPapers" | "minUpvotes" | "catchUpDays" | "includeToday" | "includeDemo"> {
+  return {
+    maxPapers: config.maxPapers,
+    minUpvotes: config.minUpvotes,
+    catchUpDays: config.demo ? Infinity : config.catchUpDays,
+    includeToday: config.demo || config.includeToday,
+    includeDemo: config.demo,
+  };
+}
+
+/** The daily rules of a freeze's options. */
+export function dailyRules(options: Pick<FreezeOptions, "maxPapers" | "minUpvotes" | "catchUpDays" | "includeToday" | "includeDemo">): DailyRules {
+  return {
+    maxPapers: options.maxPapers,
+    minUpvotes: options.minUpvotes ?? 0,
+    catchUpDays: options.catchUpDays ?? 3,
+    includeToday: options.includeToday ?? false,
+    includeDemo: options.includeDemo ?? false,
+  };
 }
 
 /** How far back the first weekly edition reaches. */
@@ -54,22 +97,24 @@ export function freezeEdition(db: Db, options: FreezeOptions): number | undefine
       let digestId: number;
       let through: number;
       if (options.edition === "daily") {
-        const papers = selectUnsentPapers(db, options.maxPapers, { includeDemo: options.includeDemo ?? false });
-        if (papers.length === 0) return undefined;
-        digestId = through = insertDigest(db, { edition: "daily", at: options.at, subject: options.subject(papers), paperCount: papers.length, papers });
+        const made = freezeDaily(db, options);
+        if (made === undefined) return undefined;
+        digestId = through = made;
       } else {
         const week = weeklyRange(db, options.at);
         if (!week) return undefined;
         const { after } = week;
         through = week.through;
         const papers = papersOfDigestsBetween(db, after, through);
+        const days = daysOfDigestsBetween(db, after, through);
         digestId = insertDigest(db, {
           edition: "weekly",
           at: options.at,
-          subject: options.subject(papers),
+          subject: options.subject(papers, days),
           paperCount: papers.length,
           coversAfter: after,
           coversThrough: through,
+          days,
         });
       }
       const groups = planGroups(readerSets(db, options.edition), through, (after) => papersOfDigestsBetween(db, after, through));
@@ -88,13 +133,51 @@ export function freezeEdition(db: Db, options: FreezeOptions): number | undefine
 }
 
 /**
- * The papers the next edition would hold, without freezing anything: the unsent
- * papers for a daily one, those of the daily digests since the last weekly one for a weekly.
+ * Plans, records and inserts the next daily digest: its papers are marked sent, the
+ * rest of its days passed over, older waiting papers expired, and the covered list
+ * days move forward, in the caller's transaction. When the days hold no paper to send,
+ * the papers are retired all the same and no digest is made (explained to the caller).
  */
-export function nextEditionPapers(db: Db, options: Pick<FreezeOptions, "edition" | "maxPapers" | "at" | "includeDemo">): StoredPaper[] {
-  if (options.edition === "daily") return selectUnsentPapers(db, options.maxPapers, { includeDemo: options.includeDemo ?? false });
+function freezeDaily(db: Db, options: FreezeOptions): number | undefined {
+  const rules = dailyRules(options);
+  const plan = planDaily(db, rules, new Date(options.at));
+  if (plan.days.length === 0 || !plan.window) {
+    options.explain?.(plan.nothing ?? "no new list day");
+    return undefined;
+  }
+  const days = { from: plan.days[0]!, through: plan.window.through };
+  let digestId: number | null = null;
+  if (plan.papers.length > 0) {
+    digestId = insertDigest(db, { edition: "daily", at: options.at, subject: options.subject(plan.papers, days), paperCount: plan.papers.length, papers: plan.papers, days });
+    markSent(db, plan.papers.map((p) => p.id), digestId, options.at);
+  }
+  retirePapers(db, "passed-over", plan.passedOver, digestId, options.at);
+  expireBefore(db, plan.window.from, expiryNote(plan, rules, digestId), digestId, options.at, rules);
+  setCoveredThrough(db, plan.window.through);
+  if (digestId === null) options.explain?.(plan.nothing ?? "no paper to send");
+  return digestId ?? undefined;
+}
+
+/** What the next edition would be, without freezing anything. */
+export interface EditionPreview {
+  papers: StoredPaper[];
+  days: ListDays | null;
+  /** A daily edition's plan: covered days, passed over, expiring, or why nothing. */
+  plan?: DailyPlan;
+}
+
+/**
+ * The papers the next edition would hold, without freezing anything: the planned
+ * daily digest, or the papers of the daily digests since the last weekly one.
+ */
+export function previewEdition(db: Db, options: Pick<FreezeOptions, "edition" | "maxPapers" | "minUpvotes" | "catchUpDays" | "includeToday" | "at" | "includeDemo">): EditionPreview {
+  if (options.edition === "daily") {
+    const plan = planDaily(db, dailyRules(options), new Date(options.at));
+    const days = plan.days.length > 0 && plan.window ? { from: plan.days[0]!, through: plan.window.through } : null;
+    return { papers: plan.papers, days, plan };
+  }
   const week = weeklyRange(db, options.at);
-  return week ? papersOfDigestsBetween(db, week.after, week.through) : [];
+  return week ? { papers: papersOfDigestsBetween(db, week.after, week.through), days: daysOfDigestsBetween(db, week.after, week.through) } : { papers: [], days: null };
 }
 
 /** The daily digests the next weekly edition gathers (after, through], or undefined when there is none since the last. */

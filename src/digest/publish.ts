@@ -4,7 +4,7 @@ import { DEFAULT_RETRY, deliverDigest, type DeliverOptions, type DeliveryReport 
 import { digestSubject } from "../render/email.js";
 import { pruneSendBuckets, recoverInterruptedDeliveries, requeueUnknown } from "../store/deliveries.js";
 import { activeDigestIds, findDigest, waitingDigests, type WaitingDigest } from "../store/digests.js";
-import { freezeEdition, type Edition } from "./editions.js";
+import { editionSettings, freezeEdition, type Edition } from "./editions.js";
 import { ownerId } from "../store/senders.js";
 import { resolveSecret } from "../store/settings.js";
 
@@ -33,13 +33,16 @@ export interface PublishResult {
   waiting: WaitingDigest[];
   /** Why no new digest was frozen, when papers may be waiting for one. */
   heldBack?: string;
+  /** Why there was nothing to publish: no new list day, or no paper left of the new days. */
+  nothingNew?: string;
 }
 
 /**
  * Publishing, shared by `send-digest` and the scheduler: recover rows of crashed
  * senders, help finish the digests someone is sending, then freeze the next edition
  * and send it, unless an edition of the same kind was being sent (an overlapping run
- * freezes nothing new). Papers over the cap wait for the next daily run.
+ * freezes nothing new). A daily digest is the news of the list days completed since
+ * the previous one; without a new day nothing is published (`nothingNew` says why).
  */
 export async function publishDigests(ctx: CommandContext, options: PublishOptions): Promise<PublishResult> {
   const { db, config, clock } = ctx;
@@ -83,17 +86,19 @@ export async function publishDigests(ctx: CommandContext, options: PublishOption
   // Helping with another edition's digest does not hold this one back.
   const sameKind = found.filter((id) => findDigest(db, id)?.edition === edition);
   let heldBack: string | undefined;
+  let nothingNew: string | undefined;
   if (sameKind.length > 0) heldBack = `digest #${sameKind.join(", #")} was still being sent; new papers wait for the next run`;
   else if (options.freeze !== false && !halted()) {
     const now = clock.now();
     const id = freezeEdition(db, {
       edition,
-      maxPapers: options.maxPapers ?? config.maxPapers,
+      ...editionSettings(config),
+      ...(options.maxPapers !== undefined ? { maxPapers: options.maxPapers } : {}),
       at: now.toISOString(),
-      subject: (papers) => digestSubject(papers.map((p) => p.title), now, config.timeZone, edition),
-      includeDemo: config.demo,
+      subject: (papers, days) => digestSubject(papers.map((p) => p.title), days, edition),
+      explain: (sentence) => (nothingNew = sentence),
     });
     if (id !== undefined) await send(id);
   }
-  return { recovered, requeued, digests, waiting: waitingDigests(db, clock.now()), heldBack };
+  return { recovered, requeued, digests, waiting: waitingDigests(db, clock.now()), heldBack, nothingNew };
 }

@@ -8,7 +8,7 @@ import { paperLinks } from "../dump/paper-key.js";
 import type { StoredPaper } from "../store/papers.js";
 import { byline } from "./byline.js";
 import { escapeHtml } from "./escape.js";
-import { longDate } from "../util/time.js";
+import { dayRange, longDate } from "../util/time.js";
 import { describeSelection, type Format, type ReaderChoices } from "../subscribers/choices.js";
 import type { Edition } from "../store/digests.js";
 
@@ -20,6 +20,14 @@ export interface RenderOptions {
   format?: Format;
   /** The readers' topics and minimum: the footer says why they get this email. */
   choices?: Pick<ReaderChoices, "topics" | "minUpvotes">;
+  /** The list days the digest covers: the header names them. */
+  days?: ListDays | null;
+}
+
+/** The list days a digest covers (ISO dates). */
+export interface ListDays {
+  from: string;
+  through: string;
 }
 
 const TEMPLATES_DIR = fileURLToPath(new URL("../../templates/", import.meta.url));
@@ -106,23 +114,22 @@ export function compileMjmlTemplate(name: string): Promise<HandlebarsTemplateDel
   return template;
 }
 
-/** The subject line: the top paper, how many more, and the day (a weekly edition: "week of" the day a week before). */
-export function digestSubject(titles: readonly string[], date: Date, timeZone: string, edition: Edition = "daily"): string {
-  const shown = edition === "weekly" ? new Date(date.getTime() - 7 * 86400_000) : date;
-  const day = dayFormat(timeZone).format(shown);
-  const when = edition === "weekly" ? `week of ${day}` : day;
-  // The top paper names the digest, so digests of one day are told apart in inbox and archive.
+/**
+ * The subject line: the list days covered, then the top paper and how many more
+ * ("Trending on Hugging Face · Dec 12: Title and 29 more"; weekly: "This week on
+ * Hugging Face · Dec 8-14: ..."). The top paper tells apart the digests of readers
+ * with other topics.
+ */
+export function digestSubject(titles: readonly string[], days: ListDays | null, edition: Edition = "daily"): string {
   const top = clipTitle(clean(titles[0] ?? "Trending papers"));
-  return titles.length > 1 ? `${top} and ${titles.length - 1} more · ${when}` : `${top} · ${when}`;
+  const papers = titles.length > 1 ? `${top} and ${titles.length - 1} more` : top;
+  return `${digestHeading(days, edition)}: ${papers}`;
 }
 
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** "Nov 22" in a time zone; formatters are costly to make, so one per zone is kept. */
-function dayFormat(timeZone: string): Intl.DateTimeFormat {
-  let f = dayFormats.get(timeZone);
-  if (!f) dayFormats.set(timeZone, (f = new Intl.DateTimeFormat("en-US", { timeZone, month: "short", day: "numeric" })));
-  return f;
+/** "Trending on Hugging Face · Dec 12", or "This week on Hugging Face · Dec 8-14" for a weekly edition. */
+export function digestHeading(days: ListDays | null | undefined, edition: Edition = "daily"): string {
+  const name = edition === "weekly" ? "This week on Hugging Face" : "Trending on Hugging Face";
+  return days ? `${name} · ${dayRange(days.from, days.through)}` : name;
 }
 
 /** A title short enough for a subject line: cut at a word, with an ellipsis. */
@@ -226,9 +233,9 @@ function buildView(
   return {
     subject,
     compact: options.format === "compact",
-    kicker: weekly ? "papermail · Weekly Papers" : "papermail · Daily Papers",
+    kicker: digestHeading(options.days, options.edition),
     headline: `${total} trending ${total === 1 ? "paper" : "papers"}${weekly ? " this week" : ""}`,
-    intro: selection ? `Your ${selection}, most upvoted first.` : "Trending papers in your inbox, most upvoted first.",
+    intro: `${selection ? `Your ${selection}` : "The papers"}${listedWhen(options.days, weekly)}, most upvoted first${weekly ? " by their upvotes when this edition was made" : ""}.`,
     why: `the ${weekly ? "weekly" : "daily"} digest${selection ? ` of ${selection}` : ""}`,
     preview: views
       .slice(0, 3)
@@ -242,6 +249,12 @@ function buildView(
     unsubscribeUrlHtml: MARK.unsubscribeUrl,
     preferencesUrlHtml: MARK.preferencesUrl,
   };
+}
+
+/** " listed on Dec 12", " listed Dec 12-15", or "" when the days are not known. */
+function listedWhen(days: ListDays | null | undefined, weekly: boolean): string {
+  if (!days) return weekly ? " of the week" : "";
+  return days.from === days.through ? ` listed on ${dayRange(days.from, days.through)}` : ` listed ${dayRange(days.from, days.through)}`;
 }
 
 function renderText(view: DigestView): string {

@@ -97,7 +97,9 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
   }
 
   function report(job: JobName, result: PublishResult): void {
-    if (result.digests.length === 0 && job !== "retry") log(result.heldBack ? `${job}: nothing new published: ${result.heldBack}` : `${job}: no new papers, nothing published`);
+    if (result.digests.length === 0 && job !== "retry") {
+      log(`${job}: nothing published: ${result.heldBack ?? result.nothingNew ?? "no new papers"}`);
+    }
     for (const d of result.digests) {
       log(
         `${job}: ${d.edition === "weekly" ? "weekly " : ""}digest #${d.digestId}: ${d.papers} papers, ${d.recipients} recipients, ${d.sent} sent, ${d.failed} failed, ${d.unknown} unknown, ${d.skipped} skipped` +

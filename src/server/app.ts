@@ -8,7 +8,7 @@ import { isBusy } from "../store/busy.js";
 import { neutralise } from "../util/neutralise.js";
 import { fillRecipient, renderDigest } from "../render/email.js";
 import type { Db } from "../store/db.js";
-import { digestPapers, findDigest, listDigests, newestDigestId } from "../store/digests.js";
+import { digestDays, digestPapers, findDigest, listDigests, newestDigestId } from "../store/digests.js";
 import { DEFAULT_CHOICES, parseChoices, type ChoicesResult, type ReaderChoices } from "../subscribers/choices.js";
 import { findSubscriberById, setChoices, type Subscriber } from "../store/subscribers.js";
 import {
@@ -264,6 +264,7 @@ export function createApp(deps: AppDeps): Server {
       budgetBytes: Infinity,
       thumbnails: config.thumbnails,
       edition: digest.edition,
+      days: digestDays(digest),
     });
     const { html } = fillRecipient(rendered, { recipient: "a reader", unsubscribeUrl: `${config.publicUrl}/`, preferencesUrl: `${config.publicUrl}/` });
     send(res, 200, HTML, html, { "Cache-Control": "public, max-age=3600" });

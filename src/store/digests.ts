@@ -17,24 +17,14 @@ export interface DigestSummary {
   /** A weekly edition: the daily digests after this one, up to coversThrough. */
   coversAfter: number | null;
   coversThrough: number | null;
+  /** The list days the digest covers (null for digests made before list days were kept). */
+  daysFrom: string | null;
+  daysThrough: string | null;
 }
 
 const SUMMARY = `SELECT id, created_at AS createdAt, subject, paper_count AS paperCount, recipient_count AS recipientCount,
-  status, finished_at AS finishedAt, edition, covers_after AS coversAfter, covers_through AS coversThrough FROM digests`;
-
-/**
- * Papers no digest holds yet, in digest order: most upvoted first, ties newest first.
- * Demo papers (bundled samples) only while papermail runs unconfigured, as a demo.
- */
-export function selectUnsentPapers(db: Db, limit: number, options: { includeDemo: boolean }): StoredPaper[] {
-  return db
-    .prepare<[number, number], StoredPaper & { links: string; authors: string; keywords: string }>(
-      `SELECT ${paperColumns()} FROM papers WHERE id NOT IN (SELECT paper_id FROM digest_papers) AND (demo = 0 OR ?)
-       ORDER BY upvotes DESC, published_on DESC NULLS LAST, first_seen_at DESC, id DESC LIMIT ?`,
-    )
-    .all(options.includeDemo ? 1 : 0, limit)
-    .map(fromRow);
-}
+  status, finished_at AS finishedAt, edition, covers_after AS coversAfter, covers_through AS coversThrough,
+  days_from AS daysFrom, days_through AS daysThrough FROM digests`;
 
 /**
  * Digests being sent now: rows due by `now`, or a live sender working on it. A
@@ -78,14 +68,23 @@ export function weeklyStartsAfter(db: Db, since: string): number {
 /** Inserts a digest of an edition: a daily one with its papers, a weekly one with the daily digests it covers. */
 export function insertDigest(
   db: Db,
-  digest: { edition: Edition; at: string; subject: string; paperCount: number; papers?: readonly StoredPaper[]; coversAfter?: number; coversThrough?: number },
+  digest: {
+    edition: Edition;
+    at: string;
+    subject: string;
+    paperCount: number;
+    papers?: readonly StoredPaper[];
+    coversAfter?: number;
+    coversThrough?: number;
+    days?: { from: string; through: string } | null;
+  },
 ): number {
   const { id } = db
     .prepare<unknown[], { id: number }>(
-      `INSERT INTO digests (created_at, subject, paper_count, recipient_count, status, edition, covers_after, covers_through)
-       VALUES (?, ?, ?, 0, 'sending', ?, ?, ?) RETURNING id`,
+      `INSERT INTO digests (created_at, subject, paper_count, recipient_count, status, edition, covers_after, covers_through, days_from, days_through)
+       VALUES (?, ?, ?, 0, 'sending', ?, ?, ?, ?, ?) RETURNING id`,
     )
-    .get(digest.at, digest.subject, digest.paperCount, digest.edition, digest.coversAfter ?? null, digest.coversThrough ?? null)!;
+    .get(digest.at, digest.subject, digest.paperCount, digest.edition, digest.coversAfter ?? null, digest.coversThrough ?? null, digest.days?.from ?? null, digest.days?.through ?? null)!;
   const addPaper = db.prepare("INSERT INTO digest_papers (digest_id, paper_id, position) VALUES (?, ?, ?)");
   digest.papers?.forEach((p, i) => addPaper.run(id, p.id, i + 1));
   return id;
@@ -97,10 +96,20 @@ export function papersOfDigestsBetween(db: Db, after: number, through: number): 
     .prepare<[number, number], StoredPaper & { links: string; authors: string; keywords: string }>(
       `SELECT ${paperColumns("p")} FROM digest_papers dp JOIN papers p ON p.id = dp.paper_id
        WHERE dp.digest_id > ? AND dp.digest_id <= ?
-       ORDER BY p.upvotes DESC, p.published_on DESC NULLS LAST, dp.digest_id DESC, dp.position`,
+       ORDER BY p.upvotes_at IS NULL, p.upvotes DESC, p.published_on DESC NULLS LAST, dp.digest_id DESC, dp.position`,
     )
     .all(after, through)
     .map(fromRow);
+}
+
+/** The list days the daily digests after `after` up to `through` covered, or null when they name none. */
+export function daysOfDigestsBetween(db: Db, after: number, through: number): { from: string; through: string } | null {
+  const row = db
+    .prepare<[number, number], { from: string | null; through: string | null }>(
+      "SELECT min(days_from) AS \"from\", max(days_through) AS through FROM digests WHERE edition = 'daily' AND id > ? AND id <= ?",
+    )
+    .get(after, through)!;
+  return row.from && row.through ? { from: row.from, through: row.through } : null;
 }
 
 /**
@@ -214,6 +223,11 @@ export function papersByIds(db: Db, ids: readonly number[]): StoredPaper[] {
   return rows.map(fromRow);
 }
 
+/** The list days a digest covers, or null for one made before list days were kept. */
+export function digestDays(digest: Pick<DigestSummary, "daysFrom" | "daysThrough">): { from: string; through: string } | null {
+  return digest.daysFrom && digest.daysThrough ? { from: digest.daysFrom, through: digest.daysThrough } : null;
+}
+
 /** One digest by id (a primary-key read: its ledger is not counted). */
 export function findDigest(db: Db, id: number): DigestSummary | undefined {
   return cachedStatement<[number], DigestSummary>(db, `${SUMMARY} WHERE id = ?`).get(id);
@@ -231,12 +245,14 @@ export function latestDigest(db: Db): (DigestSummary & { sent: number }) | undef
 }
 
 /** A digest as the archive lists it. */
-export type ListedDigest = Pick<DigestSummary, "id" | "createdAt" | "subject" | "paperCount" | "edition">;
+export type ListedDigest = Pick<DigestSummary, "id" | "createdAt" | "subject" | "paperCount" | "edition" | "daysFrom" | "daysThrough">;
 
 /** Digests newest first, for the archive: no send counts (those scan a digest's whole ledger). */
 export function listDigests(db: Db, limit: number): ListedDigest[] {
   return db
-    .prepare<[number], ListedDigest>("SELECT id, created_at AS createdAt, subject, paper_count AS paperCount, edition FROM digests ORDER BY id DESC LIMIT ?")
+    .prepare<[number], ListedDigest>(
+      "SELECT id, created_at AS createdAt, subject, paper_count AS paperCount, edition, days_from AS daysFrom, days_through AS daysThrough FROM digests ORDER BY id DESC LIMIT ?",
+    )
     .all(limit);
 }
 

@@ -57,3 +57,16 @@ export function closestYear(month: number, day: number, at: Date): number | unde
   }
   return undefined;
 }
+
+/** "Dec 12" of an ISO date (a list day: a calendar date, no time zone). */
+export function shortDay(iso: string): string {
+  const [, m, d] = iso.split("-").map(Number);
+  return `${MONTHS[(m ?? 1) - 1]} ${d}`;
+}
+
+/** The list days from..through: "Dec 12", "Dec 12-15", "Dec 30 – Jan 2". */
+export function dayRange(from: string, through: string): string {
+  if (from === through) return shortDay(from);
+  if (from.slice(0, 7) === through.slice(0, 7)) return `${shortDay(from)}-${Number(through.slice(8, 10))}`;
+  return `${shortDay(from)} – ${shortDay(through)}`;
+}
