@@ -55,7 +55,7 @@ export async function benchDigest() {
     if (first === undefined) throw new Error("the first freeze made no digest");
     console.log(`first digest after the backfill: ${ms(t0).toFixed(1)} ms`);
     const steady = [];
-    for (let d = DAYS; d < DAYS + 15; d++) {
+    for (let d = DAYS; d < DAYS + Number(process.env.BENCH_STEADY ?? 15); d++) {
       db.transaction(() => ingestDay(d))();
       t0 = process.hrtime.bigint();
       if (freezeEdition(db, options(now(d))) === undefined) throw new Error(`day ${d} made no digest`);

@@ -1,5 +1,6 @@
 import type { Db } from "../store/db.js";
-import { countWaitingBefore, coveredThrough, listDaysThrough, newestListDay, waitingPapers, type DayScope } from "../store/list-days.js";
+import { papersByIds } from "../store/digests.js";
+import { countWaitingBefore, coveredThrough, listDaysThrough, newestListDay, waitingPapers, type DayScope, type RankedPaper } from "../store/list-days.js";
 import type { StoredPaper } from "../store/papers.js";
 import { dayRange, shortDay } from "../util/time.js";
 
@@ -59,9 +60,9 @@ export function planDaily(db: Db, rules: DailyRules, now: Date): DailyPlan {
   const range = dayRange(plan.days[0]!, complete);
   const candidates = waitingPapers(db, from, complete, rules);
   const floor = rules.minUpvotes;
-  const below = (p: StoredPaper) => floor > 0 && (p.upvotesAt === null || p.upvotes < floor);
+  const below = (p: RankedPaper) => floor > 0 && (p.upvotesAt === null || p.upvotes < floor);
   const kept = candidates.filter((p) => !below(p));
-  plan.papers = kept.slice(0, rules.maxPapers);
+  plan.papers = papersByIds(db, kept.slice(0, rules.maxPapers).map((p) => p.id));
   plan.passedOver = [
     ...candidates.filter(below).map((p) => ({
       id: p.id,

@@ -31,13 +31,13 @@ const SUMMARY = `SELECT id, created_at AS createdAt, subject, paper_count AS pap
  * digest whose remaining rows all wait for a later retry is not among them.
  */
 export function activeDigestIds(db: Db, now: string, edition?: Edition): number[] {
-  return db
-    .prepare<[string | null, string | null, string, string], { id: number }>(
-      `SELECT id FROM digests d WHERE status = 'sending' AND (? IS NULL OR edition = ?) AND (
-         EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_queue WHERE digest_id = d.id AND status = 'queued' AND next_attempt_at <= ?)
-         OR EXISTS (SELECT 1 FROM senders WHERE digest_id = d.id AND heartbeat_at >= ?))
-       ORDER BY id`,
-    )
+  return cachedStatement<[string | null, string | null, string, string], { id: number }>(
+    db,
+    `SELECT id FROM digests d WHERE status = 'sending' AND (? IS NULL OR edition = ?) AND (
+       EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_queue WHERE digest_id = d.id AND status = 'queued' AND next_attempt_at <= ?)
+       OR EXISTS (SELECT 1 FROM senders WHERE digest_id = d.id AND heartbeat_at >= ?))
+     ORDER BY id`,
+  )
     .all(edition ?? null, edition ?? null, now, leaseCutoff(new Date(now)))
     .map((r) => r.id);
 }
@@ -79,13 +79,12 @@ export function insertDigest(
     days?: { from: string; through: string } | null;
   },
 ): number {
-  const { id } = db
-    .prepare<unknown[], { id: number }>(
-      `INSERT INTO digests (created_at, subject, paper_count, recipient_count, status, edition, covers_after, covers_through, days_from, days_through)
-       VALUES (?, ?, ?, 0, 'sending', ?, ?, ?, ?, ?) RETURNING id`,
-    )
-    .get(digest.at, digest.subject, digest.paperCount, digest.edition, digest.coversAfter ?? null, digest.coversThrough ?? null, digest.days?.from ?? null, digest.days?.through ?? null)!;
-  const addPaper = db.prepare("INSERT INTO digest_papers (digest_id, paper_id, position) VALUES (?, ?, ?)");
+  const { id } = cachedStatement<unknown[], { id: number }>(
+    db,
+    `INSERT INTO digests (created_at, subject, paper_count, recipient_count, status, edition, covers_after, covers_through, days_from, days_through)
+     VALUES (?, ?, ?, 0, 'sending', ?, ?, ?, ?, ?) RETURNING id`,
+  ).get(digest.at, digest.subject, digest.paperCount, digest.edition, digest.coversAfter ?? null, digest.coversThrough ?? null, digest.days?.from ?? null, digest.days?.through ?? null)!;
+  const addPaper = cachedStatement(db, "INSERT INTO digest_papers (digest_id, paper_id, position) VALUES (?, ?, ?)");
   digest.papers?.forEach((p, i) => addPaper.run(id, p.id, i + 1));
   return id;
 }
@@ -127,13 +126,12 @@ export interface ReaderSet {
 
 /** The active readers of a cadence, counted per combination of choices and cursor (never loaded one by one). */
 export function readerSets(db: Db, cadence: Edition): ReaderSet[] {
-  return db
-    .prepare<[string], ReaderSet>(
-      `SELECT covered_through AS coveredThrough, cadence, topics, min_upvotes AS minUpvotes, format, count(*) AS readers
-       FROM subscribers WHERE status = 'active' AND cadence = ?
-       GROUP BY covered_through, topics, min_upvotes, format ORDER BY min(id)`,
-    )
-    .all(cadence);
+  return cachedStatement<[string], ReaderSet>(
+    db,
+    `SELECT covered_through AS coveredThrough, cadence, topics, min_upvotes AS minUpvotes, format, count(*) AS readers
+     FROM subscribers WHERE status = 'active' AND cadence = ?
+     GROUP BY covered_through, topics, min_upvotes, format ORDER BY min(id)`,
+  ).all(cadence);
 }
 
 /** How many active readers a cadence has. */
@@ -196,12 +194,12 @@ export function insertReaderRows(db: Db, digestId: number, cadence: Edition, ass
 
 /** Records that the readers of a cadence have now been offered every daily digest up to `through`. */
 export function advanceReaders(db: Db, cadence: Edition, through: number): void {
-  db.prepare("UPDATE subscribers SET covered_through = ? WHERE status = 'active' AND cadence = ? AND covered_through < ?").run(through, cadence, through);
+  cachedStatement(db, "UPDATE subscribers SET covered_through = ? WHERE status = 'active' AND cadence = ? AND covered_through < ?").run(through, cadence, through);
 }
 
 /** Sets how many ledger rows a frozen digest has. */
 export function setRecipientCount(db: Db, digestId: number, count: number): void {
-  db.prepare("UPDATE digests SET recipient_count = ? WHERE id = ?").run(count, digestId);
+  cachedStatement(db, "UPDATE digests SET recipient_count = ? WHERE id = ?").run(count, digestId);
 }
 
 /** One group of a digest; group 0 (rows frozen before groups existed) is the whole digest. */

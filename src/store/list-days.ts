@@ -16,20 +16,19 @@ export interface DayScope {
 /** The newest list day of any stored paper, or undefined when none is stored. */
 export function newestListDay(db: Db, scope: DayScope, before?: string): string | undefined {
   return (
-    db
-      .prepare<[string | null, string | null, number], { day: string | null }>(
-        "SELECT max(list_day) AS day FROM papers WHERE (? IS NULL OR list_day < ?) AND (demo = 0 OR ?)",
-      )
-      .get(before ?? null, before ?? null, scope.includeDemo ? 1 : 0)!.day ?? undefined
+    cachedStatement<[string | null, string | null, number], { day: string | null }>(
+      db,
+      "SELECT max(list_day) AS day FROM papers WHERE (? IS NULL OR list_day < ?) AND (demo = 0 OR ?)",
+    ).get(before ?? null, before ?? null, scope.includeDemo ? 1 : 0)!.day ?? undefined
   );
 }
 
 /** The newest `count` distinct list days on or before `through`, newest first. */
 export function listDaysThrough(db: Db, through: string, count: number, scope: DayScope): string[] {
-  return db
-    .prepare<[string, number, number], { day: string }>(
-      "SELECT DISTINCT list_day AS day FROM papers WHERE list_day <= ? AND (demo = 0 OR ?) ORDER BY list_day DESC LIMIT ?",
-    )
+  return cachedStatement<[string, number, number], { day: string }>(
+    db,
+    "SELECT DISTINCT list_day AS day FROM papers WHERE list_day <= ? AND (demo = 0 OR ?) ORDER BY list_day DESC LIMIT ?",
+  )
     .all(through, scope.includeDemo ? 1 : 0, count)
     .map((r) => r.day);
 }
@@ -45,36 +44,40 @@ export function setCoveredThrough(db: Db, day: string): void {
   if (current === undefined || day > current) writeSetting(db, COVERED_THROUGH, day);
 }
 
+/** A waiting paper as a digest ranks it: no text, so ranking a busy day reads little. */
+export interface RankedPaper {
+  id: number;
+  upvotes: number;
+  /** Null when no capture showed a count. */
+  upvotesAt: string | null;
+}
+
 /**
  * Papers waiting for a digest whose list day is in [from, through], in digest order:
  * a known count before an unknown one, most upvoted first, then the newer day, the
  * newer publication, the later arrival.
  */
-export function waitingPapers(db: Db, from: string, through: string, scope: DayScope): StoredPaper[] {
-  return db
-    .prepare<[string, string, number], StoredPaper & { links: string; authors: string; keywords: string }>(
-      `SELECT ${paperColumns()} FROM papers INDEXED BY papers_waiting
+export function waitingPapers(db: Db, from: string, through: string, scope: DayScope): RankedPaper[] {
+  return cachedStatement<[string, string, number], RankedPaper>(
+    db,
+    `SELECT id, upvotes, upvotes_at AS upvotesAt FROM papers INDEXED BY papers_waiting
        WHERE fate IS NULL AND list_day >= ? AND list_day <= ? AND (demo = 0 OR ?)
        ORDER BY upvotes_at IS NULL, upvotes DESC, list_day DESC, published_on DESC NULLS LAST, id DESC`,
-    )
-    .all(from, through, scope.includeDemo ? 1 : 0)
-    .map(fromRow);
+  ).all(from, through, scope.includeDemo ? 1 : 0);
 }
 
 /** How many waiting papers were listed before `day`: those a digest now would let expire. */
 export function countWaitingBefore(db: Db, day: string, scope: DayScope): number {
-  return db
-    .prepare<[string, number], { n: number }>("SELECT count(*) AS n FROM papers INDEXED BY papers_waiting WHERE fate IS NULL AND list_day < ? AND (demo = 0 OR ?)")
-    .get(day, scope.includeDemo ? 1 : 0)!.n;
+  return cachedStatement<[string, number], { n: number }>(
+    db,
+    "SELECT count(*) AS n FROM papers INDEXED BY papers_waiting WHERE fate IS NULL AND list_day < ? AND (demo = 0 OR ?)",
+  ).get(day, scope.includeDemo ? 1 : 0)!.n;
 }
 
 /** Marks the papers a daily digest carries as sent (inside the freeze's transaction). */
 export function markSent(db: Db, paperIds: readonly number[], digestId: number, at: string): void {
-  cachedStatement(db, "UPDATE papers SET fate = 'sent', fate_digest_id = ?, fate_at = ?, fate_note = NULL FROM json_each(?) j WHERE papers.id = j.value").run(
-    digestId,
-    at,
-    JSON.stringify(paperIds),
-  );
+  const mark = cachedStatement(db, "UPDATE papers SET fate = 'sent', fate_digest_id = ?, fate_at = ?, fate_note = NULL WHERE id = ?");
+  for (const id of paperIds) mark.run(digestId, at, id);
 }
 
 /** Retires papers, each with why: they wait no more and no later digest carries them. */
@@ -85,12 +88,11 @@ export function retirePapers(db: Db, fate: Retirement, papers: ReadonlyArray<{ i
 
 /** Expires every waiting paper listed before `day`, in one statement; returns how many. */
 export function expireBefore(db: Db, day: string, note: string, digestId: number | null, at: string, scope: DayScope): number {
-  return db
-    .prepare(
-      `UPDATE papers INDEXED BY papers_waiting SET fate = 'expired', fate_note = ?, fate_digest_id = ?, fate_at = ?
+  return cachedStatement(
+    db,
+    `UPDATE papers INDEXED BY papers_waiting SET fate = 'expired', fate_note = ?, fate_digest_id = ?, fate_at = ?
        WHERE fate IS NULL AND list_day < ? AND (demo = 0 OR ?)`,
-    )
-    .run(note, digestId, at, day, scope.includeDemo ? 1 : 0).changes;
+  ).run(note, digestId, at, day, scope.includeDemo ? 1 : 0).changes;
 }
 
 /** A paper no digest will carry, and why. */

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Db } from "./db.js";
+import { cachedStatement, type Db } from "./db.js";
 
 /**
  * The signing secret: PAPERMAIL_SECRET when given, else one generated on first
@@ -19,10 +19,10 @@ export function resolveSecrets(db: Db, config: { secret: string | undefined; sec
 
 /** A named value the application keeps, if set. */
 export function readSetting(db: Db, name: string): string | undefined {
-  return db.prepare<[string], { value: string }>("SELECT value FROM settings WHERE name = ?").get(name)?.value;
+  return cachedStatement<[string], { value: string }>(db, "SELECT value FROM settings WHERE name = ?").get(name)?.value;
 }
 
 /** Sets a named value. */
 export function writeSetting(db: Db, name: string, value: string): void {
-  db.prepare("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value").run(name, value);
+  cachedStatement(db, "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value").run(name, value);
 }
