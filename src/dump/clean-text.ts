@@ -12,3 +12,17 @@ export function cleanText(s: string): string {
   if (!MAYBE_UNWANTED.test(s)) return s;
   return s.replace(UNWANTED, "");
 }
+
+/** Text on one line: arXiv wraps long titles ("...for\n  Contrastive Loss"), a title has no line breaks. */
+export function oneLine(s: string): string {
+  return s.replace(/\s+/g, " ").trim();
+}
+
+/** Paragraphs kept (blank lines), each unwrapped onto one line: the shape of an abstract. */
+export function unwrapParagraphs(s: string): string {
+  return s
+    .split(/\n[ \t]*(?:\r?\n[ \t]*)+/)
+    .map(oneLine)
+    .filter(Boolean)
+    .join("\n\n");
+}

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { PapermailError } from "../errors.js";
-import { cleanText } from "./clean-text.js";
+import { cleanText, oneLine, unwrapParagraphs } from "./clean-text.js";
 import { extractLinks, isHttpUrl, pickCodeLink } from "./links.js";
 import { isUsableKey, paperKey, paperSlug } from "./paper-key.js";
 import type { DumpProblem, DumpSink, Paper } from "./parse.js";
@@ -59,20 +59,30 @@ type Fields = z.infer<typeof PaperFields>;
  */
 export function scanJsonDump(bytes: Buffer, sink: DumpSink): { problems: DumpProblem[]; papers: number } {
   const entries = readEntries(bytes.toString("utf8"));
-  const first = entries[0]?.value as Record<string, unknown> | undefined;
-  if (first && entries.every((e) => !("title" in (e.value as object)) && !("paper" in (e.value as object)))) {
-    const keys = Object.keys(first).slice(0, 5).join(", ");
+  // An empty list is a day with nothing listed yet: a valid dump with no papers.
+  if (entries.length === 0) {
+    sink.header("");
+    return { problems: [], papers: 0 };
+  }
+  const objects = entries.filter((e) => isObject(e.value));
+  if (objects.length === 0) {
+    throw new PapermailError("DUMP_REJECTED", `JSON, but a list of ${kindOf(entries[0]!.value)}s rather than daily_papers entries (objects)`);
+  }
+  if (objects.every((e) => !("title" in (e.value as object)) && !("paper" in (e.value as object)))) {
+    const keys = Object.keys(objects[0]!.value as object).slice(0, 5).join(", ");
     throw new PapermailError("DUMP_REJECTED", `JSON, but an object rather than a list of daily_papers entries (no "title" or "paper"; keys: ${keys || "none"})`);
   }
   const problems: DumpProblem[] = [];
   let papers = 0;
   let headerDone = false;
   entries.forEach(({ value, line }, index) => {
+    if (!isObject(value)) return problems.push({ line, message: `entry ${index}: a ${kindOf(value)}, not a daily_papers entry (an object); skipped` });
     const parsed = Entry.safeParse(value);
     if (!parsed.success) return problems.push({ line, message: `entry ${index}: not a paper entry (${parsed.error.issues[0]?.message ?? "wrong shape"}); skipped` });
     const e = parsed.data;
     const pick = <K extends keyof Fields>(k: K): Fields[K] | null => (e.paper?.[k] ?? e[k] ?? null) as Fields[K] | null;
-    const title = pick("title");
+    const rawTitle = pick("title");
+    const title = rawTitle ? oneLine(rawTitle) : null;
     if (!title) return problems.push({ line, message: `entry ${index}: no title; skipped` });
     const key = paperKey(title);
     if (!isUsableKey(key)) return problems.push({ line, message: `entry ${index}: title "${title.slice(0, 60)}" has no letters or digits; skipped` });
@@ -81,7 +91,8 @@ export function scanJsonDump(bytes: Buffer, sink: DumpSink): { problems: DumpPro
       sink.header(day ?? "");
       headerDone = true;
     }
-    const abstract = pick("summary") || null;
+    const summary = pick("summary");
+    const abstract = summary ? unwrapParagraphs(summary) || null : null;
     const links = abstract ? extractLinks(abstract) : [];
     const authors = (pick("authors") ?? []).map((a) => cleanText(typeof a === "string" ? a : a.name).trim()).filter(Boolean);
     const org = pick("organization");
@@ -114,10 +125,7 @@ export function scanJsonDump(bytes: Buffer, sink: DumpSink): { problems: DumpPro
     papers++;
     sink.paper(paper);
   });
-  if (papers === 0) {
-    const why = problems.length > 0 ? `JSON, but no readable paper entry (first problem: ${problems[0]!.message})` : "JSON with no entries";
-    throw new PapermailError("DUMP_REJECTED", why);
-  }
+  if (papers === 0) throw new PapermailError("DUMP_REJECTED", `JSON, but no readable paper entry (first problem: ${problems[0]!.message})`);
   return { problems, papers };
 }
 
@@ -160,6 +168,17 @@ function readEntries(source: string): Array<{ value: unknown; line: number }> {
     if (!e.value || typeof e.value !== "object" || Array.isArray(e.value)) throw new PapermailError("DUMP_REJECTED", `line ${e.line}: not a daily_papers entry (an object)`, { line: e.line });
   }
   return out;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** What a JSON value is, in words: "string", "number", "list", "null"... */
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "list";
+  return typeof value;
 }
 
 /** An arXiv id without its version suffix ("2501.01234v2" -> "2501.01234"), or null. */

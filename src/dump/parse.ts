@@ -118,6 +118,7 @@ export function mergeRepeat(earlier: Paper, later: Paper): Paper {
 
 /** Receives a dump's page date first, then every paper block in file order (repeats included). */
 export interface DumpSink {
+  /** Called once for every dump that is not rejected, before its first paper (also when it has none). */
   header(pageDate: string): void;
   paper(paper: Paper): void;
   /** Now and then, how many bytes of the dump have been read. */

@@ -24,7 +24,8 @@ export interface FetchOptions {
 /** What fetching one day gave. */
 export interface FetchedDay {
   date: string;
-  file: string;
+  /** Null for a day with no papers yet: nothing is written. */
+  file: string | null;
   entries: number;
 }
 
@@ -47,13 +48,13 @@ export async function fetchDailyPapers(date: string, at: Date, o: FetchOptions):
     entries.push(...batch);
     if (batch.length < pageSize) break;
   }
+  // An empty day (Hugging Face has listed nothing yet) leaves no file: a later fetch gets the list.
+  if (entries.length === 0) return { date, file: null, entries: 0 };
   const body = Buffer.from(`${JSON.stringify(entries, null, 1)}\n`);
-  if (entries.length > 0) {
-    try {
-      scanJsonDump(body, { header() {}, paper() {} });
-    } catch (err) {
-      throw new PapermailError("FETCH", `${describeUrl(new URL(o.apiUrl))} for ${date}: the answer is not a daily_papers list (${describeError(err)})`);
-    }
+  try {
+    scanJsonDump(body, { header() {}, paper() {} });
+  } catch (err) {
+    throw new PapermailError("FETCH", `${describeUrl(new URL(o.apiUrl))} for ${date}: the answer is not a daily_papers list (${describeError(err)})`);
   }
   mkdirSync(o.dumpsDir, { recursive: true });
   const stamp = at.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");

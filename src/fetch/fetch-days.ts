@@ -42,7 +42,7 @@ export async function fetchDays(
         signal: flags.signal,
         ...flags.http,
       });
-      if (day.entries === 0) r = { date, file: day.file, entries: 0, new: 0, updated: 0 };
+      if (day.file === null) r = { date, entries: 0, new: 0, updated: 0 };
       else {
         const ingested = await ingestFile(ctx, day.file, { capturedAt: ctx.clock.now(), listDay: date });
         r = { date, file: day.file, entries: day.entries, new: ingested.new, updated: ingested.updated, error: ingested.error ?? undefined };

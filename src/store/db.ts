@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { rekeyPapers } from "./rekey-papers.js";
+import { unwrapStoredText } from "./unwrap-text.js";
 
 export type Db = Database.Database;
 
@@ -45,6 +46,7 @@ export function cachedStatement<P extends unknown[] = unknown[], R = unknown>(db
 /** Data changes that SQL alone cannot make, run right after their migration in the same transaction. */
 const AFTER_MIGRATION: Record<string, (db: Db) => void> = {
   "004_paper_identity.sql": rekeyPapers,
+  "011_unwrapped_text.sql": unwrapStoredText,
 };
 
 /** Applies db/NNN_*.sql in order; the schema version is SQLite's user_version. */
