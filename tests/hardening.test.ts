@@ -1,21 +1,13 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ROOT } from "./helpers.js";
-import { project } from "./project.js";
+import { project, servers } from "./project.js";
 
 const RECORDED = join(ROOT, "tests", "fixtures", "daily_papers", "2024-12-12.json");
 const recorded = () => JSON.parse(readFileSync(RECORDED, "utf8")) as Array<{ paper: Record<string, unknown> & { title: string; summary: string } }>;
 
-const servers: Server[] = [];
-afterEach(async () => {
-  while (servers.length) {
-    const s = servers.pop()!;
-    s.closeAllConnections();
-    await new Promise((r) => s.close(r));
-  }
-});
 
 describe("broken daily_papers JSON never stops a folder", () => {
   it("rejects a list of strings with the reason and still ingests the files after it", async () => {
@@ -62,7 +54,7 @@ describe("broken daily_papers JSON never stops a folder", () => {
 
     const server = createServer((_req, res) => res.writeHead(200, { "Content-Type": "application/json" }).end("[]"));
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    servers.push(server);
+    servers.push({ close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) });
     p.env.PAPERMAIL_HF_API_URL = `http://127.0.0.1:${(server.address() as { port: number }).port}/api/daily_papers`;
     const fetched = await p.cli(["fetch", "--date", "2024-12-14"]);
     expect(fetched.code).toBe(0);

@@ -1,6 +1,6 @@
 import type { Db } from "../store/db.js";
 import { papersByIds } from "../store/digests.js";
-import { countWaitingBefore, coveredThrough, listDaysThrough, newestListDay, waitingPapers, type DayScope, type RankedPaper } from "../store/list-days.js";
+import { countWaitingBefore, coveredThrough, listDaysThrough, newestListDay, waitingPapers, type DayScope, type ListDays, type RankedPaper } from "../store/list-days.js";
 import type { StoredPaper } from "../store/papers.js";
 import { dayRange, shortDay } from "../util/time.js";
 
@@ -22,7 +22,9 @@ export interface DailyPlan {
   /** The newly completed list days the digest covers, oldest first (empty: no new day, no digest). */
   days: string[];
   /** The list days whose waiting papers are considered: the covered ones and late arrivals of recent ones. */
-  window: { from: string; through: string } | null;
+  window: ListDays | null;
+  /** The span a digest would name: the first new day through the newest complete one (null: no new day). */
+  covers: ListDays | null;
   /** The digest's papers, in order. */
   papers: StoredPaper[];
   /** Papers of the window that the digest does not carry, each with why. */
@@ -43,7 +45,7 @@ export interface DailyPlan {
 export function planDaily(db: Db, rules: DailyRules, now: Date): DailyPlan {
   const newest = newestListDay(db, rules) ?? null;
   const covered = coveredThrough(db) ?? null;
-  const plan: DailyPlan = { newestDay: newest, coveredThrough: covered, days: [], window: null, papers: [], passedOver: [], expiring: 0 };
+  const plan: DailyPlan = { newestDay: newest, coveredThrough: covered, days: [], window: null, covers: null, papers: [], passedOver: [], expiring: 0 };
   if (newest === null) return { ...plan, nothing: "no papers to send yet: run `papermail ingest` or `papermail fetch`" };
   const today = now.toISOString().slice(0, 10);
   const inProgress = !rules.includeToday && newest >= today;
@@ -57,7 +59,8 @@ export function planDaily(db: Db, rules: DailyRules, now: Date): DailyPlan {
   const from = window[window.length - 1]!;
   plan.window = { from, through: complete };
   plan.days = window.filter((d) => covered === null || d > covered).reverse();
-  const range = dayRange(plan.days[0]!, complete);
+  plan.covers = { from: plan.days[0]!, through: complete };
+  const range = dayRange(plan.covers.from, plan.covers.through);
   const candidates = waitingPapers(db, from, complete, rules);
   const floor = rules.minUpvotes;
   const below = (p: RankedPaper) => floor > 0 && (p.upvotesAt === null || p.upvotes < floor);

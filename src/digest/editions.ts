@@ -17,7 +17,7 @@ import {
   type SetAssignment,
 } from "../store/digests.js";
 import type { StoredPaper } from "../store/papers.js";
-import { expireBefore, markSent, retirePapers, setCoveredThrough } from "../store/list-days.js";
+import { expireBefore, markSent, retirePapers, setCoveredThrough, type ListDays } from "../store/list-days.js";
 import { expiryNote, planDaily, type DailyPlan, type DailyRules } from "./daily-plan.js";
 import { describeSelection, fromStored, type ReaderChoices } from "../subscribers/choices.js";
 import { topicMatcher } from "./topics.js";
@@ -41,12 +41,6 @@ export interface FreezeOptions {
   includeDemo?: boolean;
   /** Told why no daily digest was made, when none was. */
   explain?: (sentence: string) => void;
-}
-
-/** The list days a digest covers. */
-export interface ListDays {
-  from: string;
-  through: string;
 }
 
 /**
@@ -141,11 +135,11 @@ export function freezeEdition(db: Db, options: FreezeOptions): number | undefine
 function freezeDaily(db: Db, options: FreezeOptions): number | undefined {
   const rules = dailyRules(options);
   const plan = planDaily(db, rules, new Date(options.at));
-  if (plan.days.length === 0 || !plan.window) {
+  const days = plan.covers;
+  if (!days || !plan.window) {
     options.explain?.(plan.nothing ?? "no new list day");
     return undefined;
   }
-  const days = { from: plan.days[0]!, through: plan.window.through };
   let digestId: number | null = null;
   if (plan.papers.length > 0) {
     digestId = insertDigest(db, { edition: "daily", at: options.at, subject: options.subject(plan.papers, days), paperCount: plan.papers.length, papers: plan.papers, days });
@@ -173,8 +167,7 @@ export interface EditionPreview {
 export function previewEdition(db: Db, options: Pick<FreezeOptions, "edition" | "maxPapers" | "minUpvotes" | "catchUpDays" | "includeToday" | "at" | "includeDemo">): EditionPreview {
   if (options.edition === "daily") {
     const plan = planDaily(db, dailyRules(options), new Date(options.at));
-    const days = plan.days.length > 0 && plan.window ? { from: plan.days[0]!, through: plan.window.through } : null;
-    return { papers: plan.papers, days, plan };
+    return { papers: plan.papers, days: plan.covers, plan };
   }
   const week = weeklyRange(db, options.at);
   return week ? { papers: papersOfDigestsBetween(db, week.after, week.through), days: daysOfDigestsBetween(db, week.after, week.through) } : { papers: [], days: null };

@@ -8,6 +8,7 @@ import { paperLinks } from "../dump/paper-key.js";
 import type { StoredPaper } from "../store/papers.js";
 import { byline } from "./byline.js";
 import { escapeHtml } from "./escape.js";
+import type { ListDays } from "../store/list-days.js";
 import { dayRange, longDate } from "../util/time.js";
 import { describeSelection, type Format, type ReaderChoices } from "../subscribers/choices.js";
 import type { Edition } from "../store/digests.js";
@@ -24,11 +25,6 @@ export interface RenderOptions {
   days?: ListDays | null;
 }
 
-/** The list days a digest covers (ISO dates). */
-export interface ListDays {
-  from: string;
-  through: string;
-}
 
 const TEMPLATES_DIR = fileURLToPath(new URL("../../templates/", import.meta.url));
 

@@ -1,5 +1,6 @@
 import type { Cadence, Format } from "../subscribers/choices.js";
 import { cachedStatement, type Db } from "./db.js";
+import type { ListDays } from "./list-days.js";
 import { countDeliveries, nextQueuedAt } from "./deliveries.js";
 import { leaseCutoff } from "./senders.js";
 import { fromRow, paperColumns, type StoredPaper } from "./papers.js";
@@ -76,7 +77,7 @@ export function insertDigest(
     papers?: readonly StoredPaper[];
     coversAfter?: number;
     coversThrough?: number;
-    days?: { from: string; through: string } | null;
+    days?: ListDays | null;
   },
 ): number {
   const { id } = cachedStatement<unknown[], { id: number }>(
@@ -102,7 +103,7 @@ export function papersOfDigestsBetween(db: Db, after: number, through: number): 
 }
 
 /** The list days the daily digests after `after` up to `through` covered, or null when they name none. */
-export function daysOfDigestsBetween(db: Db, after: number, through: number): { from: string; through: string } | null {
+export function daysOfDigestsBetween(db: Db, after: number, through: number): ListDays | null {
   const row = db
     .prepare<[number, number], { from: string | null; through: string | null }>(
       "SELECT min(days_from) AS \"from\", max(days_through) AS through FROM digests WHERE edition = 'daily' AND id > ? AND id <= ?",
@@ -222,7 +223,7 @@ export function papersByIds(db: Db, ids: readonly number[]): StoredPaper[] {
 }
 
 /** The list days a digest covers, or null for one made before list days were kept. */
-export function digestDays(digest: Pick<DigestSummary, "daysFrom" | "daysThrough">): { from: string; through: string } | null {
+export function digestDays(digest: Pick<DigestSummary, "daysFrom" | "daysThrough">): ListDays | null {
   return digest.daysFrom && digest.daysThrough ? { from: digest.daysFrom, through: digest.daysThrough } : null;
 }
 

@@ -2,6 +2,12 @@ import { cachedStatement, type Db } from "./db.js";
 import { fromRow, paperColumns, type StoredPaper } from "./papers.js";
 import { readSetting, writeSetting } from "./settings.js";
 
+/** A span of list days (ISO dates), as a digest covers them. */
+export interface ListDays {
+  from: string;
+  through: string;
+}
+
 /** What became of a paper that no digest will carry. */
 export type Retirement = "passed-over" | "expired";
 
