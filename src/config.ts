@@ -18,6 +18,7 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_DB", default: "./var/papermail.db", help: "SQLite database file (created with its folder)" },
   { name: "PAPERMAIL_DUMPS_DIR", default: "./dumps (the bundled samples in demo mode)", help: "folder of dumps (page text or daily_papers JSON) that `ingest`, `fetch` and the scheduler use" },
   { name: "PAPERMAIL_HF_API_URL", default: "https://huggingface.co/api/daily_papers", help: "where `papermail fetch` gets the daily_papers JSON" },
+  { name: "PAPERMAIL_FETCH_MAX_MB", default: "50", help: "largest answer `papermail fetch` accepts, in MB (a real day is under 1 MB); a larger one is refused, never read whole" },
   { name: "PAPERMAIL_FETCH_CRON", default: "(unset: off)", help: "when the scheduler runs `papermail fetch` for today, e.g. '0 */2 * * *'" },
   { name: "PAPERMAIL_THUMBNAILS", default: "false", help: "true shows each paper's thumbnail in email and archive (images cost privacy and size)" },
   { name: "PAPERMAIL_OUTBOX_DIR", default: "./var/outbox", help: "where mail is written as .eml files when no SMTP server is set" },
@@ -79,6 +80,7 @@ const schema = z.object({
   PAPERMAIL_DB: z.string().min(1).default("./var/papermail.db"),
   PAPERMAIL_DUMPS_DIR: z.string().min(1).optional(),
   PAPERMAIL_HF_API_URL: z.string().refine(isHttpUrl, "must be an http:// or https:// URL").default("https://huggingface.co/api/daily_papers"),
+  PAPERMAIL_FETCH_MAX_MB: int(1, 2000).default(50),
   PAPERMAIL_FETCH_CRON: cron.optional(),
   PAPERMAIL_THUMBNAILS: bool.default("false"),
   PAPERMAIL_OUTBOX_DIR: z.string().min(1).default("./var/outbox"),
@@ -149,6 +151,8 @@ export interface Config {
    */
   demo: boolean;
   hfApiUrl: string;
+  /** The largest answer `fetch` reads, in bytes. */
+  fetchMaxBytes: number;
   fetchCron: string | undefined;
   thumbnails: boolean;
   outboxDir: string;
@@ -228,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dumpsDir: e.PAPERMAIL_DUMPS_DIR ? resolve(cwd, e.PAPERMAIL_DUMPS_DIR) : demo ? SAMPLES_DIR : resolve(cwd, "dumps"),
     demo,
     hfApiUrl: e.PAPERMAIL_HF_API_URL,
+    fetchMaxBytes: e.PAPERMAIL_FETCH_MAX_MB * 1024 * 1024,
     fetchCron: e.PAPERMAIL_FETCH_CRON,
     thumbnails: isTrue(e.PAPERMAIL_THUMBNAILS),
     outboxDir: resolve(cwd, e.PAPERMAIL_OUTBOX_DIR),
@@ -325,15 +330,22 @@ function unknownVariables(names: readonly string[]): string[] {
   return warnings;
 }
 
-/** Levenshtein distance, for suggesting the setting someone meant. */
+/**
+ * Edit distance with adjacent transpositions (optimal string alignment), for
+ * suggesting the setting someone meant: PAPERMAIL_PROT is one swap from
+ * PAPERMAIL_PORT, where plain Levenshtein finds PAPERMAIL_FROM just as close.
+ */
 function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
   }
-  return prev[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
 function readDotEnv(cwd: string): Record<string, string> {

@@ -1,6 +1,7 @@
 import type { Config } from "./config.js";
 import { PapermailError, describeError } from "./errors.js";
 import { openDatabase, type Db } from "./store/db.js";
+import { applyJournalledUnsubscribes, journalDir } from "./subscribers/unsubscribe-journal.js";
 import { neutralise } from "./util/neutralise.js";
 import { systemClock, type Clock } from "./util/time.js";
 
@@ -21,6 +22,8 @@ export function createContext(config: Config, options: { busyTimeoutMs?: number 
   } catch (err) {
     throw new PapermailError("CONFIG", `PAPERMAIL_DB: cannot open the database ${config.dbPath}: ${describeError(err)}`, { variable: "PAPERMAIL_DB" }, { cause: err });
   }
+  // Unsubscribes that waited out another process's write lock are applied before any command acts on readers.
+  applyJournalledUnsubscribes(db, journalDir(config.dbPath));
   return {
     config,
     db,

@@ -146,7 +146,7 @@ describe("an outage or a slow server never fails a reader", () => {
     expect(links[0]).toBe(links[1]);
     const { unsubscribeByToken } = await import("../src/subscribers/subscribe.js");
     const token = /\/unsubscribe\/([^>]+)>/.exec(String((await server.parse(server.received[0]!)).headerLines.find((h) => h.key === "list-unsubscribe")!.line))![1]!;
-    expect(unsubscribeByToken(p.ctx, token)).toBe(true);
+    expect(await unsubscribeByToken(p.ctx, token)).toBe(true);
   });
 
   it("publishes at most one new digest when runs overlap", async () => {

@@ -17,6 +17,7 @@ import {
   type SubscriberStatus,
 } from "../store/subscribers.js";
 import { EXIT, printJson, type CommandContext } from "./context.js";
+import { csvField } from "../util/csv.js";
 
 type WithContext = (run: (ctx: CommandContext) => number | Promise<number>) => Promise<void>;
 const STATUSES = SUBSCRIBER_STATUSES;
@@ -281,6 +282,3 @@ function parseStatus(value: string): SubscriberStatus {
   return value as SubscriberStatus;
 }
 
-function csvField(v: string): string {
-  return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}

@@ -11,6 +11,8 @@ export function parseTopics(input: string): string[] {
   if (topics.length > MAX_TOPICS) throw new Error(`at most ${MAX_TOPICS} topics (got ${topics.length})`);
   const long = topics.find((t) => t.length > 60);
   if (long) throw new Error(`a topic is at most 60 characters ("${long.slice(0, 20)}..." is longer)`);
+  const wordless = topics.find((t) => !/[\p{L}\p{N}]/u.test(t));
+  if (wordless !== undefined) throw new Error(`a topic needs a letter or digit ("${wordless}" has none)`);
   return topics;
 }
 
@@ -22,69 +24,91 @@ export interface Matchable {
 }
 
 /**
- * A matcher for topics: a paper matches a topic when it appears as a whole word or
- * phrase in its title, abstract or keywords, in any case, with simple plurals
- * ("model" finds "models", "diffusions" finds "diffusion"). Unicode letters and digits
- * are word characters. Returns the topics a paper matches, in the order given.
+ * A matcher for topics: a paper matches a topic when its words appear in order as
+ * whole words in its title, abstract or keywords, in any case, with simple plurals
+ * ("model" finds "models", "diffusions" finds "diffusion"). Words are runs of Unicode
+ * letters, digits and marks; anything else separates them, so "text-to-speech" and
+ * "text to speech" are the same phrase. Returns the topics a paper matches, in the
+ * order given.
+ *
+ * Matching works on the paper's words, never on a pattern built from a topic (topics
+ * come from anonymous feed URLs): each paper's words are indexed once, and a topic
+ * costs one look-up per occurrence of its first word, whatever its shape.
  */
 export function topicMatcher(topics: readonly string[]): (p: Matchable) => string[] {
-  const patterns = topics.map((topic) => compiled(topic));
+  const phrases = topics.map((topic) => ({ topic, words: phraseOf(topic) }));
   return (p) => {
-    const { text, folded } = textOf(p);
-    // A plain substring test first: most topics are not in most papers, and it is far cheaper than the pattern.
-    return patterns.filter(({ needle, re }) => (needle === null || folded.includes(needle)) && re.test(text)).map(({ topic }) => topic);
+    const index = wordsOf(p);
+    return phrases.filter(({ words }) => words !== null && containsPhrase(index, words)).map(({ topic }) => topic);
   };
 }
 
-interface CompiledTopic {
-  topic: string;
-  re: RegExp;
-  /** Lower-case ASCII text every match contains, when there is such (null: test the pattern alone). */
-  needle: string | null;
+/** A topic's words, the last as the forms it matches ("model" -> model, models, modeles); null when it has none. */
+interface Phrase {
+  lead: string[];
+  last: string[];
 }
 
-/** Compiled topics, shared by every matcher (the same topic is in many readers' lists); bounded, as feed URLs bring any. */
-const compiledTopics = new Map<string, CompiledTopic>();
+/** Phrases of topics, shared by every matcher (the same topic is in many readers' lists); bounded, as feed URLs bring any. */
+const phrases = new Map<string, Phrase | null>();
 
-function compiled(topic: string): CompiledTopic {
-  let c = compiledTopics.get(topic);
-  if (!c) {
-    if (compiledTopics.size >= 10_000) compiledTopics.clear();
-    const words = topic.split(" ");
-    const first = words.length > 1 ? words[0]! : stem(words[0]!);
-    c = { topic, re: new RegExp(`(?<![\\p{L}\\p{N}])${phrase(topic)}(?![\\p{L}\\p{N}])`, "iu"), needle: /^[\x20-\x7e]+$/.test(first) ? first.toLowerCase() : null };
-    compiledTopics.set(topic, c);
+function phraseOf(topic: string): Phrase | null {
+  let p = phrases.get(topic);
+  if (p === undefined) {
+    if (phrases.size >= 10_000) phrases.clear();
+    const words = splitWords(topic.normalize("NFKC").toLowerCase());
+    const stemmed = words.length > 0 ? stem(words[words.length - 1]!) : "";
+    p = words.length === 0 ? null : { lead: words.slice(0, -1), last: [stemmed, `${stemmed}s`, `${stemmed}es`] };
+    phrases.set(topic, p);
   }
-  return c;
+  return p;
 }
 
-/** A paper's text as topics see it, made once per paper object. */
-const texts = new WeakMap<Matchable, { text: string; folded: string }>();
+/** A paper's words in order, and where each word occurs. */
+interface WordIndex {
+  words: string[];
+  at: Map<string, number[]>;
+}
 
-function textOf(p: Matchable): { text: string; folded: string } {
-  let t = texts.get(p);
-  if (!t) {
-    const text = `${p.title}\n${p.abstract ?? ""}\n${(p.keywords ?? []).join("\n")}`;
-    // Lower case as the pattern's case folding sees ASCII letters: the Kelvin sign is a k there, and the long s an s.
-    t = { text, folded: text.toLowerCase().replace(/\u017f/g, "s") };
-    texts.set(p, t);
+/** A paper's words, indexed once per paper object. */
+const indexes = new WeakMap<Matchable, WordIndex>();
+
+function wordsOf(p: Matchable): WordIndex {
+  let index = indexes.get(p);
+  if (!index) {
+    // Keywords are separate phrases: a stop between fields keeps a phrase from running across them.
+    const text = [p.title, p.abstract ?? "", ...(p.keywords ?? [])].join(" \u0001 ").normalize("NFKC").toLowerCase();
+    const words = splitWords(text, true);
+    const at = new Map<string, number[]>();
+    words.forEach((w, i) => {
+      const list = at.get(w);
+      if (list) list.push(i);
+      else at.set(w, [i]);
+    });
+    index = { words, at };
+    indexes.set(p, index);
   }
-  return t;
+  return index;
 }
 
-/** The pattern of a topic: words separated by any whitespace or hyphen, the last one in singular or plural. */
-function phrase(topic: string): string {
-  const words = topic.split(" ");
-  const tail = `${escape(stem(words.pop()!))}(?:s|es)?`;
-  return [...words.map(escape), tail].join("[\\s\\-]+");
+/** Runs of letters, digits and marks; with `keepStops`, a U+0001 between fields stays as a word no topic has. */
+function splitWords(text: string, keepStops = false): string[] {
+  return text.split(keepStops ? /[^\p{L}\p{N}\p{M}\u0001]+/u : /[^\p{L}\p{N}\p{M}]+/u).filter(Boolean);
+}
+
+function containsPhrase(index: WordIndex, phrase: Phrase): boolean {
+  const { lead, last } = phrase;
+  if (lead.length === 0) return last.some((form) => index.at.has(form));
+  for (const start of index.at.get(lead[0]!) ?? []) {
+    let i = 1;
+    while (i < lead.length && index.words[start + i] === lead[i]) i++;
+    if (i === lead.length && last.includes(index.words[start + i] ?? "")) return true;
+  }
+  return false;
 }
 
 /** A word without its plural ending: "diffusions" -> "diffusion", "boxes" -> "box". */
 function stem(word: string): string {
   if (word.length > 3 && /(s|x|z|ch|sh)es$/.test(word)) return word.slice(0, -2);
   return word.length > 2 && word.endsWith("s") && !word.endsWith("ss") ? word.slice(0, -1) : word;
-}
-
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

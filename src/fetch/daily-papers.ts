@@ -11,6 +11,8 @@ export interface FetchOptions {
   /** Sent with every request, so the API's operators can tell who asks. */
   userAgent: string;
   timeoutMs?: number;
+  /** The largest answer read (default 50 MB): a larger one is refused as it streams in. */
+  maxBytes?: number;
   /** Tries per request for 429, 5xx and network errors. */
   attempts?: number;
   /** The first backoff; it doubles. A Retry-After answer wins (up to maxWaitMs). */
@@ -45,7 +47,8 @@ export async function fetchDailyPapers(date: string, at: Date, o: FetchOptions):
     if (page > 0) url.searchParams.set("p", String(page));
     const batch = await getJson(url, o);
     if (!Array.isArray(batch)) throw new PapermailError("FETCH", `${describeUrl(url)}: the answer is JSON but not a list of papers`);
-    entries.push(...batch);
+    // One by one: spreading a huge list as arguments overflows the stack.
+    for (const entry of batch) entries.push(entry);
     if (batch.length < pageSize) break;
   }
   // An empty day (Hugging Face has listed nothing yet) leaves no file: a later fetch gets the list.
@@ -70,7 +73,15 @@ export async function fetchDailyPapers(date: string, at: Date, o: FetchOptions):
   return { date, file, entries: entries.length };
 }
 
-/** GET with a timeout, retrying 429, 5xx and network errors with backoff; honours Retry-After. */
+/** Redirects followed per request, all within the API's origin. */
+const MAX_REDIRECTS = 5;
+
+/**
+ * GET with a deadline, retrying 429, 5xx and network errors with backoff; honours
+ * Retry-After. Follows redirects only within the configured API's origin (a redirect
+ * elsewhere is refused: its answer would be ingested as Hugging Face's), and reads the
+ * answer as a stream, refusing it once it passes `maxBytes`.
+ */
 async function getJson(url: URL, o: FetchOptions): Promise<unknown> {
   const attempts = o.attempts ?? 4;
   const timeoutMs = o.timeoutMs ?? 30_000;
@@ -81,12 +92,9 @@ async function getJson(url: URL, o: FetchOptions): Promise<unknown> {
     let retryAfter: number | undefined;
     try {
       // The deadline covers the headers and the whole body: a server that stalls mid-answer is cut off too.
-      const response = await withDeadline(timeoutMs, o.signal, async (signal) => {
-        const r = await fetch(url, { headers: { "User-Agent": o.userAgent, Accept: "application/json" }, signal });
-        return { ok: r.ok, status: r.status, statusText: r.statusText, headers: r.headers, text: await r.text() };
-      });
-      const text = response.text;
+      const response = await withDeadline(timeoutMs, o.signal, (signal) => getFollowing(url, o, signal));
       if (response.ok) {
+        const text = response.body.toString("utf8");
         try {
           return JSON.parse(text);
         } catch {
@@ -98,7 +106,7 @@ async function getJson(url: URL, o: FetchOptions): Promise<unknown> {
       retryAfter = parseRetryAfter(response.headers.get("retry-after"));
     } catch (err) {
       if (err instanceof PapermailError) throw err;
-      lastError = err instanceof DeadlineError ? err.message : describeError(err);
+      lastError = err instanceof DeadlineError ? err.message : describeNetworkError(err, url);
     }
     if (attempt < attempts) {
       await sleep(Math.min(o.maxWaitMs ?? 60_000, retryAfter ?? wait), undefined, { signal: o.signal }).catch(() => undefined);
@@ -106,6 +114,83 @@ async function getJson(url: URL, o: FetchOptions): Promise<unknown> {
     }
   }
   throw new PapermailError("FETCH", `${describeUrl(url)}: gave up after ${attempts} tries (${lastError})`);
+}
+
+interface Answer {
+  ok: boolean;
+  status: number;
+  statusText: string;
+  headers: Headers;
+  body: Buffer;
+}
+
+/** One GET and the redirects it leads to within the API's origin; the body read up to the cap. */
+async function getFollowing(start: URL, o: FetchOptions, signal: AbortSignal): Promise<Answer> {
+  const origin = new URL(o.apiUrl).origin;
+  let url = start;
+  for (let hop = 0; ; hop++) {
+    const r = await fetch(url, { headers: { "User-Agent": o.userAgent, Accept: "application/json" }, redirect: "manual", signal });
+    if (r.status >= 300 && r.status < 400 && r.headers.has("location")) {
+      await r.body?.cancel();
+      const next = new URL(r.headers.get("location")!, url);
+      if (next.origin !== origin) {
+        throw new PapermailError("FETCH", `${describeUrl(url)}: redirected to ${describeUrl(next)}, another server; papermail follows redirects only within ${origin} (PAPERMAIL_HF_API_URL)`);
+      }
+      if (hop >= MAX_REDIRECTS) throw new PapermailError("FETCH", `${describeUrl(start)}: more than ${MAX_REDIRECTS} redirects`);
+      url = next;
+      continue;
+    }
+    return { ok: r.ok, status: r.status, statusText: r.statusText, headers: r.headers, body: await readCapped(r, url, o.maxBytes ?? 50 * 1024 * 1024) };
+  }
+}
+
+/** The body of an answer, refused as soon as it is larger than `maxBytes` (announced or as it streams in). */
+async function readCapped(r: Response, url: URL, maxBytes: number): Promise<Buffer> {
+  const tooLarge = () => new PapermailError("FETCH", `${describeUrl(url)}: the answer is larger than ${formatMb(maxBytes)} (PAPERMAIL_FETCH_MAX_MB); a day of papers is far smaller`);
+  const announced = Number(r.headers.get("content-length") ?? NaN);
+  if (announced > maxBytes) {
+    await r.body?.cancel();
+    throw tooLarge();
+  }
+  if (!r.body) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const reader = r.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+  }
+  return Buffer.concat(chunks, size);
+}
+
+function formatMb(bytes: number): string {
+  return `${Math.round(bytes / 1024 / 1024)} MB`;
+}
+
+/**
+ * Why a request never got an answer, in words: fetch says only "fetch failed" and
+ * keeps the reason (DNS, refused, TLS) in its cause.
+ */
+export function describeNetworkError(err: unknown, url: URL): string {
+  let cause: unknown = err;
+  for (let i = 0; i < 4 && cause && typeof cause === "object" && "cause" in cause && (cause as { cause?: unknown }).cause; i++) cause = (cause as { cause: unknown }).cause;
+  const code = String((cause as { code?: unknown } | null)?.code ?? "");
+  const host = url.host;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME") return `cannot resolve ${url.hostname} (DNS: ${code}); is this machine online?`;
+  if (code === "ECONNREFUSED") return `${host} refused the connection (nothing listens there)`;
+  if (code === "ECONNRESET" || code === "UND_ERR_SOCKET") return `${host} closed the connection`;
+  if (code === "ETIMEDOUT" || code === "UND_ERR_CONNECT_TIMEOUT") return `${host} did not accept a connection in time`;
+  if (code === "ENETUNREACH" || code === "EHOSTUNREACH") return `${host} is unreachable (${code}); is this machine online?`;
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code) || /certificate|tls|ssl/i.test(String((cause as Error | null)?.message))) {
+    return `TLS with ${host} failed: ${(cause as Error).message}${code ? ` (${code})` : ""}`;
+  }
+  return describeError(cause);
 }
 
 /** Retry-After as milliseconds: seconds, or an HTTP date. */

@@ -39,6 +39,7 @@ export async function fetchDays(
         apiUrl: ctx.config.hfApiUrl,
         dumpsDir: ctx.config.dumpsDir,
         userAgent: USER_AGENT,
+        maxBytes: ctx.config.fetchMaxBytes,
         signal: flags.signal,
         ...flags.http,
       });

@@ -93,7 +93,9 @@ export function compileMjmlTemplate(name: string): Promise<HandlebarsTemplateDel
       try {
         // MJML takes half a second to load: only commands that render pay for it, when they first do.
         const { default: mjml2html } = await import("mjml");
-        result = await mjml2html(source, { validationLevel: "strict", filePath: TEMPLATES_DIR });
+        // fonts: {} — MJML otherwise links Google Fonts for any font list naming Roboto or
+        // Open Sans, and every open would tell Google the reader's address.
+        result = await mjml2html(source, { validationLevel: "strict", filePath: TEMPLATES_DIR, fonts: {} });
       } catch (err) {
         throw new PapermailError("TEMPLATE", `templates/${name}.mjml: ${(err as Error).message}`, {}, { cause: err });
       }

@@ -15,11 +15,19 @@ import { previousSlot } from "./slots.js";
 
 export type JobName = "ingest" | "digest" | "weekly" | "retry" | "bounces" | "compact" | "fetch";
 
+/**
+ * Which queue a job waits in: one job of a lane at a time, lanes side by side. The
+ * publishing jobs share one (ingest before digest, daily before weekly); jobs that
+ * wait on outside servers each have their own.
+ */
+type Lane = "publish" | "fetch" | "bounces";
+const LANES: Record<JobName, Lane> = { ingest: "publish", digest: "publish", weekly: "publish", retry: "publish", compact: "publish", fetch: "fetch", bounces: "bounces" };
+
 /** When the scheduler compacts the ledger: once a day, at a quiet hour. */
 const COMPACT_CRON = "30 3 * * *";
 
 export interface Scheduler {
-  /** Runs a job now, after any job in progress: jobs never overlap. */
+  /** Runs a job now, after any job in progress in its lane: jobs of a lane never overlap. */
   run(job: JobName): Promise<void>;
   /** What a cron tick of a job does: the daily digest runs once per slot, before a weekly one due the same minute. */
   tick(job: JobName): Promise<void>;
@@ -39,7 +47,9 @@ export interface Scheduler {
 export function createScheduler(ctx: CommandContext, log: (line: string) => void): Scheduler {
   const { config, clock, db } = ctx;
   const abort = new AbortController();
-  let chain: Promise<void> = Promise.resolve();
+  // Jobs that wait on someone else's server run in lanes of their own: a fetch held by
+  // a slow API, or a bounce mailbox that hangs, never holds up ingest, digests or retries.
+  const lanes = new Map<Lane, Promise<void>>();
   const pending = new Set<JobName>();
   const tasks: ScheduledTask[] = [];
 
@@ -118,7 +128,7 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
 
   function tick(job: JobName): Promise<void> {
     const now = clock.now();
-    if (job === "digest" && !slotUnrun(config.digestCron, "last_digest_run", now)) return chain;
+    if (job === "digest" && !slotUnrun(config.digestCron, "last_digest_run", now)) return lanes.get(LANES.digest) ?? Promise.resolve();
     if (job === "weekly") {
       // The weekly edition gathers the daily digests: a daily slot of this same minute goes first.
       const daily = previousSlot(config.digestCron, config.timeZone, now);
@@ -128,14 +138,17 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
   }
 
   function run(job: JobName): Promise<void> {
+    const lane = LANES[job];
+    const chain = lanes.get(lane) ?? Promise.resolve();
     // A trigger while the same job already waits adds nothing: two overlapping triggers run once.
     if (pending.has(job)) return chain;
     pending.add(job);
-    chain = chain.then(() => {
+    const next = chain.then(() => {
       pending.delete(job);
       return abort.signal.aborted ? undefined : runNow(job);
     });
-    return chain;
+    lanes.set(lane, next);
+    return next;
   }
 
   return {
@@ -156,7 +169,14 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
       }
     },
     start() {
-      const options = { timezone: config.timeZone, noOverlap: true };
+      // node-cron's own warnings ("missed execution") go to our log, without its colour codes.
+      const logger = {
+        info: () => undefined,
+        debug: () => undefined,
+        warn: (message: string) => log(`scheduler: ${message}`),
+        error: (message: string | Error) => log(`scheduler: ${describeError(message)}`),
+      };
+      const options = { timezone: config.timeZone, noOverlap: true, logger };
       tasks.push(schedule(config.ingestCron, () => run("ingest"), { ...options, name: "ingest" }));
       tasks.push(schedule(config.digestCron, () => tick("digest"), { ...options, name: "digest" }));
       tasks.push(schedule(config.weeklyCron, () => tick("weekly"), { ...options, name: "weekly" }));
@@ -169,7 +189,7 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
     async stop() {
       for (const t of tasks.splice(0)) await t.destroy();
       abort.abort();
-      await chain;
+      await Promise.all(lanes.values());
     },
   };
 }

@@ -21,6 +21,7 @@ import {
 } from "../subscribers/subscribe.js";
 import type { Clock } from "../util/time.js";
 import { createFeedHandler, FEED_PATHS } from "./feed-route.js";
+import { applyJournalledUnsubscribes, journalDir } from "../subscribers/unsubscribe-journal.js";
 import { clientAddress, createRateLimiter, HttpError, isOneClickBody, readBody, readForm, send } from "./http.js";
 import { choicesView, renderNotice, renderPage } from "./pages.js";
 import { resolveSecret } from "../store/settings.js";
@@ -125,6 +126,7 @@ export function createApp(deps: AppDeps): Server {
       result.sending
         .then((r) => {
           if (r.status === "failed") log(`confirmation email not sent (the next request will try again): ${r.error}`);
+          if (r.status === "recently sent") log("confirmation email not sent: this address was sent one less than 24 hours ago");
           // Only the outbox gives the link: no mail leaves the machine, so a trial needs it here.
           if (r.status === "sent" && r.confirmUrl) log(`confirmation link (outbox): ${r.confirmUrl}`);
         })
@@ -173,7 +175,7 @@ export function createApp(deps: AppDeps): Server {
       }
       if (method === "POST") {
         const oneClick = isOneClickBody(await readBody(req));
-        if (!unsubscribeByToken(deps, token[2]!)) return notFound(res);
+        if (!(await unsubscribeByToken(deps, token[2]!))) return notFound(res);
         if (oneClick) return send(res, 200, "text/plain; charset=utf-8", "Unsubscribed.\n");
         return send(res, 200, HTML, renderNotice(config, "You are unsubscribed", "You will get no further digests. Changed your mind? Subscribe again on the front page."));
       }
@@ -285,5 +287,17 @@ export function createApp(deps: AppDeps): Server {
     if (!socket.writable || err.code === "ECONNRESET") return socket.destroy();
     socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 12\r\n\r\nBad request\n");
   });
+  // Unsubscribes journalled while another process held the write lock land as soon as it is free.
+  const journal = journalDir(config.dbPath);
+  const applyJournal = setInterval(() => {
+    try {
+      const n = applyJournalledUnsubscribes(deps.db, journal);
+      if (n > 0) log(`applied ${n} unsubscribe${n === 1 ? "" : "s"} that arrived while the database was busy`);
+    } catch (err) {
+      log(`unsubscribe journal: ${describeError(err)}`);
+    }
+  }, 2000);
+  applyJournal.unref();
+  server.on("close", () => clearInterval(applyJournal));
   return server;
 }

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../config.js";
-import { parseTopics, topicMatcher } from "../digest/topics.js";
+import { topicMatcher } from "../digest/topics.js";
+import { parseChoices } from "../subscribers/choices.js";
 import { renderFeed } from "../render/feed.js";
 import { renderAtom } from "../render/feed-atom.js";
 import type { FeedItem } from "../render/feed-items.js";
@@ -65,16 +66,10 @@ export function feedQuery(filter: FeedFilter): string {
 
 /** The filter of a request's query; a bad value is a 400 that says what is wrong. */
 export function readFeedFilter(params: URLSearchParams): FeedFilter {
-  let topics: string[] = [];
-  try {
-    topics = parseTopics(params.get("topics") ?? "");
-  } catch (err) {
-    throw new HttpError(400, `topics: ${(err as Error).message}`);
-  }
-  const raw = params.get("min_upvotes");
-  const minUpvotes = raw === null || raw === "" ? 0 : Number(raw);
-  if (!Number.isInteger(minUpvotes) || minUpvotes < 0 || minUpvotes > 1_000_000) throw new HttpError(400, "min_upvotes must be a whole number from 0");
-  return { topics, minUpvotes };
+  // The same rules, and words, as a reader's choices on the form and the command line.
+  const parsed = parseChoices({ topics: params.get("topics") ?? undefined, minUpvotes: params.get("min_upvotes") ?? undefined }, "query");
+  if (!parsed.ok) throw new HttpError(400, parsed.error);
+  return { topics: parsed.choices.topics ?? [], minUpvotes: parsed.choices.minUpvotes ?? 0 };
 }
 
 /** Serves /feed.xml, /feed.atom and /feed.json, filtered by the query; built feeds are cached until a digest is published. */

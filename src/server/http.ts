@@ -1,7 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-/** Headers on every answer: no scripts at all, no framing, no referrer (tokens live in URLs). */
+/**
+ * Headers on every answer: no scripts at all, no framing, no referrer (tokens live in
+ * URLs), and no caching unless a route says its answer is public: pages reached by a
+ * token show a reader's address and choices, and must not stay in a shared cache or
+ * the browser's history cache.
+ */
 export const SECURITY_HEADERS: Record<string, string> = {
+  "Cache-Control": "no-store",
   "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "X-Frame-Options": "DENY",
   "X-Content-Type-Options": "nosniff",

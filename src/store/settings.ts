@@ -11,10 +11,15 @@ export function resolveSecret(db: Db, configured: string | undefined): string {
   return db.prepare<[], { value: string }>("SELECT value FROM settings WHERE name = 'secret'").get()!.value;
 }
 
-/** The secrets that tokens are checked against: the current one first, then the one before a rotation. */
+/**
+ * The secrets that tokens are checked against: the current one first, then the one
+ * before a rotation, then the one papermail generated before PAPERMAIL_SECRET was set
+ * (setting it for the first time must not break the links already mailed).
+ */
 export function resolveSecrets(db: Db, config: { secret: string | undefined; secretPrevious: string | undefined }): string[] {
   const current = resolveSecret(db, config.secret);
-  return config.secretPrevious && config.secretPrevious !== current ? [current, config.secretPrevious] : [current];
+  const generated = config.secret ? readSetting(db, "secret") : undefined;
+  return [...new Set([current, config.secretPrevious, generated].filter((s): s is string => Boolean(s)))];
 }
 
 /** A named value the application keeps, if set. */

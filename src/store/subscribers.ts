@@ -120,6 +120,20 @@ export function unsubscribe(db: Db, id: number, at: string): boolean {
 }
 
 /**
+ * An unsubscribe that arrived at `at` and is applied later: it does not undo a
+ * subscription confirmed after it.
+ */
+export function unsubscribeAsOf(db: Db, id: number, at: string): boolean {
+  return (
+    db
+      .prepare(
+        "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?, confirm_token_hash = NULL WHERE id = ? AND status != 'unsubscribed' AND (confirmed_at IS NULL OR confirmed_at <= ?)",
+      )
+      .run(at, id, at).changes > 0
+  );
+}
+
+/**
  * Changes what a reader chose; what is not given stays. A new cadence takes effect
  * at the next edition: their cursor (covered_through) makes it owe them exactly the
  * papers they were not offered yet.
@@ -192,11 +206,15 @@ export function findByConfirmToken(db: Db, tokenHash: string, now: Date): Subscr
 
 /**
  * Moves someone who left or bounced back to pending, to confirm again by double
- * opt-in. A complaint, or an address the operator suppressed, is never reopened
+ * opt-in, with a confirmation email due at once. A complaint, or an address the operator suppressed, is never reopened
  * this way (only `suppressions remove` lifts them).
  */
 export function reopenSubscription(db: Db, id: number): void {
-  db.prepare("UPDATE subscribers SET status = 'pending' WHERE id = ? AND status IN ('unsubscribed', 'bounced') AND suppressed_by IS NULL").run(id);
+  // A new pending episode: the one-confirmation-a-day limit guards against floods of
+  // requests, not against a reader who comes back, so their confirmation goes at once.
+  db.prepare(
+    "UPDATE subscribers SET status = 'pending', confirm_sent_at = NULL, confirm_token_hash = NULL, confirm_expires_at = NULL WHERE id = ? AND status IN ('unsubscribed', 'bounced') AND suppressed_by IS NULL",
+  ).run(id);
 }
 
 /** True when only the operator can bring this address back: they suppressed it, or its owner complained. */

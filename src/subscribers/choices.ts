@@ -50,17 +50,20 @@ const CHOICES_INPUT = z.object({
 });
 
 /** The names a field goes by, for error messages: the form's and the CLI's. */
-const FIELD_NAMES: Record<keyof ReaderChoices, { form: string; flag: string }> = {
-  cadence: { form: "How often:", flag: "--cadence" },
-  topics: { form: "Topics:", flag: "--topics" },
-  minUpvotes: { form: "Upvotes:", flag: "--min-upvotes" },
-  format: { form: "Format:", flag: "--format" },
+const FIELD_NAMES: Record<keyof ReaderChoices, Record<ChoicesVia, string>> = {
+  cadence: { form: "How often:", flag: "--cadence", query: "cadence:" },
+  topics: { form: "Topics:", flag: "--topics", query: "topics:" },
+  minUpvotes: { form: "Upvotes:", flag: "--min-upvotes", query: "min_upvotes:" },
+  format: { form: "Format:", flag: "--format", query: "format:" },
 };
+
+/** Where choices come from: the web form, the command line, or a feed URL's query. */
+export type ChoicesVia = "form" | "flag" | "query";
 
 export type ChoicesResult = { ok: true; choices: Partial<ReaderChoices> } | { ok: false; field: keyof ReaderChoices; error: string };
 
 /** Checks choices given as strings; `via` says how fields are named in the error. */
-export function parseChoices(input: Partial<Record<keyof ReaderChoices, string | undefined>>, via: "form" | "flag"): ChoicesResult {
+export function parseChoices(input: Partial<Record<keyof ReaderChoices, string | undefined>>, via: ChoicesVia): ChoicesResult {
   const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
   const parsed = CHOICES_INPUT.safeParse(defined);
   if (parsed.success) return { ok: true, choices: parsed.data };

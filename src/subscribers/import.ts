@@ -1,5 +1,6 @@
 import { checkAddress } from "../model/address.js";
 import { parseChoices, type ReaderChoices } from "./choices.js";
+import { parseCsvLine } from "../util/csv.js";
 
 /** One line of an import that was refused. */
 export interface ImportProblem {
@@ -48,27 +49,4 @@ export function readAddressList(text: string): { addresses: string[]; choices: M
     }
   });
   return { addresses, choices, problems };
-}
-
-/** Splits one CSV line, honouring double quotes. */
-function parseCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      out.push(cur);
-      cur = "";
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
 }

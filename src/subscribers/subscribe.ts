@@ -2,6 +2,7 @@ import type { Config } from "../config.js";
 import type { Mailer } from "../deliver/mailer.js";
 import type { Db } from "../store/db.js";
 import { findSubscriberByUnsubscribeToken } from "../store/deliveries.js";
+import { GaveUpWaiting, retryWhileBusy } from "../store/busy.js";
 import { resolveSecrets } from "../store/settings.js";
 import {
   activateSubscriber,
@@ -20,6 +21,7 @@ import type { Clock } from "../util/time.js";
 import { hashToken, isWellFormedToken, readPreferencesToken, readUnsubscribeToken } from "../util/tokens.js";
 import { checkAddress } from "../model/address.js";
 import { sendConfirmation, type ConfirmationResult } from "./confirm.js";
+import { journalDir, journalUnsubscribe } from "./unsubscribe-journal.js";
 
 export interface SubscribeDeps {
   db: Db;
@@ -104,10 +106,25 @@ export function findUnsubscribable(deps: SubscribeDeps, token: string): number |
   return undefined;
 }
 
-/** Unsubscribes the person a digest's link names; repeating it is harmless. False for a bad token. */
-export function unsubscribeByToken(deps: SubscribeDeps, token: string): boolean {
+/** How long an unsubscribe waits for another process's write lock before it is journalled instead. */
+const UNSUBSCRIBE_LOCK_WAIT_MS = 3000;
+
+/**
+ * Unsubscribes the person a digest's link names; repeating it is harmless. False for
+ * a bad token. Resolves only once the unsubscribe is safe: written to the database,
+ * or, while another process holds the write lock for longer than a one-row write
+ * takes, fsynced to the journal that the server and every command apply.
+ */
+export async function unsubscribeByToken(deps: SubscribeDeps, token: string): Promise<boolean> {
   const id = findUnsubscribable(deps, token);
   if (id === undefined) return false;
-  unsubscribe(deps.db, id, deps.clock.now().toISOString());
+  const at = deps.clock.now().toISOString();
+  const deadline = Date.now() + UNSUBSCRIBE_LOCK_WAIT_MS;
+  try {
+    await retryWhileBusy(() => unsubscribe(deps.db, id, at), () => Date.now() >= deadline);
+  } catch (err) {
+    if (!(err instanceof GaveUpWaiting)) throw err;
+    journalUnsubscribe(journalDir(deps.config.dbPath), id, at);
+  }
   return true;
 }
