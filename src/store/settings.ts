@@ -7,8 +7,11 @@ import { cachedStatement, type Db } from "./db.js";
  */
 export function resolveSecret(db: Db, configured: string | undefined): string {
   if (configured) return configured;
+  // Read first: checking a link must not need the write lock (a long ingest may hold it).
+  const stored = readSetting(db, "secret");
+  if (stored) return stored;
   db.prepare("INSERT OR IGNORE INTO settings (name, value) VALUES ('secret', ?)").run(randomBytes(32).toString("base64url"));
-  return db.prepare<[], { value: string }>("SELECT value FROM settings WHERE name = 'secret'").get()!.value;
+  return readSetting(db, "secret")!;
 }
 
 /**
