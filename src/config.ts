@@ -177,6 +177,8 @@ export interface Config {
   secretPrevious: string | undefined;
   from: string;
   publicUrl: string;
+  /** True when PAPERMAIL_PUBLIC_URL was given; else publicUrl is a guess for a local trial. */
+  publicUrlSet: boolean;
   secret: string | undefined;
   maxPapers: number;
   /** Upvote floor of daily digests (PAPERMAIL_MIN_UPVOTES). */
@@ -254,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     secretPrevious: e.PAPERMAIL_SECRET_PREVIOUS,
     from: e.PAPERMAIL_FROM,
     publicUrl: e.PAPERMAIL_PUBLIC_URL ?? `http://localhost:${e.PAPERMAIL_PORT}`,
+    publicUrlSet: e.PAPERMAIL_PUBLIC_URL !== undefined,
     secret: e.PAPERMAIL_SECRET,
     maxPapers: e.PAPERMAIL_MAX_PAPERS,
     minUpvotes: e.PAPERMAIL_MIN_UPVOTES,

@@ -9,9 +9,9 @@ import { addSubscriber } from "../src/store/subscribers.js";
 import { findUnsubscribable } from "../src/subscribers/subscribe.js";
 import { journalDir } from "../src/subscribers/unsubscribe-journal.js";
 import { preferencesToken, unsubscribeToken } from "../src/util/tokens.js";
-import { ROOT, runCli, SAMPLE_FILES, tempDir } from "./helpers.js";
-import { context, project, servers } from "./project.js";
-import { startSite } from "./site.js";
+import { ROOT, runCli, SAMPLE_FILES, spawnCli, tempDir } from "./helpers.js";
+import { context, project, servers, smtp } from "./project.js";
+import { freePort, startSite } from "./site.js";
 
 const RECORDED = join(ROOT, "tests", "fixtures", "daily_papers", "2024-12-12.json");
 const recorded = () => JSON.parse(readFileSync(RECORDED, "utf8")) as Array<{ paper: Record<string, unknown> & { title: string; summary: string } }>;
@@ -340,4 +340,47 @@ describe("fetch against hostile or absent servers", () => {
     expect(lines.some((l) => /^scheduler: missed execution/.test(l))).toBe(true);
     expect(lines.join("\n")).not.toContain("\x1b");
   }, 20_000);
+});
+
+describe("links go where the site is", () => {
+  it("a configured installation refuses to publish without PAPERMAIL_PUBLIC_URL, naming it", async () => {
+    const server = await smtp();
+    const p = project(server.url);
+    delete (p.env as Record<string, string>).PAPERMAIL_PUBLIC_URL;
+    await p.cli(["subscribers", "add", "ada@example.org", "--confirmed"]);
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    const r = await p.cli(["send-digest"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/PAPERMAIL_PUBLIC_URL: not set; every link in a digest \(unsubscribe included\) would point at http:\/\/localhost:8080/);
+    expect(server.received).toHaveLength(0);
+    expect((await p.cli(["status"])).stdout).toMatch(/^public URL +http:\/\/localhost:8080 \(PAPERMAIL_PUBLIC_URL not set: digests are not published until it is\)$/m);
+    expect((await p.cli(["status"])).stdout).toMatch(/^mail +SMTP smtp:\/\/127\.0\.0\.1:\d+$/m);
+  });
+
+  it("a trial links to the port its server runs on, whichever terminal sends the digest; status names the outbox", async () => {
+    const cwd = tempDir();
+    const port = String(await freePort());
+    const serve = spawnCli(["serve", "--no-scheduler"], { cwd, env: { PAPERMAIL_PORT: port } });
+    await new Promise<void>((resolve, reject) => {
+      serve.stdout!.on("data", (d: Buffer) => d.toString().includes("serving http://") && resolve());
+      serve.on("exit", () => reject(new Error("serve exited")));
+    });
+    serve.kill("SIGTERM");
+    await runCli(["subscribers", "add", "ada@example.org", "--confirmed"], { cwd });
+    await runCli(["ingest"], { cwd });
+    expect((await runCli(["send-digest"], { cwd })).code).toBe(0);
+    const eml = readFileSync(join(cwd, "var", "outbox", "1", "0000001-ada@example.org.eml"), "utf8");
+    expect(eml).toContain(`List-Unsubscribe: <http://localhost:${port}/unsubscribe/`);
+    expect(eml).not.toContain("localhost:8080");
+    const status = (await runCli(["status"], { cwd })).stdout;
+    expect(status).toMatch(new RegExp(`^public URL +http://localhost:${port} \\(PAPERMAIL_PUBLIC_URL not set: fine for a trial\\)$`, "m"));
+    expect(status).toMatch(/^mail +outbox var\/outbox \(\.eml files; no PAPERMAIL_SMTP_URL set\)$/m);
+  });
+
+  it("papers prints each paper's links under its title", async () => {
+    const p = project();
+    await p.cli(["ingest", RECORDED]);
+    const out = (await p.cli(["papers", "--limit", "1"])).stdout.split("\n");
+    expect(out[1]).toMatch(/^ {15}https:\/\/huggingface\.co\/papers\/\d{4}\.\d{5} {2}https:\/\/arxiv\.org\/pdf\/\d{4}\.\d{5}/);
+  });
 });

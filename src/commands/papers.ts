@@ -17,7 +17,7 @@ export function runPapers(ctx: CommandContext, flags: { json: boolean; unsent: b
     return EXIT.ok;
   }
   if (papers.length === 0) ctx.out(flags.unsent ? "No papers waiting for a digest." : "No papers stored yet: run `papermail ingest`.");
-  for (const p of papers) ctx.out(`${shortDay(p.listDay).padEnd(6)} ${upvotes(p)} ▲  ${p.title}${describeByline(p)}`);
+  for (const p of papers) ctx.out(`${shortDay(p.listDay).padEnd(6)} ${upvotes(p)} ▲  ${p.title}${describeByline(p)}\n${linkLine(p)}`);
   return EXIT.ok;
 }
 
@@ -31,6 +31,12 @@ function passedOver(ctx: CommandContext, flags: { json: boolean; limit?: number 
   if (papers.length === 0) ctx.out("No paper was passed over or expired.");
   for (const p of papers) ctx.out(`${shortDay(p.listDay).padEnd(6)} ${upvotes(p)} ▲  ${p.title}\n       ${p.fate}: ${p.note}`);
   return EXIT.ok;
+}
+
+/** The paper's page, its PDF and its code, indented under the title. */
+function linkLine(p: StoredPaper): string {
+  const { url, pdfUrl } = paperLinks(p);
+  return `${" ".repeat(15)}${[url, pdfUrl, p.codeUrl].filter(Boolean).join("  ")}`;
 }
 
 /** The count right-aligned, "?" when no capture showed one. */

@@ -5,6 +5,7 @@ import { nextRuns } from "../scheduler/slots.js";
 import { PapermailError } from "../errors.js";
 import { neutralise } from "../util/neutralise.js";
 import { createContext } from "./context.js";
+import { SITE_ADDRESS_SETTING, writeSetting } from "../store/settings.js";
 
 /** Logs one line, timestamped, to stdout. */
 function log(line: string): void {
@@ -36,6 +37,11 @@ export async function runServe(config: Config, options: { scheduler: boolean }):
   const address = app.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   log(`serving http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}/ (public URL ${config.publicUrl}); database ${config.dbPath}`);
+  if (!config.publicUrlSet) {
+    // Commands run in another terminal (send-digest) link to where this server really is.
+    writeSetting(ctx.db, SITE_ADDRESS_SETTING, config.publicUrl);
+    if (!config.demo) log("warning: PAPERMAIL_PUBLIC_URL is not set: digests will not be published until it is (links in mail must reach this site)");
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {

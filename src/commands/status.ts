@@ -44,8 +44,14 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
     ...countRetired(ctx.db),
     expiringAtNextDigest: upcoming.plan?.expiring ?? 0,
   };
+  const site = {
+    publicUrl: ctx.config.publicUrl,
+    publicUrlSet: ctx.config.publicUrlSet,
+    mail: ctx.config.smtpUrl ? `SMTP ${redactedSmtp(ctx.config.smtpUrl)}` : `outbox ${displayPath(ctx.config.outboxDir)} (.eml files; no PAPERMAIL_SMTP_URL set)`,
+  };
   const status = {
     database: ctx.config.dbPath,
+    site,
     demo,
     papers,
     listDays,
@@ -66,6 +72,8 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
     return EXIT.ok;
   }
   ctx.out(`database     ${displayPath(ctx.config.dbPath)}`);
+  ctx.out(`public URL   ${site.publicUrl}${site.publicUrlSet ? "" : " (PAPERMAIL_PUBLIC_URL not set" + (ctx.config.demo ? ": fine for a trial)" : ": digests are not published until it is)")}`);
+  ctx.out(`mail         ${site.mail}`);
   ctx.out(`papers       ${papers.total} stored, ${papers.unsent} waiting, ${listDays.passedOver} passed over, ${listDays.expired} expired (papers --passed-over)`);
   ctx.out(
     `list days    newest ${listDays.newest ? shortDay(listDays.newest) : "-"}, covered through ${listDays.coveredThrough ? shortDay(listDays.coveredThrough) : "-"}; ` +
@@ -114,4 +122,11 @@ function estimateDone(queued: number, rate: number | undefined, daily: number | 
     if (quotaUntil) seconds += Math.max(0, (Date.parse(quotaUntil) - now.getTime()) / 1000);
   }
   return new Date(now.getTime() + seconds * 1000).toISOString();
+}
+
+/** An SMTP URL without its password, for display. */
+function redactedSmtp(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = "***";
+  return u.toString().replace(/\/$/, "");
 }

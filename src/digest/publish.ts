@@ -1,3 +1,4 @@
+import { PapermailError } from "../errors.js";
 import type { CommandContext } from "../context.js";
 import { createMailer } from "../deliver/create-mailer.js";
 import { DEFAULT_RETRY, deliverDigest, type DeliverOptions, type DeliveryReport } from "../deliver/deliver-digest.js";
@@ -46,6 +47,13 @@ export interface PublishResult {
  */
 export async function publishDigests(ctx: CommandContext, options: PublishOptions): Promise<PublishResult> {
   const { db, config, clock } = ctx;
+  if (!config.demo && !config.publicUrlSet) {
+    throw new PapermailError(
+      "CONFIG",
+      `PAPERMAIL_PUBLIC_URL: not set; every link in a digest (unsubscribe included) would point at ${config.publicUrl}, which readers cannot open. Set it to the address of this site, e.g. https://papers.example.org`,
+      { variable: "PAPERMAIL_PUBLIC_URL" },
+    );
+  }
   const secret = resolveSecret(db, config.secret);
   const owner = ownerId();
   const recovered = recoverInterruptedDeliveries(db, clock.now());

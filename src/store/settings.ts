@@ -25,6 +25,9 @@ export function resolveSecrets(db: Db, config: { secret: string | undefined; sec
   return [...new Set([current, config.secretPrevious, generated].filter((s): s is string => Boolean(s)))];
 }
 
+/** Where `serve` last listened, as a URL: the links of a trial without PAPERMAIL_PUBLIC_URL. */
+export const SITE_ADDRESS_SETTING = "site_address";
+
 /** A named value the application keeps, if set. */
 export function readSetting(db: Db, name: string): string | undefined {
   return cachedStatement<[string], { value: string }>(db, "SELECT value FROM settings WHERE name = ?").get(name)?.value;
