@@ -10,7 +10,7 @@ import { findUnsubscribable } from "../src/subscribers/subscribe.js";
 import { journalDir } from "../src/subscribers/unsubscribe-journal.js";
 import { preferencesToken, unsubscribeToken } from "../src/util/tokens.js";
 import { ROOT, runCli, SAMPLE_FILES, spawnCli, tempDir } from "./helpers.js";
-import { context, project, servers, smtp } from "./project.js";
+import { addressList, context, ledger, project, servers, smtp } from "./project.js";
 import { freePort, startSite } from "./site.js";
 
 const RECORDED = join(ROOT, "tests", "fixtures", "daily_papers", "2024-12-12.json");
@@ -383,4 +383,59 @@ describe("links go where the site is", () => {
     const out = (await p.cli(["papers", "--limit", "1"])).stdout.split("\n");
     expect(out[1]).toMatch(/^ {15}https:\/\/huggingface\.co\/papers\/\d{4}\.\d{5} {2}https:\/\/arxiv\.org\/pdf\/\d{4}\.\d{5}/);
   });
+});
+
+describe("sending through a throttling storm", () => {
+  it("counts a storm heard by every connection as one event, and delivers everyone in the same run", async () => {
+    // Every message meets "454 Throttling failure" for the first 1.5 s, as a relay's rate limit does.
+    let stormUntil = 0;
+    const server = await smtp({ fault: () => (Date.now() < stormUntil ? "454" : undefined) });
+    const p = project(server.url);
+    await p.cli(["subscribers", "import", "-", "--confirmed"], addressList(40));
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    const ctx = context(p.cwd, p.env);
+    const { deliverDigest } = await import("../src/deliver/deliver-digest.js");
+    const { freezeEdition } = await import("../src/digest/editions.js");
+    const { createMailer } = await import("../src/deliver/create-mailer.js");
+    const id = freezeEdition(ctx.db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: () => "test", includeDemo: true })!;
+    const mailer = createMailer(ctx.config, String(id));
+    // Sessions open before the storm: all eight connections hear its first answers at once.
+    stormUntil = Date.now() + 1500;
+    const report = await deliverDigest({ ...ctx, mailer, secret: "s".repeat(32), owner: "test:1:1" }, id, { concurrency: 8, throttle: { firstPauseMs: 300, limit: 4 } });
+    await mailer.close();
+    expect(report).toMatchObject({ sent: 40, failed: 0, unknown: 0, complete: true });
+    expect(report.stopped).toBeUndefined();
+  });
+});
+
+describe("a sender killed mid-digest", () => {
+  it("leaves unknown only the messages whose data had started; the rest are sent by the next run, one copy each", async () => {
+    let killAt: (() => void) | undefined;
+    // Every recipient takes 300 ms to be accepted: at any moment most sessions wait before their data.
+    const server = await smtp({ fault: () => "slow-rcpt", onMessage: () => killAt?.() });
+    const p = project(server.url);
+    await p.cli(["subscribers", "import", "-", "--confirmed"], addressList(200));
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    const child = spawnCli(["send-digest"], { cwd: p.cwd, env: p.env });
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    killAt = () => {
+      if (server.received.length >= 40) {
+        killAt = undefined;
+        child.kill("SIGKILL");
+      }
+    };
+    await exited;
+    const report = JSON.parse((await p.cli(["send-digest", "--json"])).stdout);
+    const counts = server.countsByRecipient();
+    const rows = ledger(p.db());
+    const unknown = rows.filter((r) => r.status === "unknown");
+    // Sixteen sessions were busy at the kill; only a message whose data was on its way may have arrived.
+    expect(unknown.length).toBeLessThanOrEqual(2);
+    expect(report.recovered).toBe(unknown.length);
+    for (const row of rows.filter((r) => r.status !== "unknown")) {
+      expect(row.status).toBe("sent");
+      expect(counts.get(row.email)).toBe(1);
+    }
+    expect(readdirSync(join(p.cwd, "var", "sending"))).toEqual([]);
+  }, 120_000);
 });

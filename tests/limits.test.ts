@@ -55,3 +55,17 @@ describe("send rates and quotas", () => {
     for (const t of arrivals) expect(arrivals.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(24);
   }, 60_000);
 });
+
+describe("the daily quota", () => {
+  it("is used exactly: messages that never went out give their place back", async () => {
+    const server = await smtp();
+    const p = project(server.url);
+    Object.assign(p.env, { PAPERMAIL_SMTP_DAILY_LIMIT: "50", PAPERMAIL_SMTP_POOL: "16" });
+    await p.cli(["subscribers", "import", "-", "--confirmed"], addressList(120));
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    const d = JSON.parse((await p.cli(["send-digest", "--json"])).stdout).digests[0];
+    expect(d).toMatchObject({ sent: 50, queued: 70, stopReason: "quota" });
+    expect(server.received).toHaveLength(50);
+    expect(JSON.parse((await p.cli(["status", "--json"])).stdout).sending).toMatchObject({ sentLast24h: 50 });
+  }, 60_000);
+});

@@ -12,7 +12,7 @@ function setup(now: Date) {
   const cwd = tempDir();
   let t = now.getTime();
   const clock = { now: () => new Date(t), set: (d: Date) => (t = d.getTime()) };
-  const config = loadConfig({ PAPERMAIL_DIGEST_CRON: "0 8 * * *", PAPERMAIL_TZ: "Europe/Paris", PAPERMAIL_DUMPS_DIR: SAMPLE_FILES[0]!.replace(/\/[^/]+$/, "") }, cwd);
+  const config = loadConfig({ PAPERMAIL_PUBLIC_URL: "https://papers.example.org", PAPERMAIL_DIGEST_CRON: "0 8 * * *", PAPERMAIL_TZ: "Europe/Paris", PAPERMAIL_DUMPS_DIR: SAMPLE_FILES[0]!.replace(/\/[^/]+$/, "") }, cwd);
   const ctx: CommandContext = { config, db: openDatabase(config.dbPath), clock, out: () => undefined, err: () => undefined };
   const lines: string[] = [];
   return { ctx, clock, lines, scheduler: createScheduler(ctx, (l) => lines.push(l)) };

@@ -9,7 +9,7 @@ export interface ReceivedMessage {
 }
 
 /** What the server does with one message for a recipient, on its n-th attempt. */
-export type Fault = "421" | "450" | "454" | "550" | "drop-after-data" | "drop-at-data" | "stall" | "slow" | undefined;
+export type Fault = "421" | "450" | "454" | "550" | "drop-after-data" | "drop-at-data" | "stall" | "slow" | "slow-rcpt" | undefined;
 
 /** A real SMTP server on 127.0.0.1, port 0, that keeps what it receives and can misbehave on purpose. */
 export async function startSmtpServer(
@@ -25,9 +25,10 @@ export async function startSmtpServer(
     onRcptTo(address, _session, callback) {
       const n = (attempts.get(address.address) ?? 0) + 1;
       attempts.set(address.address, n);
-      if (options.fault?.(address.address, n) === "550") {
-        return callback(Object.assign(new Error("5.1.1 No such user here"), { responseCode: 550 }));
-      }
+      const fault = options.fault?.(address.address, n);
+      if (fault === "550") return callback(Object.assign(new Error("5.1.1 No such user here"), { responseCode: 550 }));
+      // A relay that takes its time to accept a recipient (a lookup): sessions wait before their data.
+      if (fault === "slow-rcpt") return void setTimeout(() => callback(), 300);
       callback();
     },
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {

@@ -31,6 +31,7 @@ import { digestMessageId, unsubscribeToken } from "../util/tokens.js";
 import type { Mailer, RefusedStep, SendOutcome } from "./mailer.js";
 import { findStatus, judgeSmtpRefusal } from "../bounces/classify.js";
 import { createThrottle, type ThrottleOptions } from "./throttle.js";
+import { journalFolder, openSendJournal } from "./send-journal.js";
 
 export interface DeliverDeps {
   db: Db;
@@ -225,6 +226,8 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
   const before = countDeliveries(db, digestId);
   let settled = total - before.queued - before.sending;
   const throttle = createThrottle(options.throttle);
+  // Whose data this sender started to write: after a kill, only those rows may have arrived.
+  const journal = openSendJournal(journalFolder(config.dbPath), owner);
 
   let noAnswerInARow = 0;
   let senderInARow = 0;
@@ -277,6 +280,7 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
       const entry = templateFor(row.groupNo);
       entry.inFlight++;
       let outcome: SendOutcome;
+      let sentAt = Date.now();
       try {
         let template: MessageTemplate;
         try {
@@ -294,6 +298,7 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
           preferencesUrl: preferencesLink(config, secret, row.subscriberId),
         });
         const from = options.bounceAddress ? verpAddress(secret, options.bounceAddress, digestId, row.subscriberId) : envelopeFrom;
+        sentAt = Date.now();
         outcome = await mailer.send({
           from,
           to: row.email,
@@ -301,12 +306,13 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
           name: `${String(row.subscriberId).padStart(7, "0")}-${row.email.replace(/[^A-Za-z0-9@._+-]/g, "_")}`,
           // The template writes CRLF only and quoted-printable never starts a line with a dot.
           smtpReady: true,
+          onData: () => journal.started(digestId, row.subscriberId),
         });
       } finally {
         entry.inFlight--;
         recycle(entry);
       }
-      previous = settlementOf(row, outcome, clock.now());
+      previous = settlementOf(row, outcome, clock.now(), sentAt);
       if (previous.status !== "queued") options.onProgress?.(++settled, total);
     }
     // The outcome of a message that went out is recorded whatever happens: it waits out a busy database.
@@ -317,7 +323,7 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
   }
 
   /** What the ledger records for an outcome, and what it means for the run. */
-  function settlementOf(row: ClaimedDelivery, outcome: SendOutcome, at: Date): Settlement {
+  function settlementOf(row: ClaimedDelivery, outcome: SendOutcome, at: Date, sentAt: number): Settlement {
     const subscriberId = row.subscriberId;
     // Back to the queue, due at once, without using up an attempt: not the recipient's doing.
     const requeue = (): Settlement => ({ subscriberId, status: "queued", error: "error" in outcome ? outcome.error : undefined, refund: true });
@@ -382,7 +388,7 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
         return requeue();
       case "throttled":
         noAnswerInARow = 0;
-        if (!throttle.throttled()) stop("throttled", `the mail server keeps asking to slow down (${outcome.error})`);
+        if (!throttle.throttled(sentAt)) stop("throttled", `the mail server keeps asking to slow down (${outcome.error})`);
         return requeue();
       case "temporary": {
         noAnswerInARow = 0;
@@ -399,9 +405,12 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
 
   const releaseLease = holdSenderLease(db, owner, digestId, () => clock.now());
   const stopCheckpoints = checkpointInBackground(db);
+  let workersDone = false;
   try {
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, () => worker()));
+    workersDone = true;
   } finally {
+    journal.close(workersDone);
     releaseLease();
     await stopCheckpoints();
   }

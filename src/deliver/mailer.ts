@@ -13,6 +13,8 @@ export interface OutgoingMessage {
    * papermail's digest template guarantees): it goes out without a scan for either.
    */
   smtpReady?: boolean;
+  /** Called just before the message data is written: from then on it may arrive. */
+  onData?: () => void;
 }
 
 /**

@@ -19,6 +19,7 @@ export function createOutboxMailer(dir: string): Mailer {
       try {
         if (!made) mkdirSync(dir, { recursive: true });
         made = true;
+        message.onData?.();
         writeFileSync(temporary, Buffer.concat(message.raw));
         renameSync(temporary, file);
         return { status: "sent", response: `written to ${displayPath(file)}` };

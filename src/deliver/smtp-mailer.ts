@@ -98,7 +98,7 @@ export function createSmtpMailer(options: SmtpOptions): Mailer {
       }
       try {
         const chunks = dkim ? dkim(message.raw) : message.raw;
-        const response = await session.send(message.from, message.to, chunks, message.smtpReady);
+        const response = await session.send(message.from, message.to, chunks, message.smtpReady, message.onData);
         release(session, true);
         return { status: "sent", response };
       } catch (err) {

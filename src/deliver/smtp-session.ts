@@ -156,7 +156,7 @@ export class SmtpSession {
    * to its end of data. Dots are stuffed on the way out unless `smtpReady` says
    * the message needs none (see PreparedMessage).
    */
-  async send(from: string, to: string, chunks: readonly Buffer[], smtpReady = false): Promise<string> {
+  async send(from: string, to: string, chunks: readonly Buffer[], smtpReady = false, onData?: () => void): Promise<string> {
     if ((NON_ASCII.test(to) || NON_ASCII.test(from)) && !this.smtpUtf8) {
       throw new SmtpError(
         `${this.where} does not offer SMTPUTF8, which ${NON_ASCII.test(to) ? `the address ${to}` : `the sender ${from}`} needs (non-ASCII letters before the @): use a relay that supports SMTPUTF8`,
@@ -177,6 +177,7 @@ export class SmtpSession {
           smtpReady,
           { socket: () => this.connection._socket || undefined, join: (pieces) => this.joinOutgoing(pieces) },
           () => {
+            onData?.();
             stage = "message";
             extend(this.timeouts.endOfDataMs, "the end of the message data");
           },

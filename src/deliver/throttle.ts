@@ -1,60 +1,86 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
 export interface ThrottleOptions {
-  /** The pause after the first throttling answer; it doubles with each one in a row. */
+  /** The pause after a throttling event; it doubles with each event in a row. */
   firstPauseMs: number;
   maxPauseMs: number;
-  /** Throttling answers in a row after which the run stops (everyone stays queued). */
+  /** Throttling events in a row after which the run stops (everyone stays queued). */
   limit: number;
-  /** The gap between messages after the first throttling answer; it halves the rate with each further one. */
+  /** The gap between messages after the first throttling event; it doubles with each further one. */
   firstGapMs: number;
+  /** Once the relay accepts again, the gap halves with every this many milliseconds. */
+  recoveryHalfLifeMs: number;
 }
 
-const DEFAULTS: ThrottleOptions = { firstPauseMs: 1000, maxPauseMs: 60_000, limit: 10, firstGapMs: 100 };
-/** Each accepted message shortens the gap by this factor: the rate ramps back up. */
-const RAMP_UP = 0.9;
+const DEFAULTS: ThrottleOptions = { firstPauseMs: 1000, maxPauseMs: 15_000, limit: 10, firstGapMs: 100, recoveryHalfLifeMs: 2000 };
 
 /**
- * One brake for the whole run: a throttling answer (421, 451, 454) pauses every
- * connection, longer each time in a row, and then spaces messages out, halving the
- * rate with each further answer and ramping back up as messages are accepted
- * (additive increase would take too long at a few hundred messages a second).
+ * One brake for the whole run. A throttling answer (421, 451, 454) is an event: it
+ * pauses every connection, then spaces messages out. Answers to messages that were
+ * already on their way when the event began are the same event, however many
+ * connections hear them: a storm heard by 16 connections counts once, not 16 times.
+ * Each event in a row (without an accepted message between) doubles the pause and the
+ * gap. Recovery goes by time, not by messages: once messages are accepted, the gap
+ * halves every `recoveryHalfLifeMs`, so even a gap of a minute is back to full speed in
+ * seconds (a per-message ramp would need as many messages as the gap has seconds).
  */
 export function createThrottle(options: Partial<ThrottleOptions> = {}) {
   const o = { ...DEFAULTS, ...options };
   let inARow = 0;
+  let eventAt = -Infinity;
   let resumeAt = 0;
   let gapMs = 0;
+  let gapSetAt = 0;
   let nextAt = 0;
+  /** The gap now, decayed since it was set while the relay accepts. */
+  const currentGap = (now: number): number => {
+    if (gapMs === 0 || inARow > 0) return gapMs;
+    const g = gapMs * 2 ** (-(now - gapSetAt) / o.recoveryHalfLifeMs);
+    if (g < 1) gapMs = 0;
+    return g < 1 ? 0 : g;
+  };
   return {
     /** True while the run must wait before sending. */
     paused(): boolean {
-      return resumeAt > Date.now() || gapMs > 0;
+      const now = Date.now();
+      return resumeAt > now || currentGap(now) > 0;
     },
     /** Waits until the run may send again, and takes this message's place in the paced line. */
     async ready(signal?: AbortSignal): Promise<void> {
       for (let wait = resumeAt - Date.now(); wait > 0 && !signal?.aborted; wait = resumeAt - Date.now()) {
         await sleep(Math.min(wait, 1000), undefined, { signal }).catch(() => undefined);
       }
-      if (gapMs <= 0) return;
-      const slot = Math.max(Date.now(), nextAt);
-      nextAt = slot + gapMs;
-      if (slot > Date.now()) await sleep(slot - Date.now(), undefined, { signal }).catch(() => undefined);
+      const now = Date.now();
+      const gap = currentGap(now);
+      if (gap <= 0) return;
+      const slot = Math.max(now, Math.min(nextAt, now + gap));
+      nextAt = slot + gap;
+      if (slot > now) await sleep(slot - now, undefined, { signal }).catch(() => undefined);
     },
-    /** Records a throttling answer; false once the server has throttled `limit` times in a row. */
-    throttled(): boolean {
+    /**
+     * Records a throttling answer to a message sent at `sentAt`; false once the relay
+     * has throttled `limit` events in a row.
+     */
+    throttled(sentAt: number = Date.now()): boolean {
+      const now = Date.now();
+      // Sent before the current event began: the same storm, already accounted for.
+      if (sentAt <= eventAt) return inARow < o.limit;
       inARow++;
-      resumeAt = Math.max(resumeAt, Date.now() + Math.min(o.maxPauseMs, o.firstPauseMs * 2 ** (inARow - 1)));
-      gapMs = Math.min(o.maxPauseMs, Math.max(o.firstGapMs, gapMs * 2));
+      eventAt = now;
+      resumeAt = Math.max(resumeAt, now + Math.min(o.maxPauseMs, o.firstPauseMs * 2 ** (inARow - 1)));
+      gapMs = Math.min(o.maxPauseMs, Math.max(o.firstGapMs, currentGap(now) * 2));
+      gapSetAt = resumeAt;
       return inARow < o.limit;
     },
     succeeded(): void {
+      if (inARow === 0) return;
+      // The relay accepts again: the gap starts shrinking from now.
       inARow = 0;
-      gapMs = gapMs * RAMP_UP < 1 ? 0 : gapMs * RAMP_UP;
+      gapSetAt = Date.now();
     },
     /** The current gap between messages (0 when not pacing), for reports. */
     get gapMs(): number {
-      return gapMs;
+      return currentGap(Date.now());
     },
   };
 }

@@ -3,6 +3,7 @@ import type { CommandContext } from "../context.js";
 import { createMailer } from "../deliver/create-mailer.js";
 import { DEFAULT_RETRY, deliverDigest, type DeliverOptions, type DeliveryReport } from "../deliver/deliver-digest.js";
 import { digestSubject } from "../render/email.js";
+import { journalFolder } from "../deliver/send-journal.js";
 import { pruneSendBuckets, recoverInterruptedDeliveries, requeueUnknown } from "../store/deliveries.js";
 import { activeDigestIds, findDigest, waitingDigests, type WaitingDigest } from "../store/digests.js";
 import { editionSettings, freezeEdition, type Edition } from "./editions.js";
@@ -56,7 +57,7 @@ export async function publishDigests(ctx: CommandContext, options: PublishOption
   }
   const secret = resolveSecret(db, config.secret);
   const owner = ownerId();
-  const recovered = recoverInterruptedDeliveries(db, clock.now());
+  const recovered = recoverInterruptedDeliveries(db, clock.now(), journalFolder(config.dbPath));
   pruneSendBuckets(db, clock.now());
   const requeued = options.retryUnknown ? requeueUnknown(db, clock.now().toISOString()) : 0;
   const digests: PublishResult["digests"] = [];

@@ -1,3 +1,4 @@
+import { readSendJournal, removeSendJournal } from "../deliver/send-journal.js";
 import type Database from "better-sqlite3";
 import { cachedStatement, type Db } from "./db.js";
 import { recordBounceEvent, type BounceEvent, type BouncePolicy } from "./bounces.js";
@@ -152,6 +153,9 @@ export function settleDelivery(db: Db, key: { digestId: number; subscriberId: nu
       `UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?, attempts = attempts - ?, refusal = ?
        WHERE digest_id = ? AND subscriber_id = ? AND claimed_by = ? AND status IN ('sending', 'unknown')`,
     ).run(result.status, result.error ?? null, result.nextAttemptAt ?? "", now, result.refund ? 1 : 0, result.refusal ?? null, key.digestId, key.subscriberId, key.owner);
+    // A message that never went out gives its place in the daily quota back: the quota
+    // counts what the relay took, so a run stopped mid-claim still uses all of it.
+    if (result.refund) cachedStatement(db, "UPDATE send_buckets SET sent = sent - 1 WHERE minute = (SELECT max(minute) FROM send_buckets WHERE sent > 0)").run();
     if (result.bounce) recordBounceEvent(db, result.bounce.event, result.bounce.policy);
   };
   // The outcome and the bounce it makes are one write (a savepoint inside the claim's transaction).
@@ -195,20 +199,41 @@ export function countDeliveries(db: Db, digestId: number): Record<DeliveryStatus
  * is gone when its lease (a heartbeat in `senders`) ran out, whatever its host and
  * pid: a restarted container often has the same pid as the process that died.
  */
-export function recoverInterruptedDeliveries(db: Db, now: Date): number {
+export function recoverInterruptedDeliveries(db: Db, now: Date, journalDir?: string): number {
   // Rows in flight exist only in digests still being sent; each is read through the primary key.
   const digests = db.prepare<[], { id: number }>("SELECT id FROM digests WHERE status = 'sending'").all();
   const owners = db.prepare<[number], { owner: string }>("SELECT DISTINCT claimed_by AS owner FROM deliveries WHERE digest_id = ? AND status = 'sending'");
-  const recover = db.prepare(
-    `UPDATE deliveries SET status = 'unknown', last_error = 'interrupted while sending: it may or may not have arrived', updated_at = ?
-     WHERE digest_id = ? AND status = 'sending' AND claimed_by = ?`,
+  const inFlight = db.prepare<[number, string], { subscriberId: number }>(
+    "SELECT subscriber_id AS subscriberId FROM deliveries WHERE digest_id = ? AND status = 'sending' AND claimed_by = ?",
   );
+  const unknown = db.prepare(
+    `UPDATE deliveries SET status = 'unknown', last_error = 'interrupted while sending: it may or may not have arrived', updated_at = ?
+     WHERE digest_id = ? AND subscriber_id = ? AND status = 'sending' AND claimed_by = ?`,
+  );
+  const requeue = db.prepare(
+    `UPDATE deliveries SET status = 'queued', attempts = attempts - 1, next_attempt_at = '', last_error = 'interrupted before its data was sent: queued again', updated_at = ?
+     WHERE digest_id = ? AND subscriber_id = ? AND status = 'sending' AND claimed_by = ?`,
+  );
+  const giveBack = db.prepare("UPDATE send_buckets SET sent = sent - 1 WHERE minute = (SELECT max(minute) FROM send_buckets WHERE sent > 0)");
   let recovered = 0;
-  for (const { id } of digests) {
-    for (const { owner } of owners.all(id)) {
-      if (!hasLiveLease(db, owner, now)) recovered += recover.run(now.toISOString(), id, owner).changes;
+  const gone = new Set<string>();
+  db.transaction(() => {
+    for (const { id } of digests) {
+      for (const { owner } of owners.all(id)) {
+        if (hasLiveLease(db, owner, now)) continue;
+        gone.add(owner);
+        // The sender's journal says whose data it started to write; without one, every row may have arrived.
+        const started = journalDir ? readSendJournal(journalDir, owner) : undefined;
+        for (const { subscriberId } of inFlight.all(id, owner)) {
+          if (started && !started.has(`${id} ${subscriberId}`)) {
+            requeue.run(now.toISOString(), id, subscriberId, owner);
+            giveBack.run();
+          } else recovered += unknown.run(now.toISOString(), id, subscriberId, owner).changes;
+        }
+      }
     }
-  }
+  })();
+  if (journalDir) for (const owner of gone) removeSendJournal(journalDir, owner);
   pruneSenders(db, now);
   return recovered;
 }
