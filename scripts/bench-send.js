@@ -25,7 +25,7 @@ function hasSmtpSink() {
 }
 
 /** Postfix's smtp-sink (C, fast) when installed; else smtp-server in its own process. */
-async function startSink() {
+export async function startSink() {
   const port = await freePort();
   const sink = hasSmtpSink()
     ? spawn("smtp-sink", ["-u", "nobody", "-c", `127.0.0.1:${port}`, "256"], { stdio: "ignore" })

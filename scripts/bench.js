@@ -1,12 +1,13 @@
-// `npm run bench [ingest|digest|send|throttle|server]`: prints the figures the issues ask for (after `npm run build`).
+// `npm run bench [ingest|digest|send|throttle|crash|server]`: prints the figures the issues ask for (after `npm run build`).
 import { benchIngest } from "./bench-ingest.js";
 import { benchSend } from "./bench-send.js";
 import { benchServer } from "./bench-server.js";
 import { benchDigest } from "./bench-digest.js";
 import { benchThrottle } from "./bench-throttle.js";
+import { benchCrash } from "./bench-crash.js";
 
 const only = process.argv[2];
-const benches = { ingest: benchIngest, digest: benchDigest, send: benchSend, throttle: benchThrottle, server: benchServer };
+const benches = { ingest: benchIngest, digest: benchDigest, send: benchSend, throttle: benchThrottle, crash: benchCrash, server: benchServer };
 for (const [name, run] of Object.entries(benches)) {
   if (only && only !== name) continue;
   console.log(`\n== ${name}`);

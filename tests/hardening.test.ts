@@ -411,7 +411,7 @@ describe("sending through a throttling storm", () => {
 describe("a sender killed mid-digest", () => {
   it("leaves unknown only the messages whose data had started; the rest are sent by the next run, one copy each", async () => {
     let killAt: (() => void) | undefined;
-    // Every recipient takes 300 ms to be accepted: at any moment most sessions wait before their data.
+    // Every recipient takes 100-500 ms to be accepted: at any moment most sessions wait before their data.
     const server = await smtp({ fault: () => "slow-rcpt", onMessage: () => killAt?.() });
     const p = project(server.url);
     await p.cli(["subscribers", "import", "-", "--confirmed"], addressList(200));
@@ -430,7 +430,7 @@ describe("a sender killed mid-digest", () => {
     const rows = ledger(p.db());
     const unknown = rows.filter((r) => r.status === "unknown");
     // Sixteen sessions were busy at the kill; only a message whose data was on its way may have arrived.
-    expect(unknown.length).toBeLessThanOrEqual(2);
+    expect(unknown.length).toBeLessThanOrEqual(4);
     expect(report.recovered).toBe(unknown.length);
     for (const row of rows.filter((r) => r.status !== "unknown")) {
       expect(row.status).toBe("sent");

@@ -28,7 +28,7 @@ export async function startSmtpServer(
       const fault = options.fault?.(address.address, n);
       if (fault === "550") return callback(Object.assign(new Error("5.1.1 No such user here"), { responseCode: 550 }));
       // A relay that takes its time to accept a recipient (a lookup): sessions wait before their data.
-      if (fault === "slow-rcpt") return void setTimeout(() => callback(), 300);
+      if (fault === "slow-rcpt") return void setTimeout(() => callback(), 100 + Math.random() * 400);
       callback();
     },
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
