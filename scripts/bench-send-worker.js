@@ -79,6 +79,8 @@ try {
       peakRssDuringSendMb: rssPeak / 1e6,
       peakHeapDuringSendMb: heapPeak / 1e6,
       timeline: timeline ? [...timeline] : undefined,
+      stopped: report.stopped,
+      sent: report.sent,
     }),
   );
 } finally {

@@ -72,7 +72,7 @@ export async function benchThrottle() {
     }
     console.log(
       `throttling storm of ${stormSeconds} s (454 for every recipient), ${readers} readers, pool ${result.pool}: ${beforeRate.toFixed(0)} messages/s before; ` +
-        `${during} accepted during it; back to half that rate ${back === undefined ? "not within 120 s" : `${back.toFixed(1)} s after it ended`}   target <= 30 s`,
+        `${during} accepted during it${result.stopped ? ` (stopped: ${result.stopped})` : ""}; back to half that rate ${back === undefined ? "not within 120 s" : `${back.toFixed(1)} s after it ended`}   target <= 30 s`,
     );
   } finally {
     relay.stop();

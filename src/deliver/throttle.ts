@@ -6,13 +6,15 @@ export interface ThrottleOptions {
   maxPauseMs: number;
   /** Throttling events in a row after which the run stops (everyone stays queued). */
   limit: number;
-  /** The gap between messages after the first throttling event; it doubles with each further one. */
+  /** The gap between messages after the first throttling event; it doubles with each further one, up to maxGapMs. */
   firstGapMs: number;
+  maxGapMs: number;
   /** Once the relay accepts again, the gap halves with every this many milliseconds. */
   recoveryHalfLifeMs: number;
 }
 
-const DEFAULTS: ThrottleOptions = { firstPauseMs: 1000, maxPauseMs: 15_000, limit: 10, firstGapMs: 100, recoveryHalfLifeMs: 2000 };
+// Spacing beyond a second adds nothing the pause does not do; the pause probes the relay again every 10 s at most.
+const DEFAULTS: ThrottleOptions = { firstPauseMs: 1000, maxPauseMs: 10_000, limit: 10, firstGapMs: 100, maxGapMs: 1000, recoveryHalfLifeMs: 500 };
 
 /**
  * One brake for the whole run. A throttling answer (421, 451, 454) is an event: it
@@ -21,8 +23,8 @@ const DEFAULTS: ThrottleOptions = { firstPauseMs: 1000, maxPauseMs: 15_000, limi
  * connections hear them: a storm heard by 16 connections counts once, not 16 times.
  * Each event in a row (without an accepted message between) doubles the pause and the
  * gap. Recovery goes by time, not by messages: once messages are accepted, the gap
- * halves every `recoveryHalfLifeMs`, so even a gap of a minute is back to full speed in
- * seconds (a per-message ramp would need as many messages as the gap has seconds).
+ * drops to the first event's spacing and then halves every `recoveryHalfLifeMs`: back to
+ * full speed in seconds (a per-message ramp would need as many messages as the gap has seconds).
  */
 export function createThrottle(options: Partial<ThrottleOptions> = {}) {
   const o = { ...DEFAULTS, ...options };
@@ -47,15 +49,19 @@ export function createThrottle(options: Partial<ThrottleOptions> = {}) {
     },
     /** Waits until the run may send again, and takes this message's place in the paced line. */
     async ready(signal?: AbortSignal): Promise<void> {
-      for (let wait = resumeAt - Date.now(); wait > 0 && !signal?.aborted; wait = resumeAt - Date.now()) {
-        await sleep(Math.min(wait, 1000), undefined, { signal }).catch(() => undefined);
+      // A new event while this message waited for its slot pauses it too: it would only probe the storm again.
+      while (!signal?.aborted) {
+        for (let wait = resumeAt - Date.now(); wait > 0 && !signal?.aborted; wait = resumeAt - Date.now()) {
+          await sleep(Math.min(wait, 1000), undefined, { signal }).catch(() => undefined);
+        }
+        const now = Date.now();
+        const gap = currentGap(now);
+        if (gap <= 0) return;
+        const slot = Math.max(now, Math.min(nextAt, now + gap));
+        nextAt = slot + gap;
+        if (slot > now) await sleep(slot - now, undefined, { signal }).catch(() => undefined);
+        if (resumeAt <= Date.now()) return;
       }
-      const now = Date.now();
-      const gap = currentGap(now);
-      if (gap <= 0) return;
-      const slot = Math.max(now, Math.min(nextAt, now + gap));
-      nextAt = slot + gap;
-      if (slot > now) await sleep(slot - now, undefined, { signal }).catch(() => undefined);
     },
     /**
      * Records a throttling answer to a message sent at `sentAt`; false once the relay
@@ -68,14 +74,15 @@ export function createThrottle(options: Partial<ThrottleOptions> = {}) {
       inARow++;
       eventAt = now;
       resumeAt = Math.max(resumeAt, now + Math.min(o.maxPauseMs, o.firstPauseMs * 2 ** (inARow - 1)));
-      gapMs = Math.min(o.maxPauseMs, Math.max(o.firstGapMs, currentGap(now) * 2));
+      gapMs = Math.min(o.maxGapMs, Math.max(o.firstGapMs, currentGap(now) * 2));
       gapSetAt = resumeAt;
       return inARow < o.limit;
     },
     succeeded(): void {
       if (inARow === 0) return;
-      // The relay accepts again: the gap starts shrinking from now.
+      // The relay accepts again: back to the first event's spacing, shrinking from now.
       inARow = 0;
+      gapMs = Math.min(gapMs, o.firstGapMs);
       gapSetAt = Date.now();
     },
     /** The current gap between messages (0 when not pacing), for reports. */
