@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 
 const WORKER = fileURLToPath(new URL("./bench-send-worker.js", import.meta.url));
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve) => {
     const s = createServer().listen(0, "127.0.0.1", () => {
       const { port } = s.address();

@@ -1,21 +1,11 @@
 // Throttling storm: a relay that answers every message "454 Throttling failure" for
 // 40 s in the middle of a send, then accepts again. Figures: the rate before the
 // storm, and how long after the storm the run is back to at least half that rate.
-import { spawn } from "node:child_process";
-import { execFileSync } from "node:child_process";
-import { createServer } from "node:net";
+import { execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./bench-send.js";
 
 const WORKER = fileURLToPath(new URL("./bench-send-worker.js", import.meta.url));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** smtp-server in its own process, refusing every recipient with 454 between `from` and `to` (epoch ms). */
 async function stormyRelay(from, to) {
