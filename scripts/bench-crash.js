@@ -34,7 +34,12 @@ export async function benchCrash() {
       db.prepare("DELETE FROM senders").run();
       db.close();
     }
-    cli(["send-digest"]);
+    try {
+      cli(["send-digest"]);
+    } catch (err) {
+      // Exit 1: the run finished with unknown rows, which is what is measured.
+      if (err.status !== 1) throw err;
+    }
     const db = new Database(dbFile, { readonly: true });
     const counts = Object.fromEntries(db.prepare("SELECT status, count(*) AS n FROM deliveries GROUP BY status").all().map((r) => [r.status, r.n]));
     db.close();
