@@ -1,3 +1,4 @@
+import { describeSmtpServer } from "../deliver/smtp-mailer.js";
 import { countDumps } from "../store/dumps.js";
 import { countDemoPapers, countPapers } from "../store/papers.js";
 import { countSubscribers } from "../store/subscribers.js";
@@ -47,7 +48,7 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
   const site = {
     publicUrl: ctx.config.publicUrl,
     publicUrlSet: ctx.config.publicUrlSet,
-    mail: ctx.config.smtpUrl ? `SMTP ${redactedSmtp(ctx.config.smtpUrl)}` : `outbox ${displayPath(ctx.config.outboxDir)} (.eml files; no PAPERMAIL_SMTP_URL set)`,
+    mail: ctx.config.smtpUrl ? `SMTP ${describeSmtpServer(ctx.config.smtpUrl)}` : `outbox ${displayPath(ctx.config.outboxDir)} (.eml files; no PAPERMAIL_SMTP_URL set)`,
   };
   const status = {
     database: ctx.config.dbPath,
@@ -124,9 +125,3 @@ function estimateDone(queued: number, rate: number | undefined, daily: number | 
   return new Date(now.getTime() + seconds * 1000).toISOString();
 }
 
-/** An SMTP URL without its password, for display. */
-function redactedSmtp(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = "***";
-  return u.toString().replace(/\/$/, "");
-}

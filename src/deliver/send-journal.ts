@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { besideDatabase } from "../util/paths.js";
 
 /**
  * Which messages a sender started writing to the mail server, one line each, kept
@@ -17,7 +18,7 @@ export interface SendJournal {
 }
 
 export function journalFolder(dbPath: string): string {
-  return join(dirname(dbPath), "sending");
+  return besideDatabase(dbPath, "sending");
 }
 
 function fileOf(dir: string, owner: string): string {

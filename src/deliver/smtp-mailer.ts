@@ -88,7 +88,7 @@ export function createSmtpMailer(options: SmtpOptions): Mailer {
   }
 
   return {
-    description: `${url.protocol}//${url.host}`,
+    description: describeSmtpServer(options.url),
     async send(message: OutgoingMessage): Promise<SendOutcome> {
       let session: SmtpSession;
       try {
@@ -143,4 +143,10 @@ function classify(err: unknown): SendOutcome {
   if (code !== undefined && code >= 400) return { status: "retry", error: err.message, code, cause: THROTTLING.has(code) ? "throttled" : "temporary" };
   if (err.dataSent) return { status: "unknown", error: err.message, stalled: err.failure === "timeout" };
   return { status: "retry", error: err.message, cause: "connection" };
+}
+
+/** An SMTP server as the operator sees it: scheme, host and port, never the credentials in the URL. */
+export function describeSmtpServer(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}`;
 }

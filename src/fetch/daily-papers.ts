@@ -177,7 +177,7 @@ function formatMb(bytes: number): string {
  * Why a request never got an answer, in words: fetch says only "fetch failed" and
  * keeps the reason (DNS, refused, TLS) in its cause.
  */
-export function describeNetworkError(err: unknown, url: URL): string {
+function describeNetworkError(err: unknown, url: URL): string {
   let cause: unknown = err;
   for (let i = 0; i < 4 && cause && typeof cause === "object" && "cause" in cause && (cause as { cause?: unknown }).cause; i++) cause = (cause as { cause: unknown }).cause;
   const code = String((cause as { code?: unknown } | null)?.code ?? "");

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { besideDatabase } from "../util/paths.js";
 import type { Db } from "../store/db.js";
 import { isBusy } from "../store/busy.js";
 import { unsubscribeAsOf } from "../store/subscribers.js";
@@ -12,7 +13,7 @@ import { unsubscribeAsOf } from "../store/subscribers.js";
  * fsynced, before the answer says it is done.
  */
 export function journalDir(dbPath: string): string {
-  return join(dirname(dbPath), "unsubscribes");
+  return besideDatabase(dbPath, "unsubscribes");
 }
 
 /** Records an unsubscribe durably; applying it later gives the same result as now. */
@@ -35,11 +36,6 @@ export function journalUnsubscribe(dir: string, subscriberId: number, at: string
   } finally {
     closeSync(dfd);
   }
-}
-
-/** How many unsubscribes wait in the journal. */
-export function pendingUnsubscribes(dir: string): number {
-  return listJournal(dir).length;
 }
 
 /**

@@ -1,4 +1,9 @@
-import { isAbsolute, relative } from "node:path";
+import { dirname, isAbsolute, join, relative } from "node:path";
+
+/** A folder papermail keeps beside its database (var/ by default): journals that must outlive a process. */
+export function besideDatabase(dbPath: string, name: string): string {
+  return join(dirname(dbPath), name);
+}
 
 /** A path as the user would type it: relative to the working directory when inside it. */
 export function displayPath(path: string): string {
