@@ -280,7 +280,7 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
       const entry = templateFor(row.groupNo);
       entry.inFlight++;
       let outcome: SendOutcome;
-      let sentAt = Date.now();
+      let sentAt = 0;
       try {
         let template: MessageTemplate;
         try {
@@ -318,7 +318,7 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
     // The outcome of a message that went out is recorded whatever happens: it waits out a busy database.
     if (previous) {
       const last = previous;
-      await retryWhileBusy(() => settleDelivery(db, { digestId, subscriberId: last.subscriberId, owner }, last, clock.now().toISOString()));
+      await retryWhileBusy(() => settleDelivery(db, { digestId, subscriberId: last.subscriberId, owner }, last, clock.now().toISOString(), limits.daily !== undefined));
     }
   }
 

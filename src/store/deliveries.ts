@@ -85,7 +85,7 @@ function makeClaimer(db: Db): Claimer {
      WHERE digest_id = ? AND subscriber_id = ? AND status = 'queued'`,
   );
   return db.transaction((digestId: number, owner: string, now: string, previous: Settlement | undefined, limits: SendLimits) => {
-    if (previous) settleDelivery(db, { digestId, subscriberId: previous.subscriberId, owner }, previous, now);
+    if (previous) settleDelivery(db, { digestId, subscriberId: previous.subscriberId, owner }, previous, now, limits.daily !== undefined);
     const nowMs = Date.parse(now);
     if (limits.daily !== undefined) {
       const until = quotaResumesAt(db, limits.daily, nowMs);
@@ -133,6 +133,15 @@ export function pruneSendBuckets(db: Db, now: Date): void {
   db.prepare("DELETE FROM send_buckets WHERE minute <= ?").run(Math.floor(now.getTime() / 60_000) - 1441);
 }
 
+/**
+ * A message that never went out gives its place in the daily quota back: the quota
+ * counts what the relay took, so a run stopped mid-claim still uses all of it. The
+ * place is taken from the newest minute, as near the claim's as the counts can tell.
+ */
+function giveBackQuotaSlot(db: Db): void {
+  cachedStatement(db, "UPDATE send_buckets SET sent = sent - 1 WHERE minute = (SELECT max(minute) FROM send_buckets WHERE sent > 0)").run();
+}
+
 /** The next free slot of the shared send rate (epoch ms), taken. */
 function takeSendSlot(db: Db, rate: number, nowMs: number): number {
   const row = cachedStatement<[], { next: number }>(db, "SELECT next_slot_ms AS next FROM send_pace WHERE id = 1").get();
@@ -146,16 +155,21 @@ function takeSendSlot(db: Db, rate: number, nowMs: number): number {
  * marked `unknown` while this sender could not renew its lease (a long write lock)
  * still takes the outcome its sender knows.
  */
-export function settleDelivery(db: Db, key: { digestId: number; subscriberId: number; owner: string }, result: Omit<Settlement, "subscriberId">, now: string): void {
+export function settleDelivery(
+  db: Db,
+  key: { digestId: number; subscriberId: number; owner: string },
+  result: Omit<Settlement, "subscriberId">,
+  now: string,
+  /** The claim counted against the daily quota (PAPERMAIL_SMTP_DAILY_LIMIT set). */
+  quota = false,
+): void {
   const settle = () => {
     cachedStatement(
       db,
       `UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?, attempts = attempts - ?, refusal = ?
        WHERE digest_id = ? AND subscriber_id = ? AND claimed_by = ? AND status IN ('sending', 'unknown')`,
     ).run(result.status, result.error ?? null, result.nextAttemptAt ?? "", now, result.refund ? 1 : 0, result.refusal ?? null, key.digestId, key.subscriberId, key.owner);
-    // A message that never went out gives its place in the daily quota back: the quota
-    // counts what the relay took, so a run stopped mid-claim still uses all of it.
-    if (result.refund) cachedStatement(db, "UPDATE send_buckets SET sent = sent - 1 WHERE minute = (SELECT max(minute) FROM send_buckets WHERE sent > 0)").run();
+    if (result.refund && quota) giveBackQuotaSlot(db);
     if (result.bounce) recordBounceEvent(db, result.bounce.event, result.bounce.policy);
   };
   // The outcome and the bounce it makes are one write (a savepoint inside the claim's transaction).
@@ -199,7 +213,7 @@ export function countDeliveries(db: Db, digestId: number): Record<DeliveryStatus
  * is gone when its lease (a heartbeat in `senders`) ran out, whatever its host and
  * pid: a restarted container often has the same pid as the process that died.
  */
-export function recoverInterruptedDeliveries(db: Db, now: Date, journalDir?: string): number {
+export function recoverInterruptedDeliveries(db: Db, now: Date, journalDir?: string, quota = false): number {
   // Rows in flight exist only in digests still being sent; each is read through the primary key.
   const digests = db.prepare<[], { id: number }>("SELECT id FROM digests WHERE status = 'sending'").all();
   const owners = db.prepare<[number], { owner: string }>("SELECT DISTINCT claimed_by AS owner FROM deliveries WHERE digest_id = ? AND status = 'sending'");
@@ -214,7 +228,6 @@ export function recoverInterruptedDeliveries(db: Db, now: Date, journalDir?: str
     `UPDATE deliveries SET status = 'queued', attempts = attempts - 1, next_attempt_at = '', last_error = 'interrupted before its data was sent: queued again', updated_at = ?
      WHERE digest_id = ? AND subscriber_id = ? AND status = 'sending' AND claimed_by = ?`,
   );
-  const giveBack = db.prepare("UPDATE send_buckets SET sent = sent - 1 WHERE minute = (SELECT max(minute) FROM send_buckets WHERE sent > 0)");
   let recovered = 0;
   const gone = new Set<string>();
   db.transaction(() => {
@@ -227,7 +240,7 @@ export function recoverInterruptedDeliveries(db: Db, now: Date, journalDir?: str
         for (const { subscriberId } of inFlight.all(id, owner)) {
           if (started && !started.has(`${id} ${subscriberId}`)) {
             requeue.run(now.toISOString(), id, subscriberId, owner);
-            giveBack.run();
+            if (quota) giveBackQuotaSlot(db);
           } else recovered += unknown.run(now.toISOString(), id, subscriberId, owner).changes;
         }
       }
