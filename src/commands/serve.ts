@@ -36,12 +36,12 @@ export async function runServe(config: Config, options: { scheduler: boolean }):
   });
   const address = app.address();
   const port = typeof address === "object" && address ? address.port : config.port;
-  log(`serving http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}/ (public URL ${config.publicUrl}); database ${config.dbPath}`);
   if (!config.publicUrlSet) {
-    // Commands run in another terminal (send-digest) link to where this server really is.
+    // Commands run in another terminal (send-digest) link to where this server really is: recorded before it is announced.
     writeSetting(ctx.db, SITE_ADDRESS_SETTING, config.publicUrl);
-    if (!config.demo) log("warning: PAPERMAIL_PUBLIC_URL is not set: digests will not be published until it is (links in mail must reach this site)");
   }
+  log(`serving http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}/ (public URL ${config.publicUrl}); database ${config.dbPath}`);
+  if (!config.publicUrlSet && !config.demo) log("warning: PAPERMAIL_PUBLIC_URL is not set: digests will not be published until it is (links in mail must reach this site)");
 
   let stopping = false;
   const stop = async (signal: string) => {
