@@ -112,18 +112,8 @@ export function suppressSubscriber(
 
 /** Unsubscribes; true when the status changed. Unsent deliveries are skipped at send time. */
 export function unsubscribe(db: Db, id: number, at: string): boolean {
-  return (
-    db
-      .prepare("UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?, confirm_token_hash = NULL WHERE id = ? AND status != 'unsubscribed'")
-      .run(at, id).changes > 0
-  );
-}
-
-/**
- * An unsubscribe that arrived at `at` and is applied later: it does not undo a
- * subscription confirmed after it.
- */
-export function unsubscribeAsOf(db: Db, id: number, at: string): boolean {
+  // `at` may be earlier than now (an unsubscribe journalled while the database was busy):
+  // it never undoes a subscription confirmed after it.
   return (
     db
       .prepare(

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { besideDatabase } from "../util/paths.js";
 import type { Db } from "../store/db.js";
 import { isBusy } from "../store/busy.js";
-import { unsubscribeAsOf } from "../store/subscribers.js";
+import { unsubscribe } from "../store/subscribers.js";
 
 /**
  * Unsubscribes that arrived while another process held the database's write lock
@@ -54,7 +54,7 @@ export function applyJournalledUnsubscribes(db: Db, dir: string): number {
       continue; // Removed by another process meanwhile.
     }
     try {
-      unsubscribeAsOf(db, entry.subscriberId, entry.at);
+      unsubscribe(db, entry.subscriberId, entry.at);
     } catch (err) {
       if (isBusy(err)) return applied;
       throw err;
