@@ -80,7 +80,7 @@ describe("daily_papers JSON dumps", () => {
     await p.cli(["ingest", SAMPLE_FILES[2]!, "--captured-at", "2024-12-15T18:00:00Z"]);
     const second = JSON.parse((await p.cli(["send-digest", "--json", "--max-papers", "100"])).stdout).digests[0];
     const db = p.db();
-    const fates = db.prepare("SELECT title, fate, fate_digest_id AS digest FROM papers WHERE title IN ('A Paper Only The JSON Lists', 'Return of the Encoder: Maximizing Parameter Efficiency for SLMs') ORDER BY title").all();
+    const fates = db.prepare("SELECT title, fate, digest_id AS digest FROM papers JOIN paper_fates ON paper_id = papers.id WHERE title IN ('A Paper Only The JSON Lists', 'Return of the Encoder: Maximizing Parameter Efficiency for SLMs') ORDER BY title").all();
     db.close();
     expect(fates).toEqual([
       { title: "A Paper Only The JSON Lists", fate: "sent", digest: 2 },

@@ -70,6 +70,16 @@ describe("a digest is the news of the list days completed since the last one", (
     expect(second.code).toBe(0);
     expect(second.stdout).toContain(`No new digest: nothing new since the digest of ${short(day(1))}.`);
     expect(p.server.received).toHaveLength(1);
+
+    // Expired is final: reaching back further later, or a late capture of an expired day, sends none of it.
+    writeDay(p.dumps, day(9), [...papersOf(9, 8), { id: "2511.99001", title: "A late find of an expired day", upvotes: 900 }], `${day(0).replace(/-/g, "")}T010000Z`);
+    writeDay(p.dumps, day(0), papersOf(0, 2));
+    await p.cli(["ingest"]);
+    p.env.PAPERMAIL_CATCH_UP_DAYS = "30";
+    p.env.PAPERMAIL_INCLUDE_TODAY = "true";
+    expect(JSON.parse((await p.cli(["status", "--json"])).stdout).listDays).toMatchObject({ expired: 145, expiringAtNextDigest: 0 });
+    await p.cli(["send-digest"]);
+    expect(await p.titles(1)).toEqual(["Study 0-1 of things", "Study 0-0 of things"]);
   });
 
   it("sends a new day with the late arrivals of covered days, most upvoted first; the tail over the cap never comes back; a day in progress waits unless allowed", async () => {

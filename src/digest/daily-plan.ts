@@ -29,7 +29,7 @@ export interface DailyPlan {
   papers: StoredPaper[];
   /** Papers of the window that the digest does not carry, each with why. */
   passedOver: Array<{ id: number; note: string }>;
-  /** Waiting papers listed before the window: they expire when the digest is frozen. */
+  /** Waiting papers listed before the window: they expire when the digest is frozen (counted for previews only). */
   expiring: number;
   /** The sentence that says why nothing would be sent, when nothing would. */
   nothing?: string;
@@ -42,7 +42,7 @@ export interface DailyPlan {
  * upvoted first, up to `maxPapers`. The rest of them are passed over, older waiting
  * papers expire: nothing is carried into later digests as news.
  */
-export function planDaily(db: Db, rules: DailyRules, now: Date): DailyPlan {
+export function planDaily(db: Db, rules: DailyRules, now: Date, options: { countExpiring: boolean } = { countExpiring: true }): DailyPlan {
   const newest = newestListDay(db, rules) ?? null;
   const covered = coveredThrough(db) ?? null;
   const plan: DailyPlan = { newestDay: newest, coveredThrough: covered, days: [], window: null, covers: null, papers: [], passedOver: [], expiring: 0 };
@@ -73,7 +73,8 @@ export function planDaily(db: Db, rules: DailyRules, now: Date): DailyPlan {
     })),
     ...kept.slice(rules.maxPapers).map((p, i) => ({ id: p.id, note: `ranked ${rules.maxPapers + i + 1} of ${kept.length} for ${range}, over PAPERMAIL_MAX_PAPERS=${rules.maxPapers}` })),
   ];
-  plan.expiring = countWaitingBefore(db, from, rules);
+  // A freeze expires a backlog with one mark, whatever its size: only a preview counts it.
+  if (options.countExpiring) plan.expiring = countWaitingBefore(db, from, rules);
   if (plan.papers.length === 0) {
     plan.nothing =
       candidates.length === 0

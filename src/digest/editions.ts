@@ -134,7 +134,7 @@ export function freezeEdition(db: Db, options: FreezeOptions): number | undefine
  */
 function freezeDaily(db: Db, options: FreezeOptions): number | undefined {
   const rules = dailyRules(options);
-  const plan = planDaily(db, rules, new Date(options.at));
+  const plan = planDaily(db, rules, new Date(options.at), { countExpiring: false });
   const days = plan.covers;
   if (!days || !plan.window) {
     options.explain?.(plan.nothing ?? "no new list day");

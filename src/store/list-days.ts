@@ -66,39 +66,54 @@ export interface RankedPaper {
 export function waitingPapers(db: Db, from: string, through: string, scope: DayScope): RankedPaper[] {
   return cachedStatement<[string, string, number], RankedPaper>(
     db,
-    `SELECT id, upvotes, upvotes_at AS upvotesAt FROM papers INDEXED BY papers_waiting
-       WHERE fate IS NULL AND list_day >= ? AND list_day <= ? AND (demo = 0 OR ?)
+    `SELECT id, upvotes, upvotes_at AS upvotesAt FROM waiting_papers
+       WHERE list_day >= ? AND list_day <= ? AND (demo = 0 OR ?)
        ORDER BY upvotes_at IS NULL, upvotes DESC, list_day DESC, published_on DESC NULLS LAST, id DESC`,
   ).all(from, through, scope.includeDemo ? 1 : 0);
 }
 
+/**
+ * Waiting papers listed before `@day` and on or after the newest expiry mark of their
+ * scope, as an index range: a long expired backlog below the mark is never read.
+ */
+const waitingBefore = (mark: "real_day" | "demo_day") =>
+  `FROM papers INDEXED BY papers_by_list_day
+     WHERE list_day >= (SELECT ${mark} FROM expired_before) AND list_day < @day AND demo = ${mark === "demo_day" ? 1 : 0}
+       AND NOT EXISTS (SELECT 1 FROM paper_fates f WHERE f.paper_id = papers.id)`;
+
 /** How many waiting papers were listed before `day`: those a digest now would let expire. */
 export function countWaitingBefore(db: Db, day: string, scope: DayScope): number {
-  return cachedStatement<[string, number], { n: number }>(
+  return cachedStatement<[{ day: string; demo: number }], { n: number }>(
     db,
-    "SELECT count(*) AS n FROM papers INDEXED BY papers_waiting WHERE fate IS NULL AND list_day < ? AND (demo = 0 OR ?)",
-  ).get(day, scope.includeDemo ? 1 : 0)!.n;
+    `SELECT (SELECT count(*) ${waitingBefore("real_day")}) + CASE WHEN @demo THEN (SELECT count(*) ${waitingBefore("demo_day")}) ELSE 0 END AS n`,
+  ).get({ day, demo: scope.includeDemo ? 1 : 0 })!.n;
 }
 
 /** Marks the papers a daily digest carries as sent (inside the freeze's transaction). */
 export function markSent(db: Db, paperIds: readonly number[], digestId: number, at: string): void {
-  const mark = cachedStatement(db, "UPDATE papers SET fate = 'sent', fate_digest_id = ?, fate_at = ?, fate_note = NULL WHERE id = ?");
-  for (const id of paperIds) mark.run(digestId, at, id);
+  const mark = cachedStatement(db, "INSERT INTO paper_fates (paper_id, fate, digest_id, at) VALUES (?, 'sent', ?, ?)");
+  for (const id of paperIds) mark.run(id, digestId, at);
 }
 
 /** Retires papers, each with why: they wait no more and no later digest carries them. */
 export function retirePapers(db: Db, fate: Retirement, papers: ReadonlyArray<{ id: number; note: string }>, digestId: number | null, at: string): void {
-  const retire = cachedStatement(db, "UPDATE papers SET fate = ?, fate_note = ?, fate_digest_id = ?, fate_at = ? WHERE id = ? AND fate IS NULL");
-  for (const p of papers) retire.run(fate, p.note, digestId, at, p.id);
+  const retire = cachedStatement(db, "INSERT INTO paper_fates (paper_id, fate, note, digest_id, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (paper_id) DO NOTHING");
+  for (const p of papers) retire.run(p.id, fate, p.note, digestId, at);
 }
 
-/** Expires every waiting paper listed before `day`, in one statement; returns how many. */
-export function expireBefore(db: Db, day: string, note: string, digestId: number | null, at: string, scope: DayScope): number {
-  return cachedStatement(
+/**
+ * Expires every waiting paper listed before `day` with one mark (a backlog of any size
+ * costs one row); returns whether any paper was waiting there.
+ */
+export function expireBefore(db: Db, day: string, note: string, digestId: number | null, at: string, scope: DayScope): boolean {
+  const demo = scope.includeDemo ? 1 : 0;
+  const waiting = cachedStatement<[{ day: string; demo: number }], { n: number }>(
     db,
-    `UPDATE papers INDEXED BY papers_waiting SET fate = 'expired', fate_note = ?, fate_digest_id = ?, fate_at = ?
-       WHERE fate IS NULL AND list_day < ? AND (demo = 0 OR ?)`,
-  ).run(note, digestId, at, day, scope.includeDemo ? 1 : 0).changes;
+    `SELECT EXISTS (SELECT 1 ${waitingBefore("real_day")}) OR (@demo AND EXISTS (SELECT 1 ${waitingBefore("demo_day")})) AS n`,
+  ).get({ day, demo })!.n;
+  if (!waiting) return false;
+  cachedStatement(db, "INSERT INTO paper_expiries (before_day, include_demo, note, digest_id, at) VALUES (?, ?, ?, ?, ?)").run(day, demo, note, digestId, at);
+  return true;
 }
 
 /** A paper no digest will carry, and why. */
@@ -109,12 +124,16 @@ export interface RetiredPaper extends StoredPaper {
   at: string;
 }
 
-/** Papers passed over or expired, most recently retired first. */
+/** Papers passed over or expired (one by one, or by a mark over their day), most recently retired first. */
 export function listRetiredPapers(db: Db, limit: number): RetiredPaper[] {
   return db
     .prepare<[number], RetiredPaper & { links: string; authors: string; keywords: string }>(
-      `SELECT ${paperColumns()}, fate, fate_note AS note, fate_digest_id AS digestId, fate_at AS at FROM papers
-       WHERE fate IN ('passed-over', 'expired') ORDER BY fate_at DESC, list_day DESC, upvotes_at IS NULL, upvotes DESC, id DESC LIMIT ?`,
+      `SELECT * FROM (
+         SELECT ${paperColumns()}, f.fate, f.note, f.digest_id AS digestId, f.at FROM paper_fates f JOIN papers ON papers.id = f.paper_id
+           WHERE f.fate IN ('passed-over', 'expired')
+         UNION ALL
+         SELECT ${paperColumns()}, 'expired' AS fate, m.note, m.digest_id AS digestId, m.at FROM marked_expired m JOIN papers ON papers.id = m.paper_id)
+       ORDER BY at DESC, listDay DESC, upvotesAt IS NULL, upvotes DESC, id DESC LIMIT ?`,
     )
     .all(limit)
     .map((r) => ({ ...fromRow(r), fate: r.fate, note: r.note, digestId: r.digestId, at: r.at }));
@@ -124,7 +143,12 @@ export function listRetiredPapers(db: Db, limit: number): RetiredPaper[] {
 export function countRetired(db: Db): { passedOver: number; expired: number } {
   return db
     .prepare<[], { passedOver: number; expired: number }>(
-      "SELECT count(*) FILTER (WHERE fate = 'passed-over') AS passedOver, count(*) FILTER (WHERE fate = 'expired') AS expired FROM papers WHERE fate IN ('passed-over', 'expired')",
+      `SELECT
+         (SELECT count(*) FROM paper_fates WHERE fate = 'passed-over') AS passedOver,
+         (SELECT count(*) FROM paper_fates WHERE fate = 'expired')
+           + (SELECT count(*) FROM papers INDEXED BY papers_by_list_day, expired_before
+                WHERE list_day < CASE demo WHEN 0 THEN expired_before.real_day ELSE expired_before.demo_day END
+                  AND NOT EXISTS (SELECT 1 FROM paper_fates f WHERE f.paper_id = papers.id)) AS expired`,
     )
     .get()!;
 }

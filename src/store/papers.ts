@@ -207,10 +207,10 @@ function changes(known: KnownRow, p: Paper): boolean {
 
 /** Papers newest list day first, most upvoted first within a day; optionally only those waiting for a digest. */
 export function listPapers(db: Db, options: { unsentOnly?: boolean; limit?: number } = {}): StoredPaper[] {
-  const where = options.unsentOnly ? "WHERE fate IS NULL" : "";
+  const from = options.unsentOnly ? "waiting_papers" : "papers";
   const rows = db
     .prepare<[number], StoredPaper & { links: string }>(
-      `SELECT ${paperColumns()} FROM papers ${where}
+      `SELECT ${paperColumns()} FROM ${from} AS papers
        ORDER BY list_day DESC, upvotes_at IS NULL, upvotes DESC, published_on DESC NULLS LAST, first_seen_at DESC, id DESC LIMIT ?`,
     )
     .all(options.limit ?? -1);
@@ -219,7 +219,7 @@ export function listPapers(db: Db, options: { unsentOnly?: boolean; limit?: numb
 
 /** Total stored papers and those waiting for a digest (neither sent, passed over nor expired). */
 export function countPapers(db: Db): { total: number; unsent: number } {
-  return db.prepare<[], { total: number; unsent: number }>("SELECT count(*) AS total, count(*) FILTER (WHERE fate IS NULL) AS unsent FROM papers").get()!;
+  return db.prepare<[], { total: number; unsent: number }>("SELECT (SELECT count(*) FROM papers) AS total, (SELECT count(*) FROM waiting_papers) AS unsent").get()!;
 }
 
 /** Decodes the JSON columns of a papers row. */
@@ -251,5 +251,5 @@ export function purgePapers(db: Db, selection: PurgeSelection, dryRun: boolean):
 
 /** Demo papers (from the bundled samples) still waiting, for `status`. */
 export function countDemoPapers(db: Db): number {
-  return db.prepare<[], { n: number }>("SELECT count(*) AS n FROM papers WHERE demo = 1 AND fate IS NULL").get()!.n;
+  return db.prepare<[], { n: number }>("SELECT count(*) AS n FROM waiting_papers WHERE demo = 1").get()!.n;
 }
