@@ -27,7 +27,8 @@ describe.skipIf(!available)("in a real browser", () => {
       executablePath: CHROMIUM,
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
-  });
+    // A first launch reads the whole browser from a cold disk.
+  }, 60_000);
   afterAll(async () => {
     await browser?.close();
   });

@@ -94,7 +94,9 @@ describe("broken daily_papers JSON never stops a folder", () => {
     const { default: Database } = await import("better-sqlite3");
     const db = new Database(join(p.cwd, "var", "papermail.db"));
     db.prepare("UPDATE papers SET title = replace(title, ' for ', ' for' || char(10) || '  ') WHERE title LIKE 'SAILER%'").run();
-    db.pragma("user_version = 10");
+    // What migration 011 runs on a database stored before it.
+    const { unwrapStoredText } = await import("../src/store/unwrap-text.js");
+    unwrapStoredText(db);
     db.close();
     const after = JSON.parse((await p.cli(["papers", "--json"])).stdout) as Array<{ id: number; url: string; title: string }>;
     expect(after).toEqual(before);
