@@ -31,14 +31,15 @@ export async function runIngest(ctx: CommandContext, paths: string[], flags: Ing
   });
   progress.finish();
   const stored = countPapers(ctx.db);
-  const totals = { files: files.length, ...summary.totals, skipped: problems.length, stored: stored.total, unsent: stored.unsent };
+  const totals = { files: files.length, ...summary.totals, skipped: problems.length, stored: stored.total, unsent: stored.unsent, searchIndexed: summary.searchIndexed };
   if (flags.json) {
     printJson(ctx, { files: summary.results.map((r) => ({ ...r, path: displayPath(r.path) })), skipped: problems.map((p) => ({ ...p, path: displayPath(p.path) })), totals });
   } else {
     if (files.length === 0) ctx.out(`No dump files in ${paths.map(displayPath).join(", ") || displayPath(ctx.config.dumpsDir)}.`);
     ctx.out(
       `${files.length} file(s): ${totals.ingested} ingested, ${totals.unchanged} unchanged, ${totals.rejected} rejected${problems.length ? `, ${problems.length} skipped` : ""}; ` +
-        `${totals.new} new and ${totals.updated} updated papers. ${stored.total} papers stored, ${stored.unsent} waiting for a digest.`,
+        `${totals.new} new and ${totals.updated} updated papers. ${stored.total} papers stored, ${stored.unsent} waiting for a digest.` +
+        (summary.searchIndexed > 0 ? ` ${summary.searchIndexed} added to the search index.` : ""),
     );
   }
   return totals.rejected > 0 || problems.length > 0 ? EXIT.rejected : EXIT.ok;

@@ -45,6 +45,8 @@ const PaperFields = z.looseObject({
     .nullish()
     .catch(null),
   ai_keywords: z.array(z.string()).nullish().catch(null),
+  ai_summary: optionalText,
+  githubStars: count,
   thumbnail: url,
 });
 const Entry = PaperFields.extend({ paper: PaperFields.nullish().catch(null) });
@@ -121,6 +123,8 @@ export function scanJsonDump(bytes: Buffer, sink: DumpSink): { problems: DumpPro
       numComments: pick("numComments"),
       keywords: keywords.length > 0 ? keywords : null,
       thumbnail: pick("thumbnail"),
+      summary: oneLine(pick("ai_summary") ?? "") || null,
+      githubStars: githubRepo ? pick("githubStars") : null,
     };
     papers++;
     sink.paper(paper);

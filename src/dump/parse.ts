@@ -31,6 +31,9 @@ export interface Paper {
   numComments?: number | null;
   keywords?: string[] | null;
   thumbnail?: string | null;
+  /** Hugging Face's one-line summary of the paper (ai_summary). */
+  summary?: string | null;
+  githubStars?: number | null;
 }
 
 /** A block that could not be read: reported, skipped, the rest of the file still lands. */

@@ -1,3 +1,4 @@
+import { catchUpSearchIndex } from "../store/search-index.js";
 import { readFileSync } from "node:fs";
 import type { CommandContext } from "../context.js";
 import { describeError } from "../errors.js";
@@ -54,5 +55,6 @@ export async function fetchDays(
     results.push(r);
     onDay?.(r);
   }
+  catchUpSearchIndex(ctx.db);
   return results;
 }

@@ -1,6 +1,7 @@
 import { realpathSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import type { CommandContext } from "../context.js";
+import { catchUpSearchIndex } from "../store/search-index.js";
 import { ingestFile, type IngestResult } from "./ingest-file.js";
 
 export interface IngestAllOptions {
@@ -14,7 +15,10 @@ export interface IngestAllOptions {
   onResult?: (result: IngestResult) => void;
 }
 
-/** Ingests files one by one (each in its own transaction) and adds up what happened; shared by `ingest` and the scheduler. */
+/**
+ * Ingests files one by one (each in its own transaction), then adds the new papers to
+ * the search index in bulk, and adds up what happened; shared by `ingest` and the scheduler.
+ */
 export async function ingestAll(ctx: Pick<CommandContext, "db" | "clock">, files: readonly string[], options: IngestAllOptions = {}) {
   const results: IngestResult[] = [];
   let done = 0;
@@ -34,7 +38,8 @@ export async function ingestAll(ctx: Pick<CommandContext, "db" | "clock">, files
     totals.new += r.new;
     totals.updated += r.updated;
   }
-  return { results, totals };
+  const searchIndexed = catchUpSearchIndex(ctx.db);
+  return { results, totals, searchIndexed };
 }
 
 function isInside(file: string, dir: string): boolean {

@@ -3,7 +3,7 @@ import { feedEntries, type FeedItem, type FeedMeta } from "./feed-items.js";
 /** Atom 1.0 (RFC 4287) of the same entries as the RSS feed, with the same ids. Pure. */
 export function renderAtom(meta: FeedMeta, items: readonly FeedItem[]): string {
   const x = escapeXml;
-  const entries = feedEntries(items).map((e) =>
+  const entries = feedEntries(items, meta.paperUrl).map((e) =>
     [
       "  <entry>",
       `    <id>${x(`urn:${e.id}`)}</id>`,
@@ -11,7 +11,7 @@ export function renderAtom(meta: FeedMeta, items: readonly FeedItem[]): string {
       `    <link rel="alternate" type="text/html" href="${x(e.url)}"/>`,
       `    <updated>${e.date.toISOString()}</updated>`,
       `    <published>${e.date.toISOString()}</published>`,
-      e.author ? `    <author><name>${x(e.author)}</name></author>` : "",
+      ...e.authors.map((a) => `    <author><name>${x(a)}</name></author>`),
       ...e.categories.map((c) => `    <category term="${x(c)}"/>`),
       `    <content type="html">${x(e.html)}</content>`,
       "  </entry>",

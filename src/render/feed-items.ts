@@ -14,6 +14,8 @@ export interface FeedMeta {
   updated: Date;
   /** "papermail: trending papers", with the filter when there is one. */
   title: string;
+  /** A paper's own page on this site, which each item links to. */
+  paperUrl: (slug: string) => string;
 }
 
 export type FeedItem = StoredPaper & { digestCreatedAt: string; categories?: string[] };
@@ -26,13 +28,25 @@ export interface FeedEntry {
   url: string;
   html: string;
   text: string;
-  author: string | null;
+  /** One name each: the first few authors, then "et al."; none for a paper known only by its author count. */
+  authors: string[];
+  /** The organisation that posted it, apart from its authors. */
+  organization: string | null;
   date: Date;
   categories: string[];
 }
 
+/** Authors a feed item names before "et al.". */
+const FEED_AUTHORS = 5;
+
+/** The author names a feed item carries: the first few, then "et al." for the rest. */
+export function feedAuthors(names: readonly string[] | null): string[] {
+  const clean = (names ?? []).map((n) => cleanText(n).trim()).filter(Boolean);
+  return clean.length > FEED_AUTHORS ? [...clean.slice(0, FEED_AUTHORS), "et al."] : clean;
+}
+
 /** Builds the entries of a feed once; each format only writes them out. */
-export function feedEntries(items: readonly FeedItem[]): FeedEntry[] {
+export function feedEntries(items: readonly FeedItem[], pageUrl: (slug: string) => string): FeedEntry[] {
   return items.map((p) => {
     const links = paperLinks(p);
     const details = [`▲ ${p.upvotes}`, byline(p), p.publishedOn ? `published ${longDate(p.publishedOn)}` : null].filter(Boolean).join(" · ");
@@ -46,10 +60,12 @@ export function feedEntries(items: readonly FeedItem[]): FeedEntry[] {
     return {
       id: `papermail:paper:${p.slug}`,
       title: cleanText(p.title),
-      url: links.url,
+      // The paper's own page here: stable, and it leads on to Hugging Face, arXiv and the code.
+      url: pageUrl(p.slug),
       html: `<p>${escapeHtml(abstract)}</p><p>${escapeHtml(cleanText(details))}</p>${extra.length > 0 ? `<p>${extra.join(" · ")}</p>` : ""}`,
       text: `${abstract}\n\n${cleanText(details)}`.trim(),
-      author: cleanText(byline({ ...p, numComments: null }) ?? "") || null,
+      authors: feedAuthors(p.authors),
+      organization: p.orgName ? cleanText(p.orgName).trim() || null : null,
       date: new Date(p.digestCreatedAt),
       categories: p.categories ?? [],
     };

@@ -8,14 +8,15 @@ export function renderJsonFeed(meta: FeedMeta, items: readonly FeedItem[]): stri
     home_page_url: meta.siteUrl,
     feed_url: meta.feedUrl,
     language: "en",
-    items: feedEntries(items).map((e) => ({
+    items: feedEntries(items, meta.paperUrl).map((e) => ({
       id: e.id,
       url: e.url,
       title: e.title,
       content_html: e.html,
       content_text: e.text,
       date_published: e.date.toISOString(),
-      ...(e.author ? { authors: [{ name: e.author }] } : {}),
+      ...(e.authors.length > 0 ? { authors: e.authors.map((name) => ({ name })) } : {}),
+      ...(e.organization ? { _papermail: { organization: e.organization } } : {}),
       ...(e.categories.length > 0 ? { tags: e.categories } : {}),
     })),
   };

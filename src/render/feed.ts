@@ -20,7 +20,7 @@ export function renderFeed(meta: FeedMeta, items: readonly FeedItem[]): string {
     pubDate: meta.updated,
     ttl: 60,
   });
-  for (const e of feedEntries(items)) {
+  for (const e of feedEntries(items, meta.paperUrl)) {
     feed.item({
       title: e.title,
       description: e.html,
@@ -28,7 +28,8 @@ export function renderFeed(meta: FeedMeta, items: readonly FeedItem[]): string {
       guid: e.id,
       date: e.date,
       categories: e.categories,
-      ...(e.author ? { author: e.author } : {}),
+      // One dc:creator per author: the rss package's `author` takes one name only.
+      custom_elements: e.authors.map((a) => ({ "dc:creator": a })),
     });
   }
   // The rss package stamps lastBuildDate with the clock; the newest item's time keeps the output stable.

@@ -17,3 +17,8 @@ export function preferencesLink(config: Pick<Config, "publicUrl">, secret: strin
 export function listId(config: Config): string {
   return `papermail digest <digest.${new URL(config.publicUrl).hostname}>`;
 }
+
+/** A paper's own page on this site: stable for as long as the paper is stored. */
+export function paperPageUrl(config: Pick<Config, "publicUrl">, slug: string): string {
+  return `${config.publicUrl}/papers/${encodeURIComponent(slug)}`;
+}

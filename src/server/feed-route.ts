@@ -1,3 +1,4 @@
+import { paperPageUrl } from "../render/links.js";
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../config.js";
@@ -50,7 +51,7 @@ export function buildFeed(db: Db, config: Config, format: FeedFormat = "rss", fi
   const query = feedQuery(filter);
   const title = filtered ? `papermail: trending papers${filter.topics.length ? ` on ${filter.topics.join(", ")}` : ""}${filter.minUpvotes ? ` (▲ ${filter.minUpvotes}+)` : ""}` : "papermail: trending papers";
   const { path, type, render } = FORMATS[format];
-  const body = render({ siteUrl: `${config.publicUrl}/`, feedUrl: `${config.publicUrl}${path}${query}`, updated: lastModified, title }, items);
+  const body = render({ siteUrl: `${config.publicUrl}/`, feedUrl: `${config.publicUrl}${path}${query}`, updated: lastModified, title, paperUrl: (slug) => paperPageUrl(config, slug) }, items);
   const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
   return { body, type, etag, lastModified };
 }

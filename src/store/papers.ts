@@ -29,6 +29,10 @@ export interface StoredPaper {
   numComments: number | null;
   keywords: string[] | null;
   thumbnail: string | null;
+  /** Hugging Face's one-line summary, when a daily_papers answer had one. */
+  summary: string | null;
+  /** Stars of the code repository when last captured. */
+  githubStars: number | null;
 }
 
 /** The select list of a StoredPaper, for a query where the papers table is `alias`. */
@@ -38,7 +42,7 @@ export function paperColumns(alias = "papers"): string {
     ${a}.org_name AS orgName, ${a}.published_on AS publishedOn, ${a}.upvotes, ${a}.code_url AS codeUrl, ${a}.links,
     ${a}.first_seen_at AS firstSeenAt, ${a}.last_seen_at AS lastSeenAt, ${a}.arxiv_id AS arxivId, ${a}.authors, ${a}.github_repo AS githubRepo,
     ${a}.project_page AS projectPage, ${a}.num_comments AS numComments, ${a}.keywords, ${a}.thumbnail,
-    ${a}.list_day AS listDay, ${a}.upvotes_at AS upvotesAt`;
+    ${a}.list_day AS listDay, ${a}.upvotes_at AS upvotesAt, ${a}.ai_summary AS summary, ${a}.github_stars AS githubStars`;
 }
 
 interface KnownRow {
@@ -103,7 +107,7 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
   // Positional parameters: binding by name costs more on dumps of tens of thousands of papers.
   const insert = db.prepare(`INSERT INTO papers (key, slug, title, abstract, authors_count, org_handle, org_name, published_on, upvotes,
       code_url, links, captured_at, first_seen_at, last_seen_at, first_dump_id, arxiv_id, authors, github_repo, project_page, num_comments,
-      keywords, thumbnail, demo, list_day, upvotes_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      keywords, thumbnail, demo, list_day, upvotes_at, ai_summary, github_stars) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const refresh = db.prepare(`UPDATE papers SET
       abstract = coalesce(?, abstract), authors_count = coalesce(?, authors_count),
       org_handle = coalesce(?, org_handle), org_name = coalesce(?, org_name),
@@ -114,7 +118,8 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
   // What only JSON knows fills in whatever capture brings it, newer or older; seen in a real dump, a paper is no demo.
   const enrich = db.prepare(`UPDATE papers SET arxiv_id = coalesce(arxiv_id, ?), authors = coalesce(?, authors),
       github_repo = coalesce(?, github_repo), project_page = coalesce(?, project_page), num_comments = coalesce(?, num_comments),
-      keywords = coalesce(?, keywords), thumbnail = coalesce(?, thumbnail), demo = demo AND ? WHERE id = ?`);
+      keywords = coalesce(?, keywords), thumbnail = coalesce(?, thumbnail), ai_summary = coalesce(?, ai_summary),
+      github_stars = CASE WHEN ? IS NOT NULL AND ? THEN ? ELSE github_stars END, demo = demo AND ? WHERE id = ?`);
   const touch = db.prepare("UPDATE papers SET last_seen_at = max(last_seen_at, ?), upvotes = ?, upvotes_at = ?, list_day = ? WHERE id = ?");
   const counts: UpsertCounts = { new: 0, updated: 0 };
   const inThisDump = new Set<string>();
@@ -158,7 +163,8 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
       if (!known) {
         insert.run(identity, slug, p.title, p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes ?? 0,
           p.codeUrl, links, at.capturedAt, at.seenAt, at.seenAt, at.dumpId, p.arxivId ?? null, authors, p.githubRepo ?? null,
-          p.projectPage ?? null, p.numComments ?? null, keywords, p.thumbnail ?? null, at.demo ? 1 : 0, listDay, p.upvotes === null ? null : at.capturedAt);
+          p.projectPage ?? null, p.numComments ?? null, keywords, p.thumbnail ?? null, at.demo ? 1 : 0, listDay, p.upvotes === null ? null : at.capturedAt,
+          p.summary ?? null, p.githubStars ?? null);
         counts.new++;
         return;
       }
@@ -177,7 +183,11 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
       }
       // Page text has none of these and most papers are no demo: a known paper is then not written twice.
       if (p.arxivId !== undefined || (known.demo && !at.demo)) {
-        enrich.run(p.arxivId ?? null, authors, p.githubRepo ?? null, p.projectPage ?? null, p.numComments ?? null, keywords, p.thumbnail ?? null, at.demo ? 1 : 0, known.id);
+        // Stars come from the newest capture that counted them.
+        const stars = p.githubStars ?? null;
+        const newer = at.capturedAt >= known.captured_at ? 1 : 0;
+        enrich.run(p.arxivId ?? null, authors, p.githubRepo ?? null, p.projectPage ?? null, p.numComments ?? null, keywords, p.thumbnail ?? null,
+          p.summary ?? null, stars, newer, stars, at.demo ? 1 : 0, known.id);
       }
     },
   };
