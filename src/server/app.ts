@@ -1,14 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { z } from "zod";
 import type { Config } from "../config.js";
-import { digestLinks, preferencesLink } from "../render/links.js";
+import { preferencesLink } from "../render/links.js";
 import type { Mailer } from "../deliver/mailer.js";
 import { describeError } from "../errors.js";
 import { isBusy } from "../store/busy.js";
 import { neutralise } from "../util/neutralise.js";
-import { fillRecipient, renderDigest } from "../render/email.js";
 import type { Db } from "../store/db.js";
-import { digestDays, digestPapers, findDigest, listDigests, newestDigestId } from "../store/digests.js";
+import { newestDigestId } from "../store/digests.js";
 import { DEFAULT_CHOICES, parseChoices, type ChoicesResult, type ReaderChoices } from "../subscribers/choices.js";
 import { findSubscriberById, setChoices, type Subscriber } from "../store/subscribers.js";
 import {
@@ -24,6 +23,9 @@ import { createFeedHandler, FEED_PATHS } from "./feed-route.js";
 import { applyJournalledUnsubscribes, journalDir } from "../subscribers/unsubscribe-journal.js";
 import { clientAddress, createRateLimiter, HttpError, isOneClickBody, readBody, readForm, send } from "./http.js";
 import { choicesView, renderNotice, renderPage } from "./pages.js";
+import { archiveEntries, latestTopPapers, renderDigestPage, renderPaperPage, renderSearchPage } from "./reader-pages.js";
+import { FAVICON_ICO, FAVICON_SVG } from "./favicon.js";
+import { findPaperBySlug } from "../store/papers.js";
 import { resolveSecret } from "../store/settings.js";
 
 export interface AppDeps {
@@ -36,6 +38,9 @@ export interface AppDeps {
 }
 
 const HTML = "text/html; charset=utf-8";
+/** Pages the same for everyone: caches may keep them a while. */
+const PUBLIC = { "Cache-Control": "public, max-age=300" };
+const STATIC = { "Cache-Control": "public, max-age=86400" };
 /** A reader's choices as a form sends them (checked by parseChoices). */
 const CHOICE_FIELDS = {
   cadence: z.string().max(20).optional(),
@@ -104,9 +109,14 @@ export function createApp(deps: AppDeps): Server {
     if (method === "GET" && path === "/healthz") return health(res);
     const feedFormat = FEED_PATHS[path];
     if (method === "GET" && feedFormat) return feed(req, res, feedFormat, url.searchParams);
-    if (method === "GET" && path === "/digests") return send(res, 200, HTML, archivePage());
+    if (method === "GET" && path === "/digests") return send(res, 200, HTML, archivePage(), PUBLIC);
     const digestMatch = /^\/digests\/(\d{1,9})$/.exec(path);
     if (method === "GET" && digestMatch) return digestPage(res, Number(digestMatch[1]));
+    const paperMatch = /^\/papers\/([A-Za-z0-9_-]{1,80})$/.exec(path);
+    if (method === "GET" && paperMatch) return paperPage(res, paperMatch[1]!);
+    if (method === "GET" && path === "/search") return searchPage(res, url.searchParams);
+    if (method === "GET" && path === "/favicon.ico") return send(res, 200, "image/x-icon", FAVICON_ICO, STATIC);
+    if (method === "GET" && path === "/favicon.svg") return send(res, 200, "image/svg+xml", FAVICON_SVG, STATIC);
 
     if (method === "POST" && path === "/subscribe") {
       const parsed = SUBSCRIBE_FORM.safeParse(Object.fromEntries(await readForm(req)));
@@ -197,7 +207,7 @@ export function createApp(deps: AppDeps): Server {
       }
     }
 
-    if (["/", "/subscribe", "/digests", "/healthz"].includes(path) || feedFormat || token || digestMatch) {
+    if (["/", "/subscribe", "/digests", "/healthz", "/search", "/favicon.ico", "/favicon.svg"].includes(path) || feedFormat || token || digestMatch || paperMatch) {
       return send(res, 405, HTML, renderNotice(config, "Method not allowed", `${req.method} is not supported here.`), { Allow: "GET, HEAD, POST" });
     }
     return send(res, 404, HTML, renderNotice(config, "Not found", "There is nothing at this address."));
@@ -212,9 +222,9 @@ export function createApp(deps: AppDeps): Server {
   }
 
   function homePage(email = "", error?: string, choices?: ReturnType<typeof choicesView>): string {
-    const digests = listDigests(deps.db, 10).map((d) => ({ subject: d.subject, url: `/digests/${d.id}`, date: d.createdAt.slice(0, 10) }));
     return renderPage(config, "home", "Get trending papers in your email inbox", {
-      digests,
+      digests: archiveEntries(deps.db, 10),
+      latest: latestTopPapers(config, deps.db),
       email,
       error,
       choices: choices ?? choicesView(DEFAULT_CHOICES, "s"),
@@ -243,8 +253,7 @@ export function createApp(deps: AppDeps): Server {
   }
 
   function archivePage(): string {
-    const digests = listDigests(deps.db, 1000).map((d) => ({ subject: d.subject, url: `/digests/${d.id}`, date: d.createdAt.slice(0, 10), paperCount: d.paperCount }));
-    return renderPage(config, "digests", "Digest archive", { digests });
+    return renderPage(config, "digests", "Digest archive", { digests: archiveEntries(deps.db, 1000) });
   }
 
   /** The database answers a read: the one thing the site cannot work without. */
@@ -258,18 +267,24 @@ export function createApp(deps: AppDeps): Server {
     }
   }
 
-  async function digestPage(res: ServerResponse, id: number): Promise<void> {
-    const digest = findDigest(deps.db, id);
-    if (!digest) return send(res, 404, HTML, renderNotice(config, "Not found", "There is no such digest."));
-    // The web page holds every paper: the size budget is the email's, not the archive's.
-    const rendered = await renderDigest(digest.subject, digestPapers(deps.db, id), digestLinks(config, id), {
-      budgetBytes: Infinity,
-      thumbnails: config.thumbnails,
-      edition: digest.edition,
-      days: digestDays(digest),
-    });
-    const { html } = fillRecipient(rendered, { recipient: "a reader", unsubscribeUrl: `${config.publicUrl}/`, preferencesUrl: `${config.publicUrl}/` });
-    send(res, 200, HTML, html, { "Cache-Control": "public, max-age=3600" });
+  function digestPage(res: ServerResponse, id: number): void {
+    const html = renderDigestPage(config, deps.db, id);
+    if (html === undefined) return send(res, 404, HTML, renderNotice(config, "Not found", "There is no such digest."));
+    send(res, 200, HTML, html, PUBLIC);
+  }
+
+  function paperPage(res: ServerResponse, slug: string): void {
+    const found = findPaperBySlug(deps.db, slug);
+    if (!found) return send(res, 404, HTML, renderNotice(config, "Not found", "There is no such paper here. Search for it with the box above."));
+    if (found.moved) return send(res, 301, "text/plain; charset=utf-8", "Moved.\n", { Location: `/papers/${found.paper.slug}` });
+    send(res, 200, HTML, renderPaperPage(config, deps.db, found.paper), PUBLIC);
+  }
+
+  function searchPage(res: ServerResponse, params: URLSearchParams): void {
+    const page = Number(params.get("page") ?? "1");
+    // Any page number that is not a small whole number is the first page: a query is data, never an error.
+    const n = Number.isInteger(page) && page >= 1 && page <= 500 ? page : 1;
+    send(res, 200, HTML, renderSearchPage(config, deps.db, params.get("q") ?? "", n, log));
   }
 
   const server = createServer((req, res) => {

@@ -7,8 +7,11 @@ import type { ReaderChoices } from "../subscribers/choices.js";
 const PAGES_DIR = fileURLToPath(new URL("../../templates/pages/", import.meta.url));
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 
+/** Templates other pages include: the choices form, a paper card, its links, the digest pager. */
+const PARTIALS = ["choices", "paper", "links", "pager"];
+
 function template(name: string): HandlebarsTemplateDelegate {
-  if (cache.size === 0) Handlebars.registerPartial("choices", readFileSync(`${PAGES_DIR}choices.hbs`, "utf8"));
+  if (cache.size === 0) for (const partial of PARTIALS) Handlebars.registerPartial(partial, readFileSync(`${PAGES_DIR}${partial}.hbs`, "utf8"));
   let t = cache.get(name);
   if (!t) cache.set(name, (t = Handlebars.compile(readFileSync(`${PAGES_DIR}${name}.hbs`, "utf8"), { strict: false })));
   return t;
@@ -20,17 +23,21 @@ export function siteLinks(config: Config) {
     siteUrl: `${config.publicUrl}/`,
     subscribeUrl: "/subscribe",
     digestsUrl: "/digests",
+    searchUrl: "/search",
     feedUrl: `${config.publicUrl}/feed.xml`,
     atomUrl: `${config.publicUrl}/feed.atom`,
     jsonFeedUrl: `${config.publicUrl}/feed.json`,
   };
 }
 
-/** Renders templates/pages/NAME.hbs inside the layout; every value is HTML-escaped by Handlebars. */
+/**
+ * Renders templates/pages/NAME.hbs inside the layout; every value is HTML-escaped by
+ * Handlebars (only values named *Html are markup, built by paper-view.ts from escaped text).
+ */
 export function renderPage(config: Config, name: string, title: string, data: Record<string, unknown>): string {
   const links = siteLinks(config);
   const body = template(name)({ ...links, ...data });
-  return template("layout")({ ...links, title, body });
+  return template("layout")({ ...links, title, body, query: data.query });
 }
 
 /** A page with a heading, a sentence and optionally one button that POSTs (with the reader's choices, when given). */

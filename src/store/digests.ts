@@ -309,3 +309,21 @@ export function waitingDigests(db: Db, now: Date): WaitingDigest[] {
     return { digestId, queued, nextAttemptAt: next === undefined ? null : next === "" ? now.toISOString() : next };
   });
 }
+
+/** The daily digest that carried a paper, if one did. */
+export function digestOfPaper(db: Db, paperId: number): ListedDigest | undefined {
+  return cachedStatement<[number], ListedDigest>(
+    db,
+    `SELECT d.id, d.created_at AS createdAt, d.subject, d.paper_count AS paperCount, d.edition, d.days_from AS daysFrom, d.days_through AS daysThrough
+       FROM digest_papers dp JOIN digests d ON d.id = dp.digest_id WHERE dp.paper_id = ?`,
+  ).get(paperId);
+}
+
+/** The digests just before and after one in the archive (any edition). */
+export function neighbourDigests(db: Db, id: number): { previous?: ListedDigest; next?: ListedDigest } {
+  const columns = "id, created_at AS createdAt, subject, paper_count AS paperCount, edition, days_from AS daysFrom, days_through AS daysThrough";
+  return {
+    previous: cachedStatement<[number], ListedDigest>(db, `SELECT ${columns} FROM digests WHERE id < ? ORDER BY id DESC LIMIT 1`).get(id),
+    next: cachedStatement<[number], ListedDigest>(db, `SELECT ${columns} FROM digests WHERE id > ? ORDER BY id LIMIT 1`).get(id),
+  };
+}

@@ -152,3 +152,14 @@ export function countRetired(db: Db): { passedOver: number; expired: number } {
     )
     .get()!;
 }
+
+/** What became of a paper: sent, passed over or expired (one by one or by a mark over its day); undefined while it waits. */
+export function paperFate(db: Db, paperId: number): "sent" | Retirement | undefined {
+  const row = cachedStatement<[number], { fate: "sent" | Retirement }>(db, "SELECT fate FROM paper_fates WHERE paper_id = ?").get(paperId);
+  if (row) return row.fate;
+  const marked = cachedStatement<[number], { one: number }>(
+    db,
+    "SELECT 1 AS one FROM papers, expired_before WHERE papers.id = ? AND list_day < CASE demo WHEN 0 THEN expired_before.real_day ELSE expired_before.demo_day END",
+  ).get(paperId);
+  return marked ? "expired" : undefined;
+}

@@ -1,6 +1,6 @@
 import type { Paper } from "../dump/parse.js";
 import { paperSlug, sameAbstract } from "../dump/paper-key.js";
-import type { Db } from "./db.js";
+import { cachedStatement, type Db } from "./db.js";
 
 /** A stored paper, as the digest, feed and CLI read it. */
 export interface StoredPaper {
@@ -262,4 +262,15 @@ export function purgePapers(db: Db, selection: PurgeSelection, dryRun: boolean):
 /** Demo papers (from the bundled samples) still waiting, for `status`. */
 export function countDemoPapers(db: Db): number {
   return db.prepare<[], { n: number }>("SELECT count(*) AS n FROM waiting_papers WHERE demo = 1").get()!.n;
+}
+
+/** A stored paper by its slug (its page's address), or by a slug it had before a re-key. */
+export function findPaperBySlug(db: Db, slug: string): { paper: StoredPaper; moved: boolean } | undefined {
+  const row = cachedStatement<[string], StoredPaper & { links: string; authors: string; keywords: string }>(db, `SELECT ${paperColumns()} FROM papers WHERE slug = ?`).get(slug);
+  if (row) return { paper: fromRow(row), moved: false };
+  const aliased = cachedStatement<[string], StoredPaper & { links: string; authors: string; keywords: string }>(
+    db,
+    `SELECT ${paperColumns()} FROM paper_aliases a JOIN papers ON papers.id = a.paper_id WHERE a.ident = ?`,
+  ).get(slug);
+  return aliased ? { paper: fromRow(aliased), moved: true } : undefined;
 }

@@ -1,0 +1,121 @@
+import type { Config } from "../config.js";
+import { cleanText } from "../dump/clean-text.js";
+import { digestHeading } from "../render/email.js";
+import type { Db } from "../store/db.js";
+import { digestDays, digestOfPaper, digestPapers, findDigest, listDigests, neighbourDigests, newestDigestId, type ListedDigest } from "../store/digests.js";
+import { paperFate } from "../store/list-days.js";
+import type { StoredPaper } from "../store/papers.js";
+import { searchPapers } from "../store/search.js";
+import { catchUpSearchIndex } from "../store/search-index.js";
+import { isBusy } from "../store/busy.js";
+import { dayRange, longDate } from "../util/time.js";
+import { markedHtml, paperView } from "./paper-view.js";
+import { renderPage } from "./pages.js";
+
+/** Results on one search page. */
+export const SEARCH_PAGE_SIZE = 20;
+/** Papers of the latest digest the front page shows, as the email shows them. */
+const FRONT_PAGE_PAPERS = 5;
+
+/** "Dec 12" or "Dec 12-15" for a digest, or its date when it knows no list days. */
+function digestLabel(d: ListedDigest): string {
+  const days = digestDays(d);
+  return days ? `${d.edition === "weekly" ? "week of " : ""}${dayRange(days.from, days.through)}` : longDate(d.createdAt.slice(0, 10));
+}
+
+const digestUrl = (id: number) => `/digests/${id}`;
+
+/** A digest as a web page: every paper with its full abstract, its list days, the digests before and after. */
+export function renderDigestPage(config: Config, db: Db, id: number): string | undefined {
+  const digest = findDigest(db, id);
+  if (!digest) return undefined;
+  const papers = digestPapers(db, id);
+  const days = digestDays(digest);
+  const weekly = digest.edition === "weekly";
+  const { previous, next } = neighbourDigests(db, id);
+  const link = (d: ListedDigest | undefined) => d && { url: digestUrl(d.id), label: digestLabel(d) };
+  const listed = days ? (days.from === days.through ? ` listed on ${dayRange(days.from, days.through)}` : ` listed ${dayRange(days.from, days.through)}`) : "";
+  return renderPage(config, "digest", digestHeading(days, digest.edition), {
+    kicker: `${weekly ? "Weekly" : "Daily"} digest #${digest.id} · published ${longDate(digest.createdAt.slice(0, 10))}`,
+    heading: digestHeading(days, digest.edition),
+    intro: `${papers.length} ${papers.length === 1 ? "paper" : "papers"}${listed}, most upvoted first${weekly ? " by their upvotes when this edition was made" : ""}.`,
+    papers: papers.map((p) => paperView(config, p)),
+    previous: link(previous),
+    next: link(next),
+  });
+}
+
+/** A paper's own page: everything papermail knows of it, and the digest that carried it. */
+export function renderPaperPage(config: Config, db: Db, paper: StoredPaper): string {
+  const view = paperView(config, paper);
+  const digest = digestOfPaper(db, paper.id);
+  const fate = digest ? undefined : paperFate(db, paper.id);
+  const names = (paper.authors ?? []).map((a) => cleanText(a).trim()).filter(Boolean);
+  return renderPage(config, "paper-page", view.title, {
+    paper: view,
+    countedOn: paper.upvotesAt ? longDate(paper.upvotesAt.slice(0, 10)) : null,
+    authors: names.length > 0 ? names.join(", ") : paper.authorsCount !== null ? `${paper.authorsCount} ${paper.authorsCount === 1 ? "author" : "authors"}` : null,
+    organization: paper.orgName ? cleanText(paper.orgName) : null,
+    keywords: paper.keywords && paper.keywords.length > 0 ? paper.keywords.map((k) => cleanText(k)).join(", ") : null,
+    paragraphs: (paper.abstract ? cleanText(paper.abstract) : "").split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean),
+    digest: digest && { url: digestUrl(digest.id), subject: digest.subject },
+    fate: fate === "passed-over" ? "passed over: its day had better papers" : fate === "expired" ? "its day had gone by before a digest covered it" : null,
+  });
+}
+
+/** The search page: the query's results, marked and paged, or the empty form. */
+export function renderSearchPage(config: Config, db: Db, query: string, page: number, log: (line: string) => void): string {
+  const q = query.trim().slice(0, 300);
+  if (!q) return renderPage(config, "search", "Search", { heading: "Search papers", query: "" });
+  // Papers stored since the last catch-up are indexed first (another process may hold the write lock: search what is indexed).
+  try {
+    catchUpSearchIndex(db, 5000);
+  } catch (err) {
+    if (!isBusy(err)) throw err;
+    log("search: the search index could not catch up (database busy); searching what is indexed");
+  }
+  const offset = (page - 1) * SEARCH_PAGE_SIZE;
+  const result = searchPapers(db, q, { limit: SEARCH_PAGE_SIZE, offset });
+  const count = `${result.total.toLocaleString("en")}${result.more ? "+" : ""}`;
+  const summary =
+    result.words.length === 0
+      ? "Type a word or two: letters and digits are what a search looks for."
+      : result.total === 0
+        ? `No paper matches ${result.words.map((w) => `"${w}"`).join(" or ")}.`
+        : result.match === "any"
+          ? `No paper has all of these words; ${count} have some of them, best match first.`
+          : `${count} ${result.total === 1 && !result.more ? "paper matches" : "papers match"}, best match first.`;
+  const href = (n: number) => `/search?q=${encodeURIComponent(q)}${n > 1 ? `&page=${n}` : ""}`;
+  const hasNext = offset + result.papers.length < result.total || (result.more && result.papers.length === SEARCH_PAGE_SIZE);
+  return renderPage(config, "search", `Search: ${q}`, {
+    heading: `Search: ${q}`,
+    query: q,
+    summary,
+    start: offset + 1,
+    papers: result.papers.map((p) => ({ ...paperView(config, p), abstract: null, titleHtml: markedHtml(p.markedTitle), snippetHtml: markedHtml(p.markedSnippet) })),
+    pages: page > 1 || hasNext ? { number: page, previous: page > 1 ? href(page - 1) : null, next: hasNext ? href(page + 1) : null } : null,
+  });
+}
+
+/** The front page's sample of the email: the latest digest's top papers, with a one-line summary or the start of the abstract. */
+export function latestTopPapers(config: Config, db: Db) {
+  const id = newestDigestId(db);
+  const digest = id > 0 ? findDigest(db, id) : undefined;
+  if (!digest) return null;
+  const papers = digestPapers(db, id).slice(0, FRONT_PAGE_PAPERS);
+  return {
+    heading: digestHeading(digestDays(digest), digest.edition),
+    url: digestUrl(id),
+    more: Math.max(0, digest.paperCount - papers.length),
+    papers: papers.map((p) => {
+      const view = paperView(config, p, { abstractChars: 220 });
+      // One line of summary when Hugging Face gave one, else the start of the abstract.
+      return { ...view, abstract: view.summary ? null : view.abstract };
+    }),
+  };
+}
+
+/** The archive's list of digests, newest first. */
+export function archiveEntries(db: Db, limit: number) {
+  return listDigests(db, limit).map((d) => ({ subject: d.subject, url: digestUrl(d.id), date: d.createdAt.slice(0, 10), paperCount: d.paperCount }));
+}
