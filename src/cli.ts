@@ -7,7 +7,7 @@ import { describeError, isPapermailError } from "./errors.js";
 import { createContext, type CommandContext } from "./context.js";
 import { EXIT } from "./commands/context.js";
 import { registerSubscriberCommands } from "./commands/subscribers.js";
-import { parseTopics } from "./digest/topics.js";
+import { parseTopics } from "./model/topics.js";
 import { CADENCES, FORMATS, type Cadence, type Format } from "./subscribers/choices.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };

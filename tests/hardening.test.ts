@@ -191,7 +191,7 @@ describe("web and identities", () => {
   });
 
   it("matches any topic in time linear in the text: a hostile topic over a large abstract takes milliseconds", async () => {
-    const { topicMatcher, parseTopics } = await import("../src/digest/topics.js");
+    const { topicMatcher, parseTopics } = await import("../src/model/topics.js");
     // Shapes that made backtracking patterns: many short words, hyphens, repeats, a near miss at the end.
     // "a - - ... - z" compiled to 28 runs of [\s-]+ around literal hyphens: 40 characters of " -" took minutes.
     const hostile = parseTopics(

@@ -5,7 +5,7 @@ import { createMailer } from "../deliver/create-mailer.js";
 import { publishDigests } from "../digest/publish.js";
 import { editionSettings, previewEdition, type Edition } from "../digest/editions.js";
 import type { Format } from "../subscribers/choices.js";
-import { digestLinks, listId } from "../render/links.js";
+import { digestLinks, listId, paperPageUrl } from "../render/links.js";
 import { digestSubject, fillRecipient, renderDigest } from "../render/email.js";
 import { buildSimpleMessage } from "../render/simple-message.js";
 import { fromAddress } from "../render/from.js";
@@ -134,7 +134,15 @@ async function renderNext(ctx: CommandContext, flags: SendDigestFlags) {
   if (papers.length === 0) return { why: plan?.nothing };
   const edition = flags.edition ?? "daily";
   const subject = digestSubject(papers.map((p) => p.title), days, edition);
-  return { rendered: await renderDigest(subject, papers, digestLinks(ctx.config), { thumbnails: ctx.config.thumbnails, edition, format: flags.format, days }) };
+  return { rendered: await renderDigest(subject, papers, digestLinks(ctx.config), {
+      thumbnails: ctx.config.thumbnails,
+      edition,
+      format: flags.format,
+      days,
+      madeAt: ctx.clock.now().toISOString(),
+      paperUrl: (slug) => paperPageUrl(ctx.config, slug),
+    }),
+  };
 }
 
 async function preview(ctx: CommandContext, file: string, flags: SendDigestFlags): Promise<number> {

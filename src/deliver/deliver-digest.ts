@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config.js";
 import { describeError, PapermailError } from "../errors.js";
 import { digestSubject, renderDigest } from "../render/email.js";
-import { digestLinks, listId, preferencesLink } from "../render/links.js";
+import { digestLinks, listId, paperPageUrl, preferencesLink } from "../render/links.js";
 import { fromAddress } from "../render/from.js";
 import { buildMessageTemplate, type MessageTemplate } from "../render/mime.js";
 import { GaveUpWaiting, isBusy, retryWhileBusy } from "../store/busy.js";
@@ -149,6 +149,8 @@ export async function prepareDigestMessage(
     days,
     format: choices?.format,
     choices,
+    madeAt: digest.createdAt,
+    paperUrl: (slug) => paperPageUrl(config, slug),
   });
   return buildMessageTemplate(rendered, {
     from: config.from,

@@ -20,7 +20,7 @@ import type { StoredPaper } from "../store/papers.js";
 import { expireBefore, markSent, retirePapers, setCoveredThrough, type ListDays } from "../store/list-days.js";
 import { expiryNote, planDaily, type DailyPlan, type DailyRules } from "./daily-plan.js";
 import { describeSelection, fromStored, type ReaderChoices } from "../subscribers/choices.js";
-import { topicMatcher } from "./topics.js";
+import { topicMatcher } from "../model/topics.js";
 
 export type { Edition };
 

@@ -11,6 +11,8 @@ import { escapeHtml } from "./escape.js";
 import type { ListDays } from "../store/list-days.js";
 import { dayRange, longDate } from "../util/time.js";
 import { describeSelection, type Format, type ReaderChoices } from "../subscribers/choices.js";
+import { topicMatcher } from "../model/topics.js";
+import { encodeQuotedPrintable } from "./quoted-printable.js";
 import type { Edition } from "../store/digests.js";
 
 /** How one rendering looks and whom it is for: the edition, and the group's choices (none for the web archive). */
@@ -23,6 +25,10 @@ export interface RenderOptions {
   choices?: Pick<ReaderChoices, "topics" | "minUpvotes">;
   /** The list days the digest covers: the header names them. */
   days?: ListDays | null;
+  /** When the digest was made: the header's date. */
+  madeAt?: string;
+  /** A paper's page on the site, where "Read more" leads. */
+  paperUrl?: (slug: string) => string;
 }
 
 
@@ -78,8 +84,12 @@ export interface RenderedDigest {
 
 /** Abstract length in the email; the rest is a "Read more" away. Keeps typical digests far below Gmail's 102 KB clip. */
 const ABSTRACT_CHARS = 320;
-/** HTML budget: Gmail clips messages over 102 KB, so the email trims instead. */
-export const HTML_BUDGET_BYTES = 100 * 1024;
+/**
+ * HTML budget, counted as sent (quoted-printable): Gmail clips a message whose HTML
+ * passes 102 KB; 95 KB keeps a margin for the recipient's own links and the client's
+ * additions. Over it, the email trims abstracts, then moves papers to the web page.
+ */
+export const HTML_BUDGET_BYTES = 95 * 1024;
 
 const compiled = new Map<string, Promise<HandlebarsTemplateDelegate>>();
 
@@ -154,9 +164,10 @@ export async function renderDigest(
   let abstractChars = ABSTRACT_CHARS;
   let shown = papers.length;
   for (;;) {
-    const view = buildView(subject, papers.slice(0, shown), papers.length - shown, abstractChars, links, options);
+    const view = buildView(subject, papers.slice(0, shown), papers[shown], papers.length - shown, abstractChars, links, options);
     const html = template(view);
-    if (Buffer.byteLength(html) <= budget || shown <= 1) {
+    if (html.length <= budget && encodeQuotedPrintable(html).length <= budget) return { subject, html, text: renderText(view) };
+    if (shown <= 1) {
       return { subject, html, text: renderText(view) };
     }
     if (abstractChars > 160 && options.format !== "compact") abstractChars = Math.floor(abstractChars * 0.75);
@@ -167,6 +178,8 @@ export async function renderDigest(
 interface PaperView {
   title: string;
   url: string;
+  /** Its page on the site: the full abstract and every link. */
+  pageUrl: string;
   arxivUrl: string | null;
   pdfUrl: string | null;
   projectUrl: string | null;
@@ -178,6 +191,12 @@ interface PaperView {
   abstract: string;
   trimmed: boolean;
   codeUrl: string | null;
+  /** "1.2k", when the code's stars are known. */
+  stars: string | null;
+  /** Hugging Face's one-line summary. */
+  summary: string | null;
+  /** The reader's topics this paper matched ("speech, asr"), for a filtered reader. */
+  matches: string | null;
 }
 
 interface DigestView {
@@ -191,6 +210,8 @@ interface DigestView {
   preview: string;
   papers: PaperView[];
   more: number;
+  /** Where "And N more" leads: the first paper the email left out, on the digest's web page. */
+  moreUrl: string;
   archiveUrl: string;
   siteUrl: string;
   siteHost: string;
@@ -203,17 +224,22 @@ interface DigestView {
 function buildView(
   subject: string,
   papers: readonly StoredPaper[],
+  firstLeftOut: StoredPaper | undefined,
   more: number,
   abstractChars: number,
   links: DigestLinks,
   options: RenderOptions,
 ): DigestView {
+  const matcher = options.choices && options.choices.topics.length > 0 ? topicMatcher(options.choices.topics) : undefined;
+  const pageUrl = options.paperUrl ?? ((slug: string) => `${links.siteUrl}papers/${encodeURIComponent(slug)}`);
   const views = papers.map((p): PaperView => {
     const abstract = clean(p.abstract ?? "");
     const short = trimText(abstract, abstractChars);
+    const codeUrl = p.codeUrl && isHttpUrl(p.codeUrl) ? p.codeUrl : null;
     return {
       title: clean(p.title),
       ...paperLinks(p),
+      pageUrl: pageUrl(p.slug),
       projectUrl: p.projectPage && isHttpUrl(p.projectPage) ? p.projectPage : null,
       thumbnail: options.thumbnails && p.thumbnail && isHttpUrl(p.thumbnail) ? p.thumbnail : null,
       upvotes: p.upvotes,
@@ -222,7 +248,10 @@ function buildView(
       abstract: short,
       trimmed: short !== abstract || abstract === "",
       // Only http(s) links are ever emitted: never javascript: or data:.
-      codeUrl: p.codeUrl && isHttpUrl(p.codeUrl) ? p.codeUrl : null,
+      codeUrl,
+      stars: codeUrl && p.githubStars !== null ? formatStars(p.githubStars) : null,
+      summary: p.summary ? clean(p.summary) : null,
+      matches: matcher ? matcher(p).join(", ") || null : null,
     };
   });
   const total = papers.length + more;
@@ -231,9 +260,9 @@ function buildView(
   return {
     subject,
     compact: options.format === "compact",
-    kicker: digestHeading(options.days, options.edition),
-    headline: `${total} trending ${total === 1 ? "paper" : "papers"}${weekly ? " this week" : ""}`,
-    intro: `${selection ? `Your ${selection}` : "The papers"}${listedWhen(options.days, weekly)}, most upvoted first${weekly ? " by their upvotes when this edition was made" : ""}.`,
+    kicker: `${weekly ? "Weekly" : "Daily"} digest${options.madeAt ? ` · ${longDate(options.madeAt.slice(0, 10))}` : ""}`,
+    headline: digestHeading(options.days, options.edition),
+    intro: `${total} ${selection ? `of your ${selection}` : total === 1 ? "paper" : "papers"}${listedWhen(options.days, weekly)}, most upvoted first${weekly ? " by their upvotes when this edition was made" : ""}.`,
     why: `the ${weekly ? "weekly" : "daily"} digest${selection ? ` of ${selection}` : ""}`,
     preview: views
       .slice(0, 3)
@@ -241,6 +270,7 @@ function buildView(
       .join(" · "),
     papers: views,
     more,
+    moreUrl: firstLeftOut ? `${links.archiveUrl}#paper-${firstLeftOut.slug}` : links.archiveUrl,
     ...links,
     siteHost: new URL(links.siteUrl).host,
     recipientHtml: MARK.recipient,
@@ -256,25 +286,34 @@ function listedWhen(days: ListDays | null | undefined, weekly: boolean): string 
 }
 
 function renderText(view: DigestView): string {
-  const lines = [view.subject, `View in your browser: ${view.archiveUrl}`, ""];
+  const lines = [view.headline, `${view.kicker} · ${view.intro}`, `View this digest on the web: ${view.archiveUrl}`, ""];
   view.papers.forEach((p, i) => {
+    const code = p.codeUrl ? `Code: ${p.codeUrl}${p.stars ? ` (★ ${p.stars})` : ""}` : "";
     if (view.compact) {
-      lines.push(`${i + 1}. ${p.title}`, `   ▲ ${p.upvotes} · ${p.url}${p.pdfUrl ? ` · PDF: ${p.pdfUrl}` : ""}${p.codeUrl ? ` · Code: ${p.codeUrl}` : ""}`, "");
+      lines.push(`${i + 1}. ${p.title}`, `   ▲ ${p.upvotes} · ${p.url}${p.pdfUrl ? ` · PDF: ${p.pdfUrl}` : ""}${code ? ` · ${code}` : ""}`);
+      if (p.matches) lines.push(`   matches: ${p.matches}`);
+      lines.push("");
       return;
     }
     lines.push(`${i + 1}. ${p.title}`);
-    lines.push(`   ▲ ${p.upvotes}${p.byline ? ` · ${p.byline}` : ""}${p.date ? ` · ${p.date}` : ""}`);
+    lines.push(`   ▲ ${p.upvotes}${p.byline ? ` · ${p.byline}` : ""}${p.date ? ` · ${p.date}` : ""}${p.matches ? ` · matches: ${p.matches}` : ""}`);
+    if (p.summary) lines.push("", wrap(p.summary, 72, "   "));
     if (p.abstract) lines.push("", wrap(p.abstract, 72, "   "));
-    lines.push("", `   Read more: ${p.url}`);
+    lines.push("", `   Read more: ${p.trimmed ? p.pageUrl : p.url}`);
     if (p.arxivUrl) lines.push(`   arXiv: ${p.arxivUrl}  PDF: ${p.pdfUrl}`);
-    if (p.codeUrl) lines.push(`   Code: ${p.codeUrl}`);
+    if (code) lines.push(`   ${code}`);
     if (p.projectUrl) lines.push(`   Project page: ${p.projectUrl}`);
     lines.push("");
   });
-  if (view.more > 0) lines.push(`And ${view.more} more: ${view.archiveUrl}`, "");
+  if (view.more > 0) lines.push(`And ${view.more} more: ${view.moreUrl}`, "");
   lines.push("-- ", `You get this email because ${MARK.recipient} subscribed to ${view.why} at ${view.siteHost}.`);
   lines.push(`Your choices (topics, daily or weekly, format): ${MARK.preferencesUrl}`, `Unsubscribe: ${MARK.unsubscribeUrl}`, `RSS feed: ${view.feedUrl}`, "");
   return lines.join("\n");
+}
+
+/** "1.2k" stars, as GitHub shows them. */
+export function formatStars(n: number): string {
+  return n >= 1000 ? `${(n / 1000).toFixed(n >= 10_000 ? 0 : 1).replace(/\.0$/, "")}k` : String(n);
 }
 
 /** Dump text with controls and private-use characters (the markers among them) stripped, whitespace runs collapsed. */

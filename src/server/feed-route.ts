@@ -2,7 +2,7 @@ import { paperPageUrl } from "../render/links.js";
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../config.js";
-import { topicMatcher } from "../digest/topics.js";
+import { topicMatcher } from "../model/topics.js";
 import { parseChoices } from "../subscribers/choices.js";
 import { renderFeed } from "../render/feed.js";
 import { renderAtom } from "../render/feed-atom.js";

@@ -4,7 +4,7 @@ import { isHttpUrl } from "../dump/links.js";
 import { paperLinks } from "../dump/paper-key.js";
 import { byline } from "../render/byline.js";
 import { escapeHtml } from "../render/escape.js";
-import { trimText } from "../render/email.js";
+import { formatStars, trimText } from "../render/email.js";
 import { paperPageUrl } from "../render/links.js";
 import type { StoredPaper } from "../store/papers.js";
 import { MATCH_END, MATCH_START } from "../store/search.js";
@@ -36,11 +36,6 @@ export interface PaperView {
 /** Dump text for a page: controls and private-use characters gone, whitespace runs collapsed. */
 function clean(s: string): string {
   return cleanText(s).replace(/[ \t]+/g, " ").trim();
-}
-
-/** "1.2k" stars, as GitHub shows them. */
-function formatStars(n: number): string {
-  return n >= 1000 ? `${(n / 1000).toFixed(n >= 10_000 ? 0 : 1).replace(/\.0$/, "")}k` : String(n);
 }
 
 /** A stored paper as a page shows it. `abstractChars` cuts the abstract (the front page); the rest show all of it. */

@@ -1,0 +1,40 @@
+/** Quoted-printable (RFC 2045) of UTF-8 text; \n becomes a hard CRLF, lines stay within 76 characters. */
+export function encodeQuotedPrintable(text: string): string {
+  const lines = text.replace(/\r\n?/g, "\n").split("\n");
+  return lines.map(encodeQpLine).join("\r\n");
+}
+
+/** Printable ASCII and tab: such a line needs only its "=" escaped. */
+const ASCII_LINE = /^[\x20-\x7e\t]*$/;
+/** What quoted-printable must escape inside a line: "=", controls, and every byte of a non-ASCII character. */
+const UNSAFE = /[=\x00-\x08\x0a-\x1f\x7f-\u{10ffff}]/gu;
+
+function escapeChar(ch: string): string {
+  let out = "";
+  for (const b of Buffer.from(ch, "utf8")) out += `=${b < 16 ? "0" : ""}${b.toString(16).toUpperCase()}`;
+  return out;
+}
+
+/**
+ * One line, in string operations: escape what must be, and a final blank, then
+ * cut into 75-column pieces without splitting an escape. A piece never starts with a dot.
+ */
+export function encodeQpLine(line: string): string {
+  let s = ASCII_LINE.test(line) ? (line.includes("=") ? line.replaceAll("=", "=3D") : line) : line.replace(UNSAFE, escapeChar);
+  const last = s.charCodeAt(s.length - 1);
+  if (last === 32 || last === 9) s = `${s.slice(0, -1)}${last === 32 ? "=20" : "=09"}`;
+  if (s.charCodeAt(0) === 46) s = `=2E${s.slice(1)}`;
+  if (s.length <= 75) return s;
+  let out = "";
+  let pos = 0;
+  while (s.length - pos > 75) {
+    let end = pos + 75;
+    // Every "=" in s starts a three-character escape: never cut inside one.
+    if (s.charCodeAt(end - 1) === 61) end -= 1;
+    else if (s.charCodeAt(end - 2) === 61) end -= 2;
+    out += `${s.slice(pos, end)}=\r\n`;
+    pos = end;
+    if (s.charCodeAt(pos) === 46) s = `${s.slice(0, pos)}=2E${s.slice(pos + 1)}`;
+  }
+  return out + s.slice(pos);
+}
