@@ -89,10 +89,22 @@ export function buildProgram(): Command {
     .description("list stored papers by the day Hugging Face listed them, newest first, most upvoted first within a day")
     .option("--unsent", "only papers waiting for a digest (neither sent, passed over nor expired)")
     .option("--passed-over", "only papers no digest will carry, with why: over PAPERMAIL_MAX_PAPERS, below PAPERMAIL_MIN_UPVOTES, or expired")
+    .option("--search <words>", "papers with these words in their title, abstract, authors, organisation, keywords or summary, best match first (as the site's search)")
+    .option("--page <n>", "with --search: which page of results (of --limit, default 20)", positiveInt)
     .option("--limit <n>", "show at most n papers", positiveInt)
-    .option("--json", "print one JSON array")
-    .action((opts: { json?: boolean; unsent?: boolean; passedOver?: boolean; limit?: number }) =>
-      withContext(async (ctx) => (await import("./commands/papers.js")).runPapers(ctx, { json: Boolean(opts.json), unsent: Boolean(opts.unsent), passedOver: Boolean(opts.passedOver), limit: opts.limit })),
+    .option("--json", "print one JSON array (with --search: one object with the query, the count and the papers)")
+    .addHelpText("after", '\nExamples:\n  papermail papers --unsent --limit 10\n  papermail papers --search "speech recognition"\n  papermail papers --search diffusion --page 2 --json')
+    .action((opts: { json?: boolean; unsent?: boolean; passedOver?: boolean; limit?: number; search?: string; page?: number }) =>
+      withContext(async (ctx) =>
+        (await import("./commands/papers.js")).runPapers(ctx, {
+          json: Boolean(opts.json),
+          unsent: Boolean(opts.unsent),
+          passedOver: Boolean(opts.passedOver),
+          limit: opts.limit,
+          search: opts.search,
+          page: opts.page,
+        }),
+      ),
     );
   papers
     .command("purge")

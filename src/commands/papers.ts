@@ -6,10 +6,19 @@ import { listRetiredPapers } from "../store/list-days.js";
 import { longDate, shortDay } from "../util/time.js";
 import { byline } from "../render/byline.js";
 import { EXIT, printJson, type CommandContext } from "./context.js";
+import { cleanText } from "../dump/clean-text.js";
+import { rewriteMarked } from "../util/mark-words.js";
+import { paperPageUrl } from "../render/links.js";
+import { catchUpSearchIndex } from "../store/search-index.js";
+import { MATCH_END, MATCH_START, searchPapers } from "../store/search.js";
 
 /** `papermail papers`: stored papers, newest list day first and most upvoted first within a day. */
-export function runPapers(ctx: CommandContext, flags: { json: boolean; unsent: boolean; passedOver?: boolean; limit?: number }): number {
-  if (flags.unsent && flags.passedOver) throw new PapermailError("USAGE", "papers takes --unsent or --passed-over, not both");
+export function runPapers(ctx: CommandContext, flags: { json: boolean; unsent: boolean; passedOver?: boolean; limit?: number; search?: string; page?: number }): number {
+  if ([flags.unsent, flags.passedOver, flags.search !== undefined].filter(Boolean).length > 1) {
+    throw new PapermailError("USAGE", "papers takes one of --unsent, --passed-over or --search");
+  }
+  if (flags.page !== undefined && flags.search === undefined) throw new PapermailError("USAGE", "--page goes with --search");
+  if (flags.search !== undefined) return search(ctx, flags.search, flags);
   if (flags.passedOver) return passedOver(ctx, flags);
   const papers = listPapers(ctx.db, { unsentOnly: flags.unsent, limit: flags.limit });
   if (flags.json) {
@@ -30,6 +39,46 @@ function passedOver(ctx: CommandContext, flags: { json: boolean; limit?: number 
   }
   if (papers.length === 0) ctx.out("No paper was passed over or expired.");
   for (const p of papers) ctx.out(`${shortDay(p.listDay).padEnd(6)} ${upvotes(p)} ▲  ${p.title}\n       ${p.fate}: ${p.note}`);
+  return EXIT.ok;
+}
+
+/** `papers --search WORDS`: the site's search from the command line, the matching words in brackets. */
+function search(ctx: CommandContext, query: string, flags: { json: boolean; limit?: number; page?: number }): number {
+  catchUpSearchIndex(ctx.db);
+  const limit = flags.limit ?? 20;
+  const page = flags.page ?? 1;
+  const result = searchPapers(ctx.db, query, { limit, offset: (page - 1) * limit });
+  const plain = (marked: string, open = "[", close = "]") => rewriteMarked(marked, { start: MATCH_START, end: MATCH_END }, cleanText, open, close);
+  if (flags.json) {
+    printJson(ctx, {
+      query,
+      words: result.words,
+      match: result.match,
+      total: result.total,
+      more: result.more,
+      page,
+      papers: result.papers.map(({ markedTitle, markedSnippet, ...p }) => ({
+        ...p,
+        ...paperLinks(p),
+        url: paperPageUrl(ctx.config, p.slug),
+        huggingFaceUrl: paperLinks(p).url,
+        snippet: plain(markedSnippet, "", ""),
+        matchedTitle: plain(markedTitle),
+      })),
+    });
+    return EXIT.ok;
+  }
+  const count = `${result.total}${result.more ? "+" : ""}`;
+  if (result.words.length === 0) ctx.out("Nothing to search for: a search looks for words (letters and digits).");
+  else if (result.total === 0) ctx.out(`No paper matches ${result.words.map((w) => `"${w}"`).join(" or ")}.`);
+  else ctx.out(result.match === "any" ? `No paper has all of these words; ${count} have some of them, best match first:` : `${count} ${count === "1" ? "paper matches" : "papers match"}, best match first:`);
+  result.papers.forEach((p, i) => {
+    ctx.out(`${String((page - 1) * limit + i + 1).padStart(4)}. ${plain(p.markedTitle)}`);
+    ctx.out(`      ${shortDay(p.listDay)} · ${upvotes(p).trim()} ▲${describeByline(p)}`);
+    if (p.markedSnippet) ctx.out(`      ${plain(p.markedSnippet)}`);
+    ctx.out(`      ${paperPageUrl(ctx.config, p.slug)}`);
+  });
+  if (result.papers.length === limit && ((page - 1) * limit + limit < result.total || result.more)) ctx.out(`More: papermail papers --search ${JSON.stringify(query)} --page ${page + 1}`);
   return EXIT.ok;
 }
 

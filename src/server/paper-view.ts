@@ -8,6 +8,7 @@ import { formatStars, trimText } from "../render/email.js";
 import { paperPageUrl } from "../render/links.js";
 import type { StoredPaper } from "../store/papers.js";
 import { MATCH_END, MATCH_START } from "../store/search.js";
+import { rewriteMarked } from "../util/mark-words.js";
 import { longDate } from "../util/time.js";
 
 /** A paper as the site's pages show it; every text is plain (Handlebars escapes it) unless named *Html. */
@@ -64,13 +65,5 @@ export function paperView(config: Pick<Config, "publicUrl">, p: StoredPaper, opt
 
 /** Marked search text as HTML: each piece cleaned and escaped, the match marks turned into <mark>. */
 export function markedHtml(marked: string): string {
-  const text = (s: string) => escapeHtml(cleanText(s));
-  return marked
-    .split(MATCH_START)
-    .map((part, i) => {
-      if (i === 0) return text(part);
-      const [inside = "", ...after] = part.split(MATCH_END);
-      return `<mark>${text(inside)}</mark>${text(after.join(""))}`;
-    })
-    .join("");
+  return rewriteMarked(marked, { start: MATCH_START, end: MATCH_END }, (s) => escapeHtml(cleanText(s)), "<mark>", "</mark>");
 }

@@ -36,3 +36,15 @@ export function markedPassage(text: string, words: ReadonlySet<string>, start: s
   const to = best + size >= tokens.length ? text.length : last.index! + last[0].length;
   return `${from > 0 ? "…" : ""}${markWords(text.slice(from, to), words, start, end)}${to < text.length ? "…" : ""}`;
 }
+
+/** Marked text rewritten for its reader: each piece through `piece` (escaping, cleaning), each marked word between `open` and `close`. */
+export function rewriteMarked(marked: string, marks: { start: string; end: string }, piece: (s: string) => string, open: string, close: string): string {
+  return marked
+    .split(marks.start)
+    .map((part, i) => {
+      if (i === 0) return piece(part);
+      const [inside = "", ...after] = part.split(marks.end);
+      return `${open}${piece(inside)}${close}${piece(after.join(""))}`;
+    })
+    .join("");
+}
