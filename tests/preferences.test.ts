@@ -114,7 +114,8 @@ describe("a reader's choices on the web", () => {
     const id = weekly.digests[0]!.digestId;
     const papers = site.ctx.db.prepare("SELECT count(*) AS n FROM digest_papers").get() as { n: number };
     const page = await (await fetch(`${site.base}/digests/${id}`)).text();
-    expect(page).toContain(`${papers.n} trending papers this week`);
+    expect(page).toContain(`${papers.n} papers listed Dec 12-15, most upvoted first`);
+    expect(page).toContain("Weekly digest #");
     expect(page).toContain("This week on Hugging Face · Dec 12-15");
     expect(page).toContain("most upvoted first by their upvotes when this edition was made");
     const home = await (await fetch(`${site.base}/`)).text();

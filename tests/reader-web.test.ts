@@ -208,3 +208,59 @@ describe("the reader's web", () => {
     expect((await fetch(`${site.base}/favicon.svg`)).headers.get("content-type")).toBe("image/svg+xml");
   });
 });
+
+describe("the steps around subscribing", () => {
+  const linkIn = (text: string, kind: string) => new RegExp(`https?://[^\\s"<>]+/${kind}/[A-Za-z0-9_.-]+`).exec(text)![0];
+
+  it("says what the reader chose and when the first email comes; the confirmation email repeats the choices", async () => {
+    const site = await startSite({ env: { PAPERMAIL_DIGEST_CRON: "0 8 * * *", PAPERMAIL_TZ: "UTC" } });
+    await site.post("/subscribe", { email: "new@example.org", cadence: "weekly", topics: "speech", format: "compact" });
+    await site.mailCount(1);
+    const confirmation = await site.smtp.parse(site.smtp.received[0]!);
+    const choices = "the weekly digest of papers on speech, compact (titles and links)";
+    expect(confirmation.text).toContain(`You will get ${choices}`);
+    expect(confirmation.html).toContain(`You will get ${choices}.`);
+    expect(confirmation.html).toContain("<h1");
+    const confirmed = await site.post(new URL(linkIn(confirmation.text!, "confirm")).pathname, "");
+    const page = await confirmed.text();
+    expect(page).toContain("You are subscribed");
+    expect(page).toContain(`You will get ${choices}.`);
+    expect(page).toMatch(/Your first email is the next weekly digest, planned for [A-Z][a-z]+day, [A-Z][a-z]+ \d{1,2} at \d\d:\d\d UTC\./);
+    expect(page).toContain("/preferences/");
+  });
+
+  it("unsubscribes from the preferences page, undoes it with one signed click, and a used link says already unsubscribed", async () => {
+    const site = await startSite();
+    addSubscriber(site.ctx.db, "ada@example.org", "active", new Date().toISOString());
+    await ingestFile(site.ctx, SAMPLE_FILES[0]!);
+    await publishDigests(site.ctx, { retryUnknown: false });
+    const digest = await site.smtp.parse(site.smtp.received[0]!);
+    const preferences = await get(linkIn(digest.html as string, "preferences"));
+    const action = /<form method="post" action="(\/unsubscribe\/[^"]+)">[\s\S]*?<button type="submit">Unsubscribe<\/button>/.exec(preferences.text)![1]!;
+    const status = () => (site.ctx.db.prepare("SELECT status FROM subscribers WHERE email = 'ada@example.org'").get() as { status: string }).status;
+
+    const unsubscribed = await (await site.post(action, "")).text();
+    expect(unsubscribed).toContain("You are unsubscribed");
+    expect(status()).toBe("unsubscribed");
+    const undo = /<form method="post" action="(\/resubscribe\/[^"]+)"/.exec(unsubscribed)![1]!;
+    // Opening the undo link (a scanner) changes nothing; the button does.
+    await get(site.base + undo);
+    expect(status()).toBe("unsubscribed");
+    const back = await (await site.post(undo, "")).text();
+    expect(back).toContain("You are subscribed again");
+    expect(status()).toBe("active");
+
+    // The email's own link, used with one click, then opened again: "already unsubscribed", with the undo.
+    const emailLink = linkIn(digest.html as string, "unsubscribe");
+    expect((await fetch(emailLink, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "List-Unsubscribe=One-Click" })).status).toBe(200);
+    const again = await get(emailLink);
+    expect(again.text).toContain("You are already unsubscribed");
+    expect(again.text).not.toContain(">Unsubscribe</button>");
+    expect(again.text).toContain('action="/resubscribe/');
+    // A forged undo is a 404; an address that bounced is not restored from a link.
+    expect((await site.post("/resubscribe/1.1.AAAAAAAAAAAAAAAAAAAAAA", "")).status).toBe(404);
+    site.ctx.db.prepare("UPDATE subscribers SET status = 'bounced' WHERE email = 'ada@example.org'").run();
+    expect((await site.post(undo, "")).status).toBe(409);
+    expect(status()).toBe("bounced");
+  });
+});

@@ -8,9 +8,12 @@ import { isBusy } from "../store/busy.js";
 import { neutralise } from "../util/neutralise.js";
 import type { Db } from "../store/db.js";
 import { newestDigestId } from "../store/digests.js";
-import { DEFAULT_CHOICES, parseChoices, type ChoicesResult, type ReaderChoices } from "../subscribers/choices.js";
+import { DEFAULT_CHOICES, describeChoices, parseChoices, type ChoicesResult, type ReaderChoices } from "../subscribers/choices.js";
 import { findSubscriberById, setChoices, type Subscriber } from "../store/subscribers.js";
+import { firstEmail } from "./subscription-words.js";
+import { unsubscribeToken } from "../util/tokens.js";
 import {
+  undoUnsubscribeByToken,
   confirmSubscription,
   findByPreferencesToken,
   findConfirmable,
@@ -103,7 +106,7 @@ export function createApp(deps: AppDeps): Server {
     }
     const path = url.pathname;
     const method = req.method === "HEAD" ? "GET" : req.method;
-    const token = /^\/(confirm|unsubscribe|preferences)\/([^/]+)$/.exec(path);
+    const token = /^\/(confirm|unsubscribe|resubscribe|preferences)\/([^/]+)$/.exec(path);
 
     if (method === "GET" && path === "/") return send(res, 200, HTML, plainHomePage());
     if (method === "GET" && path === "/healthz") return health(res);
@@ -159,10 +162,11 @@ export function createApp(deps: AppDeps): Server {
           if (!sub) return notFound(res);
           return send(res, 400, HTML, confirmPage(path, sub.choices, choices.error));
         }
+        const before = findConfirmable(deps, token[2]!);
         const outcome = confirmSubscription(deps, token[2]!, choices.choices);
-        if (outcome === "not found") return notFound(res);
+        if (outcome === "not found" || !before) return notFound(res);
         if (outcome === "already") return already();
-        return send(res, 200, HTML, renderNotice(config, "You are subscribed", "The next digest will be in your inbox. Every email has a one-click unsubscribe link."));
+        return send(res, 200, HTML, subscribedPage("You are subscribed", before.id));
       }
     }
 
@@ -170,6 +174,8 @@ export function createApp(deps: AppDeps): Server {
       if (method === "GET") {
         const id = findUnsubscribable(deps, token[2]!);
         if (id === undefined) return notFound(res);
+        // A used link says so, with the way back, rather than offering a button that does nothing.
+        if (findSubscriberById(deps.db, id)?.status === "unsubscribed") return send(res, 200, HTML, unsubscribedPage(token[2]!, true));
         // Someone who gets too much may prefer less of it to nothing.
         const preferences = preferencesLink(config, resolveSecret(deps.db, config.secret), id);
         return send(
@@ -187,7 +193,26 @@ export function createApp(deps: AppDeps): Server {
         const oneClick = isOneClickBody(await readBody(req));
         if (!(await unsubscribeByToken(deps, token[2]!))) return notFound(res);
         if (oneClick) return send(res, 200, "text/plain; charset=utf-8", "Unsubscribed.\n");
-        return send(res, 200, HTML, renderNotice(config, "You are unsubscribed", "You will get no further digests. Changed your mind? Subscribe again on the front page."));
+        return send(res, 200, HTML, unsubscribedPage(token[2]!, false));
+      }
+    }
+
+    if (token && token[1] === "resubscribe") {
+      const id = findUnsubscribable(deps, token[2]!);
+      if (id === undefined) return notFound(res);
+      if (method === "GET") {
+        // GETs never change state: a link scanner opening this page undoes nothing.
+        if (findSubscriberById(deps.db, id)?.status === "active") return send(res, 200, HTML, subscribedPage("You are subscribed", id));
+        return send(res, 200, HTML, unsubscribedPage(token[2]!, true));
+      }
+      if (method === "POST") {
+        const undone = undoUnsubscribeByToken(deps, token[2]!);
+        if (undone.outcome !== "resubscribed") {
+          if (undone.outcome === "not found") return notFound(res);
+          return send(res, 409, HTML, renderNotice(config, "This subscription cannot be restored here", "Mail to this address bounced or was reported, or it is on the suppression list. To get the digest again, subscribe on the front page."));
+        }
+        log(`resubscribed: subscriber #${undone.subscriber.id} took back their unsubscribe`);
+        return send(res, 200, HTML, subscribedPage("You are subscribed again", undone.subscriber.id));
       }
     }
 
@@ -239,6 +264,8 @@ export function createApp(deps: AppDeps): Server {
   function preferencesPage(action: string, sub: Subscriber, choices: ReturnType<typeof choicesView>, error?: string, saved = false): string {
     return renderPage(config, "preferences", "Your digest", {
       action,
+      // The same signed link as in an email (digest 0: from this page): unsubscribing works here too.
+      unsubscribeAction: sub.status === "active" || sub.status === "pending" ? `/unsubscribe/${unsubscribeToken(resolveSecret(deps.db, config.secret), 0, sub.id)}` : null,
       email: sub.email,
       inactive: sub.status !== "active" && sub.status !== "pending",
       choices,
@@ -246,6 +273,25 @@ export function createApp(deps: AppDeps): Server {
       saved,
       cadence: sub.choices.cadence,
     });
+  }
+
+  /** "You are subscribed": what they get, when the first email comes, where to change it. */
+  function subscribedPage(title: string, id: number): string {
+    const sub = findSubscriberById(deps.db, id)!;
+    const preferences = preferencesLink(config, resolveSecret(deps.db, config.secret), id);
+    return renderNotice(config, title, `You will get ${describeChoices(sub.choices)}. ${firstEmail(config, sub.choices.cadence, deps.clock.now())} Every email has a one-click unsubscribe link.`, {
+      aside: { text: "Want something else?", link: "Change topics, daily or weekly, format", url: preferences },
+    });
+  }
+
+  /** "You are unsubscribed" (or already were), with a one-click undo: a signed POST. */
+  function unsubscribedPage(unsubscribeToken: string, already: boolean): string {
+    return renderNotice(
+      config,
+      already ? "You are already unsubscribed" : "You are unsubscribed",
+      already ? "This link was used before: no further digests come to this address." : "You will get no further digests.",
+      { action: `/resubscribe/${unsubscribeToken}`, button: "Undo: keep getting the digest" },
+    );
   }
 
   function checkInbox(): string {

@@ -40,8 +40,8 @@ export function renderPage(config: Config, name: string, title: string, data: Re
   return template("layout")({ ...links, title, body, query: data.query });
 }
 
-/** A page with a heading, a sentence and optionally one button that POSTs (with the reader's choices, when given). */
-export function renderNotice(config: Config, title: string, message: string, form?: { action: string; button: string; choices?: ReaderChoices; error?: string; aside?: { text: string; link: string; url: string } }): string {
+/** A page with a heading, a sentence, optionally one button that POSTs (with the reader's choices, when given) and a link aside. */
+export function renderNotice(config: Config, title: string, message: string, form?: { action?: string; button?: string; choices?: ReaderChoices; error?: string; aside?: { text: string; link: string; url: string } }): string {
   return renderPage(config, "notice", title, {
     heading: title,
     message,
@@ -50,7 +50,7 @@ export function renderNotice(config: Config, title: string, message: string, for
     choices: form?.choices && choicesView(form.choices),
     error: form?.error,
     aside: form?.aside,
-    back: !form,
+    back: !form?.action,
   });
 }
 

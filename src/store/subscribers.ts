@@ -124,6 +124,19 @@ export function unsubscribe(db: Db, id: number, at: string): boolean {
 }
 
 /**
+ * Undoes a reader's own unsubscribe (from the link in their mail): active again, as
+ * confirmed now, so that an unsubscribe still waiting in the journal (made before)
+ * cannot undo it. Bounced, complained or suppressed readers stay as they are.
+ */
+export function undoUnsubscribe(db: Db, id: number, at: string): boolean {
+  return (
+    db
+      .prepare("UPDATE subscribers SET status = 'active', confirmed_at = ?, unsubscribed_at = NULL WHERE id = ? AND status IN ('unsubscribed', 'active') AND suppressed_by IS NULL")
+      .run(at, id).changes > 0
+  );
+}
+
+/**
  * Changes what a reader chose; what is not given stays. A new cadence takes effect
  * at the next edition: their cursor (covered_through) makes it owe them exactly the
  * papers they were not offered yet.

@@ -91,6 +91,11 @@ export function describeSelection(choices: Pick<ReaderChoices, "topics" | "minUp
   return `${on || upvotes ? "papers" : "every paper"}${on}${upvotes}`;
 }
 
+/** What a reader gets, in their words: "the daily digest of every paper, in full (summaries, abstracts and links)". */
+export function describeChoices(choices: ReaderChoices): string {
+  return `the ${choices.cadence} digest of ${describeSelection(choices)}, ${choices.format === "compact" ? "compact (titles and links)" : "in full (summaries, abstracts and links)"}`;
+}
+
 /** "a", "a or b", "a, b or c". */
 function eitherOf(words: readonly string[]): string {
   return words.length <= 1 ? (words[0] ?? "") : `${words.slice(0, -1).join(", ")} or ${words[words.length - 1]}`;

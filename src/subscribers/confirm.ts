@@ -1,3 +1,4 @@
+import { describeChoices } from "./choices.js";
 import type { Config } from "../config.js";
 import { createMailer } from "../deliver/create-mailer.js";
 import type { Mailer } from "../deliver/mailer.js";
@@ -46,13 +47,15 @@ export async function sendConfirmation(deps: ConfirmDeps, sub: Subscriber): Prom
   const html = (await compileMjmlTemplate("confirm").catch((err) => {
     releaseConfirmation(db, sub.id, now);
     throw err;
-  }))({ email: sub.email, confirmUrl, preferencesUrl, ttlDays: config.confirmTtlDays });
+  }))({ email: sub.email, confirmUrl, preferencesUrl, ttlDays: config.confirmTtlDays, choices: describeChoices(sub.choices) });
   const text = [
     "Confirm your subscription",
     "",
     `Someone, hopefully you, asked to get the trending papers of the Hugging Face Daily Papers page by email at ${sub.email}.`,
     "",
     `Open this link to confirm: ${confirmUrl}`,
+    "",
+    `You will get ${describeChoices(sub.choices)}; the page the link opens lets you change that first.`,
     "",
     `The link works for ${config.confirmTtlDays} days. If you did not ask for this, ignore this email: nothing will be sent to you.`,
     "",

@@ -13,6 +13,7 @@ import {
   isSuppressedForGood,
   reopenSubscription,
   setChoices,
+  undoUnsubscribe,
   unsubscribe,
   type Subscriber,
 } from "../store/subscribers.js";
@@ -52,10 +53,9 @@ export function requestSubscription(
   // and stays as it is: the answer looks the same.
   if (isSuppressedForGood(sub)) return { sending: Promise.resolve({ status: "not pending" as const }) };
   if (sub.status !== "active") setChoices(deps.db, sub.id, choices);
-  if (sub.status === "unsubscribed" || sub.status === "bounced") {
-    reopenSubscription(deps.db, sub.id);
-    sub = findSubscriberByEmail(deps.db, check.address)!;
-  }
+  if (sub.status === "unsubscribed" || sub.status === "bounced") reopenSubscription(deps.db, sub.id);
+  // As stored now: the confirmation email repeats these choices.
+  sub = findSubscriberByEmail(deps.db, check.address)!;
   return { sending: sub.status === "pending" ? sendConfirmation(deps, sub) : Promise.resolve({ status: "active" as const }) };
 }
 
@@ -127,4 +127,16 @@ export async function unsubscribeByToken(deps: SubscribeDeps, token: string): Pr
     journalUnsubscribe(journalDir(deps.config.dbPath), id, at);
   }
   return true;
+}
+
+/**
+ * Takes back an unsubscribe by the same link (its signed token): the reader is active
+ * again with the choices they had. "not found" for a bad token; "cannot" when the
+ * reader is no longer theirs to restore (bounced, complained, or suppressed by the operator).
+ */
+export function undoUnsubscribeByToken(deps: SubscribeDeps, token: string): { outcome: "resubscribed"; subscriber: Subscriber } | { outcome: "not found" | "cannot" } {
+  const id = findUnsubscribable(deps, token);
+  if (id === undefined) return { outcome: "not found" };
+  if (!undoUnsubscribe(deps.db, id, deps.clock.now().toISOString())) return { outcome: "cannot" };
+  return { outcome: "resubscribed", subscriber: findSubscriberById(deps.db, id)! };
 }
