@@ -99,6 +99,10 @@ describe.skipIf(!available)("accessible to everyone (axe-core, WCAG 2.1 A/AA)", 
     const unsubscribeUrl = /https?:\/\/[^\s"<>]+\/unsubscribe\/[A-Za-z0-9_.-]+/.exec(digestHtml)![0];
     const unsubscribed = await site.post(new URL(unsubscribeUrl).pathname, "");
     expect(unsubscribed.status).toBe(200);
+    // The confirm page as a new reader sees it, then the page after the click.
+    const confirmPage = await (await fetch(confirmUrl)).text();
+    const subscribedPage = await (await site.post(new URL(confirmUrl).pathname, "")).text();
+    expect(subscribedPage).toContain("You are subscribed");
     const targets: Record<string, { url?: string; html?: string }> = {
       home: { url: `${site.base}/` },
       archive: { url: `${site.base}/digests` },
@@ -108,7 +112,8 @@ describe.skipIf(!available)("accessible to everyone (axe-core, WCAG 2.1 A/AA)", 
       "search results": { url: `${site.base}/search?q=language%20model` },
       "no search results": { url: `${site.base}/search?q=zzqqxx` },
       "already unsubscribed": { url: unsubscribeUrl },
-      "confirm page": { url: confirmUrl },
+      "subscribed page": { html: subscribedPage },
+      "confirm page": { html: confirmPage },
       "preferences page": { url: preferencesUrl },
       "not found": { url: `${site.base}/nope` },
       "digest email": { html: digestHtml },

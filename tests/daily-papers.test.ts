@@ -138,8 +138,10 @@ describe("daily_papers JSON dumps", () => {
     await p.cli(["feed", "--out", "feed.xml"]);
     const feed = new XMLParser().parse(readFileSync(join(p.cwd, "feed.xml"), "utf8"));
     const items = feed.rss.channel.item as Array<{ link: string; description: string }>;
-    expect(items.map((i) => i.link)).toContain("https://huggingface.co/papers/2412.08123");
-    expect(items.find((i) => i.link.endsWith("2412.08123"))!.description).toMatch(/arxiv\.org\/abs\/2412\.08123/);
+    // Each item links to the paper's own page here, which leads on to Hugging Face and arXiv, as the item's text does.
+    const item = items.find((i) => i.description.includes("https://huggingface.co/papers/2412.08123"))!;
+    expect(item.link).toMatch(/^https:\/\/papers.example.org\/papers\/[a-z0-9]+$/);
+    expect(item.description).toMatch(/arxiv\.org\/abs\/2412\.08123/);
 
     const q = project(server.url);
     q.env.PAPERMAIL_THUMBNAILS = "true";

@@ -51,6 +51,7 @@ export function feedEntries(items: readonly FeedItem[], pageUrl: (slug: string) 
     const links = paperLinks(p);
     const details = [`▲ ${p.upvotes}`, byline(p), p.publishedOn ? `published ${longDate(p.publishedOn)}` : null].filter(Boolean).join(" · ");
     const extra = [
+      `<a href="${escapeHtml(links.url)}">Hugging Face</a>`,
       links.arxivUrl ? `<a href="${escapeHtml(links.arxivUrl)}">arXiv</a>` : "",
       links.pdfUrl ? `<a href="${escapeHtml(links.pdfUrl)}">PDF</a>` : "",
       p.codeUrl && isHttpUrl(p.codeUrl) ? `<a href="${escapeHtml(p.codeUrl)}">Code</a>` : "",

@@ -79,7 +79,7 @@ describe("text from a dump", () => {
     const p = papers[0]!;
     for (const s of [p.title, p.abstract!, ...p.links]) expect(s).not.toMatch(/[\u0000-\u001f\u007f-\u009f\uE000-\uF8FF\uFFFF]|\uDB80/);
     expect(p.title).toBe("BadTitle[31m recipient");
-    const xml = renderFeed({ siteUrl: "http://x/", feedUrl: "http://x/feed.xml", updated: new Date(0) }, [
+    const xml = renderFeed({ siteUrl: "http://x/", feedUrl: "http://x/feed.xml", updated: new Date(0), paperUrl: (slug) => `http://x/papers/${slug}` }, [
       { ...p, id: 1, upvotes: 1, firstSeenAt: "", lastSeenAt: "", digestCreatedAt: "2024-12-12T00:00:00Z" },
       // Whatever an older database holds, too.
       { ...p, id: 2, title: hostile, abstract: hostile, upvotes: 1, firstSeenAt: "", lastSeenAt: "", digestCreatedAt: "2024-12-12T00:00:00Z" },
