@@ -51,7 +51,8 @@ export async function benchServer() {
       .prepare(`SELECT p.*, p.slug, d.created_at AS digestCreatedAt, p.authors_count AS authorsCount, p.org_name AS orgName, p.org_handle AS orgHandle,
         p.published_on AS publishedOn, p.code_url AS codeUrl FROM digest_papers dp JOIN papers p ON p.id = dp.paper_id JOIN digests d ON d.id = dp.digest_id LIMIT 1000`)
       .all();
-    const meta = { siteUrl: "http://localhost/", feedUrl: "http://localhost/feed.xml", updated: new Date() };
+    const meta = {
+      paperUrl: (slug) => `http://127.0.0.1/papers/${slug}`, siteUrl: "http://localhost/", feedUrl: "http://localhost/feed.xml", updated: new Date() };
     for (const n of [100, 1000]) console.log(`feed render, ${String(n).padStart(4)} items: ${median(() => renderFeed(meta, items.slice(0, n))).toFixed(1)} ms`);
 
     const app = createApp({ db, config, clock: { now: () => new Date() } });

@@ -239,10 +239,11 @@ export function createApp(deps: AppDeps): Server {
   }
 
   // The front page is the same for everyone until a new digest is published: rendered once per digest.
-  let home: { newest: number; html: string } | undefined;
-  function plainHomePage(): string {
+  // Kept as bytes: the busiest page is encoded once per digest, not once per request.
+  let home: { newest: number; html: Buffer } | undefined;
+  function plainHomePage(): Buffer {
     const newest = newestDigestId(deps.db);
-    if (home?.newest !== newest) home = { newest, html: homePage() };
+    if (home?.newest !== newest) home = { newest, html: Buffer.from(homePage()) };
     return home.html;
   }
 
