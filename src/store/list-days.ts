@@ -91,14 +91,18 @@ export function countWaitingBefore(db: Db, day: string, scope: DayScope): number
 
 /** Marks the papers a daily digest carries as sent (inside the freeze's transaction). */
 export function markSent(db: Db, paperIds: readonly number[], digestId: number, at: string): void {
-  const mark = cachedStatement(db, "INSERT INTO paper_fates (paper_id, fate, digest_id, at) VALUES (?, 'sent', ?, ?)");
-  for (const id of paperIds) mark.run(id, digestId, at);
+  // One statement for the lot: a digest's papers are written in one step, not one call each.
+  cachedStatement(db, "INSERT INTO paper_fates (paper_id, fate, digest_id, at) SELECT value, 'sent', ?, ? FROM json_each(?)").run(digestId, at, JSON.stringify(paperIds));
 }
 
 /** Retires papers, each with why: they wait no more and no later digest carries them. */
 export function retirePapers(db: Db, fate: Retirement, papers: ReadonlyArray<{ id: number; note: string }>, digestId: number | null, at: string): void {
-  const retire = cachedStatement(db, "INSERT INTO paper_fates (paper_id, fate, note, digest_id, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (paper_id) DO NOTHING");
-  for (const p of papers) retire.run(p.id, fate, p.note, digestId, at);
+  cachedStatement(
+    db,
+    `INSERT INTO paper_fates (paper_id, fate, note, digest_id, at)
+       SELECT value ->> '$.id', ?, value ->> '$.note', ?, ? FROM json_each(?) WHERE true
+       ON CONFLICT (paper_id) DO NOTHING`,
+  ).run(fate, digestId, at, JSON.stringify(papers.map((p) => ({ id: p.id, note: p.note }))));
 }
 
 /**
