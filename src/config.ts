@@ -62,6 +62,12 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_TZ", default: "UTC", help: "time zone of the schedules, e.g. Europe/Paris" },
   { name: "PAPERMAIL_FEED_ITEMS", default: "50", help: "papers in /feed.xml" },
   { name: "PAPERMAIL_CONFIRM_TTL_DAYS", default: "7", help: "days a subscription confirmation link stays valid" },
+  { name: "PAPERMAIL_METRICS_TOKEN", default: "(unset: /metrics only on the admin address)", help: "bearer token that /metrics asks for on the site's address" },
+  { name: "PAPERMAIL_ADMIN_HOST", default: "(unset: no admin listener)", help: "address of a second listener for operators (/metrics without a token), e.g. 127.0.0.1" },
+  { name: "PAPERMAIL_ADMIN_PORT", default: "9090", help: "port of the admin listener" },
+  { name: "PAPERMAIL_ADMIN_EMAIL", default: "(unset: alerts are not mailed)", help: "where alerts are mailed, at most once per alert and day" },
+  { name: "PAPERMAIL_STALE_HOURS", default: "36", help: "hours without a new list day (weekends not counted) after which the input is called stale" },
+  { name: "PAPERMAIL_LOG_FORMAT", default: "text", help: "text (one human line per event) or json (one JSON object per line)" },
 ];
 
 /** A PEM certificate file, read once: its text, or an issue naming what is wrong. */
@@ -136,6 +142,12 @@ const schema = z.object({
   PAPERMAIL_TZ: z.string().refine(isTimeZone, "must be an IANA time zone such as UTC or Europe/Paris").default("UTC"),
   PAPERMAIL_FEED_ITEMS: int(1, 10000).default(50),
   PAPERMAIL_CONFIRM_TTL_DAYS: int(1, 365).default(7),
+  PAPERMAIL_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces").optional(),
+  PAPERMAIL_ADMIN_HOST: z.string().min(1).optional(),
+  PAPERMAIL_ADMIN_PORT: int(0, 65535).default(9090),
+  PAPERMAIL_ADMIN_EMAIL: z.string().refine(isValidAddress, "must be an email address").optional(),
+  PAPERMAIL_STALE_HOURS: int(1, 24 * 60).default(36),
+  PAPERMAIL_LOG_FORMAT: z.enum(["text", "json"], { error: "must be text or json" }).default("text"),
 });
 
 /** The resolved configuration every command receives. */
@@ -197,6 +209,13 @@ export interface Config {
   timeZone: string;
   feedItems: number;
   confirmTtlDays: number;
+  /** Bearer token of /metrics on the site's address; undefined: /metrics only on the admin listener. */
+  metricsToken: string | undefined;
+  /** The operators' listener (PAPERMAIL_ADMIN_HOST/PORT), when configured. */
+  admin: { host: string; port: number } | undefined;
+  adminEmail: string | undefined;
+  staleHours: number;
+  logFormat: "text" | "json";
 }
 
 /**
@@ -215,7 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? "configuration");
     const value = merged[name];
-    const secretive = ["PAPERMAIL_SECRET", "PAPERMAIL_SECRET_PREVIOUS", "PAPERMAIL_SMTP_URL", "PAPERMAIL_BOUNCE_MAILBOX", "PAPERMAIL_SMTP_OAUTH2_CLIENT_SECRET", "PAPERMAIL_SMTP_OAUTH2_REFRESH_TOKEN", "PAPERMAIL_SMTP_OAUTH2_TOKEN_COMMAND"].includes(name);
+    const secretive = ["PAPERMAIL_SECRET", "PAPERMAIL_METRICS_TOKEN", "PAPERMAIL_SECRET_PREVIOUS", "PAPERMAIL_SMTP_URL", "PAPERMAIL_BOUNCE_MAILBOX", "PAPERMAIL_SMTP_OAUTH2_CLIENT_SECRET", "PAPERMAIL_SMTP_OAUTH2_REFRESH_TOKEN", "PAPERMAIL_SMTP_OAUTH2_TOKEN_COMMAND"].includes(name);
     const shown = value === undefined || secretive ? "" : ` (got "${value}")`;
     throw new PapermailError("CONFIG", `${name}: ${issue.message}${shown}`, { variable: name });
   }
@@ -275,6 +294,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     timeZone: e.PAPERMAIL_TZ,
     feedItems: e.PAPERMAIL_FEED_ITEMS,
     confirmTtlDays: e.PAPERMAIL_CONFIRM_TTL_DAYS,
+    metricsToken: e.PAPERMAIL_METRICS_TOKEN,
+    admin: e.PAPERMAIL_ADMIN_HOST ? { host: e.PAPERMAIL_ADMIN_HOST, port: e.PAPERMAIL_ADMIN_PORT } : undefined,
+    adminEmail: e.PAPERMAIL_ADMIN_EMAIL,
+    staleHours: e.PAPERMAIL_STALE_HOURS,
+    logFormat: e.PAPERMAIL_LOG_FORMAT,
   };
 }
 

@@ -8,6 +8,7 @@ import { openDatabase } from "../src/store/db.js";
 import type { Clock } from "../src/util/time.js";
 import { tempDir } from "./helpers.js";
 import { startSmtpServer } from "./smtp.js";
+import { createMetrics } from "../src/metrics/registry.js";
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -40,7 +41,8 @@ export async function startSite(options: { clock?: Clock; fault?: Parameters<typ
   // As `serve` opens it: a short lock wait, so a held lock answers 503 instead of stalling.
   const ctx: CommandContext = { config, db: openDatabase(config.dbPath, { busyTimeoutMs: 100 }), clock, out: () => undefined, err: () => undefined };
   const logs: string[] = [];
-  const app: Server = createApp({ db: ctx.db, config, clock, log: (line) => logs.push(line) });
+  const metrics = createMetrics(ctx.db, clock);
+  const app: Server = createApp({ db: ctx.db, config, clock, log: (line) => logs.push(line), metrics });
   await new Promise<void>((resolve) => app.listen(port, "127.0.0.1", resolve));
   cleanups.push(
     () => smtp.close(),
@@ -60,6 +62,6 @@ export async function startSite(options: { clock?: Clock; fault?: Parameters<typ
     for (let i = 0; i < 200 && smtp.received.length < n; i++) await new Promise((r) => setTimeout(r, 25));
     return smtp.received.length;
   };
-  return { base, smtp, ctx, post, mailCount, cwd, env, logs, port };
+  return { base, smtp, ctx, post, mailCount, cwd, env, logs, port, metrics };
 }
 

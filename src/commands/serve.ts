@@ -1,5 +1,7 @@
 import type { Config } from "../config.js";
 import { createApp } from "../server/app.js";
+import { createAdminApp } from "../server/admin-app.js";
+import { createMetrics } from "../metrics/registry.js";
 import { createScheduler } from "../scheduler/scheduler.js";
 import { nextRuns } from "../scheduler/slots.js";
 import { PapermailError } from "../errors.js";
@@ -21,7 +23,9 @@ function log(line: string): void {
 export async function runServe(config: Config, options: { scheduler: boolean }): Promise<void> {
   // A short lock wait: a blocked write must not freeze the event loop (requests answer 503, sends retry).
   const ctx = createContext(config, { busyTimeoutMs: 100 });
-  const app = createApp({ db: ctx.db, config, clock: ctx.clock, log });
+  const metrics = createMetrics(ctx.db, ctx.clock);
+  const app = createApp({ db: ctx.db, config, clock: ctx.clock, log, metrics });
+  const admin = config.admin ? createAdminApp({ config, metrics, log }) : undefined;
   const scheduler = options.scheduler ? createScheduler(ctx, log) : undefined;
 
   await new Promise<void>((resolve, reject) => {
@@ -34,6 +38,17 @@ export async function runServe(config: Config, options: { scheduler: boolean }):
     });
     app.listen(config.port, config.host, resolve);
   });
+  if (admin && config.admin) {
+    const { host, port: adminPort } = config.admin;
+    await new Promise<void>((resolve, reject) => {
+      admin.once("error", (err: NodeJS.ErrnoException) =>
+        reject(new PapermailError("CONFIG", `PAPERMAIL_ADMIN_PORT: cannot listen on ${host}:${adminPort} (${err.code ?? err.message})`, { variable: "PAPERMAIL_ADMIN_PORT" })),
+      );
+      admin.listen(adminPort, host, resolve);
+    });
+    const a = admin.address();
+    log(`admin listener on http://${host.includes(":") ? `[${host}]` : host}:${typeof a === "object" && a ? a.port : adminPort}/ (/metrics${config.metricsToken ? ", bearer token" : ""})`);
+  }
   const address = app.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   if (!config.publicUrlSet) {
@@ -50,6 +65,8 @@ export async function runServe(config: Config, options: { scheduler: boolean }):
     log(`${signal}: stopping (a send in progress pauses after the messages in flight)`);
     app.close();
     app.closeAllConnections();
+    admin?.close();
+    admin?.closeAllConnections();
     await scheduler?.stop();
     ctx.db.close();
     log("stopped");

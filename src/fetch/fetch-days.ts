@@ -1,4 +1,5 @@
 import { catchUpSearchIndex } from "../store/search-index.js";
+import { recordFetchRun } from "../store/operations.js";
 import { readFileSync } from "node:fs";
 import type { CommandContext } from "../context.js";
 import { describeError } from "../errors.js";
@@ -56,5 +57,6 @@ export async function fetchDays(
     onDay?.(r);
   }
   catchUpSearchIndex(ctx.db);
+  recordFetchRun(ctx.db, ctx.clock.now().toISOString(), results.length > 0 && results.every((r) => r.error !== undefined));
   return results;
 }

@@ -29,6 +29,8 @@ import { choicesView, renderNotice, renderPage } from "./pages.js";
 import { archiveEntries, latestTopPapers, renderDigestPage, renderPaperPage, renderSearchPage } from "./reader-pages.js";
 import { FAVICON_ICO, FAVICON_SVG } from "./favicon.js";
 import { findPaperBySlug } from "../store/papers.js";
+import { routeOf, type Metrics } from "../metrics/registry.js";
+import { serveMetrics } from "./metrics-route.js";
 import { resolveSecret } from "../store/settings.js";
 
 export interface AppDeps {
@@ -38,6 +40,8 @@ export interface AppDeps {
   /** Where confirmation emails go; the configured transport when omitted. */
   mailer?: Mailer;
   log?: (line: string) => void;
+  /** The process's metrics: answers are counted, and /metrics serves them when PAPERMAIL_METRICS_TOKEN is set. */
+  metrics?: Metrics;
 }
 
 const HTML = "text/html; charset=utf-8";
@@ -109,6 +113,8 @@ export function createApp(deps: AppDeps): Server {
     const token = /^\/(confirm|unsubscribe|resubscribe|preferences)\/([^/]+)$/.exec(path);
 
     if (method === "GET" && path === "/") return send(res, 200, HTML, plainHomePage());
+    // On the public address only with the token; without one, /metrics lives on the admin listener alone.
+    if (method === "GET" && path === "/metrics" && deps.metrics && config.metricsToken) return serveMetrics(req, res, deps.metrics, config.metricsToken);
     if (method === "GET" && path === "/healthz") return health(res);
     const feedFormat = FEED_PATHS[path];
     if (method === "GET" && feedFormat) return feed(req, res, feedFormat, url.searchParams);
@@ -335,6 +341,10 @@ export function createApp(deps: AppDeps): Server {
   }
 
   const server = createServer((req, res) => {
+    if (deps.metrics) {
+      const counter = deps.metrics.httpRequests;
+      res.once("finish", () => counter.inc({ route: routeOf(new URL(req.url ?? "/", "http://x").pathname), status: String(res.statusCode) }));
+    }
     route(req, res).catch((err) => {
       if (res.headersSent) return res.destroy();
       if (err instanceof HttpError) return send(res, err.status, "text/plain; charset=utf-8", `${err.message}\n`);

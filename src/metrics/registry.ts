@@ -1,0 +1,98 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import type { Db } from "../store/db.js";
+import { readOperations } from "../store/operations.js";
+import type { Clock } from "../util/time.js";
+
+/** The process's metrics: counted where the work happens (HTTP here), read from the database at scrape time for the rest. */
+export interface Metrics {
+  registry: Registry;
+  /** Answers of this process's site, by route pattern and status. */
+  httpRequests: Counter<"route" | "status">;
+  /** The exposition text of every metric, read now. */
+  render(): Promise<string>;
+  contentType: string;
+}
+
+/**
+ * One registry per server. What the database knows (ledger, digests, bounces, papers,
+ * dumps, readers) is read from it on each scrape, so the figures are those of every
+ * papermail process together (a `send-digest` run by hand included) and match the
+ * database; the rest are this process's own.
+ */
+export function createMetrics(db: Db, clock: Clock): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "papermail_" });
+  const httpRequests = new Counter({ name: "papermail_http_requests_total", help: "HTTP answers of this process by route and status", labelNames: ["route", "status"] as const, registers: [registry] });
+
+  // One read of the database per scrape, shared by the metrics below.
+  let snapshot: { at: number; value: ReturnType<typeof readOperations> } | undefined;
+  const read = () => {
+    const now = clock.now().getTime();
+    if (!snapshot || now - snapshot.at > 1000) snapshot = { at: now, value: readOperations(db) };
+    return snapshot.value;
+  };
+  const secondsSince = (iso: string | null) => (iso ? Math.max(0, (clock.now().getTime() - Date.parse(iso)) / 1000) : -1);
+
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[], values: () => Array<[Partial<Record<L, string>>, number]>) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [labels, n] of values()) if (n > 0) this.inc(labels as never, n);
+      },
+    });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], values: () => Array<[Partial<Record<L, string>>, number]>) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [labels, n] of values()) this.set(labels as never, n);
+      },
+    });
+
+  const OUTCOMES = ["sent", "failed", "unknown", "skipped"];
+  counter("papermail_messages_total", "digest messages by final outcome (sent, failed, unknown, skipped), compacted digests included", ["outcome"], () =>
+    OUTCOMES.map((o) => [{ outcome: o }, read().deliveries[o] ?? 0]),
+  );
+  gauge("papermail_queue_depth", "digest messages waiting to be sent (queued or being sent)", ["status"], () => [
+    [{ status: "queued" }, read().queued],
+    [{ status: "sending" }, read().deliveries.sending ?? 0],
+  ]);
+  gauge("papermail_queue_oldest_seconds", "age of the oldest queued message's last change, 0 with an empty queue", [], () => [[{}, read().oldestQueuedAt ? secondsSince(read().oldestQueuedAt) : 0]]);
+  counter("papermail_digests_total", "digests published, by edition", ["edition"], () => Object.entries(read().digests).map(([edition, n]) => [{ edition }, n]));
+  counter("papermail_bounce_events_total", "bounce and complaint events, by kind (hard, soft, sender, complaint)", ["kind"], () =>
+    Object.entries(read().bounceEvents).map(([kind, n]) => [{ kind }, n]),
+  );
+  counter("papermail_sender_refusals_total", "refusals of our sender (not of a reader), by receiving domain", ["domain"], () =>
+    read().senderRefusals.map((r) => [{ domain: r.domain }, r.count]),
+  );
+  gauge("papermail_subscribers", "readers by status", ["status"], () => Object.entries(read().subscribers).map(([status, n]) => [{ status }, n]));
+  gauge("papermail_papers", "papers stored, and waiting for a digest", ["state"], () => [
+    [{ state: "stored" }, read().papers.stored],
+    [{ state: "waiting" }, read().papers.waiting],
+  ]);
+  counter("papermail_dump_files_total", "dump files read, by result (ingested, rejected)", ["result"], () => [
+    [{ result: "ingested" }, read().dumps.ingested],
+    [{ result: "rejected" }, read().dumps.rejected],
+  ]);
+  gauge("papermail_seconds_since_last_ingest", "seconds since a dump file was last ingested (-1: never)", [], () => [[{}, secondsSince(read().lastIngestAt)]]);
+  gauge("papermail_seconds_since_last_fetch", "seconds since `fetch` last succeeded (-1: never)", [], () => [[{}, secondsSince(read().lastFetchAt)]]);
+
+  return { registry, httpRequests, render: () => registry.metrics(), contentType: registry.contentType };
+}
+
+/** The route pattern of a path, for the HTTP metrics: tokens, ids and slugs never become labels. */
+export function routeOf(path: string): string {
+  if (path === "/" || path === "/digests" || path === "/search" || path === "/healthz" || path === "/metrics" || path === "/subscribe") return path;
+  if (/^\/feed\.(xml|atom|json)$/.test(path)) return path;
+  if (/^\/favicon\.(ico|svg)$/.test(path)) return "/favicon";
+  const m = /^\/(digests|papers|confirm|unsubscribe|resubscribe|preferences)\/[^/]+$/.exec(path);
+  if (m) return `/${m[1]}/:id`;
+  return "other";
+}

@@ -1,0 +1,76 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { SAMPLE_FILES, spawnCli, tempDir } from "./helpers.js";
+import { dsn } from "./bounce-messages.js";
+import { sentProject } from "./bounce-project.js";
+import { freePort, startSite } from "./site.js";
+
+type Family = { name: string; type: string; metrics: Array<{ labels?: Record<string, string>; value: string }> };
+
+/** A scrape as Prometheus reads it: family name -> sample value for these labels. */
+function sample(families: Family[], name: string, labels: Record<string, string> = {}): number | undefined {
+  const family = families.find((f) => f.name === name);
+  const m = family?.metrics.find((x) => Object.entries(labels).every(([k, v]) => x.labels?.[k] === v));
+  return m === undefined ? undefined : Number(m.value);
+}
+
+describe("Prometheus metrics", () => {
+  it("after a send, a bounce run and an ingest, /metrics counts what the database holds; behind the bearer token", async () => {
+    const p = await sentProject(["ada@example.org", "bob@example.org", "cy@example.org"]);
+    const path = p.file("hard.eml", dsn({ to: p.verp.get("ada@example.org")!, recipient: "ada@example.org", status: "5.1.1" }));
+    expect((await p.cli(["bounces", "ingest", path])).code).toBe(0);
+    await p.cli(["ingest", SAMPLE_FILES[1]!]);
+    const token = "metrics-token-0123456789";
+    const site = await startSite({ env: { PAPERMAIL_DB: join(p.cwd, "var", "papermail.db"), PAPERMAIL_METRICS_TOKEN: token } });
+
+    const refused = await fetch(`${site.base}/metrics`);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    expect((await fetch(`${site.base}/metrics`, { headers: { authorization: "Bearer wrong-token-0123456789" } })).status).toBe(401);
+    await fetch(`${site.base}/`);
+    const r = await fetch(`${site.base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+    const families = parsePrometheusTextFormat(await r.text()) as Family[];
+
+    const db = p.db();
+    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    expect(sample(families, "papermail_messages_total", { outcome: "sent" })).toBe(count("SELECT count(*) AS n FROM deliveries WHERE status = 'sent'"));
+    expect(sample(families, "papermail_messages_total", { outcome: "sent" })).toBe(3);
+    expect(sample(families, "papermail_digests_total", { edition: "daily" })).toBe(1);
+    expect(sample(families, "papermail_bounce_events_total", { kind: "hard" })).toBe(count("SELECT count(*) AS n FROM bounce_events WHERE kind = 'hard'"));
+    expect(sample(families, "papermail_bounce_events_total", { kind: "hard" })).toBe(1);
+    expect(sample(families, "papermail_subscribers", { status: "bounced" })).toBe(1);
+    expect(sample(families, "papermail_subscribers", { status: "active" })).toBe(2);
+    expect(sample(families, "papermail_papers", { state: "stored" })).toBe(count("SELECT count(*) AS n FROM papers"));
+    expect(sample(families, "papermail_dump_files_total", { result: "ingested" })).toBe(count("SELECT count(*) AS n FROM dumps WHERE status = 'ingested'"));
+    expect(sample(families, "papermail_dump_files_total", { result: "ingested" })).toBe(2);
+    expect(sample(families, "papermail_queue_depth", { status: "queued" })).toBe(0);
+    expect(sample(families, "papermail_seconds_since_last_ingest")).toBeGreaterThanOrEqual(0);
+    expect(sample(families, "papermail_seconds_since_last_fetch")).toBe(-1);
+    expect(sample(families, "papermail_http_requests_total", { route: "/metrics", status: "401" })).toBe(2);
+    expect(sample(families, "papermail_http_requests_total", { route: "/", status: "200" })).toBe(1);
+    expect(sample(families, "papermail_process_cpu_user_seconds_total")).toBeGreaterThan(0);
+    db.close();
+  });
+
+  it("without a token, /metrics is served only on the admin listener", async () => {
+    const cwd = tempDir();
+    const [port, adminPort] = [await freePort(), await freePort()];
+    const child = spawnCli(["serve", "--no-scheduler"], { cwd, env: { PAPERMAIL_PORT: String(port), PAPERMAIL_ADMIN_HOST: "127.0.0.1", PAPERMAIL_ADMIN_PORT: String(adminPort) } });
+    let out = "";
+    child.stdout.on("data", (c) => (out += c));
+    for (let i = 0; i < 100 && !out.includes("serving"); i++) await new Promise((r) => setTimeout(r, 100));
+    try {
+      expect(out).toContain(`admin listener on http://127.0.0.1:${adminPort}/`);
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
+      const scrape = await fetch(`http://127.0.0.1:${adminPort}/metrics`);
+      expect(scrape.status).toBe(200);
+      expect(parsePrometheusTextFormat(await scrape.text()).map((f: Family) => f.name)).toContain("papermail_messages_total");
+      expect((await fetch(`http://127.0.0.1:${adminPort}/`)).status).toBe(404);
+    } finally {
+      child.kill("SIGTERM");
+    }
+  });
+});
