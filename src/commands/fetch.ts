@@ -1,3 +1,4 @@
+import { watchInstallation } from "../alarms/watch.js";
 import { fetchDays, type DayResult } from "../fetch/fetch-days.js";
 import { displayPath, EXIT, printJson, type CommandContext } from "./context.js";
 
@@ -9,6 +10,7 @@ import { displayPath, EXIT, printJson, type CommandContext } from "./context.js"
 export async function runFetch(ctx: CommandContext, flags: { date?: string; days: number; json: boolean }): Promise<number> {
   const results = await fetchDays(ctx, flags, (r) => !flags.json && describe(ctx, r));
   if (flags.json) printJson(ctx, { days: results.map((r) => ({ ...r, file: r.file && displayPath(r.file) })) });
+  await watchInstallation(ctx, ctx.err);
   return results.some((r) => r.error) ? EXIT.rejected : EXIT.ok;
 }
 

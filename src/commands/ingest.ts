@@ -1,3 +1,4 @@
+import { watchInstallation } from "../alarms/watch.js";
 import { statSync } from "node:fs";
 import { SAMPLES_DIR } from "../config.js";
 import { ingestAll } from "../ingest/ingest-all.js";
@@ -42,6 +43,7 @@ export async function runIngest(ctx: CommandContext, paths: string[], flags: Ing
         (summary.searchIndexed > 0 ? ` ${summary.searchIndexed} added to the search index.` : ""),
     );
   }
+  await watchInstallation(ctx, ctx.err);
   return totals.rejected > 0 || problems.length > 0 ? EXIT.rejected : EXIT.ok;
 }
 

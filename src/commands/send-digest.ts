@@ -1,3 +1,4 @@
+import { watchInstallation } from "../alarms/watch.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { PapermailError } from "../errors.js";
@@ -76,6 +77,7 @@ export async function runSendDigest(ctx: CommandContext, flags: SendDigestFlags)
     if (result.heldBack) ctx.out(`No new digest: ${result.heldBack}.`);
     if (flags.signal?.aborted) ctx.err("Interrupted: messages in flight were recorded; the rest stay queued for the next run.");
   }
+  await watchInstallation(ctx, ctx.err);
   if (result.digests.some((d) => d.stopReason === "config" || d.stopReason === "sender")) return EXIT.usage;
   return flags.signal?.aborted || result.digests.some((d) => d.failed + d.unknown > 0 || d.stopped) ? EXIT.rejected : EXIT.ok;
 }

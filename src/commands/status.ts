@@ -1,3 +1,4 @@
+import { findProblems } from "../alarms/drift.js";
 import { describeSmtpServer } from "../deliver/smtp-mailer.js";
 import { countDumps } from "../store/dumps.js";
 import { countDemoPapers, countPapers } from "../store/papers.js";
@@ -67,12 +68,16 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
     senderRefusalsLast7Days: senderRefusals,
     latestUnverifiedReports: unverified,
     schedule,
+    // Judged now (what the scheduler would raise), whether or not anything has looked yet.
+    alerts: findProblems(ctx.db, ctx.config, now),
   };
   if (flags.json) {
     printJson(ctx, status);
     return EXIT.ok;
   }
   ctx.out(`database     ${displayPath(ctx.config.dbPath)}`);
+  if (status.alerts.length === 0) ctx.out("alerts       none");
+  for (const a of status.alerts) ctx.out(`alert        ${a.kind}: ${a.message}`);
   ctx.out(`public URL   ${site.publicUrl}${site.publicUrlSet ? "" : " (PAPERMAIL_PUBLIC_URL not set" + (ctx.config.demo ? ": fine for a trial)" : ": digests are not published until it is)")}`);
   ctx.out(`mail         ${site.mail}`);
   ctx.out(`papers       ${papers.total} stored, ${papers.unsent} waiting, ${listDays.passedOver} passed over, ${listDays.expired} expired (papers --passed-over)`);

@@ -89,7 +89,7 @@ export function createMetrics(db: Db, clock: Clock): Metrics {
 
 /** The route pattern of a path, for the HTTP metrics: tokens, ids and slugs never become labels. */
 export function routeOf(path: string): string {
-  if (path === "/" || path === "/digests" || path === "/search" || path === "/healthz" || path === "/metrics" || path === "/subscribe") return path;
+  if (["/", "/digests", "/search", "/healthz", "/healthz/strict", "/metrics", "/subscribe"].includes(path)) return path;
   if (/^\/feed\.(xml|atom|json)$/.test(path)) return path;
   if (/^\/favicon\.(ico|svg)$/.test(path)) return "/favicon";
   const m = /^\/(digests|papers|confirm|unsubscribe|resubscribe|preferences)\/[^/]+$/.exec(path);

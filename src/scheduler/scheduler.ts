@@ -1,3 +1,4 @@
+import { watchInstallation } from "../alarms/watch.js";
 import { schedule, type ScheduledTask } from "node-cron";
 import { SAMPLES_DIR } from "../config.js";
 import { describeError } from "../errors.js";
@@ -98,6 +99,12 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
       }
     } catch (err) {
       log(`${job}: failed: ${describeError(err)}`);
+    }
+    // After every job: has the input dried up or shrunk, do sends fail? (Raised, cleared and mailed there.)
+    try {
+      await watchInstallation(ctx, log);
+    } catch (err) {
+      log(`alerts: ${describeError(err)}`);
     }
   }
 

@@ -29,6 +29,7 @@ import { choicesView, renderNotice, renderPage } from "./pages.js";
 import { archiveEntries, latestTopPapers, renderDigestPage, renderPaperPage, renderSearchPage } from "./reader-pages.js";
 import { FAVICON_ICO, FAVICON_SVG } from "./favicon.js";
 import { findPaperBySlug } from "../store/papers.js";
+import { findProblems } from "../alarms/drift.js";
 import { routeOf, type Metrics } from "../metrics/registry.js";
 import { serveMetrics } from "./metrics-route.js";
 import { resolveSecret } from "../store/settings.js";
@@ -115,7 +116,7 @@ export function createApp(deps: AppDeps): Server {
     if (method === "GET" && path === "/") return send(res, 200, HTML, plainHomePage());
     // On the public address only with the token; without one, /metrics lives on the admin listener alone.
     if (method === "GET" && path === "/metrics" && deps.metrics && config.metricsToken) return serveMetrics(req, res, deps.metrics, config.metricsToken);
-    if (method === "GET" && path === "/healthz") return health(res);
+    if (method === "GET" && (path === "/healthz" || path === "/healthz/strict")) return health(res, path === "/healthz/strict");
     const feedFormat = FEED_PATHS[path];
     if (method === "GET" && feedFormat) return feed(req, res, feedFormat, url.searchParams);
     if (method === "GET" && path === "/digests") return send(res, 200, HTML, archivePage(), PUBLIC);
@@ -238,7 +239,7 @@ export function createApp(deps: AppDeps): Server {
       }
     }
 
-    if (["/", "/subscribe", "/digests", "/healthz", "/search", "/favicon.ico", "/favicon.svg"].includes(path) || feedFormat || token || digestMatch || paperMatch) {
+    if (["/", "/subscribe", "/digests", "/healthz", "/healthz/strict", "/search", "/favicon.ico", "/favicon.svg"].includes(path) || feedFormat || token || digestMatch || paperMatch) {
       return send(res, 405, HTML, renderNotice(config, "Method not allowed", `${req.method} is not supported here.`), { Allow: "GET, HEAD, POST" });
     }
     return send(res, 404, HTML, renderNotice(config, "Not found", "There is nothing at this address."));
@@ -309,15 +310,22 @@ export function createApp(deps: AppDeps): Server {
     return renderPage(config, "digests", "Digest archive", { digests: archiveEntries(deps.db, 1000) });
   }
 
-  /** The database answers a read: the one thing the site cannot work without. */
-  function health(res: ServerResponse): void {
+  /**
+   * /healthz: 200 while the database answers (a load balancer keeps the site in), with
+   * "degraded" and the alerts when the input or the sends have a problem;
+   * /healthz/strict answers 503 then, for a monitor that pages someone.
+   */
+  function health(res: ServerResponse, strict: boolean): void {
+    let problems;
     try {
       deps.db.prepare("SELECT count(*) FROM digests").get();
-      send(res, 200, "application/json", JSON.stringify({ ok: true }));
+      problems = findProblems(deps.db, config, deps.clock.now());
     } catch (err) {
       log(`healthz: the database cannot be read: ${describeError(err)}`);
-      send(res, 503, "application/json", JSON.stringify({ ok: false, error: `database cannot be read: ${describeError(err)}` }));
+      return send(res, 503, "application/json", JSON.stringify({ ok: false, status: "down", error: `database cannot be read: ${describeError(err)}` }));
     }
+    if (problems.length === 0) return send(res, 200, "application/json", JSON.stringify({ ok: true, status: "ok" }));
+    send(res, strict ? 503 : 200, "application/json", JSON.stringify({ ok: !strict, status: "degraded", alerts: problems }));
   }
 
   function digestPage(res: ServerResponse, id: number): void {

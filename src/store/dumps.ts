@@ -99,3 +99,12 @@ export function findDumpForFile(db: Db, file: string): DumpRecord | undefined {
     return undefined;
   }
 }
+
+/** The newest ingested dumps (newest first) with how many papers each gave: what the shrinking-input check compares. */
+export function recentIngestedDumps(db: Db, limit: number): Array<{ id: number; path: string; papers: number; ingestedAt: string }> {
+  return db
+    .prepare<[number], { id: number; path: string; papers: number; ingestedAt: string }>(
+      "SELECT id, path, papers, ingested_at AS ingestedAt FROM dumps WHERE status = 'ingested' ORDER BY id DESC LIMIT ?",
+    )
+    .all(limit);
+}
