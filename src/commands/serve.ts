@@ -5,14 +5,19 @@ import { createMetrics } from "../metrics/registry.js";
 import { createScheduler } from "../scheduler/scheduler.js";
 import { nextRuns } from "../scheduler/slots.js";
 import { PapermailError } from "../errors.js";
-import { neutralise } from "../util/neutralise.js";
+import { createLog } from "../util/log.js";
 import { createContext } from "./context.js";
 import { SITE_ADDRESS_SETTING, writeSetting } from "../store/settings.js";
 
-/** Logs one line, timestamped, to stdout. */
-function log(line: string): void {
-  // Log lines carry text from outside (mail servers' replies, bounce reports): no control character reaches the terminal.
-  process.stdout.write(`${new Date().toISOString()} ${neutralise(line)}\n`);
+/** The settings' secrets, as they could appear in a log line (a URL's password raw and decoded). */
+function secretsOf(config: Config): Array<string | undefined> {
+  const passwords = [config.smtpUrl, config.bounceMailbox].flatMap((u) => {
+    if (!u) return [];
+    const password = new URL(u).password;
+    return password ? [password, decodeURIComponent(password)] : [];
+  });
+  const oauth = config.smtpOAuth2 && "clientSecret" in config.smtpOAuth2 ? [config.smtpOAuth2.clientSecret, config.smtpOAuth2.refreshToken] : [];
+  return [config.secret, config.secretPrevious, config.metricsToken, ...passwords, ...oauth];
 }
 
 /**
@@ -21,6 +26,8 @@ function log(line: string): void {
  * stops taking requests, lets a send in progress pause safely, and exits.
  */
 export async function runServe(config: Config, options: { scheduler: boolean }): Promise<void> {
+  // Log lines carry text from outside (mail servers' replies, bounce reports): the log neutralises controls and hides secrets.
+  const log = createLog(config.logFormat, secretsOf(config));
   // A short lock wait: a blocked write must not freeze the event loop (requests answer 503, sends retry).
   const ctx = createContext(config, { busyTimeoutMs: 100 });
   const metrics = createMetrics(ctx.db, ctx.clock);
