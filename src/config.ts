@@ -66,6 +66,8 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_ADMIN_HOST", default: "(unset: no admin listener)", help: "address of a second listener for operators (/metrics without a token), e.g. 127.0.0.1" },
   { name: "PAPERMAIL_ADMIN_PORT", default: "9090", help: "port of the admin listener" },
   { name: "PAPERMAIL_ADMIN_EMAIL", default: "(unset: alerts are not mailed)", help: "where alerts are mailed, at most once per alert and day" },
+  { name: "PAPERMAIL_ADMIN_PASSWORD", default: "(unset: no console)", help: "password of the operator console /admin, at least 12 characters" },
+  { name: "PAPERMAIL_ADMIN_PASSWORD_HASH", default: "(unset)", help: "the console password as `papermail admin hash-password` prints it, instead of the password itself" },
   { name: "PAPERMAIL_STALE_HOURS", default: "36", help: "hours without a new list day (weekends not counted) after which the input is called stale" },
   { name: "PAPERMAIL_LOG_FORMAT", default: "text", help: "text (one human line per event) or json (one JSON object per line)" },
 ];
@@ -146,6 +148,8 @@ const schema = z.object({
   PAPERMAIL_ADMIN_HOST: z.string().min(1).optional(),
   PAPERMAIL_ADMIN_PORT: int(0, 65535).default(9090),
   PAPERMAIL_ADMIN_EMAIL: z.string().refine(isValidAddress, "must be an email address").optional(),
+  PAPERMAIL_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
+  PAPERMAIL_ADMIN_PASSWORD_HASH: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/, "must be what `papermail admin hash-password` prints (scrypt$...)").optional(),
   PAPERMAIL_STALE_HOURS: int(1, 24 * 60).default(36),
   PAPERMAIL_LOG_FORMAT: z.enum(["text", "json"], { error: "must be text or json" }).default("text"),
 });
@@ -214,6 +218,8 @@ export interface Config {
   /** The operators' listener (PAPERMAIL_ADMIN_HOST/PORT), when configured. */
   admin: { host: string; port: number } | undefined;
   adminEmail: string | undefined;
+  /** The console's password, plain or as a scrypt hash; undefined: no console. */
+  adminPassword: { plain: string } | { hash: string } | undefined;
   staleHours: number;
   logFormat: "text" | "json";
 }
@@ -234,7 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? "configuration");
     const value = merged[name];
-    const secretive = ["PAPERMAIL_SECRET", "PAPERMAIL_METRICS_TOKEN", "PAPERMAIL_SECRET_PREVIOUS", "PAPERMAIL_SMTP_URL", "PAPERMAIL_BOUNCE_MAILBOX", "PAPERMAIL_SMTP_OAUTH2_CLIENT_SECRET", "PAPERMAIL_SMTP_OAUTH2_REFRESH_TOKEN", "PAPERMAIL_SMTP_OAUTH2_TOKEN_COMMAND"].includes(name);
+    const secretive = ["PAPERMAIL_SECRET", "PAPERMAIL_METRICS_TOKEN", "PAPERMAIL_ADMIN_PASSWORD", "PAPERMAIL_ADMIN_PASSWORD_HASH", "PAPERMAIL_SECRET_PREVIOUS", "PAPERMAIL_SMTP_URL", "PAPERMAIL_BOUNCE_MAILBOX", "PAPERMAIL_SMTP_OAUTH2_CLIENT_SECRET", "PAPERMAIL_SMTP_OAUTH2_REFRESH_TOKEN", "PAPERMAIL_SMTP_OAUTH2_TOKEN_COMMAND"].includes(name);
     const shown = value === undefined || secretive ? "" : ` (got "${value}")`;
     throw new PapermailError("CONFIG", `${name}: ${issue.message}${shown}`, { variable: name });
   }
@@ -297,6 +303,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     metricsToken: e.PAPERMAIL_METRICS_TOKEN,
     admin: e.PAPERMAIL_ADMIN_HOST ? { host: e.PAPERMAIL_ADMIN_HOST, port: e.PAPERMAIL_ADMIN_PORT } : undefined,
     adminEmail: e.PAPERMAIL_ADMIN_EMAIL,
+    adminPassword: e.PAPERMAIL_ADMIN_PASSWORD_HASH ? { hash: e.PAPERMAIL_ADMIN_PASSWORD_HASH } : e.PAPERMAIL_ADMIN_PASSWORD ? { plain: e.PAPERMAIL_ADMIN_PASSWORD } : undefined,
     staleHours: e.PAPERMAIL_STALE_HOURS,
     logFormat: e.PAPERMAIL_LOG_FORMAT,
   };

@@ -1,15 +1,13 @@
+import { sendTestCopy as mailTestCopy } from "../deliver/test-copy.js";
 import { watchInstallation } from "../alarms/watch.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { PapermailError } from "../errors.js";
-import { createMailer } from "../deliver/create-mailer.js";
 import { publishDigests } from "../digest/publish.js";
 import { editionSettings, previewEdition, type Edition } from "../digest/editions.js";
 import type { Format } from "../subscribers/choices.js";
-import { digestLinks, listId, paperPageUrl } from "../render/links.js";
+import { digestLinks, paperPageUrl } from "../render/links.js";
 import { digestSubject, fillRecipient, renderDigest } from "../render/email.js";
-import { buildSimpleMessage } from "../render/simple-message.js";
-import { fromAddress } from "../render/from.js";
 import { checkAddress } from "../model/address.js";
 import { countDeliveries } from "../store/deliveries.js";
 import { countReaders, unfinishedDigestIds } from "../store/digests.js";
@@ -171,25 +169,10 @@ async function sendTestCopy(ctx: CommandContext, to: string, flags: SendDigestFl
     ctx.out(nothingNew(flags.edition, "send", why));
     return EXIT.ok;
   }
-  const filled = fillRecipient(rendered, { recipient: check.address, unsubscribeUrl: `${ctx.config.publicUrl}/unsubscribe/TEST-COPY`, preferencesUrl: `${ctx.config.publicUrl}/preferences/TEST-COPY` });
-  const raw = await buildSimpleMessage({
-    from: ctx.config.from,
-    to: check.address,
-    subject: `[test] ${rendered.subject}`,
-    html: filled.html,
-    text: filled.text,
-    date: ctx.clock.now(),
-    headers: { "List-Id": listId(ctx.config) },
-  });
-  const mailer = createMailer(ctx.config, "test");
-  try {
-    const outcome = await mailer.send({ from: fromAddress(ctx.config.from), to: check.address, raw, name: `test-${Date.now()}` });
-    const ok = outcome.status === "sent";
-    if (flags.json) printJson(ctx, { to: check.address, subject: rendered.subject, mail: mailer.description, ...outcome });
-    else if (ok) ctx.out(`Sent a test copy of "${rendered.subject}" to ${check.address} via ${mailer.description}. Nothing was published.`);
-    else ctx.err(`The test copy to ${check.address} was not sent (${outcome.status}): ${outcome.error}`);
-    return ok ? EXIT.ok : EXIT.rejected;
-  } finally {
-    await mailer.close();
-  }
+  const { outcome, mail } = await mailTestCopy(ctx.config, rendered, check.address, ctx.clock.now());
+  const ok = outcome.status === "sent";
+  if (flags.json) printJson(ctx, { to: check.address, subject: rendered.subject, mail, ...outcome });
+  else if (ok) ctx.out(`Sent a test copy of "${rendered.subject}" to ${check.address} via ${mail}. Nothing was published.`);
+  else ctx.err(`The test copy to ${check.address} was not sent (${outcome.status}): ${outcome.error}`);
+  return ok ? EXIT.ok : EXIT.rejected;
 }

@@ -1,3 +1,4 @@
+import { removeReader } from "../subscribers/manage.js";
 import { InvalidArgumentError, type Command } from "commander";
 import { readFileSync } from "node:fs";
 import { PapermailError } from "../errors.js";
@@ -8,12 +9,10 @@ import {
   addSubscriber,
   setChoices,
   findSubscriberByEmail,
-  forgetSubscriber,
   listSubscribers,
   isSuppressedForGood,
   reopenSubscription,
   SUBSCRIBER_STATUSES,
-  unsubscribe,
   type SubscriberStatus,
 } from "../store/subscribers.js";
 import { EXIT, printJson, type CommandContext } from "./context.js";
@@ -227,13 +226,8 @@ function runRemove(ctx: CommandContext, input: string, forget: boolean): number 
   if (!check.ok) throw new PapermailError("BAD_ADDRESS", `"${input}" ${check.reason}`);
   const sub = findSubscriberByEmail(ctx.db, check.address);
   if (!sub) throw new PapermailError("NOT_FOUND", `${check.address} is not a subscriber`);
-  if (forget) {
-    forgetSubscriber(ctx.db, sub.id);
-    ctx.out(`forgot ${check.address}`);
-  } else {
-    const changed = unsubscribe(ctx.db, sub.id, ctx.clock.now().toISOString());
-    ctx.out(changed ? `unsubscribed ${check.address}` : `${check.address} was already unsubscribed`);
-  }
+  const done = removeReader(ctx.db, sub, forget, ctx.clock.now().toISOString());
+  ctx.out(done === "already unsubscribed" ? `${check.address} was already unsubscribed` : `${done} ${check.address}`);
   return EXIT.ok;
 }
 

@@ -1,14 +1,6 @@
 import { PapermailError } from "../errors.js";
-import {
-  addSuppressedAddress,
-  findSubscriberByEmail,
-  liftSuppression,
-  listSubscribers,
-  suppressSubscriber,
-  SUPPRESSED,
-  type Subscriber,
-} from "../store/subscribers.js";
-import { checkAddress } from "../model/address.js";
+import { listSubscribers, SUPPRESSED, type Subscriber } from "../store/subscribers.js";
+import { liftAddress, suppressAddress } from "../subscribers/manage.js";
 import { EXIT, printJson, type CommandContext } from "./context.js";
 
 /** `papermail suppressions list`: every address that gets no mail (unsubscribed, bounced, complained), with why. */
@@ -25,22 +17,12 @@ export function runSuppressionsAdd(ctx: CommandContext, emails: string[], flags:
   const at = ctx.clock.now().toISOString();
   let refused = 0;
   for (const input of emails) {
-    const check = checkAddress(input);
-    if (!check.ok) {
-      ctx.err(`refused: "${input}" ${check.reason}`);
+    const r = suppressAddress(ctx.db, input, flags.reason, at);
+    if (r.outcome === "refused") {
+      ctx.err(`refused: "${r.input}" ${r.why}`);
       refused++;
-      continue;
-    }
-    const sub = findSubscriberByEmail(ctx.db, check.address);
-    if (!sub) {
-      // An address never on the list can be suppressed ahead of time.
-      addSuppressedAddress(ctx.db, check.address, flags.reason ?? "added by the operator", at);
-      ctx.out(`suppressed ${check.address}`);
-    } else if (SUPPRESSED.includes(sub.status)) ctx.out(`${check.address} is already on the suppression list (${sub.status})`);
-    else {
-      suppressSubscriber(ctx.db, sub.id, "unsubscribed", flags.reason ?? "added by the operator", at, "operator");
-      ctx.out(`suppressed ${check.address} (was ${sub.status})`);
-    }
+    } else if (r.outcome === "already") ctx.out(`${r.address} is already on the suppression list (${r.status})`);
+    else ctx.out(`suppressed ${r.address}${r.was ? ` (was ${r.was})` : ""}`);
   }
   return refused > 0 ? EXIT.rejected : EXIT.ok;
 }
@@ -53,15 +35,13 @@ export function runSuppressionsAdd(ctx: CommandContext, emails: string[], flags:
 export function runSuppressionsRemove(ctx: CommandContext, emails: string[]): number {
   let missing = 0;
   for (const input of emails) {
-    const check = checkAddress(input);
-    const sub = check.ok ? findSubscriberByEmail(ctx.db, check.address) : undefined;
-    if (!sub || !SUPPRESSED.includes(sub.status)) {
-      ctx.err(`${check.ok ? check.address : input} is not on the suppression list`);
+    const r = liftAddress(ctx.db, input);
+    if (r.outcome === "not suppressed") {
+      ctx.err(`${r.input} is not on the suppression list`);
       missing++;
       continue;
     }
-    liftSuppression(ctx.db, sub.id);
-    ctx.out(`removed ${sub.email} from the suppression list (was ${sub.status}; now pending: they can subscribe again)`);
+    ctx.out(`removed ${r.address} from the suppression list (was ${r.was}; now pending: they can subscribe again)`);
   }
   if (missing > 0 && missing === emails.length) throw new PapermailError("NOT_FOUND", "no given address is on the suppression list");
   return missing > 0 ? EXIT.rejected : EXIT.ok;
