@@ -237,6 +237,25 @@ export function buildProgram(): Command {
     .argument("<email...>", "addresses")
     .action((emails: string[]) => withContext(async (ctx) => (await import("./commands/suppressions.js")).runSuppressionsRemove(ctx, emails)));
 
+  program
+    .command("admin")
+    .description("the operator console's settings")
+    .command("hash-password")
+    .description("read a console password from standard input and print it hashed (scrypt), for PAPERMAIL_ADMIN_PASSWORD_HASH")
+    .addHelpText("after", "\nExample:\n  read -rs PW && printf %s \"$PW\" | papermail admin hash-password")
+    .action(async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      const password = Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+      if (password.length < 12) {
+        process.stderr.write("papermail: the console password must be at least 12 characters\n");
+        process.exitCode = 2;
+        return;
+      }
+      const { hashPassword } = await import("./server/admin/auth.js");
+      process.stdout.write(`${hashPassword(password)}\n`);
+    });
+
   const maintenance = program.command("maintenance").description("keep the database small and safe");
   maintenance
     .command("compact")

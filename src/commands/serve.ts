@@ -32,7 +32,7 @@ export async function runServe(config: Config, options: { scheduler: boolean }):
   const ctx = createContext(config, { busyTimeoutMs: 100 });
   const metrics = createMetrics(ctx.db, ctx.clock);
   const app = createApp({ db: ctx.db, config, clock: ctx.clock, log, metrics });
-  const admin = config.admin ? createAdminApp({ config, metrics, log }) : undefined;
+  const admin = config.admin ? createAdminApp({ db: ctx.db, config, clock: ctx.clock, metrics, log }) : undefined;
   const scheduler = options.scheduler ? createScheduler(ctx, log) : undefined;
 
   await new Promise<void>((resolve, reject) => {

@@ -4,19 +4,26 @@ import { describeError } from "../errors.js";
 import type { Metrics } from "../metrics/registry.js";
 import { send } from "./http.js";
 import { serveMetrics } from "./metrics-route.js";
+import { createConsole } from "./admin/console.js";
+import type { Db } from "../store/db.js";
+import type { Clock } from "../util/time.js";
 
 export interface AdminAppDeps {
+  db: Db;
   config: Config;
+  clock: Clock;
   metrics: Metrics;
   log?: (line: string) => void;
 }
 
 /**
  * The operators' listener (PAPERMAIL_ADMIN_HOST, e.g. 127.0.0.1 only): /metrics without
- * a token unless PAPERMAIL_METRICS_TOKEN is set. Nothing here is for readers.
+ * a token unless PAPERMAIL_METRICS_TOKEN is set, and the console (/admin) when a
+ * password is configured. Nothing here is for readers.
  */
 export function createAdminApp(deps: AdminAppDeps): Server {
   const log = deps.log ?? (() => undefined);
+  const operatorConsole = createConsole({ db: deps.db, config: deps.config, clock: deps.clock, log });
   return createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const done = (p: Promise<void> | void) =>
@@ -25,6 +32,10 @@ export function createAdminApp(deps: AdminAppDeps): Server {
         if (!res.headersSent) send(res, 500, "text/plain; charset=utf-8", "Internal error.\n");
       });
     if (path === "/metrics" && (req.method === "GET" || req.method === "HEAD")) return void done(serveMetrics(req, res, deps.metrics, deps.config.metricsToken));
-    send(res, 404, "text/plain; charset=utf-8", "Not found.\n");
+    void done(
+      operatorConsole(req, res, path).then((answered) => {
+        if (!answered) send(res, 404, "text/plain; charset=utf-8", "Not found.\n");
+      }),
+    );
   });
 }

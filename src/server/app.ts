@@ -32,6 +32,7 @@ import { findPaperBySlug } from "../store/papers.js";
 import { findProblems } from "../alarms/drift.js";
 import { routeOf, type Metrics } from "../metrics/registry.js";
 import { serveMetrics } from "./metrics-route.js";
+import { createConsole } from "./admin/console.js";
 import { resolveSecret } from "../store/settings.js";
 
 export interface AppDeps {
@@ -99,6 +100,7 @@ export function createApp(deps: AppDeps): Server {
   const feed = createFeedHandler(deps.db, config);
   const limiter = createRateLimiter(SUBSCRIBE_LIMIT, 15 * 60_000);
   const log = deps.log ?? (() => undefined);
+  const operatorConsole = config.admin ? undefined : createConsole({ db: deps.db, config, clock: deps.clock, log });
   const notFound = (res: ServerResponse) =>
     send(res, 404, HTML, renderNotice(config, "Link not found", "This link is not valid, has expired, or was already used."));
 
@@ -113,6 +115,8 @@ export function createApp(deps: AppDeps): Server {
     const method = req.method === "HEAD" ? "GET" : req.method;
     const token = /^\/(confirm|unsubscribe|resubscribe|preferences)\/([^/]+)$/.exec(path);
 
+    // The console lives here unless it has a listener of its own (PAPERMAIL_ADMIN_HOST).
+    if (operatorConsole && (await operatorConsole(req, res, path))) return;
     if (method === "GET" && path === "/") return send(res, 200, HTML, plainHomePage());
     // On the public address only with the token; without one, /metrics lives on the admin listener alone.
     if (method === "GET" && path === "/metrics" && deps.metrics && config.metricsToken) return serveMetrics(req, res, deps.metrics, config.metricsToken);

@@ -8,7 +8,7 @@ const PAGES_DIR = fileURLToPath(new URL("../../templates/pages/", import.meta.ur
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 
 /** Templates other pages include: the choices form, a paper card, its links, the digest pager. */
-const PARTIALS = ["choices", "paper", "links", "pager"];
+const PARTIALS = ["choices", "paper", "links", "pager", "admin-chart"];
 
 function template(name: string): HandlebarsTemplateDelegate {
   if (cache.size === 0) for (const partial of PARTIALS) Handlebars.registerPartial(partial, readFileSync(`${PAGES_DIR}${partial}.hbs`, "utf8"));
@@ -34,10 +34,10 @@ export function siteLinks(config: Config) {
  * Renders templates/pages/NAME.hbs inside the layout; every value is HTML-escaped by
  * Handlebars (only values named *Html are markup, built by paper-view.ts from escaped text).
  */
-export function renderPage(config: Config, name: string, title: string, data: Record<string, unknown>): string {
+export function renderPage(config: Config, name: string, title: string, data: Record<string, unknown>, layout = "layout"): string {
   const links = siteLinks(config);
   const body = template(name)({ ...links, ...data });
-  return template("layout")({ ...links, title, body, query: data.query });
+  return template(layout)({ ...links, title, body, query: data.query, csrf: data.csrf, signedIn: data.signedIn });
 }
 
 /** A page with a heading, a sentence, optionally one button that POSTs (with the reader's choices, when given) and a link aside. */
