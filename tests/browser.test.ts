@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishDigests } from "../src/digest/publish.js";
 import { renderDigest } from "../src/render/email.js";
@@ -56,6 +56,23 @@ describe.skipIf(!available)("in a real browser", () => {
   });
 });
 
+/** Serious and critical axe violations of a page, light or dark; the page's own CSP is bypassed only to run axe. */
+async function audit(browser: Browser, target: { url?: string; html?: string }, colorScheme: "light" | "dark", cookies: Parameters<BrowserContext["addCookies"]>[0] = []) {
+  const context = await browser.newContext({ bypassCSP: true, colorScheme, viewport: { width: 1024, height: 900 } });
+  await context.addCookies(cookies);
+  const page = await context.newPage();
+  if (target.url) await page.goto(target.url);
+  else await page.setContent(target.html!, { waitUntil: "load" });
+  await page.addScriptTag({ content: readFileSync(require.resolve("axe-core/axe.min.js"), "utf8") });
+  const result = (await page.evaluate(() =>
+    (globalThis as unknown as { axe: { run: (o: unknown) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run({
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+    }),
+  )) as { violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> };
+  await context.close();
+  return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+
 describe.skipIf(!available)("accessible to everyone (axe-core, WCAG 2.1 A/AA)", () => {
   let browser: Browser;
   beforeAll(async () => {
@@ -64,22 +81,6 @@ describe.skipIf(!available)("accessible to everyone (axe-core, WCAG 2.1 A/AA)", 
   afterAll(async () => {
     await browser?.close();
   });
-
-  /** Serious and critical axe violations of a page, light or dark; the page's own CSP is bypassed only to run axe. */
-  async function audit(target: { url?: string; html?: string }, colorScheme: "light" | "dark") {
-    const context = await browser.newContext({ bypassCSP: true, colorScheme, viewport: { width: 1024, height: 900 } });
-    const page = await context.newPage();
-    if (target.url) await page.goto(target.url);
-    else await page.setContent(target.html!, { waitUntil: "load" });
-    await page.addScriptTag({ content: readFileSync(require.resolve("axe-core/axe.min.js"), "utf8") });
-    const result = (await page.evaluate(() =>
-      (globalThis as unknown as { axe: { run: (o: unknown) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run({
-        runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
-      }),
-    )) as { violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> };
-    await context.close();
-    return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  }
 
   it("finds nothing serious on any page, in the digest email or in the confirmation email, light or dark", async () => {
     const site = await startSite();
@@ -122,7 +123,7 @@ describe.skipIf(!available)("accessible to everyone (axe-core, WCAG 2.1 A/AA)", 
     };
     const problems: string[] = [];
     for (const [name, target] of Object.entries(targets)) {
-      for (const scheme of ["light", "dark"] as const) for (const v of await audit(target, scheme)) problems.push(`${name} (${scheme}): ${v}`);
+      for (const scheme of ["light", "dark"] as const) for (const v of await audit(browser, target, scheme)) problems.push(`${name} (${scheme}): ${v}`);
     }
     expect(problems).toEqual([]);
 
@@ -179,5 +180,87 @@ describe.skipIf(!available)("accessible to everyone (axe-core, WCAG 2.1 A/AA)", 
         }
       }
     }
+  }, 120_000);
+});
+
+describe.skipIf(!available)("the operator console in a real browser", () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("logs in, sees the overview with its charts, finds a reader, changes their choices, lifts a suppression and logs out; nothing serious for axe", async () => {
+    const site = await startSite({ env: { PAPERMAIL_ADMIN_PASSWORD: "correct horse battery staple" } });
+    for (const file of SAMPLE_FILES) await ingestFile(site.ctx, file);
+    addSubscriber(site.ctx.db, "ada@example.org", "active", new Date().toISOString());
+    addSubscriber(site.ctx.db, "bob@example.org", "active", new Date().toISOString());
+    await publishDigests(site.ctx, { retryUnknown: false });
+    const { addSuppressedAddress } = await import("../src/store/subscribers.js");
+    addSuppressedAddress(site.ctx.db, "trap@example.org", "a known spam trap", new Date().toISOString());
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${site.base}/admin`);
+    await page.waitForSelector("text=Console password");
+    const loginHtml = await page.content();
+    await page.fill("#password", "correct horse battery staple");
+    await page.click('button[type="submit"]');
+    await page.waitForSelector("h1:text('Overview')");
+    expect(await page.locator("figure.chart svg").count()).toBeGreaterThanOrEqual(3);
+    expect(await page.locator("figure.chart svg rect").count()).toBeGreaterThan(0);
+
+    await page.click("text=Readers");
+    await page.fill("#q", "ada");
+    await page.click("text=Find");
+    await page.click("text=ada@example.org");
+    const readerUrl = page.url();
+    await page.check('input[name="cadence"][value="weekly"]');
+    await page.click("text=Save choices");
+    await page.waitForSelector("text=Choices saved.");
+    expect(findSubscriberByEmail(site.ctx.db, "ada@example.org")!.choices.cadence).toBe("weekly");
+
+    await page.click("nav >> text=Suppressions");
+    await page.click('button[aria-label="Lift the suppression of trap@example.org"]');
+    await page.waitForSelector("text=Lifted: trap@example.org is pending");
+    expect(findSubscriberByEmail(site.ctx.db, "trap@example.org")!.status).toBe("pending");
+
+    // Every console page, light and dark, signed in as the operator.
+    const cookies = await context.cookies();
+    const problems: string[] = [];
+    const pages: Record<string, { url?: string; html?: string }> = {
+      login: { html: loginHtml },
+      overview: { url: `${site.base}/admin` },
+      readers: { url: `${site.base}/admin/readers` },
+      reader: { url: readerUrl },
+      suppressions: { url: `${site.base}/admin/suppressions` },
+      digests: { url: `${site.base}/admin/digests` },
+    };
+    for (const [name, target] of Object.entries(pages)) {
+      for (const scheme of ["light", "dark"] as const) for (const v of await audit(browser, target, scheme, cookies)) problems.push(`${name} (${scheme}): ${v}`);
+    }
+    expect(problems).toEqual([]);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    for (const width of [375, 1280]) {
+      for (const colorScheme of ["light", "dark"] as const) {
+        const shot = await browser.newContext({ colorScheme, viewport: { width, height: 900 } });
+        await shot.addCookies(cookies);
+        const p = await shot.newPage();
+        for (const [name, url] of [["overview", `${site.base}/admin`], ["reader", readerUrl]] as const) {
+          await p.goto(url);
+          expect(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `${name} at ${width}`).toBe(true);
+          await p.screenshot({ path: join(ARTIFACTS, `admin-${name}-${width}-${colorScheme}.png`), fullPage: true });
+        }
+        await shot.close();
+      }
+    }
+
+    await page.click("text=Log out");
+    await page.waitForSelector("text=Console password");
+    await page.goto(`${site.base}/admin`);
+    expect(page.url()).toBe(`${site.base}/admin/login`);
+    await context.close();
   }, 120_000);
 });
