@@ -14,6 +14,40 @@ import { buildSyntheticDump } from "./bench-ingest.js";
 import { parseDump } from "../dist/dump/parse.js";
 import { systemClock } from "../dist/util/time.js";
 
+/** Starts the site (metrics, console) on the bench database and scrapes it every second. */
+async function serveWhileSending(config) {
+  const { createApp } = await import("../dist/server/app.js");
+  const { createMetrics } = await import("../dist/metrics/registry.js");
+  const token = "bench-metrics-token-0123456789";
+  const served = { ...config, metricsToken: token, adminPassword: { plain: "bench console password" } };
+  const siteDb = openDatabase(config.dbPath, { busyTimeoutMs: 100 });
+  const app = createApp({ db: siteDb, config: served, clock: systemClock, metrics: createMetrics(siteDb, systemClock) });
+  await new Promise((r) => app.listen(0, "127.0.0.1", r));
+  const base = `http://127.0.0.1:${app.address().port}`;
+  // Log in once, as an operator with the console open would be.
+  const loginPage = await fetch(`${base}/admin/login`);
+  const loginCookie = loginPage.headers.getSetCookie()[0].split(";")[0];
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await loginPage.text())[1];
+  const login = await fetch(`${base}/admin/login`, { method: "POST", redirect: "manual", headers: { cookie: loginCookie, "content-type": "application/x-www-form-urlencoded" }, body: `csrf=${csrf}&password=bench+console+password` });
+  const session = login.headers.getSetCookie()[0].split(";")[0];
+  let scrapes = 0;
+  const timer = setInterval(() => {
+    void Promise.all([
+      fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.text()),
+      fetch(`${base}/admin`, { headers: { cookie: session } }).then((r) => r.text()),
+    ]).then(() => scrapes++);
+  }, 1000);
+  return {
+    async stop() {
+      clearInterval(timer);
+      app.closeAllConnections();
+      await new Promise((r) => app.close(r));
+      siteDb.close();
+      if (scrapes === 0) throw new Error("the site was never scraped during the send");
+    },
+  };
+}
+
 const subscribers = Number(process.argv[2]);
 const smtpUrl = process.argv[3];
 const dir = mkdtempSync(join(tmpdir(), "papermail-bench-send-"));
@@ -51,6 +85,10 @@ try {
     rssPeak = Math.max(rssPeak, m.rss);
     heapPeak = Math.max(heapPeak, m.heapUsed);
   }, 50);
+  // BENCH_SERVE=1: the site with its metrics and console runs in this process, as under `serve`,
+  // and is scraped every second (/metrics and the console's overview) while the digest goes out.
+  let served;
+  if (process.env.BENCH_SERVE) served = await serveWhileSending(config);
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   // BENCH_TIMELINE=1: messages settled per 100 ms (epoch-aligned), for the throttling benchmark.
@@ -63,6 +101,7 @@ try {
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
+  if (served) await served.stop();
   await mailer.close();
   db.close();
   if (report.sent !== subscribers && !process.env.BENCH_TIMELINE) throw new Error(`sent ${report.sent} of ${subscribers}: ${JSON.stringify(report)}`);

@@ -88,6 +88,22 @@ export async function benchSend() {
           `peak RSS while sending ${grouped.peakRssDuringSendMb.toFixed(0)} vs ${single.peakRssDuringSendMb.toFixed(0)} MB = ${((grouped.peakRssDuringSendMb / single.peakRssDuringSendMb - 1) * 100).toFixed(1)}%   target within 10%`,
       );
     }
+    if (!process.env.BENCH_SKIP_SERVE) {
+      // The site with /metrics and the console scraped every second in the sending process (as under `serve`), against none: alternating runs.
+      const n = Number(process.env.BENCH_SERVE_SUBSCRIBERS ?? 20000);
+      const plain = [];
+      const served = [];
+      for (let i = 0; i < 2; i++) {
+        plain.push(await run(n, sink.url));
+        served.push(await run(n, sink.url, { BENCH_SERVE: "1" }));
+      }
+      const rate = (runs) => runs.reduce((a, r) => a + r.perSecond, 0) / runs.length;
+      const cpu = (runs) => runs.reduce((a, r) => a + r.cpuMsPerMessage, 0) / runs.length;
+      console.log(
+        `send of ${n} with /metrics and the console scraped every second: ${rate(served).toFixed(0)} messages/s, ${cpu(served).toFixed(3)} ms CPU/message; ` +
+          `without: ${rate(plain).toFixed(0)} messages/s, ${cpu(plain).toFixed(3)} ms = ${(rate(served) / rate(plain)).toFixed(2)}x (two runs each, alternating)`,
+      );
+    }
     if (hasSmtpSink()) {
       // The same number of same-size messages into the same sink, from Postfix's C load generator.
       const n = Math.min(last.subscribers, 20000);
