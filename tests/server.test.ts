@@ -150,7 +150,7 @@ describe("subscribing on the web", () => {
     expect(r.headers.get("referrer-policy")).toBe("no-referrer");
     expect((await site.post("/subscribe", `email=${"a".repeat(20_000)}`)).status).toBe(413);
     const health = await fetch(site.base + "/healthz");
-    expect(await health.json()).toEqual({ ok: true });
+    expect(await health.json()).toEqual({ ok: true, status: "ok" });
     expect((await fetch(site.base + "/nothing-here")).status).toBe(404);
   });
 
