@@ -54,7 +54,7 @@ export async function runServe(config: Config, options: { scheduler: boolean }):
       admin.listen(adminPort, host, resolve);
     });
     const a = admin.address();
-    log(`admin listener on http://${host.includes(":") ? `[${host}]` : host}:${typeof a === "object" && a ? a.port : adminPort}/ (/metrics${config.metricsToken ? ", bearer token" : ""})`);
+    log(`admin listener on http://${host.includes(":") ? `[${host}]` : host}:${typeof a === "object" && a ? a.port : adminPort}/ (/metrics${config.metricsToken ? " with its bearer token" : ""}${config.adminPassword ? ", the console /admin" : ""})`);
   }
   const address = app.address();
   const port = typeof address === "object" && address ? address.port : config.port;
