@@ -33,28 +33,18 @@ export function createMetrics(db: Db, clock: Clock): Metrics {
   };
   const secondsSince = (iso: string | null) => (iso ? Math.max(0, (clock.now().getTime() - Date.parse(iso)) / 1000) : -1);
 
-  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[], values: () => Array<[Partial<Record<L, string>>, number]>) =>
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const [labels, n] of values()) if (n > 0) this.inc(labels as never, n);
-      },
-    });
-  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], values: () => Array<[Partial<Record<L, string>>, number]>) =>
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const [labels, n] of values()) this.set(labels as never, n);
-      },
-    });
+  // Metrics filled from the database at each scrape: a counter's value is the database's total.
+  type Values<L extends string> = () => Array<[Partial<Record<L, string>>, number]>;
+  function fromDatabase<L extends string>(kind: "counter" | "gauge", name: string, help: string, labelNames: readonly L[], values: Values<L>) {
+    const fill = (set: (labels: never, n: number) => void) => {
+      for (const [labels, n] of values()) if (kind === "gauge" || n > 0) set(labels as never, n);
+    };
+    const options = { name, help, labelNames, registers: [registry] };
+    if (kind === "counter") return new Counter({ ...options, collect() { this.reset(); fill((l, n) => this.inc(l, n)); } });
+    return new Gauge({ ...options, collect() { this.reset(); fill((l, n) => this.set(l, n)); } });
+  }
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[], values: Values<L>) => fromDatabase("counter", name, help, labelNames, values);
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], values: Values<L>) => fromDatabase("gauge", name, help, labelNames, values);
 
   const OUTCOMES = ["sent", "failed", "unknown", "skipped"];
   counter("papermail_messages_total", "digest messages by final outcome (sent, failed, unknown, skipped), compacted digests included", ["outcome"], () =>
