@@ -63,7 +63,7 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_FEED_ITEMS", default: "50", help: "papers in /feed.xml" },
   { name: "PAPERMAIL_CONFIRM_TTL_DAYS", default: "7", help: "days a subscription confirmation link stays valid" },
   { name: "PAPERMAIL_METRICS_TOKEN", default: "(unset: /metrics only on the admin address)", help: "bearer token that /metrics asks for on the site's address" },
-  { name: "PAPERMAIL_ADMIN_HOST", default: "(unset: no admin listener)", help: "address of a second listener for operators (/metrics without a token), e.g. 127.0.0.1" },
+  { name: "PAPERMAIL_ADMIN_HOST", default: "(unset: no admin listener)", help: "address of a second listener for operators: the console and /metrics move there, e.g. 127.0.0.1" },
   { name: "PAPERMAIL_ADMIN_PORT", default: "9090", help: "port of the admin listener" },
   { name: "PAPERMAIL_ADMIN_EMAIL", default: "(unset: alerts are not mailed)", help: "where alerts are mailed, at most once per alert and day" },
   { name: "PAPERMAIL_ADMIN_PASSWORD", default: "(unset: no console)", help: "password of the operator console /admin, at least 12 characters" },
