@@ -6,12 +6,12 @@ const INDEXED_THROUGH = "search_indexed_through";
 /** Papers indexed per transaction: short enough that a send or a page never waits long for the write lock. */
 const BATCH = 2000;
 
-/** How many stored papers the search index does not hold yet. */
-export function searchBacklog(db: Db): number {
-  return cachedStatement<[], { n: number }>(
+/** The first paper the index does not hold yet, if any: one index probe. */
+function searchBacklogStarts(db: Db): number | undefined {
+  return cachedStatement<[], { id: number }>(
     db,
-    `SELECT count(*) AS n FROM papers WHERE id > (SELECT CAST(value AS INTEGER) FROM settings WHERE name = '${INDEXED_THROUGH}')`,
-  ).get()!.n;
+    `SELECT id FROM papers WHERE id > (SELECT CAST(value AS INTEGER) FROM settings WHERE name = '${INDEXED_THROUGH}') ORDER BY id LIMIT 1`,
+  ).get()?.id;
 }
 
 /**
@@ -35,6 +35,8 @@ export function catchUpSearchIndex(db: Db, max = Infinity): number {
     cachedStatement(db, `UPDATE settings SET value = ? WHERE name = '${INDEXED_THROUGH}'`).run(String(last.id));
     return last.n;
   });
+  // A read first: with nothing to index (every search asks), no write lock is taken.
+  if (searchBacklogStarts(db) === undefined) return 0;
   let added = 0;
   while (added < max) {
     const n = batch.immediate(Math.min(BATCH, max - added));
