@@ -314,6 +314,14 @@ export function createApp(deps: AppDeps): Server {
     return renderPage(config, "digests", "Digest archive", { digests: archiveEntries(deps.db, 1000) });
   }
 
+  // Judged at most every 5 s: /healthz is open to anyone and a latest digest's ledger may be large.
+  let judged: { at: number; problems: ReturnType<typeof findProblems> } | undefined;
+  function currentProblems() {
+    const now = deps.clock.now();
+    if (!judged || Math.abs(now.getTime() - judged.at) > 5000) judged = { at: now.getTime(), problems: findProblems(deps.db, config, now) };
+    return judged.problems;
+  }
+
   /**
    * /healthz: 200 while the database answers (a load balancer keeps the site in), with
    * "degraded" and the alerts when the input or the sends have a problem;
@@ -323,7 +331,7 @@ export function createApp(deps: AppDeps): Server {
     let problems;
     try {
       deps.db.prepare("SELECT count(*) FROM digests").get();
-      problems = findProblems(deps.db, config, deps.clock.now());
+      problems = currentProblems();
     } catch (err) {
       log(`healthz: the database cannot be read: ${describeError(err)}`);
       return send(res, 503, "application/json", JSON.stringify({ ok: false, status: "down", error: `database cannot be read: ${describeError(err)}` }));
