@@ -122,6 +122,9 @@ describe("the operator console", () => {
     const added = await c.request("/admin/suppressions/add", { form: { csrf, email: "spam-trap@example.org", reason: "a known trap" } });
     expect(added.text).toContain("Suppressed spam-trap@example.org.");
     expect(added.text).toContain("a known trap");
+    const tooLong = await c.request("/admin/suppressions/add", { form: { csrf, email: "x@example.org", reason: "r".repeat(201) } });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.text).toContain("the reason is at most 200 characters");
     const lifted = await c.request("/admin/suppressions/lift", { form: { csrf, email: "spam-trap@example.org" } });
     expect(lifted.text).toContain("Lifted: spam-trap@example.org is pending");
     expect(c.logs.filter((l) => l.startsWith("admin: operator at 127.0.0.1 ")).map((l) => l.replace(/^admin: operator at 127\.0\.0\.1 /, ""))).toEqual([

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
+import { z } from "zod";
 import type { Config } from "../../config.js";
 import { findProblems } from "../../alarms/drift.js";
 import { sendTestCopy } from "../../deliver/test-copy.js";
@@ -22,6 +23,15 @@ import { stackedBars } from "./charts.js";
 
 const HTML = "text/html; charset=utf-8";
 const LOGIN_COOKIE = "papermail_admin_login";
+/** The suppression form: the reason is shown in lists and exports, so it is one short line. */
+const SUPPRESS_FORM = z.object({
+  email: z.string().max(320, "the address is too long").default(""),
+  reason: z
+    .string()
+    .max(200, "the reason is at most 200 characters")
+    .regex(/^[^\x00-\x1f\x7f]*$/, "the reason must be one line without control characters")
+    .optional(),
+});
 
 export interface ConsoleDeps {
   db: Db;
@@ -195,7 +205,9 @@ export function createConsole(deps: ConsoleDeps): (req: IncomingMessage, res: Se
         return (readerPage(res, s, id, done === "unsubscribed" ? "Unsubscribed: no further digests." : "Already unsubscribed."), true);
       }
       if (path === "/admin/suppressions/add") {
-        const r = suppressAddress(db, form.get("email") ?? "", form.get("reason") || undefined, at);
+        const fields = SUPPRESS_FORM.safeParse(Object.fromEntries(form));
+        if (!fields.success) return (suppressionsPage(res, s, undefined, `That form is not valid: ${fields.error.issues[0]!.message}.`, 400), true);
+        const r = suppressAddress(db, fields.data.email, fields.data.reason?.trim() || undefined, at);
         if (r.outcome === "refused") return (suppressionsPage(res, s, undefined, `"${r.input}" ${r.why}.`, 400), true);
         if (r.outcome === "already") return (suppressionsPage(res, s, `${r.address} is already on the list (${r.status}).`), true);
         deps.log(`admin: ${who(req)} suppressed ${r.address}`);
