@@ -10,7 +10,7 @@ import { findUnsubscribable } from "../src/subscribers/subscribe.js";
 import { journalDir } from "../src/subscribers/unsubscribe-journal.js";
 import { preferencesToken, unsubscribeToken } from "../src/util/tokens.js";
 import { ROOT, runCli, SAMPLE_FILES, spawnCli, tempDir } from "./helpers.js";
-import { addressList, context, ledger, project, servers, smtp } from "./project.js";
+import { addressList, context, frozenDigest, killedSend, ledger, project, servers, smtp } from "./project.js";
 import { freePort, startSite } from "./site.js";
 
 const RECORDED = join(ROOT, "tests", "fixtures", "daily_papers", "2024-12-12.json");
@@ -395,12 +395,8 @@ describe("sending through a throttling storm", () => {
     const p = project(server.url);
     await p.cli(["subscribers", "import", "-", "--confirmed"], addressList(40));
     await p.cli(["ingest", SAMPLE_FILES[0]!]);
-    const ctx = context(p.cwd, p.env);
     const { deliverDigest } = await import("../src/deliver/deliver-digest.js");
-    const { freezeEdition } = await import("../src/digest/editions.js");
-    const { createMailer } = await import("../src/deliver/create-mailer.js");
-    const id = freezeEdition(ctx.db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: () => "test", includeDemo: true })!;
-    const mailer = createMailer(ctx.config, String(id));
+    const { ctx, id, mailer } = await frozenDigest(p);
     // Sessions open before the storm: all eight connections hear its first answers at once.
     stormUntil = Date.now() + 1500;
     const report = await deliverDigest({ ...ctx, mailer, secret: "s".repeat(32), owner: "test:1:1" }, id, { concurrency: 8, throttle: { firstPauseMs: 300, limit: 4 } });
@@ -412,21 +408,8 @@ describe("sending through a throttling storm", () => {
 
 describe("a sender killed mid-digest", () => {
   it("leaves unknown only the messages whose data had started; the rest are sent by the next run, one copy each", async () => {
-    let killAt: (() => void) | undefined;
     // Every recipient takes 100-500 ms to be accepted: at any moment most sessions wait before their data.
-    const server = await smtp({ fault: () => "slow-rcpt", onMessage: () => killAt?.() });
-    const p = project(server.url);
-    await p.cli(["subscribers", "import", "-", "--confirmed"], addressList(200));
-    await p.cli(["ingest", SAMPLE_FILES[0]!]);
-    const child = spawnCli(["send-digest"], { cwd: p.cwd, env: p.env });
-    const exited = new Promise((resolve) => child.on("exit", resolve));
-    killAt = () => {
-      if (server.received.length >= 40) {
-        killAt = undefined;
-        child.kill("SIGKILL");
-      }
-    };
-    await exited;
+    const { server, ...p } = await killedSend(200, 40, () => "slow-rcpt");
     const report = JSON.parse((await p.cli(["send-digest", "--json"])).stdout);
     const counts = server.countsByRecipient();
     const rows = ledger(p.db());

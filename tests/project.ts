@@ -5,7 +5,7 @@ import { loadConfig } from "../src/config.js";
 import type { CommandContext } from "../src/context.js";
 import { openDatabase } from "../src/store/db.js";
 import { systemClock } from "../src/util/time.js";
-import { runCli, tempDir } from "./helpers.js";
+import { runCli, SAMPLE_FILES, spawnCli, tempDir } from "./helpers.js";
 import { startSmtpServer } from "./smtp.js";
 
 export const HEADER = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\nbyAK and the research community\n\nDec 12\n\n";
@@ -52,3 +52,35 @@ export function addressList(n: number, prefix = "reader"): string {
   return Array.from({ length: n }, (_, i) => `${prefix}${i}@example.org`).join("\n");
 }
 
+
+/**
+ * A project with `readers` confirmed readers and one sample ingested, whose first
+ * `send-digest` is killed (SIGKILL) once the SMTP server holds `killAfter` messages.
+ * Returns the project and its server, after the killed process has exited.
+ */
+export async function killedSend(readers: number, killAfter: number, fault?: Parameters<typeof startSmtpServer>[0]["fault"]) {
+  let killAt: (() => void) | undefined;
+  const server = await smtp({ fault, onMessage: () => killAt?.() });
+  const p = project(server.url);
+  await p.cli(["subscribers", "import", "-", "--confirmed"], addressList(readers));
+  await p.cli(["ingest", SAMPLE_FILES[0]!]);
+  const child = spawnCli(["send-digest"], { cwd: p.cwd, env: p.env });
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  killAt = () => {
+    if (server.received.length >= killAfter) {
+      killAt = undefined;
+      child.kill("SIGKILL");
+    }
+  };
+  await exited;
+  return { ...p, server };
+}
+
+/** The project's next daily digest frozen in this process (demo papers included), with a mailer for it: for tests that drive deliverDigest themselves. */
+export async function frozenDigest(p: { cwd: string; env: Record<string, string> }) {
+  const ctx = context(p.cwd, p.env);
+  const { freezeEdition } = await import("../src/digest/editions.js");
+  const { createMailer } = await import("../src/deliver/create-mailer.js");
+  const id = freezeEdition(ctx.db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: () => "test", includeDemo: true })!;
+  return { ctx, id, mailer: createMailer(ctx.config, String(id)) };
+}

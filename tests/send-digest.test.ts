@@ -9,9 +9,9 @@ import { openDatabase } from "../src/store/db.js";
 import { addSubscriber, findSubscriberByEmail, unsubscribe } from "../src/store/subscribers.js";
 import { ingestFile } from "../src/ingest/ingest-file.js";
 import { systemClock } from "../src/util/time.js";
-import { runCli, SAMPLE_FILES, spawnCli, tempDir } from "./helpers.js";
+import { runCli, SAMPLE_FILES, tempDir } from "./helpers.js";
 import { type Fault } from "./smtp.js";
-import { ABSTRACT, addressList, context, HEADER, ledger, project, servers, smtp } from "./project.js";
+import { ABSTRACT, addressList, context, frozenDigest, HEADER, killedSend, ledger, project, servers, smtp } from "./project.js";
 import { hasPackage } from "./system-packages.js";
 
 describe("send-digest", () => {
@@ -178,12 +178,8 @@ describe("exactly once", () => {
     const p = project(server.url);
     await p.cli(["subscribers", "add", "busy@example.org", "gone@example.org", "fine@example.org", "--confirmed"]);
     await p.cli(["ingest", SAMPLE_FILES[0]!]);
-    const ctx = context(p.cwd, p.env);
     const { deliverDigest } = await import("../src/deliver/deliver-digest.js");
-    const { freezeEdition } = await import("../src/digest/editions.js");
-    const { createMailer } = await import("../src/deliver/create-mailer.js");
-    const id = freezeEdition(ctx.db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: () => "test", includeDemo: true })!;
-    const mailer = createMailer(ctx.config, String(id));
+    const { ctx, id, mailer } = await frozenDigest(p);
     const report = await deliverDigest({ ...ctx, mailer, secret: "s".repeat(32), owner: "test:1:1" }, id, { concurrency: 2, throttle: { firstPauseMs: 20 } });
     await mailer.close();
     expect(report).toMatchObject({ sent: 2, failed: 1, unknown: 0, complete: true });
@@ -276,20 +272,7 @@ describe("exactly once", () => {
   });
 
   it("after a sender is killed mid-digest, a second run sends the rest: one copy each, in-flight ones unknown", async () => {
-    let killAt: (() => void) | undefined;
-    const server = await smtp({ onMessage: () => killAt?.() });
-    const p = project(server.url);
-    await p.cli(["subscribers", "import", "-", "--confirmed"], addressList(1000));
-    await p.cli(["ingest", SAMPLE_FILES[0]!]);
-    const child = spawnCli(["send-digest"], { cwd: p.cwd, env: p.env });
-    const exited = new Promise((resolve) => child.on("exit", resolve));
-    killAt = () => {
-      if (server.received.length >= 300) {
-        killAt = undefined;
-        child.kill("SIGKILL");
-      }
-    };
-    await exited;
+    const { server, ...p } = await killedSend(1000, 300);
     const before = server.received.length;
     expect(before).toBeGreaterThanOrEqual(300);
     expect(before).toBeLessThan(1000);

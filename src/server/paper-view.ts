@@ -44,6 +44,7 @@ export function paperView(config: Pick<Config, "publicUrl">, p: StoredPaper, opt
   const links = paperLinks(p);
   const abstract = p.abstract ? clean(p.abstract) : null;
   const codeUrl = p.codeUrl && isHttpUrl(p.codeUrl) ? p.codeUrl : null;
+  const who = byline(p);
   return {
     anchor: `paper-${p.slug}`,
     title: clean(p.title),
@@ -55,7 +56,7 @@ export function paperView(config: Pick<Config, "publicUrl">, p: StoredPaper, opt
     stars: codeUrl && p.githubStars !== null ? formatStars(p.githubStars) : null,
     projectUrl: p.projectPage && isHttpUrl(p.projectPage) ? p.projectPage : null,
     upvotes: p.upvotesAt === null ? "?" : String(p.upvotes),
-    byline: byline(p) === null ? null : clean(byline(p)!),
+    byline: who === null ? null : clean(who),
     listDay: longDate(p.listDay),
     publishedOn: p.publishedOn ? longDate(p.publishedOn) : null,
     summary: p.summary ? clean(p.summary) : null,
