@@ -55,6 +55,20 @@ describe("Prometheus metrics", () => {
     db.close();
   });
 
+  it("counts a request whose target cannot be parsed as a URL, answers it 400, and keeps serving", async () => {
+    const site = await startSite({ env: { PAPERMAIL_METRICS_TOKEN: "metrics-token-0123456789" } });
+    const { connect } = await import("node:net");
+    const answer = await new Promise<string>((resolve) => {
+      let text = "";
+      const socket = connect(site.port, "127.0.0.1", () => socket.end("GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+      socket.on("data", (c) => (text += c));
+      socket.on("close", () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    const r = await fetch(`${site.base}/metrics`, { headers: { authorization: "Bearer metrics-token-0123456789" } });
+    expect(sample(parsePrometheusTextFormat(await r.text()) as Family[], "papermail_http_requests_total", { route: "other", status: "400" })).toBe(1);
+  });
+
   it("without a token, /metrics is served only on the admin listener", async () => {
     const cwd = tempDir();
     const [port, adminPort] = [await freePort(), await freePort()];

@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { Config } from "../config.js";
 import { describeError } from "../errors.js";
 import type { Metrics } from "../metrics/registry.js";
-import { send } from "./http.js";
+import { requestUrl, send } from "./http.js";
 import { serveMetrics } from "./metrics-route.js";
 import { createConsole } from "./admin/console.js";
 import type { Db } from "../store/db.js";
@@ -25,7 +25,9 @@ export function createAdminApp(deps: AdminAppDeps): Server {
   const log = deps.log ?? (() => undefined);
   const operatorConsole = createConsole({ db: deps.db, config: deps.config, clock: deps.clock, log });
   return createServer((req, res) => {
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const url = requestUrl(req);
+    if (!url) return send(res, 400, "text/plain; charset=utf-8", "Bad request target.\n");
+    const path = url.pathname;
     const done = (p: Promise<void> | void) =>
       Promise.resolve(p).catch((err) => {
         log(`admin: error on ${req.method} ${path}: ${describeError(err)}`);
@@ -33,7 +35,7 @@ export function createAdminApp(deps: AdminAppDeps): Server {
       });
     if (path === "/metrics" && (req.method === "GET" || req.method === "HEAD")) return void done(serveMetrics(req, res, deps.metrics, deps.config.metricsToken));
     void done(
-      operatorConsole(req, res, path).then((answered) => {
+      operatorConsole(req, res, url).then((answered) => {
         if (!answered) send(res, 404, "text/plain; charset=utf-8", "Not found.\n");
       }),
     );

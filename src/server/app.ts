@@ -24,7 +24,7 @@ import {
 import type { Clock } from "../util/time.js";
 import { createFeedHandler, FEED_PATHS } from "./feed-route.js";
 import { applyJournalledUnsubscribes, journalDir } from "../subscribers/unsubscribe-journal.js";
-import { clientAddress, createRateLimiter, HttpError, isOneClickBody, readBody, readForm, send } from "./http.js";
+import { clientAddress, createRateLimiter, HttpError, isOneClickBody, readBody, readForm, requestUrl, send } from "./http.js";
 import { choicesView, renderNotice, renderPage } from "./pages.js";
 import { archiveEntries, latestTopPapers, renderDigestPage, renderPaperPage, renderSearchPage } from "./reader-pages.js";
 import { FAVICON_ICO, FAVICON_SVG } from "./favicon.js";
@@ -105,18 +105,14 @@ export function createApp(deps: AppDeps): Server {
     send(res, 404, HTML, renderNotice(config, "Link not found", "This link is not valid, has expired, or was already used."));
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? "/", "http://localhost");
-    } catch {
-      throw new HttpError(400, "bad request target");
-    }
+    const url = requestUrl(req);
+    if (!url) throw new HttpError(400, "bad request target");
     const path = url.pathname;
     const method = req.method === "HEAD" ? "GET" : req.method;
     const token = /^\/(confirm|unsubscribe|resubscribe|preferences)\/([^/]+)$/.exec(path);
 
     // The console lives here unless it has a listener of its own (PAPERMAIL_ADMIN_HOST).
-    if (operatorConsole && (await operatorConsole(req, res, path))) return;
+    if (operatorConsole && (await operatorConsole(req, res, url))) return;
     if (method === "GET" && path === "/") return send(res, 200, HTML, plainHomePage());
     // On the public address only with the token; without one, /metrics lives on the admin listener alone.
     if (method === "GET" && path === "/metrics" && deps.metrics && config.metricsToken) return serveMetrics(req, res, deps.metrics, config.metricsToken);
@@ -363,7 +359,7 @@ export function createApp(deps: AppDeps): Server {
   const server = createServer((req, res) => {
     if (deps.metrics) {
       const counter = deps.metrics.httpRequests;
-      res.once("finish", () => counter.inc({ route: routeOf(new URL(req.url ?? "/", "http://x").pathname), status: String(res.statusCode) }));
+      res.once("finish", () => counter.inc({ route: routeOf(requestUrl(req)?.pathname ?? ""), status: String(res.statusCode) }));
     }
     route(req, res).catch((err) => {
       if (res.headersSent) return res.destroy();

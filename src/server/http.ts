@@ -27,6 +27,15 @@ export class HttpError extends Error {
   }
 }
 
+/** A request's target as a URL, or undefined when it cannot be parsed ("//a b"): every handler reads it through here. */
+export function requestUrl(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? "/", "http://localhost");
+  } catch {
+    return undefined;
+  }
+}
+
 /** Writes a complete answer with the security headers. */
 export function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}): void {
   res.writeHead(status, { ...SECURITY_HEADERS, "Content-Type": type, "Content-Length": String(Buffer.byteLength(body)), ...headers });

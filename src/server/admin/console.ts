@@ -47,7 +47,7 @@ export interface ConsoleDeps {
  * every change is logged with who made it (the operator, from which address).
  * Returns a handler that answers /admin requests (and says whether it did).
  */
-export function createConsole(deps: ConsoleDeps): (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean> {
+export function createConsole(deps: ConsoleDeps): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
   const { db, config, clock } = deps;
   const now = () => clock.now().getTime();
   const sessions = createSessions(now);
@@ -155,7 +155,8 @@ export function createConsole(deps: ConsoleDeps): (req: IncomingMessage, res: Se
     page(res, status, "admin-digests", "Digests", { signedIn: true, csrf: s.csrf, digests: listDigests(db, 100), notice, error });
   }
 
-  return async (req, res, path) => {
+  return async (req, res, url) => {
+    const path = url.pathname;
     if (path !== "/admin" && !path.startsWith("/admin/")) return false;
     if (!config.adminPassword) {
       send(res, 404, "text/plain; charset=utf-8", "The console is off: set PAPERMAIL_ADMIN_PASSWORD (or _HASH) to turn it on.\n");
@@ -173,7 +174,6 @@ export function createConsole(deps: ConsoleDeps): (req: IncomingMessage, res: Se
       redirect(res, "/admin/login");
       return true;
     }
-    const url = new URL(req.url ?? "/", "http://localhost");
     if (method === "POST") {
       const form = await readForm(req);
       if (!csrfMatches(s, form.get("csrf"))) {
