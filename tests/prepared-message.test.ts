@@ -72,3 +72,19 @@ describe("the digest template's promise to the sender", () => {
     }
   });
 });
+
+describe("the email's size check", () => {
+  it("never counts a message shorter than its quoted-printable encoding", async () => {
+    const { encodeQuotedPrintable, quotedPrintableLengthBound } = await import("../src/render/quoted-printable.js");
+    const pieces = ["a", "=", " ", "\t", ".", "é", "€", "😀", "\n", "\r\n", "x".repeat(70), "<p style=\"margin:0\">"];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let n = 0; n < 500; n++) {
+      const text = Array.from({ length: Math.floor(next() * 80) }, () => pieces[Math.floor(next() * pieces.length)]).join("");
+      const real = encodeQuotedPrintable(text).length;
+      const bound = quotedPrintableLengthBound(text);
+      expect(bound, JSON.stringify(text)).toBeGreaterThanOrEqual(real);
+      expect(bound).toBeLessThanOrEqual(real * 1.05 + 8);
+    }
+  });
+});

@@ -12,7 +12,7 @@ import type { ListDays } from "../store/list-days.js";
 import { dayRange, longDate } from "../util/time.js";
 import { describeSelection, type Format, type ReaderChoices } from "../subscribers/choices.js";
 import { topicMatcher } from "../model/topics.js";
-import { encodeQuotedPrintable } from "./quoted-printable.js";
+import { quotedPrintableLengthBound } from "./quoted-printable.js";
 import type { Edition } from "../store/digests.js";
 
 /** How one rendering looks and whom it is for: the edition, and the group's choices (none for the web archive). */
@@ -166,7 +166,7 @@ export async function renderDigest(
   for (;;) {
     const view = buildView(subject, papers.slice(0, shown), papers[shown], papers.length - shown, abstractChars, links, options);
     const html = template(view);
-    if (html.length <= budget && encodeQuotedPrintable(html).length <= budget) return { subject, html, text: renderText(view) };
+    if (html.length <= budget && quotedPrintableLengthBound(html) <= budget) return { subject, html, text: renderText(view) };
     if (shown <= 1) {
       return { subject, html, text: renderText(view) };
     }

@@ -38,3 +38,44 @@ export function encodeQpLine(line: string): string {
   }
   return out + s.slice(pos);
 }
+
+/**
+ * The length `encodeQuotedPrintable(text)` has, or a little more, counted without
+ * building it (a size check runs for every rendering): each escaped byte is three
+ * characters, and a line gets a three-character soft break every 73 characters, which
+ * covers pieces cut short to keep an escape whole. Only ever an upper bound.
+ */
+export function quotedPrintableLengthBound(text: string): number {
+  let total = 0;
+  let line = 0;
+  let first = -1;
+  let last = -1;
+  const endLine = () => {
+    // A leading dot and a final blank are escaped: two more characters each.
+    if (first === 46) line += 2;
+    if (last === 32 || last === 9) line += 2;
+    total += line + (line > 75 ? 3 * Math.ceil(line / 73) : 0);
+    line = 0;
+    first = last = -1;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      endLine();
+      total += 2;
+      continue;
+    }
+    if (c === 13) continue;
+    if (first === -1) first = c;
+    last = c;
+    if ((c >= 32 && c < 127 && c !== 61) || c === 9) line += 1;
+    else if (c < 128) line += 3;
+    else if (c < 0x800) line += 6;
+    else if (c >= 0xd800 && c < 0xdc00) {
+      line += 12;
+      i++;
+    } else line += 9;
+  }
+  endLine();
+  return total;
+}
