@@ -1,3 +1,4 @@
+import type { StoredPaper } from "../store/papers.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config.js";
 import { describeError, PapermailError } from "../errors.js";
@@ -120,6 +121,18 @@ const SENDER_SHARE = 0.5;
 
 const STEP_NAMES: Record<RefusedStep, string> = { mail: "MAIL FROM (the sender)", rcpt: "RCPT TO", data: "DATA (the message)", "end-of-data": "the message" };
 
+/**
+ * A group's papers, each loaded once per send: the groups of a digest share its papers,
+ * and one object per paper lets what is worked out from a paper (the topic matcher's
+ * index of its words) be worked out once, not once per group.
+ */
+function papersOf(db: Db, ids: readonly number[], seen: Map<number, StoredPaper> | undefined): StoredPaper[] {
+  if (!seen) return papersByIds(db, ids);
+  const missing = ids.filter((id) => !seen.has(id));
+  if (missing.length > 0) for (const p of papersByIds(db, missing)) seen.set(p.id, p);
+  return ids.map((id) => seen.get(id)!).filter(Boolean);
+}
+
 /** Renderings a sender keeps at once: claims take one group's rows after another, so a few suffice. */
 const TEMPLATES_KEPT = 8;
 
@@ -133,13 +146,14 @@ export async function prepareDigestMessage(
   digestId: number,
   groupNo = 0,
   allocate?: (bytes: number) => Buffer,
+  papersSeen?: Map<number, StoredPaper>,
 ): Promise<MessageTemplate> {
   const digest = findDigest(db, digestId);
   if (!digest) throw new PapermailError("NOT_FOUND", `digest ${digestId} does not exist`);
   const group = groupNo === 0 ? undefined : findGroup(db, digestId, groupNo);
   if (groupNo !== 0 && !group) throw new PapermailError("NOT_FOUND", `digest ${digestId} has no group ${groupNo}`);
   const choices = group ? (JSON.parse(group.choices) as ReaderChoices) : undefined;
-  const papers = group ? papersByIds(db, group.paperIds) : digestPapers(db, digestId);
+  const papers = group ? papersOf(db, group.paperIds, papersSeen) : digestPapers(db, digestId);
   // Each group's subject names its own top paper.
   const days = digestDays(digest);
   const subject = group ? digestSubject(papers.map((p) => p.title), days, digest.edition) : digest.subject;
@@ -204,10 +218,11 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
       () => undefined,
     );
   };
+  const papersSeen = new Map<number, StoredPaper>();
   const templateFor = (groupNo: number): Kept => {
     let entry = kept.get(groupNo);
     if (entry) kept.delete(groupNo);
-    else entry = { template: prepareDigestMessage(db, config, digestId, groupNo, allocate), inFlight: 0, evicted: false };
+    else entry = { template: prepareDigestMessage(db, config, digestId, groupNo, allocate, papersSeen), inFlight: 0, evicted: false };
     kept.set(groupNo, entry);
     if (kept.size > TEMPLATES_KEPT) {
       const [oldest, old] = kept.entries().next().value!;
