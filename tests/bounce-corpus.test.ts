@@ -33,16 +33,18 @@ describe("bounce judgement on a real corpus (577 messages from several dozen MTA
       .filter((j) => [...j.kinds].some((k) => SUPPRESSING.has(k) && !j.want.has(k)))
       .map((j) => `${j.name}: ${[...j.kinds].join(",")} (label ${[...j.want].join(",")})`);
     expect(wrong).toEqual([]);
-    // The overrides stay few, each with its reason in overrides.json.
-    expect(Object.keys(overrides).length).toBeLessThanOrEqual(10);
+    // The overrides stay few, each with its reason in overrides.json: words that say the
+    // mailbox does not exist, labelled otherwise (mostly the reference engine's 5.0.910,
+    // its guess for filter appliances that do not name the refused command).
+    expect(Object.keys(overrides).length).toBeLessThanOrEqual(15);
   });
 
-  it("recognises at least 90% of the genuine hard bounces and of the complaints", () => {
+  it("recognises at least 95% of the genuine hard bounces and 90% of the complaints", () => {
     for (const kind of ["hard", "complaint"] as const) {
       const genuine = judged.filter((j) => j.want.has(kind));
       const found = genuine.filter((j) => j.kinds.has(kind));
       expect(genuine.length, kind).toBeGreaterThan(10);
-      expect(found.length / genuine.length, `${kind}: ${found.length} of ${genuine.length}`).toBeGreaterThanOrEqual(0.9);
+      expect(found.length / genuine.length, `${kind}: ${found.length} of ${genuine.length}`).toBeGreaterThanOrEqual(kind === "hard" ? 0.95 : 0.9);
     }
   });
 

@@ -43,7 +43,6 @@ const SENDER_FIRST: readonly Rule[] = [
 
 /** The generic words for an unknown recipient, which a filter may say too (a provider's own sentence is trusted). */
 const GENERIC_UNKNOWN = /user unknown|unknown user|no such user|mailbox unavailable/;
-const ADDRESS_THEN_UNKNOWN = /@[^\s<>]+>?(?::|\.\.\.) ?(?:\.\.\. ?)?(?:user unknown|unknown user|no such user|mailbox unavailable)/;
 
 /** Trouble on the recipient's side that words name more surely than a status code. */
 const EARLY_TEMPORARY: readonly Rule[] = [
@@ -217,9 +216,8 @@ export function judgeFailure(facts: FailureFacts): Judgement {
       if (command === "data" && !explicit) return { reason: "filtered", kind: "sender" };
       if (/(^|\s)550:? ?: user unknown/.test(text)) return { reason: "filtered", kind: "sender" };
       if (status && /^\d\.(2\.[01]|7\.\d+)$/.test(status)) return { reason: "filtered", kind: "sender" };
-      // Without a code that names the mailbox (5.1.x), a generic "user unknown" counts as the
-      // recipient's own only when it names the address it is about ("<ada@...>: User unknown").
-      if (!(status && /^5\.1\.\d+$/.test(status)) && !ADDRESS_THEN_UNKNOWN.test(text)) return { reason, kind: "soft" };
+      // Otherwise a plain "550 User unknown" (5.0.0, 5.5.0 or no code at all) is what most
+      // servers say of a mailbox that does not exist: the recipient's own, hard.
     }
     if (command === "mail") return { reason: "rejected", kind: "sender" };
   }
