@@ -41,7 +41,8 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_SOFT_BOUNCE_LIMIT", default: "3", help: "soft bounces within PAPERMAIL_SOFT_BOUNCE_DAYS that make an address bounced" },
   { name: "PAPERMAIL_SOFT_BOUNCE_DAYS", default: "15", help: "the window for PAPERMAIL_SOFT_BOUNCE_LIMIT" },
   { name: "PAPERMAIL_LEDGER_DAYS", default: "30", help: "days after which a finished digest's per-recipient rows are compacted into counts" },
-  { name: "PAPERMAIL_SECRET_PREVIOUS", default: "(unset)", help: "the secret before the last rotation: links and bounce addresses in mail already sent keep working" },
+  { name: "PAPERMAIL_SECRET_PREVIOUS", default: "(unset)", help: "secrets before the last rotations, comma-separated (`generated` = the one papermail generated before PAPERMAIL_SECRET was set): links and bounce addresses signed with them keep working; no other secret is accepted" },
+  { name: "PAPERMAIL_UNDO_DAYS", default: "7", help: "days during which a reader can undo their own latest unsubscribe (once); after that they subscribe again by double opt-in" },
   { name: "PAPERMAIL_RETRY_GIVE_UP_HOURS", default: "72", help: "hours after which a message still refused with 4xx is given up (retries spread over them)" },
   { name: "PAPERMAIL_FROM", default: "papermail <papermail@localhost>", help: "From address of every email" },
   { name: "PAPERMAIL_PUBLIC_URL", default: "http://localhost:PORT", help: "base URL of the site, used in links in mail and feed" },
@@ -65,6 +66,7 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_METRICS_TOKEN", default: "(unset: /metrics only on the admin address)", help: "bearer token that /metrics asks for on the site's address" },
   { name: "PAPERMAIL_ADMIN_HOST", default: "(unset: no admin listener)", help: "address of a second listener for operators: the console and /metrics move there, e.g. 127.0.0.1" },
   { name: "PAPERMAIL_ADMIN_PORT", default: "9090", help: "port of the admin listener" },
+  { name: "PAPERMAIL_ADMIN_ALLOWED_HOSTS", default: "(unset: the admin host and localhost only)", help: "more host names the admin listener answers to, comma-separated (e.g. the name of an SSH tunnel or VPN address); any other Host gets 421" },
   { name: "PAPERMAIL_ADMIN_EMAIL", default: "(unset: alerts are not mailed)", help: "where alerts are mailed, at most once per alert and day" },
   { name: "PAPERMAIL_ADMIN_PASSWORD", default: "(unset: no console)", help: "password of the operator console /admin, at least 12 characters" },
   { name: "PAPERMAIL_ADMIN_PASSWORD_HASH", default: "(unset)", help: "the console password as `papermail admin hash-password` prints it, instead of the password itself" },
@@ -118,7 +120,12 @@ const schema = z.object({
   PAPERMAIL_SOFT_BOUNCE_LIMIT: int(1, 100).default(3),
   PAPERMAIL_SOFT_BOUNCE_DAYS: int(1, 365).default(15),
   PAPERMAIL_LEDGER_DAYS: int(1, 3650).default(30),
-  PAPERMAIL_SECRET_PREVIOUS: z.string().min(32, "must be at least 32 characters").optional(),
+  PAPERMAIL_SECRET_PREVIOUS: z
+    .string()
+    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine((s) => s === "generated" || s.length >= 32, "each secret must be at least 32 characters (or the word generated)")))
+    .default([]),
+  PAPERMAIL_UNDO_DAYS: int(0, 365).default(7),
   PAPERMAIL_FROM: z.string().refine(isValidFrom, "must be an address or 'Name <address>' on one line").default("papermail <papermail@localhost>"),
   PAPERMAIL_PUBLIC_URL: z
     .string()
@@ -147,6 +154,11 @@ const schema = z.object({
   PAPERMAIL_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces").optional(),
   PAPERMAIL_ADMIN_HOST: z.string().min(1).optional(),
   PAPERMAIL_ADMIN_PORT: int(0, 65535).default(9090),
+  PAPERMAIL_ADMIN_ALLOWED_HOSTS: z
+    .string()
+    .transform((v) => v.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/, "each must be a host name or address without a port, e.g. admin.internal or [fd00::1]")))
+    .default([]),
   PAPERMAIL_ADMIN_EMAIL: z.string().refine(isValidAddress, "must be an email address").optional(),
   PAPERMAIL_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
   PAPERMAIL_ADMIN_PASSWORD_HASH: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/, "must be what `papermail admin hash-password` prints (scrypt$...)").optional(),
@@ -190,7 +202,10 @@ export interface Config {
   softBounceLimit: number;
   softBounceDays: number;
   ledgerDays: number;
-  secretPrevious: string | undefined;
+  /** Earlier secrets the operator lists ("generated" = the one kept in the database). */
+  secretPrevious: string[];
+  /** Days a reader's own latest unsubscribe can be undone (PAPERMAIL_UNDO_DAYS). */
+  undoDays: number;
   from: string;
   publicUrl: string;
   /** True when PAPERMAIL_PUBLIC_URL was given; else publicUrl is a guess for a local trial. */
@@ -217,6 +232,8 @@ export interface Config {
   metricsToken: string | undefined;
   /** The operators' listener (PAPERMAIL_ADMIN_HOST/PORT), when configured. */
   admin: { host: string; port: number } | undefined;
+  /** Host names the admin listener answers besides its own and localhost (PAPERMAIL_ADMIN_ALLOWED_HOSTS). */
+  adminAllowedHosts: string[];
   adminEmail: string | undefined;
   /** The console's password, plain or as a scrypt hash; undefined: no console. */
   adminPassword: { plain: string } | { hash: string } | undefined;
@@ -279,6 +296,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     softBounceDays: e.PAPERMAIL_SOFT_BOUNCE_DAYS,
     ledgerDays: e.PAPERMAIL_LEDGER_DAYS,
     secretPrevious: e.PAPERMAIL_SECRET_PREVIOUS,
+    undoDays: e.PAPERMAIL_UNDO_DAYS,
     from: e.PAPERMAIL_FROM,
     publicUrl: e.PAPERMAIL_PUBLIC_URL ?? `http://localhost:${e.PAPERMAIL_PORT}`,
     publicUrlSet: e.PAPERMAIL_PUBLIC_URL !== undefined,
@@ -302,6 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     confirmTtlDays: e.PAPERMAIL_CONFIRM_TTL_DAYS,
     metricsToken: e.PAPERMAIL_METRICS_TOKEN,
     admin: e.PAPERMAIL_ADMIN_HOST ? { host: e.PAPERMAIL_ADMIN_HOST, port: e.PAPERMAIL_ADMIN_PORT } : undefined,
+    adminAllowedHosts: e.PAPERMAIL_ADMIN_ALLOWED_HOSTS,
     adminEmail: e.PAPERMAIL_ADMIN_EMAIL,
     adminPassword: e.PAPERMAIL_ADMIN_PASSWORD_HASH ? { hash: e.PAPERMAIL_ADMIN_PASSWORD_HASH } : e.PAPERMAIL_ADMIN_PASSWORD ? { plain: e.PAPERMAIL_ADMIN_PASSWORD } : undefined,
     staleHours: e.PAPERMAIL_STALE_HOURS,

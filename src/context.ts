@@ -35,7 +35,7 @@ export function createContext(config: Config, options: { busyTimeoutMs?: number 
     throw new PapermailError("CONFIG", `PAPERMAIL_DB: cannot open the database ${config.dbPath}: ${describeError(err)}`, { variable: "PAPERMAIL_DB" }, { cause: err });
   }
   // Unsubscribes that waited out another process's write lock are applied before any command acts on readers.
-  applyJournalledUnsubscribes(db, journalDir(config.dbPath));
+  applyJournalledUnsubscribes(db, journalDir(config.dbPath), (line) => process.stderr.write(`${neutralise(line)}\n`));
   return {
     config: withSiteAddress(db, config),
     db,

@@ -8,7 +8,8 @@ import { renderDigest } from "../src/render/email.js";
 import { digestLinks } from "../src/render/links.js";
 import { digestPapers } from "../src/store/digests.js";
 import { ingestFile } from "../src/ingest/ingest-file.js";
-import { addSubscriber, findSubscriberByEmail } from "../src/store/subscribers.js";
+import { findSubscriberByEmail } from "../src/store/subscribers.js";
+import { addConfirmedReader, suppressAddress } from "../src/subscribers/manage.js";
 import { ROOT, SAMPLE_FILES } from "./helpers.js";
 
 const require = createRequire(import.meta.url);
@@ -85,8 +86,8 @@ describe.skipIf(!available)("accessible to everyone (axe-core, WCAG 2.1 A/AA)", 
   it("finds nothing serious on any page, in the digest email or in the confirmation email, light or dark", async () => {
     const site = await startSite();
     for (const file of SAMPLE_FILES) await ingestFile(site.ctx, file);
-    addSubscriber(site.ctx.db, "reader@example.org", "active", new Date().toISOString());
-    addSubscriber(site.ctx.db, "compact@example.org", "active", new Date().toISOString(), "cli", { choices: { format: "compact", topics: ["language model", "vision"] } });
+    addConfirmedReader(site.ctx.db, "reader@example.org", new Date().toISOString());
+    addConfirmedReader(site.ctx.db, "compact@example.org", new Date().toISOString(), { choices: { format: "compact", topics: ["language model", "vision"] } });
     await publishDigests(site.ctx, { retryUnknown: false });
     await site.post("/subscribe", { email: "new@example.org" });
     await site.mailCount(3);
@@ -195,11 +196,10 @@ describe.skipIf(!available)("the operator console in a real browser", () => {
   it("logs in, sees the overview with its charts, finds a reader, changes their choices, lifts a suppression and logs out; nothing serious for axe", async () => {
     const site = await startSite({ env: { PAPERMAIL_ADMIN_PASSWORD: "correct horse battery staple" } });
     for (const file of SAMPLE_FILES) await ingestFile(site.ctx, file);
-    addSubscriber(site.ctx.db, "ada@example.org", "active", new Date().toISOString());
-    addSubscriber(site.ctx.db, "bob@example.org", "active", new Date().toISOString());
+    addConfirmedReader(site.ctx.db, "ada@example.org", new Date().toISOString());
+    addConfirmedReader(site.ctx.db, "bob@example.org", new Date().toISOString());
     await publishDigests(site.ctx, { retryUnknown: false });
-    const { addSuppressedAddress } = await import("../src/store/subscribers.js");
-    addSuppressedAddress(site.ctx.db, "trap@example.org", "a known spam trap", new Date().toISOString());
+    suppressAddress(site.ctx.db, "trap@example.org", "a known spam trap", new Date().toISOString());
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();

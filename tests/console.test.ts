@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ingestFile } from "../src/ingest/ingest-file.js";
 import { publishDigests } from "../src/digest/publish.js";
-import { addSubscriber } from "../src/store/subscribers.js";
+import { addConfirmedReader } from "../src/subscribers/manage.js";
 import { SAMPLE_FILES } from "./helpers.js";
 import { startSite } from "./site.js";
 
@@ -97,7 +97,7 @@ describe("the operator console", () => {
 
   it("finds a reader, changes their choices, unsubscribes, suppresses and lifts, through the CLI's functions, each logged", async () => {
     const c = await consoleSite();
-    addSubscriber(c.ctx.db, "ada@example.org", "active", new Date().toISOString());
+    addConfirmedReader(c.ctx.db, "ada@example.org", new Date().toISOString());
     await ingestFile(c.ctx, SAMPLE_FILES[0]!);
     await publishDigests(c.ctx, { retryUnknown: false });
     await c.login();

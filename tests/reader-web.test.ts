@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { publishDigests } from "../src/digest/publish.js";
 import { ingestFile } from "../src/ingest/ingest-file.js";
-import { addSubscriber } from "../src/store/subscribers.js";
+import { addConfirmedReader } from "../src/subscribers/manage.js";
 import { SAMPLE_FILES } from "./helpers.js";
 import { startSite } from "./site.js";
 import { project } from "./project.js";
@@ -100,7 +100,7 @@ describe("the reader's web", () => {
 
   it("shows the summary and the stars in the email, above the abstract and by the code link", async () => {
     const site = await startSite();
-    addSubscriber(site.ctx.db, "reader@example.org", "active", new Date().toISOString());
+    addConfirmedReader(site.ctx.db, "reader@example.org", new Date().toISOString());
     await ingestFile(site.ctx, writeJsonDay(join(site.cwd, "dumps"), "2025-09-08", [HALLUCINATE]));
     await publishDigests(site.ctx, { retryUnknown: false });
     const mail = await site.smtp.parse(site.smtp.received[0]!);
@@ -117,7 +117,7 @@ describe("the reader's web", () => {
 
   it("tells a reader with topics which of them each paper matched", async () => {
     const site = await startSite();
-    addSubscriber(site.ctx.db, "speech@example.org", "active", new Date().toISOString(), "cli", { choices: { topics: ["speech", "hallucinate"] } });
+    addConfirmedReader(site.ctx.db, "speech@example.org", new Date().toISOString(), { choices: { topics: ["speech", "hallucinate"] } });
     await ingestFile(site.ctx, writeJsonDay(join(site.cwd, "dumps"), "2025-09-08", [HALLUCINATE, { id: "2509.00003", title: "Speech Models That Listen", abstract: "A speech model.", upvotes: 9 }]));
     await publishDigests(site.ctx, { retryUnknown: false });
     const mail = await site.smtp.parse(site.smtp.received[0]!);
@@ -231,7 +231,7 @@ describe("the steps around subscribing", () => {
 
   it("unsubscribes from the preferences page, undoes it with one signed click, and a used link says already unsubscribed", async () => {
     const site = await startSite();
-    addSubscriber(site.ctx.db, "ada@example.org", "active", new Date().toISOString());
+    addConfirmedReader(site.ctx.db, "ada@example.org", new Date().toISOString());
     await ingestFile(site.ctx, SAMPLE_FILES[0]!);
     await publishDigests(site.ctx, { retryUnknown: false });
     const digest = await site.smtp.parse(site.smtp.received[0]!);

@@ -6,7 +6,9 @@ import { loadConfig } from "../src/config.js";
 import { publishDigests } from "../src/digest/publish.js";
 import type { CommandContext } from "../src/commands/context.js";
 import { openDatabase } from "../src/store/db.js";
-import { addSubscriber, findSubscriberByEmail, unsubscribe } from "../src/store/subscribers.js";
+import { findSubscriberByEmail } from "../src/store/subscribers.js";
+import { addConfirmedReader } from "../src/subscribers/manage.js";
+import { applyConsentEvent } from "../src/store/consent.js";
 import { ingestFile } from "../src/ingest/ingest-file.js";
 import { systemClock } from "../src/util/time.js";
 import { runCli, SAMPLE_FILES, tempDir } from "./helpers.js";
@@ -258,14 +260,14 @@ describe("exactly once", () => {
       fault: () => "slow",
       onMessage: () => {
         const sub = findSubscriberByEmail(ctx!.db, "leaver@example.org")!;
-        unsubscribe(ctx!.db, sub.id, new Date().toISOString());
+        applyConsentEvent(ctx!.db, { id: sub.id }, { type: "unsubscribe" }, new Date().toISOString());
       },
     });
     const p = project(server.url);
     await p.cli(["subscribers", "add", "first@example.org", "--confirmed"]);
     await p.cli(["ingest", SAMPLE_FILES[0]!]);
     ctx = context(p.cwd, { ...p.env, PAPERMAIL_SMTP_POOL: "1" });
-    addSubscriber(ctx.db, "leaver@example.org", "active", new Date().toISOString());
+    addConfirmedReader(ctx.db, "leaver@example.org", new Date().toISOString());
     const result = await publishDigests(ctx, { retryUnknown: false });
     expect(result.digests[0]).toMatchObject({ sent: 1, skipped: 1 });
     expect([...server.countsByRecipient().keys()]).toEqual(["first@example.org"]);

@@ -83,13 +83,13 @@ describe("subscribing on the web", () => {
 
   it("answers the same for new, pending, active and unsubscribed addresses", async () => {
     const site = await startSite();
-    const { addSubscriber } = await import("../src/store/subscribers.js");
+    const { addConfirmedReader } = await import("../src/subscribers/manage.js");
+    const { applyConsentEvent } = await import("../src/store/consent.js");
     const at = new Date().toISOString();
-    addSubscriber(site.ctx.db, "active@example.org", "active", at);
-    addSubscriber(site.ctx.db, "pending@example.org", "pending", at);
-    addSubscriber(site.ctx.db, "gone@example.org", "active", at);
-    const { unsubscribe } = await import("../src/store/subscribers.js");
-    unsubscribe(site.ctx.db, findSubscriberByEmail(site.ctx.db, "gone@example.org")!.id, at);
+    addConfirmedReader(site.ctx.db, "active@example.org", at);
+    applyConsentEvent(site.ctx.db, { email: "pending@example.org", source: "cli" }, { type: "request" }, at);
+    addConfirmedReader(site.ctx.db, "gone@example.org", at);
+    applyConsentEvent(site.ctx.db, { id: findSubscriberByEmail(site.ctx.db, "gone@example.org")!.id }, { type: "unsubscribe" }, at);
     const answers = [];
     for (const email of ["new@example.org", "pending@example.org", "active@example.org", "gone@example.org"]) {
       const r = await site.post("/subscribe", { email });

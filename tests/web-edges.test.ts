@@ -48,10 +48,10 @@ describe("confirmation mail", () => {
     const first = confirmLink((await site.smtp.parse(site.smtp.received[0]!)).text!);
     await site.post(new URL(first).pathname, "");
     const sub = findSubscriberByEmail(site.ctx.db, "ada@example.org")!;
-    const { unsubscribe } = await import("../src/store/subscribers.js");
-    unsubscribe(site.ctx.db, sub.id, new Date().toISOString());
+    const { applyConsentEvent } = await import("../src/store/consent.js");
+    applyConsentEvent(site.ctx.db, { id: sub.id }, { type: "unsubscribe" }, new Date().toISOString());
     // Back the next day.
-    site.ctx.db.prepare("UPDATE subscribers SET confirm_sent_at = ? WHERE id = ?").run(new Date(Date.now() - 25 * 3600_000).toISOString(), sub.id);
+    site.ctx.db.prepare("UPDATE confirmation_sends SET sent_at = ? WHERE subscriber_id = ?").run(new Date(Date.now() - 25 * 3600_000).toISOString(), sub.id);
     await site.post("/subscribe", { email: "ada@example.org" });
     await site.mailCount(2);
     const second = confirmLink((await site.smtp.parse(site.smtp.received[1]!)).text!);
@@ -85,11 +85,11 @@ describe("confirmation mail", () => {
 describe("unsubscribe links", () => {
   it("accept a signed token without any ledger lookup, refuse a forged one, and keep older random tokens working", async () => {
     const site = await startSite();
-    const { addSubscriber } = await import("../src/store/subscribers.js");
+    const { addConfirmedReader: addSubscriber } = await import("../src/subscribers/manage.js");
     const { resolveSecret } = await import("../src/store/settings.js");
     const { hashToken, unsubscribeToken } = await import("../src/util/tokens.js");
-    addSubscriber(site.ctx.db, "ada@example.org", "active", new Date().toISOString());
-    addSubscriber(site.ctx.db, "old@example.org", "active", new Date().toISOString());
+    addSubscriber(site.ctx.db, "ada@example.org", new Date().toISOString());
+    addSubscriber(site.ctx.db, "old@example.org", new Date().toISOString());
     const secret = resolveSecret(site.ctx.db, site.ctx.config.secret);
     const token = unsubscribeToken(secret, 7, 1);
     const forged = `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`;
@@ -154,8 +154,8 @@ describe("the site under faults", () => {
 
   it("shows every paper of a digest on its web page, and the email's 'And N more' links there", async () => {
     const site = await startSite();
-    const { addSubscriber } = await import("../src/store/subscribers.js");
-    addSubscriber(site.ctx.db, "ada@example.org", "active", new Date().toISOString());
+    const { addConfirmedReader } = await import("../src/subscribers/manage.js");
+    addConfirmedReader(site.ctx.db, "ada@example.org", new Date().toISOString());
     const long = `${ABSTRACT} ${"More words about the method and its results. ".repeat(30)}`;
     const blocks = Array.from({ length: 120 }, (_, i) => `Paper Number ${i} With A Rather Long Title About Something Important\n\n${long}\n\n  • 3 authors\n·\nDec 1 ${i}`);
     const file = join(tempDir(), "big.txt");

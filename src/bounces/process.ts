@@ -4,6 +4,7 @@ import type { BounceKind, BounceReason } from "../model/bounce.js";
 import { bounceMessageOutcome, recordBounceEvent, recordBounceMessage, type EventKind } from "../store/bounces.js";
 import type { Db } from "../store/db.js";
 import { resolveSecrets } from "../store/settings.js";
+import { applyConsentEvent } from "../store/consent.js";
 import type { Clock } from "../util/time.js";
 import { attributeReport, type Proof } from "./proof.js";
 import { readBounceReport, type ReadReport, type ReportShape } from "./read-report.js";
@@ -21,11 +22,12 @@ export interface BounceEntryOutcome {
   /** The reader it is about, once proven. */
   subscriber: string | null;
   /**
-   * bounced, complained: the reader was suppressed; soft-counted: one more soft bounce
+   * bounced, complained: the reader was suppressed; unsubscribed: a complaint proven only
+   * by a signed unsubscribe link, taken as the unsubscribe it proves; soft-counted: one more soft bounce
    * in the series; sender-counted: a refusal of our side, counted for its domain;
    * none: nothing changed (see `note`).
    */
-  effect: "bounced" | "complained" | "soft-counted" | "sender-counted" | "none";
+  effect: "bounced" | "complained" | "unsubscribed" | "soft-counted" | "sender-counted" | "none";
   note?: string;
 }
 
@@ -106,6 +108,15 @@ export function processBounce(deps: { db: Db; config: Config; clock: Clock }, ra
       if (!target) return { ...entry, note: "no proof that it answers mail papermail sent to this address" };
       const proven = { ...entry, proof: target.proof, subscriber: target.subscriber.email };
       if (!EVENT_KINDS.has(entry.kind)) return { ...proven, note: "not a bounce" };
+      if (target.proof === "unsubscribe-link" && entry.kind !== "sender") {
+        // A signed link proves only that someone holds a copy, and copies get forwarded:
+        // enough for an unsubscribe (what the link does anyway), never for a complaint or a bounce.
+        if (entry.kind !== "complaint") return { ...proven, note: "a signed link alone proves a copy, not a failed delivery: nobody changed" };
+        const r = applyConsentEvent(db, { id: target.subscriber.id }, { type: "unsubscribe" }, at, { reason: `complaint (${shape}) proven only by a signed unsubscribe link` });
+        return r.status === "unsubscribed" && r.changed
+          ? { ...proven, effect: "unsubscribed", note: "a complaint proven only by a signed unsubscribe link (a forwarded copy?) counts as an unsubscribe" }
+          : { ...proven, note: `already ${r.after}` };
+      }
       const effect = recordBounceEvent(
         db,
         {
@@ -118,6 +129,7 @@ export function processBounce(deps: { db: Db; config: Config; clock: Clock }, ra
           source: shape,
           messageKey: key,
           proof: target.proof,
+          about: target.about,
           domain: target.subscriber.email.split("@")[1] ?? null,
           at,
         },

@@ -15,6 +15,8 @@ export interface Attribution {
   subscriber: Subscriber;
   digestId: number | null;
   proof: Proof;
+  /** The message it answers ("digest:12", "confirm:S.T"): soft bounces count once per message. */
+  about: string;
 }
 
 /** A report's claims, checked: only a report that answers mail papermail sent to a reader may change that reader. */
@@ -32,13 +34,13 @@ const SEVERITY: Record<BounceKind, number> = { "not-a-bounce": 0, sender: 1, sof
  */
 export function attributeReport(db: Db, secrets: readonly string[], report: Recognised): Array<Attribution | null> {
   const proven = new Map<number, Attribution>();
-  const keep = (subscriberId: number, digestId: number | null, proof: Proof) => {
+  const keep = (subscriberId: number, digestId: number | null, proof: Proof, about = `digest:${digestId}`) => {
     if (proven.has(subscriberId)) return;
     const subscriber = findSubscriberById(db, subscriberId);
     if (!subscriber) return;
     // A confirmation's Message-ID is made only as the confirmation is sent: its MAC is the record.
     const mailed = digestId === null || wasMailed(db, digestId, subscriberId);
-    if (mailed) proven.set(subscriberId, { subscriber, digestId, proof });
+    if (mailed) proven.set(subscriberId, { subscriber, digestId, proof, about });
   };
   for (const address of report.evidence.envelope) {
     const verp = readVerpAddress(secrets, address);
@@ -48,7 +50,7 @@ export function attributeReport(db: Db, secrets: readonly string[], report: Reco
   for (const id of report.evidence.messageIds) {
     const claim = readMessageId(secrets, id);
     if (claim?.kind === "digest") keep(claim.subscriberId, claim.digestId, "message-id");
-    else if (claim?.kind === "confirm") keep(claim.subscriberId, null, "message-id");
+    else if (claim?.kind === "confirm") keep(claim.subscriberId, null, "message-id", `confirm:${claim.subscriberId.toString(36)}.${claim.made}`);
     else if (claim?.kind === "digest-keyed") keyed.push(claim);
   }
   for (const token of report.evidence.unsubscribeTokens) {
@@ -66,7 +68,7 @@ export function attributeReport(db: Db, secrets: readonly string[], report: Reco
       // A Message-ID from before subscriber ids were in it: keyed to the digest and the reader it names.
       const named = keyed.length ? findSubscriberByEmail(db, address) : undefined;
       const hit = named && keyed.find((k) => isDigestKey(secrets, k.digestId, named.id, k.key) && wasMailed(db, k.digestId, named.id));
-      if (named && hit) return { subscriber: named, digestId: hit.digestId, proof: "message-id" };
+      if (named && hit) return { subscriber: named, digestId: hit.digestId, proof: "message-id", about: `digest:${hit.digestId}` };
     }
     return null;
   });

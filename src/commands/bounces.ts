@@ -28,6 +28,7 @@ export async function runBouncesFetch(ctx: CommandContext, flags: { json: boolea
 const WOULD: Record<BounceOutcome["entries"][number]["effect"], string> = {
   bounced: "-> bounced",
   complained: "-> complained",
+  unsubscribed: "-> unsubscribed",
   "soft-counted": "soft bounce counted",
   "sender-counted": "refusal of our side counted",
   none: "nothing",

@@ -1,11 +1,13 @@
 import { statSync } from "node:fs";
 import { compactLedger, ledgerSize } from "../store/compaction.js";
+import { pruneConfirmationSends } from "../store/consent.js";
 import { displayPath, EXIT, printJson, type CommandContext } from "./context.js";
 
 /** `papermail maintenance compact`: ledger rows of digests finished over PAPERMAIL_LEDGER_DAYS ago become per-digest counts. */
 export async function runCompact(ctx: CommandContext, flags: { json: boolean }): Promise<number> {
   const before = new Date(ctx.clock.now().getTime() - ctx.config.ledgerDays * 86400_000).toISOString();
   const result = await compactLedger(ctx.db, before, ctx.clock.now().toISOString(), { onDigest: (id, rows) => !flags.json && ctx.out(`digest #${id}: ${rows} ledger rows compacted into counts`) });
+  pruneConfirmationSends(ctx.db, ctx.clock.now());
   const size = ledgerSize(ctx.db);
   if (flags.json) printJson(ctx, { ...result, before, remainingRows: size.rows, compactedDigests: size.compactedDigests });
   else ctx.out(`${result.digests} digest(s) finished before ${before} compacted (${result.rows} rows); ${size.rows} ledger rows kept.`);

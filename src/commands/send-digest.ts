@@ -1,4 +1,5 @@
 import { sendTestCopy as mailTestCopy } from "../deliver/test-copy.js";
+import { mailRefusal } from "../store/consent.js";
 import { watchInstallation } from "../alarms/watch.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
@@ -164,6 +165,8 @@ async function preview(ctx: CommandContext, file: string, flags: SendDigestFlags
 async function sendTestCopy(ctx: CommandContext, to: string, flags: SendDigestFlags): Promise<number> {
   const check = checkAddress(to);
   if (!check.ok) throw new PapermailError("BAD_ADDRESS", `--to "${to}" ${check.reason}`);
+  const refusal = mailRefusal(ctx.db, check.address);
+  if (refusal) throw new PapermailError("BAD_ADDRESS", `--to: ${refusal}`);
   const { rendered, why } = await renderNext(ctx, flags);
   if (!rendered) {
     ctx.out(nothingNew(flags.edition, "send", why));

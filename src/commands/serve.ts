@@ -7,7 +7,7 @@ import { nextRuns } from "../scheduler/slots.js";
 import { PapermailError } from "../errors.js";
 import { createLog } from "../util/log.js";
 import { createContext } from "./context.js";
-import { SITE_ADDRESS_SETTING, writeSetting } from "../store/settings.js";
+import { generatedSecretDropped, SITE_ADDRESS_SETTING, writeSetting } from "../store/settings.js";
 
 /** The settings' secrets, as they could appear in a log line (a URL's password raw and decoded). */
 function secretsOf(config: Config): Array<string | undefined> {
@@ -17,7 +17,7 @@ function secretsOf(config: Config): Array<string | undefined> {
     return password ? [password, decodeURIComponent(password)] : [];
   });
   const oauth = config.smtpOAuth2 && "clientSecret" in config.smtpOAuth2 ? [config.smtpOAuth2.clientSecret, config.smtpOAuth2.refreshToken] : [];
-  return [config.secret, config.secretPrevious, config.metricsToken, ...passwords, ...oauth];
+  return [config.secret, ...config.secretPrevious.filter((s) => s !== "generated"), config.metricsToken, ...passwords, ...oauth];
 }
 
 /**
@@ -63,6 +63,9 @@ export async function runServe(config: Config, options: { scheduler: boolean }):
     writeSetting(ctx.db, SITE_ADDRESS_SETTING, config.publicUrl);
   }
   log(`serving http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}/ (public URL ${config.publicUrl}); database ${config.dbPath}`);
+  if (generatedSecretDropped(ctx.db, config)) {
+    log("warning: PAPERMAIL_SECRET replaced the secret papermail generated: links in mail sent before no longer work; add PAPERMAIL_SECRET_PREVIOUS=generated to keep them working for a while");
+  }
   if (!config.publicUrlSet && !config.demo) log("warning: PAPERMAIL_PUBLIC_URL is not set: digests will not be published until it is (links in mail must reach this site)");
 
   let stopping = false;

@@ -1,20 +1,12 @@
-import { removeReader } from "../subscribers/manage.js";
+import { addConfirmedReader, removeReader } from "../subscribers/manage.js";
+import { requestConfirmation } from "../subscribers/confirm.js";
 import { InvalidArgumentError, type Command } from "commander";
 import { readFileSync } from "node:fs";
 import { PapermailError } from "../errors.js";
 import { checkAddress } from "../model/address.js";
 import { readAddressList } from "../subscribers/import.js";
 import { CADENCES, FORMATS, parseChoices, type ReaderChoices } from "../subscribers/choices.js";
-import {
-  addSubscriber,
-  setChoices,
-  findSubscriberByEmail,
-  listSubscribers,
-  isSuppressedForGood,
-  reopenSubscription,
-  SUBSCRIBER_STATUSES,
-  type SubscriberStatus,
-} from "../store/subscribers.js";
+import { setChoices, findSubscriberByEmail, listSubscribers, SUBSCRIBER_STATUSES, type SubscriberStatus } from "../store/subscribers.js";
 import { EXIT, printJson, type CommandContext } from "./context.js";
 import { csvField } from "../util/csv.js";
 
@@ -191,34 +183,37 @@ async function runAdd(ctx: CommandContext, emails: string[], flags: AddFlags, js
 }
 
 /**
- * Adds one checked address; unconfirmed ones (and people who left and are asked
- * again) get a confirmation email, which they must click. A confirmation that the
- * mail server did not take is an error: the address stays pending, to retry.
+ * Adds one checked address: as active with --confirmed (the consent table keeps an
+ * address on the suppression list there unless --reactivate), else by double opt-in:
+ * a confirmation email within the limits, which they must click. A confirmation that
+ * the mail server did not take is an error: run the command again to retry.
  */
 async function addOne(ctx: CommandContext, email: string, flags: AddFlags): Promise<{ result: string; error?: string; confirmUrl?: string }> {
   const at = ctx.clock.now().toISOString();
-  const result = addSubscriber(ctx.db, email, flags.confirmed ? "active" : "pending", at, "cli", { reactivate: flags.reactivate });
+  if (flags.confirmed) {
+    const r = addConfirmedReader(ctx.db, email, at, { reactivate: flags.reactivate, source: "cli", choices: flags.choices });
+    if (r.outcome === "kept") return { result: keptWords(r.subscriber) };
+    if (r.outcome === "reactivated") return { result: `reactivated (they were ${r.was}; --reactivate)` };
+    return { result: r.outcome };
+  }
+  const { decision, sending } = requestConfirmation(ctx, { email, source: "cli" }, null, flags.choices);
   // The operator's choices apply to someone already on the list too.
-  if (flags.choices && Object.keys(flags.choices).length > 0) setChoices(ctx.db, findSubscriberByEmail(ctx.db, email)!.id, flags.choices);
-  if (result === "kept") {
-    const status = findSubscriberByEmail(ctx.db, email)!.status;
-    return { result: `kept ${status} (on the suppression list; --reactivate if they asked you to come back)` };
-  }
-  if (result === "reactivated") return { result: "reactivated (they had unsubscribed; --reactivate)" };
-  if (flags.confirmed) return { result };
-  let sub = findSubscriberByEmail(ctx.db, email)!;
-  if (sub.status === "active") return { result: "exists" };
-  if (sub.status === "complained") return { result: "kept complained (they reported the digest as spam: nothing is sent)" };
-  if (isSuppressedForGood(sub)) return { result: `kept ${sub.status} (you put it on the suppression list: 'papermail suppressions remove ${sub.email}' first)` };
-  if (sub.status === "unsubscribed" || sub.status === "bounced") {
-    reopenSubscription(ctx.db, sub.id);
-    sub = findSubscriberByEmail(ctx.db, email)!;
-  }
-  const { sendConfirmation } = await import("../subscribers/confirm.js");
-  const sent = await sendConfirmation(ctx, sub);
+  if (decision.status === "active" && flags.choices && Object.keys(flags.choices).length > 0) setChoices(ctx.db, decision.subscriberId!, flags.choices);
+  if (decision.refused) return { result: keptWords(findSubscriberByEmail(ctx.db, email)!) };
+  if (decision.status === "active") return { result: "exists" };
+  const sent = await sending;
   if (sent.status === "failed") return { result: "pending", error: `${email}: the confirmation email was not sent (${sent.error}); run the command again to retry` };
-  if (sent.status === "sent") return { result: "pending (confirmation sent)", confirmUrl: sent.confirmUrl };
-  return { result: `pending (${sent.status})` };
+  const state = decision.status === "pending" ? "pending" : `${decision.status}, asked to confirm`;
+  if (sent.status === "sent") return { result: `${state} (confirmation sent)`, confirmUrl: sent.confirmUrl };
+  if (sent.status === "recently sent") return { result: `${state} (no confirmation: one was sent recently; at most one a day and three in 30 days)` };
+  return { result: `${state} (${sent.status})` };
+}
+
+/** Why an address stays where it is, in the operator's words. */
+function keptWords(sub: { status: string; suppressedBy: string | null; email: string }): string {
+  if (sub.suppressedBy === "operator") return `kept ${sub.status} (you put it on the suppression list: 'papermail suppressions remove ${sub.email}' first)`;
+  if (sub.status === "complained") return "kept complained (they reported the digest as spam; --reactivate only if they asked you to come back)";
+  return `kept ${sub.status} (on the suppression list; --reactivate if they asked you to come back)`;
 }
 
 function runRemove(ctx: CommandContext, input: string, forget: boolean): number {
@@ -227,7 +222,8 @@ function runRemove(ctx: CommandContext, input: string, forget: boolean): number 
   const sub = findSubscriberByEmail(ctx.db, check.address);
   if (!sub) throw new PapermailError("NOT_FOUND", `${check.address} is not a subscriber`);
   const done = removeReader(ctx.db, sub, forget, ctx.clock.now().toISOString());
-  ctx.out(done === "already unsubscribed" ? `${check.address} was already unsubscribed` : `${done} ${check.address}`);
+  if (done === "kept") ctx.out(`${check.address} stays ${sub.status}: that is stronger than an unsubscribe (nothing is sent to it)`);
+  else ctx.out(done === "already unsubscribed" ? `${check.address} was already unsubscribed` : `${done} ${check.address}`);
   return EXIT.ok;
 }
 
@@ -246,24 +242,22 @@ async function runImport(ctx: CommandContext, file: string, flags: AddFlags, jso
     ctx.db.transaction(() => {
       const at = ctx.clock.now().toISOString();
       for (const a of addresses) {
-        counts[addSubscriber(ctx.db, a, "active", at, "import", { reactivate: flags.reactivate })]++;
         // The choice columns of an export come back with the addresses.
-        const c = choices.get(a);
-        if (c && Object.keys(c).length > 0) setChoices(ctx.db, findSubscriberByEmail(ctx.db, a)!.id, c);
+        counts[addConfirmedReader(ctx.db, a, at, { reactivate: flags.reactivate, source: "import", choices: choices.get(a) }).outcome]++;
       }
-    })();
+    }).immediate();
   } else {
     for (const a of addresses) {
       const r = await addOne(ctx, a, { ...flags, choices: choices.get(a) });
       if (r.error) ctx.err(r.error);
-      counts[r.error ? "failed" : r.result === "exists" ? "exists" : "added"]++;
+      counts[r.error ? "failed" : r.result === "exists" ? "exists" : r.result.startsWith("kept") ? "kept" : "added"]++;
     }
   }
   const name = file === "-" ? "stdin" : file;
   if (json) printJson(ctx, { ...counts, refused: problems.length, problems });
   else {
     for (const p of problems) ctx.err(`${name}:${p.line}: "${p.value}" ${p.reason}`);
-    const reactivated = counts.reactivated > 0 ? `, ${counts.reactivated} reactivated although they had unsubscribed (--reactivate)` : "";
+    const reactivated = counts.reactivated > 0 ? `, ${counts.reactivated} reactivated although they had unsubscribed, bounced or complained (--reactivate)` : "";
     const kept = counts.kept > 0 ? `, ${counts.kept} kept unsubscribed, bounced or complained (on the suppression list; --reactivate if they asked to come back)` : "";
     const failed = counts.failed > 0 ? `, ${counts.failed} whose confirmation could not be sent` : "";
     ctx.out(`${counts.added} added, ${counts.activated} activated${reactivated}${kept}, ${counts.exists} already there${failed}, ${problems.length} refused.`);

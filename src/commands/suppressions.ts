@@ -8,7 +8,11 @@ export function runSuppressionsList(ctx: CommandContext, flags: { json: boolean 
   const rows = SUPPRESSED.flatMap((status) => listSubscribers(ctx.db, status)).sort((a, b) => a.id - b.id);
   if (flags.json) printJson(ctx, rows.map(view));
   else if (rows.length === 0) ctx.out("The suppression list is empty.");
-  else for (const s of rows) ctx.out(`${s.status.padEnd(13)} ${s.email}  ${s.suppressedReason ?? (s.status === "unsubscribed" ? "unsubscribed" : "")} ${s.suppressedAt ?? s.unsubscribedAt ?? ""}`.trimEnd());
+  else
+    for (const s of rows) {
+      const label = s.suppressedBy === "operator" ? `suppressed (${s.status})` : s.status;
+      ctx.out(`${label.padEnd(13)} ${s.email}  ${s.suppressedReason ?? (s.status === "unsubscribed" ? "unsubscribed" : "")} ${s.suppressedAt ?? s.unsubscribedAt ?? ""}`.trimEnd());
+    }
   return EXIT.ok;
 }
 
@@ -21,7 +25,7 @@ export function runSuppressionsAdd(ctx: CommandContext, emails: string[], flags:
     if (r.outcome === "refused") {
       ctx.err(`refused: "${r.input}" ${r.why}`);
       refused++;
-    } else if (r.outcome === "already") ctx.out(`${r.address} is already on the suppression list (${r.status})`);
+    } else if (r.outcome === "already") ctx.out(`${r.address} was already suppressed by you (${r.status}); the reason is now yours of today`);
     else ctx.out(`suppressed ${r.address}${r.was ? ` (was ${r.was})` : ""}`);
   }
   return refused > 0 ? EXIT.rejected : EXIT.ok;
@@ -35,7 +39,7 @@ export function runSuppressionsAdd(ctx: CommandContext, emails: string[], flags:
 export function runSuppressionsRemove(ctx: CommandContext, emails: string[]): number {
   let missing = 0;
   for (const input of emails) {
-    const r = liftAddress(ctx.db, input);
+    const r = liftAddress(ctx.db, input, ctx.clock.now().toISOString());
     if (r.outcome === "not suppressed") {
       ctx.err(`${r.input} is not on the suppression list`);
       missing++;
@@ -48,5 +52,11 @@ export function runSuppressionsRemove(ctx: CommandContext, emails: string[]): nu
 }
 
 function view(s: Subscriber) {
-  return { email: s.email, status: s.status, reason: s.suppressedReason ?? (s.status === "unsubscribed" ? "unsubscribed" : null), since: s.suppressedAt ?? s.unsubscribedAt };
+  return {
+    email: s.email,
+    status: s.status,
+    byOperator: s.suppressedBy === "operator",
+    reason: s.suppressedReason ?? (s.status === "unsubscribed" ? "unsubscribed" : null),
+    since: s.suppressedAt ?? s.unsubscribedAt,
+  };
 }

@@ -382,13 +382,13 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
           }
         }
         // That reader's copy of this digest fails; the reader stays subscribed.
-        const event = { subscriberId, digestId, kind: "sender" as const, reason: judgement.reason, statusCode, detail: outcome.error, source: "smtp", messageKey: null, proof: null, domain, at: at.toISOString() };
+        const event = { subscriberId, digestId, kind: "sender" as const, reason: judgement.reason, statusCode, detail: outcome.error, source: "smtp", messageKey: null, proof: null, domain, at: at.toISOString(), about: `digest:${digestId}` };
         return { subscriberId, status: "failed", error: outcome.error, refusal: "sender", bounce: { event, policy } };
       }
       senderInARow = 0;
       // The recipient's own answer at RCPT TO: a hard or soft bounce, as one reported later by mail would be.
       const kind = judgement.kind === "hard" ? "hard" : "soft";
-      const event = { subscriberId, digestId, kind, reason: judgement.reason, statusCode, detail: outcome.error, source: "smtp", messageKey: null, proof: null, domain, at: at.toISOString() } as const;
+      const event = { subscriberId, digestId, kind, reason: judgement.reason, statusCode, detail: outcome.error, source: "smtp", messageKey: null, proof: null, domain, at: at.toISOString(), about: `digest:${digestId}` } as const;
       return { subscriberId, status: "failed", error: outcome.error, refusal: kind, bounce: { event, policy } };
     }
     if (outcome.status === "unknown") {

@@ -8,6 +8,7 @@ import { ingestAll } from "../ingest/ingest-all.js";
 import { fetchBounces } from "../bounces/imap.js";
 import { fetchDays } from "../fetch/fetch-days.js";
 import { compactLedger } from "../store/compaction.js";
+import { pruneConfirmationSends } from "../store/consent.js";
 import { activeDigestIds } from "../store/digests.js";
 import { quotaResumesAt } from "../store/deliveries.js";
 import { listDumpFiles } from "../ingest/list-files.js";
@@ -91,6 +92,8 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
       } else if (job === "compact") {
         const before = new Date(clock.now().getTime() - config.ledgerDays * 86400_000).toISOString();
         const r = await compactLedger(db, before, clock.now().toISOString());
+        // Confirmation records older than the longest limit count for nothing any more.
+        pruneConfirmationSends(db, clock.now());
         if (r.digests > 0) log(`compact: ${r.digests} digest(s) finished before ${before}: ${r.rows} ledger rows compacted into counts`);
       } else if (activeDigestIds(db, clock.now().toISOString()).length > 0 && !quotaUsedUp()) {
         // A retry came due, or a paused digest can go on.

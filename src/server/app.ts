@@ -18,16 +18,19 @@ import {
   findByPreferencesToken,
   findConfirmable,
   findUnsubscribable,
+  readUndoLink,
   requestSubscription,
+  undoLink,
   unsubscribeByToken,
 } from "../subscribers/subscribe.js";
 import type { Clock } from "../util/time.js";
 import { createFeedHandler, FEED_PATHS } from "./feed-route.js";
 import { applyJournalledUnsubscribes, journalDir } from "../subscribers/unsubscribe-journal.js";
-import { clientAddress, createRateLimiter, HttpError, isOneClickBody, readBody, readForm, requestUrl, send } from "./http.js";
+import { clientAddress, clientNetwork, createRateLimiter, HttpError, isOneClickBody, readBody, readForm, requestUrl, send } from "./http.js";
 import { choicesView, renderNotice, renderPage } from "./pages.js";
 import { archiveEntries, latestTopPapers, renderDigestPage, renderPaperPage, renderSearchPage } from "./reader-pages.js";
 import { FAVICON_ICO, FAVICON_SVG } from "./favicon.js";
+import { answerError } from "./errors.js";
 import { findPaperBySlug } from "../store/papers.js";
 import { findProblems } from "../alarms/drift.js";
 import { routeOf, type Metrics } from "../metrics/registry.js";
@@ -98,7 +101,9 @@ const SUBSCRIBE_LIMIT = 5;
 export function createApp(deps: AppDeps): Server {
   const { config } = deps;
   const feed = createFeedHandler(deps.db, config);
-  const limiter = createRateLimiter(SUBSCRIBE_LIMIT, 15 * 60_000);
+  const limiter = createRateLimiter(SUBSCRIBE_LIMIT, 15 * 60_000, () => deps.clock.now().getTime());
+  // The address is shown in the form only where the form could mail it: an address the operator suppressed gets nothing.
+  const canSubscribeAgain = (sub: Subscriber) => sub.suppressedBy !== "operator";
   const log = deps.log ?? (() => undefined);
   const operatorConsole = config.admin ? undefined : createConsole({ db: deps.db, config, clock: deps.clock, log });
   const notFound = (res: ServerResponse) =>
@@ -136,17 +141,18 @@ export function createApp(deps: AppDeps): Server {
       if (!choices.ok) return send(res, 400, HTML, homePage(form.email, `${choices.error}.`, sentChoices(form, DEFAULT_CHOICES)));
       // A filled honeypot is a bot: it gets the usual answer and nothing happens.
       if (form.website) return send(res, 200, HTML, checkInbox());
-      if (!limiter.allow(clientAddress(req, config.trustProxy))) {
+      if (!limiter.allow(clientNetwork(clientAddress(req, config.trustProxy)))) {
         return send(res, 429, HTML, renderNotice(config, "Slow down", "Too many subscription requests from your address. Try again in a few minutes."), {
           "Retry-After": "900",
         });
       }
-      const result = requestSubscription(deps, form.email, choices.choices);
+      const result = requestSubscription(deps, form.email, choices.choices, clientNetwork(clientAddress(req, config.trustProxy)));
       if ("error" in result) return send(res, 400, HTML, homePage(form.email, result.error, sentChoices(form, DEFAULT_CHOICES)));
       result.sending
         .then((r) => {
           if (r.status === "failed") log(`confirmation email not sent (the next request will try again): ${r.error}`);
-          if (r.status === "recently sent") log("confirmation email not sent: this address was sent one less than 24 hours ago");
+          if (r.status === "recently sent") log("confirmation email not sent: this address had one recently (at most one a day and three in 30 days)");
+          if (r.status === "client limit") log("confirmation email not sent: this client asked for too many today");
           // Only the outbox gives the link: no mail leaves the machine, so a trial needs it here.
           if (r.status === "sent" && r.confirmUrl) log(`confirmation link (outbox): ${r.confirmUrl}`);
         })
@@ -182,7 +188,8 @@ export function createApp(deps: AppDeps): Server {
         const id = findUnsubscribable(deps, token[2]!);
         if (id === undefined) return notFound(res);
         // A used link says so, with the way back, rather than offering a button that does nothing.
-        if (findSubscriberById(deps.db, id)?.status === "unsubscribed") return send(res, 200, HTML, unsubscribedPage(token[2]!, true));
+        const sub = findSubscriberById(deps.db, id);
+        if (sub && sub.status !== "active" && sub.status !== "pending") return send(res, 200, HTML, unsubscribedPage(sub, true));
         // Someone who gets too much may prefer less of it to nothing.
         const preferences = preferencesLink(config, resolveSecret(deps.db, config.secret), id);
         return send(
@@ -198,25 +205,34 @@ export function createApp(deps: AppDeps): Server {
       }
       if (method === "POST") {
         const oneClick = isOneClickBody(await readBody(req));
-        if (!(await unsubscribeByToken(deps, token[2]!))) return notFound(res);
+        const id = findUnsubscribable(deps, token[2]!);
+        if (id === undefined || !(await unsubscribeByToken(deps, token[2]!))) return notFound(res);
         if (oneClick) return send(res, 200, "text/plain; charset=utf-8", "Unsubscribed.\n");
-        return send(res, 200, HTML, unsubscribedPage(token[2]!, false));
+        return send(res, 200, HTML, unsubscribedPage(findSubscriberById(deps.db, id)!, false));
       }
     }
 
     if (token && token[1] === "resubscribe") {
-      const id = findUnsubscribable(deps, token[2]!);
-      if (id === undefined) return notFound(res);
+      const link = readUndoLink(deps, token[2]!);
+      if (!link) return notFound(res);
+      const sub = link.subscriber;
       if (method === "GET") {
         // GETs never change state: a link scanner opening this page undoes nothing.
-        if (findSubscriberById(deps.db, id)?.status === "active") return send(res, 200, HTML, subscribedPage("You are subscribed", id));
-        return send(res, 200, HTML, unsubscribedPage(token[2]!, true));
+        if (sub.status === "active") return send(res, 200, HTML, subscribedPage("You are subscribed", sub.id));
+        return send(res, 200, HTML, unsubscribedPage(sub, true));
       }
       if (method === "POST") {
         const undone = undoUnsubscribeByToken(deps, token[2]!);
-        if (undone.outcome !== "resubscribed") {
-          if (undone.outcome === "not found") return notFound(res);
-          return send(res, 409, HTML, renderNotice(config, "This subscription cannot be restored here", "Mail to this address bounced or was reported, or it is on the suppression list. To get the digest again, subscribe on the front page."));
+        if (undone.outcome === "not found") return notFound(res);
+        if (undone.outcome === "cannot") {
+          return send(
+            res,
+            409,
+            HTML,
+            renderNotice(config, "This unsubscribe cannot be undone here", `The undo works once, for your own latest unsubscribe, for ${config.undoDays} days: ${undone.why}. To get the digest again, subscribe: we send a confirmation link first.`, {
+              subscribe: { email: canSubscribeAgain(undone.subscriber) ? undone.subscriber.email : "" },
+            }),
+          );
         }
         log(`resubscribed: subscriber #${undone.subscriber.id} took back their unsubscribe`);
         return send(res, 200, HTML, subscribedPage("You are subscribed again", undone.subscriber.id));
@@ -292,14 +308,24 @@ export function createApp(deps: AppDeps): Server {
     });
   }
 
-  /** "You are unsubscribed" (or already were), with a one-click undo: a signed POST. */
-  function unsubscribedPage(unsubscribeToken: string, already: boolean): string {
-    return renderNotice(
-      config,
-      already ? "You are already unsubscribed" : "You are unsubscribed",
-      already ? "This link was used before: no further digests come to this address." : "You will get no further digests.",
-      { action: `/resubscribe/${unsubscribeToken}`, button: "Undo: keep getting the digest" },
-    );
+  /**
+   * "You are unsubscribed" (or already were): with a one-click undo (a signed POST)
+   * while the reader's own latest unsubscribe can still be undone, else the subscribe
+   * form (double opt-in).
+   */
+  function unsubscribedPage(sub: Subscriber, already: boolean): string {
+    const title = already ? "You are already unsubscribed" : "You are unsubscribed";
+    const stopped = sub.status === "unsubscribed" ? "no further digests come to this address" : "no further digests come to this address (mail to it bounced or was reported)";
+    const undo = undoLink(deps, sub);
+    if (undo) {
+      return renderNotice(config, title, `${already ? "This link was used before: " : ""}${stopped[0]!.toUpperCase()}${stopped.slice(1)}. Changed your mind? You can undo this for ${config.undoDays} days.`, {
+        action: undo,
+        button: "Undo: keep getting the digest",
+      });
+    }
+    return renderNotice(config, title, `${already ? "This link was used before: " : ""}${stopped[0]!.toUpperCase()}${stopped.slice(1)}. To get the digest again, subscribe: we send a confirmation link first.`, {
+      subscribe: { email: canSubscribeAgain(sub) ? sub.email : "" },
+    });
   }
 
   function checkInbox(): string {
@@ -361,14 +387,7 @@ export function createApp(deps: AppDeps): Server {
       const counter = deps.metrics.httpRequests;
       res.once("finish", () => counter.inc({ route: routeOf(requestUrl(req)?.pathname ?? ""), status: String(res.statusCode) }));
     }
-    route(req, res).catch((err) => {
-      if (res.headersSent) return res.destroy();
-      if (err instanceof HttpError) return send(res, err.status, "text/plain; charset=utf-8", `${err.message}\n`);
-      // Another process holds the write lock (a long ingest): ask the client to come back, don't fail.
-      if (isBusy(err)) return send(res, 503, "text/plain; charset=utf-8", "Busy, try again in a few seconds.\n", { "Retry-After": "5" });
-      log(`error on ${req.method} ${neutralise(String(req.url))}: ${describeError(err)}`);
-      send(res, 500, "text/plain; charset=utf-8", "Internal error.\n");
-    });
+    route(req, res).catch((err) => answerError(req, res, err, log));
   });
   // A request line that cannot be parsed gets a plain 400, not a dropped connection.
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
@@ -379,7 +398,7 @@ export function createApp(deps: AppDeps): Server {
   const journal = journalDir(config.dbPath);
   const applyJournal = setInterval(() => {
     try {
-      const n = applyJournalledUnsubscribes(deps.db, journal);
+      const n = applyJournalledUnsubscribes(deps.db, journal, log);
       if (n > 0) log(`applied ${n} unsubscribe${n === 1 ? "" : "s"} that arrived while the database was busy`);
     } catch (err) {
       log(`unsubscribe journal: ${describeError(err)}`);

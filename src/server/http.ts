@@ -78,6 +78,21 @@ export function clientAddress(req: IncomingMessage, trustProxy: boolean): string
   return forwarded[forwarded.length - 1] ?? req.socket.remoteAddress ?? "unknown";
 }
 
+/**
+ * The network a client address stands for, for limits: an IPv6 client usually holds a
+ * whole /64, so its prefix counts as one client; an IPv4-mapped address is its IPv4.
+ */
+export function clientNetwork(address: string): string {
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (v4) return v4[1]!;
+  if (!address.includes(":")) return address;
+  const [head = "", tail = ""] = address.split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = address.includes("::") ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => (g || "0").toLowerCase().replace(/^0+(?=.)/, "")).join(":")}::/64`;
+}
+
 /** At most `limit` events per key in a sliding `windowMs`; memory stays bounded. */
 export function createRateLimiter(limit: number, windowMs: number, now: () => number = Date.now) {
   const hits = new Map<string, number[]>();

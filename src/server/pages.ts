@@ -40,8 +40,16 @@ export function renderPage(config: Config, name: string, title: string, data: Re
   return template(layout)({ ...links, title, body, query: data.query, csrf: data.csrf, signedIn: data.signedIn });
 }
 
-/** A page with a heading, a sentence, optionally one button that POSTs (with the reader's choices, when given) and a link aside. */
-export function renderNotice(config: Config, title: string, message: string, form?: { action?: string; button?: string; choices?: ReaderChoices; error?: string; aside?: { text: string; link: string; url: string } }): string {
+/**
+ * A page with a heading, a sentence, optionally one button that POSTs (with the
+ * reader's choices, when given), the subscribe form (double opt-in) and a link aside.
+ */
+export function renderNotice(
+  config: Config,
+  title: string,
+  message: string,
+  form?: { action?: string; button?: string; choices?: ReaderChoices; error?: string; aside?: { text: string; link: string; url: string }; subscribe?: { email: string } },
+): string {
   return renderPage(config, "notice", title, {
     heading: title,
     message,
@@ -50,7 +58,8 @@ export function renderNotice(config: Config, title: string, message: string, for
     choices: form?.choices && choicesView(form.choices),
     error: form?.error,
     aside: form?.aside,
-    back: !form?.action,
+    subscribe: form?.subscribe,
+    back: !form?.action && !form?.subscribe,
   });
 }
 

@@ -1,6 +1,6 @@
 import { suppressionFor, type BounceKind, type BouncePolicy } from "../model/bounce.js";
 import { cachedStatement, type Db } from "./db.js";
-import { suppressSubscriber } from "./subscribers.js";
+import { applyConsentEvent } from "./consent.js";
 
 export type { BouncePolicy } from "../model/bounce.js";
 
@@ -23,6 +23,11 @@ export interface BounceEvent {
   messageKey: string | null;
   /** What tied the report to our mail: verp, message-id or unsubscribe-link; null at SMTP time. */
   proof: string | null;
+  /**
+   * The message it is about ("digest:12", "confirm:S.T"), when known: soft bounces count
+   * once per message, however many reports of it arrive.
+   */
+  about: string | null;
   /** The receiving domain (the reader's). */
   domain: string | null;
   at: string;
@@ -42,9 +47,9 @@ export interface EventEffect {
 export function recordBounceEvent(db: Db, e: BounceEvent, policy: BouncePolicy): EventEffect {
   cachedStatement(
     db,
-    `INSERT INTO bounce_events (subscriber_id, digest_id, kind, reason, status_code, detail, source, message_key, proof, domain, at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(e.subscriberId, e.digestId, e.kind, e.reason, e.statusCode, String(e.detail).slice(0, 500), e.source, e.messageKey, e.proof, e.domain, e.at);
+    `INSERT INTO bounce_events (subscriber_id, digest_id, kind, reason, status_code, detail, source, message_key, proof, domain, at, about)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(e.subscriberId, e.digestId, e.kind, e.reason, e.statusCode, String(e.detail).slice(0, 500), e.source, e.messageKey, e.proof, e.domain, e.at, e.about);
   const code = e.statusCode ? ` ${e.statusCode}` : "";
   const why = `${e.reason ?? e.kind}${code}, ${e.source}${e.proof ? ` (${e.proof})` : ""}`;
   let softInWindow: number | undefined;
@@ -52,14 +57,16 @@ export function recordBounceEvent(db: Db, e: BounceEvent, policy: BouncePolicy):
     const since = new Date(Date.parse(e.at) - policy.softDays * 86400_000).toISOString();
     softInWindow = cachedStatement<[number, string], { n: number }>(
       db,
-      "SELECT count(*) AS n FROM bounce_events WHERE subscriber_id = ? AND kind = 'soft' AND at >= ?",
+      // One per message sent: three copies of one report are one soft bounce.
+      "SELECT count(DISTINCT coalesce(about, 'event:' || id)) AS n FROM bounce_events WHERE subscriber_id = ? AND kind = 'soft' AND at >= ?",
     ).get(e.subscriberId, since)!.n;
   }
   const status = suppressionFor(e.kind, softInWindow ?? 0, policy);
   if (!status) return { softInWindow };
   const reason =
     status === "complained" ? `complaint (${why})` : e.kind === "hard" ? `hard bounce: ${why}` : `${softInWindow} soft bounces in ${policy.softDays} days, the last: ${why}`;
-  return { became: suppressSubscriber(db, e.subscriberId, status, reason, e.at) ? status : undefined, softInWindow };
+  const r = applyConsentEvent(db, { id: e.subscriberId }, { type: status === "complained" ? "complaint" : "bounce" }, e.at, { reason });
+  return { became: r.changed && r.status === status ? status : undefined, softInWindow };
 }
 
 export type BounceMessageOutcome = "applied" | "unrecognised" | "unverified" | "not-a-bounce";

@@ -14,15 +14,24 @@ export function resolveSecret(db: Db, configured: string | undefined): string {
   return readSetting(db, "secret")!;
 }
 
+/** The word in PAPERMAIL_SECRET_PREVIOUS that stands for the secret papermail generated and kept in the database. */
+export const GENERATED_SECRET = "generated";
+
 /**
- * The secrets that tokens are checked against: the current one first, then the one
- * before a rotation, then the one papermail generated before PAPERMAIL_SECRET was set
- * (setting it for the first time must not break the links already mailed).
+ * The secrets that tokens are checked against: exactly the current one, then those the
+ * operator lists in PAPERMAIL_SECRET_PREVIOUS (where `generated` names the one papermail
+ * generated before PAPERMAIL_SECRET was set). A secret nobody lists signs nothing: after
+ * a rotation, links made with an unlisted secret stop working.
  */
-export function resolveSecrets(db: Db, config: { secret: string | undefined; secretPrevious: string | undefined }): string[] {
+export function resolveSecrets(db: Db, config: { secret: string | undefined; secretPrevious: readonly string[] }): string[] {
   const current = resolveSecret(db, config.secret);
-  const generated = config.secret ? readSetting(db, "secret") : undefined;
-  return [...new Set([current, config.secretPrevious, generated].filter((s): s is string => Boolean(s)))];
+  const listed = config.secretPrevious.map((s) => (s === GENERATED_SECRET ? readSetting(db, "secret") : s));
+  return [...new Set([current, ...listed].filter((s): s is string => Boolean(s)))];
+}
+
+/** True when PAPERMAIL_SECRET replaced a generated secret that PAPERMAIL_SECRET_PREVIOUS does not list: links mailed before stopped working. */
+export function generatedSecretDropped(db: Db, config: { secret: string | undefined; secretPrevious: readonly string[] }): boolean {
+  return Boolean(config.secret) && readSetting(db, "secret") !== undefined && !config.secretPrevious.includes(GENERATED_SECRET);
 }
 
 /** Where `serve` last listened, as a URL: the links of a trial without PAPERMAIL_PUBLIC_URL. */

@@ -6,14 +6,13 @@ import { compileMjmlTemplate } from "../render/email.js";
 import { buildSimpleMessage } from "../render/simple-message.js";
 import { fromAddress } from "../render/from.js";
 import type { Db } from "../store/db.js";
-import { recordConfirmationSent, releaseConfirmation, type Subscriber } from "../store/subscribers.js";
+import { applyConsentEvent, releaseConfirmation, type ConsentResult, type ConsentTarget } from "../store/consent.js";
+import { findSubscriberById, setChoices, type Subscriber } from "../store/subscribers.js";
 import { resolveSecret } from "../store/settings.js";
 import type { Clock } from "../util/time.js";
 import { confirmationMessageId, hashToken, newToken } from "../util/tokens.js";
 import { preferencesLink } from "../render/links.js";
-
-/** At most one confirmation email per address in this window, whatever is posted. */
-export const CONFIRMATION_INTERVAL_MS = 24 * 3600_000;
+import type { ReaderChoices } from "./choices.js";
 
 export interface ConfirmDeps {
   db: Db;
@@ -23,31 +22,65 @@ export interface ConfirmDeps {
   mailer?: Mailer;
 }
 
-/** What became of a confirmation email; `confirmUrl` is given only for the outbox, where no mail leaves the machine. */
-export type ConfirmationResult = { status: "sent"; confirmUrl?: string } | { status: "recently sent" | "not pending" } | { status: "failed"; error: string };
+/**
+ * What became of a confirmation email; `confirmUrl` is given only for the outbox, where
+ * no mail leaves the machine. "recently sent" and "client limit" name the limit that
+ * held it back (CONFIRMATION_LIMITS); "not pending": the table allows none (an active
+ * reader, an address the operator suppressed).
+ */
+export type ConfirmationResult =
+  | { status: "sent"; confirmUrl?: string }
+  | { status: "recently sent" | "client limit" | "not pending" }
+  | { status: "failed"; error: string };
 
 /**
- * Sends a pending subscriber the double opt-in email with a fresh confirm token
- * (only its hash is kept). Refuses, without sending, when one reached the mail
- * server in the last 24 hours; one that did not is not counted.
+ * A request for a subscription (the form, or the operator without --confirmed): the
+ * consent table decides, the limits count every confirmation whatever happened in
+ * between, and the email carries a fresh token (only its hash is kept). Choices are
+ * saved first unless the reader is active (theirs to change from their own link).
+ * Returns the decision at once and the email as a promise.
  */
-export async function sendConfirmation(deps: ConfirmDeps, sub: Subscriber): Promise<ConfirmationResult> {
+export function requestConfirmation(
+  deps: ConfirmDeps,
+  target: Extract<ConsentTarget, { email: string }>,
+  client: string | null,
+  choices: Partial<ReaderChoices> = {},
+): { decision: ConsentResult; sending: Promise<ConfirmationResult> } {
   const { db, config, clock } = deps;
-  if (sub.status !== "pending") return { status: "not pending" };
   const now = clock.now();
+  const at = now.toISOString();
   const token = newToken();
   const secret = resolveSecret(db, config.secret);
-  const expires = new Date(now.getTime() + config.confirmTtlDays * 86400_000);
-  // The claim is atomic: two requests at once cannot both send.
-  const claimed = recordConfirmationSent(db, sub.id, hashToken(secret, token), now, expires, CONFIRMATION_INTERVAL_MS);
-  if (!claimed) return { status: "recently sent" };
+  const expiresAt = new Date(now.getTime() + config.confirmTtlDays * 86400_000).toISOString();
+  const decision = db.transaction(() => {
+    const d = applyConsentEvent(db, target, { type: "request" }, at, { confirmation: { tokenHash: hashToken(secret, token), expiresAt, client } });
+    if (d.subscriberId !== undefined && !d.refused && d.status !== "active" && Object.keys(choices).length > 0) setChoices(db, d.subscriberId, choices);
+    return d;
+  }).immediate();
+  if (decision.confirmation !== "claimed") {
+    const status = decision.confirmation === "recently sent" || decision.confirmation === "client limit" ? decision.confirmation : "not pending";
+    return { decision, sending: Promise.resolve({ status }) };
+  }
+  // As stored now: the email repeats these choices.
+  const sub = findSubscriberById(db, decision.subscriberId!)!;
+  return { decision, sending: mailConfirmation(deps, sub, token, now) };
+}
 
+/** Writes and sends the confirmation email for a claimed token; gives the claim back when the mail server did not take it. */
+async function mailConfirmation(deps: ConfirmDeps, sub: Subscriber, token: string, now: Date): Promise<ConfirmationResult> {
+  const { db, config } = deps;
+  const at = now.toISOString();
+  const secret = resolveSecret(db, config.secret);
   const confirmUrl = `${config.publicUrl}/confirm/${token}`;
   const preferencesUrl = preferencesLink(config, secret, sub.id);
-  const html = (await compileMjmlTemplate("confirm").catch((err) => {
-    releaseConfirmation(db, sub.id, now);
+  let template;
+  try {
+    template = await compileMjmlTemplate("confirm");
+  } catch (err) {
+    releaseConfirmation(db, sub.id, at);
     throw err;
-  }))({ email: sub.email, confirmUrl, preferencesUrl, ttlDays: config.confirmTtlDays, choices: describeChoices(sub.choices) });
+  }
+  const html = template({ email: sub.email, confirmUrl, preferencesUrl, ttlDays: config.confirmTtlDays, choices: describeChoices(sub.choices) });
   const text = [
     "Confirm your subscription",
     "",
@@ -69,8 +102,11 @@ export async function sendConfirmation(deps: ConfirmDeps, sub: Subscriber): Prom
   try {
     const outcome = await mailer.send({ from: fromAddress(config.from), to: sub.email, raw, name: `confirm-${sub.id}-${now.getTime()}` });
     if (outcome.status === "sent") return config.smtpUrl ? { status: "sent" } : { status: "sent", confirmUrl };
-    releaseConfirmation(db, sub.id, now);
+    releaseConfirmation(db, sub.id, at);
     return { status: "failed", error: outcome.error };
+  } catch (err) {
+    releaseConfirmation(db, sub.id, at);
+    throw err;
   } finally {
     if (!deps.mailer) await mailer.close();
   }

@@ -3,25 +3,14 @@ import type { Mailer } from "../deliver/mailer.js";
 import type { Db } from "../store/db.js";
 import { findSubscriberByUnsubscribeToken } from "../store/deliveries.js";
 import { GaveUpWaiting, retryWhileBusy } from "../store/busy.js";
-import { resolveSecrets } from "../store/settings.js";
-import {
-  activateSubscriber,
-  addSubscriber,
-  findByConfirmToken,
-  findSubscriberByEmail,
-  findSubscriberById,
-  isSuppressedForGood,
-  reopenSubscription,
-  setChoices,
-  undoUnsubscribe,
-  unsubscribe,
-  type Subscriber,
-} from "../store/subscribers.js";
+import { resolveSecret, resolveSecrets } from "../store/settings.js";
+import { applyConsentEvent } from "../store/consent.js";
+import { findByConfirmToken, findSubscriberById, setChoices, type Subscriber } from "../store/subscribers.js";
 import type { ReaderChoices } from "./choices.js";
 import type { Clock } from "../util/time.js";
-import { hashToken, isWellFormedToken, readPreferencesToken, readUnsubscribeToken } from "../util/tokens.js";
+import { hashToken, isWellFormedToken, keyedId, readPreferencesToken, readUndoToken, readUnsubscribeToken, undoToken } from "../util/tokens.js";
 import { checkAddress } from "../model/address.js";
-import { sendConfirmation, type ConfirmationResult } from "./confirm.js";
+import { requestConfirmation, type ConfirmationResult } from "./confirm.js";
 import { journalDir, journalUnsubscribe } from "./unsubscribe-journal.js";
 
 export interface SubscribeDeps {
@@ -35,31 +24,24 @@ export interface SubscribeDeps {
  * A subscription request from the web form. Returns an error for an invalid
  * address (nothing stored), else a promise of the confirmation mail that the
  * caller need not wait for: the answer must not depend on who is subscribed.
+ * `client` is the web client's address: confirmations are limited per client too.
  */
 export function requestSubscription(
   deps: SubscribeDeps,
   input: string,
   choices: Partial<ReaderChoices> = {},
+  client = "unknown",
 ): { error: string } | { sending: Promise<ConfirmationResult | { status: "active" }> } {
   const check = checkAddress(input);
   if (!check.ok) return { error: `That address ${check.reason}.` };
-  const now = deps.clock.now().toISOString();
-  addSubscriber(deps.db, check.address, "pending", now, "web");
-  let sub = findSubscriberByEmail(deps.db, check.address)!;
-  // The form's choices count until the address is confirmed; an active reader's stay
-  // theirs to change, from the preferences link only they have.
-  // Someone who left (or whose address bounced) may come back, through the same double
-  // opt-in. A complaint, or an address the operator suppressed, gets nothing from the form
-  // and stays as it is: the answer looks the same.
-  if (isSuppressedForGood(sub)) return { sending: Promise.resolve({ status: "not pending" as const }) };
-  if (sub.status !== "active") setChoices(deps.db, sub.id, choices);
-  if (sub.status === "unsubscribed" || sub.status === "bounced") reopenSubscription(deps.db, sub.id);
-  // As stored now: the confirmation email repeats these choices.
-  sub = findSubscriberByEmail(deps.db, check.address)!;
-  return { sending: sub.status === "pending" ? sendConfirmation(deps, sub) : Promise.resolve({ status: "active" as const }) };
+  // Kept as a keyed hash: the limit needs to recognise a client, not to know it.
+  const clientKey = keyedId(resolveSecret(deps.db, deps.config.secret), `client:${client}`, 32);
+  const { decision, sending } = requestConfirmation(deps, { email: check.address, source: "web" }, clientKey, choices);
+  if (decision.status === "active" && !decision.refused) return { sending: Promise.resolve({ status: "active" as const }) };
+  return { sending };
 }
 
-/** The pending subscriber a confirm link names, if the token is ours and fresh. */
+/** The subscriber a confirm link names, if the token is ours and fresh. */
 export function findConfirmable(deps: SubscribeDeps, token: string): Subscriber | undefined {
   if (!isWellFormedToken(token)) return undefined;
   for (const secret of resolveSecrets(deps.db, deps.config)) {
@@ -77,11 +59,12 @@ export function confirmSubscription(deps: SubscribeDeps, token: string, choices:
   const sub = findConfirmable(deps, token);
   if (!sub) return "not found";
   if (sub.status === "active") return "already";
-  deps.db.transaction(() => {
-    setChoices(deps.db, sub.id, choices);
-    activateSubscriber(deps.db, sub.id, deps.clock.now().toISOString());
-  })();
-  return "confirmed";
+  const done = deps.db.transaction(() => {
+    const r = applyConsentEvent(deps.db, { id: sub.id }, { type: "confirm" }, deps.clock.now().toISOString());
+    if (r.status === "active") setChoices(deps.db, sub.id, choices);
+    return r;
+  }).immediate();
+  return done.status === "active" ? "confirmed" : "not found";
 }
 
 /** The subscriber a preferences link names, if one of our secrets signed it. */
@@ -121,7 +104,7 @@ export async function unsubscribeByToken(deps: SubscribeDeps, token: string): Pr
   const at = deps.clock.now().toISOString();
   const deadline = Date.now() + UNSUBSCRIBE_LOCK_WAIT_MS;
   try {
-    await retryWhileBusy(() => unsubscribe(deps.db, id, at), () => Date.now() >= deadline);
+    await retryWhileBusy(() => applyConsentEvent(deps.db, { id }, { type: "unsubscribe" }, at), () => Date.now() >= deadline);
   } catch (err) {
     if (!(err instanceof GaveUpWaiting)) throw err;
     journalUnsubscribe(journalDir(deps.config.dbPath), id, at);
@@ -130,13 +113,38 @@ export async function unsubscribeByToken(deps: SubscribeDeps, token: string): Pr
 }
 
 /**
- * Takes back an unsubscribe by the same link (its signed token): the reader is active
- * again with the choices they had. "not found" for a bad token; "cannot" when the
- * reader is no longer theirs to restore (bounced, complained, or suppressed by the operator).
+ * The undo link of a reader's latest unsubscribe, while it can still be used: their
+ * own (not the operator's), not undone yet, within PAPERMAIL_UNDO_DAYS, the address
+ * not bounced, reported or suppressed since.
  */
-export function undoUnsubscribeByToken(deps: SubscribeDeps, token: string): { outcome: "resubscribed"; subscriber: Subscriber } | { outcome: "not found" | "cannot" } {
-  const id = findUnsubscribable(deps, token);
-  if (id === undefined) return { outcome: "not found" };
-  if (!undoUnsubscribe(deps.db, id, deps.clock.now().toISOString())) return { outcome: "cannot" };
-  return { outcome: "resubscribed", subscriber: findSubscriberById(deps.db, id)! };
+export function undoLink(deps: SubscribeDeps, sub: Subscriber): string | undefined {
+  if (sub.status !== "unsubscribed" || sub.unsubscribedBy !== "reader" || sub.suppressedBy || !sub.unsubscribedAt) return undefined;
+  if (deps.clock.now().getTime() - Date.parse(sub.unsubscribedAt) > deps.config.undoDays * 86400_000) return undefined;
+  return `/resubscribe/${undoToken(resolveSecret(deps.db, deps.config.secret), sub.id, sub.unsubscribedAt)}`;
+}
+
+/** The reader and the unsubscribe an undo link answers, if one of our secrets signed it. */
+export function readUndoLink(deps: SubscribeDeps, token: string): { subscriber: Subscriber; unsubscribedAt: string } | undefined {
+  const claim = readUndoToken(resolveSecrets(deps.db, deps.config), token);
+  const subscriber = claim && findSubscriberById(deps.db, claim.subscriberId);
+  return subscriber && { subscriber, unsubscribedAt: claim.unsubscribedAt };
+}
+
+/**
+ * Takes back the unsubscribe an undo link answers: the reader is active again with
+ * the choices they had. "not found" for a bad token; "cannot" (with why) when the
+ * table says no: not their own or not their latest unsubscribe, too late, used, or the
+ * address bounced, was reported or was suppressed since.
+ */
+export function undoUnsubscribeByToken(
+  deps: SubscribeDeps,
+  token: string,
+): { outcome: "resubscribed"; subscriber: Subscriber } | { outcome: "not found" } | { outcome: "cannot"; subscriber: Subscriber; why: string } {
+  const link = readUndoLink(deps, token);
+  if (!link) return { outcome: "not found" };
+  const windowMs = deps.config.undoDays * 86400_000;
+  const r = applyConsentEvent(deps.db, { id: link.subscriber.id }, { type: "undo", unsubscribedAt: link.unsubscribedAt, windowMs }, deps.clock.now().toISOString());
+  const subscriber = findSubscriberById(deps.db, link.subscriber.id)!;
+  if (r.status === "active" && !r.refused) return { outcome: "resubscribed", subscriber };
+  return { outcome: "cannot", subscriber, why: r.why ?? "this link cannot be used" };
 }

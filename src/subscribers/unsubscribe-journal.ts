@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, fsyncSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
 import { besideDatabase } from "../util/paths.js";
 import type { Db } from "../store/db.js";
 import { isBusy } from "../store/busy.js";
-import { unsubscribe } from "../store/subscribers.js";
+import { applyConsentEvent } from "../store/consent.js";
 
 /**
  * Unsubscribes that arrived while another process held the database's write lock
@@ -15,6 +16,16 @@ import { unsubscribe } from "../store/subscribers.js";
 export function journalDir(dbPath: string): string {
   return besideDatabase(dbPath, "unsubscribes");
 }
+
+/** Where entries that cannot be applied are moved, with the reason beside them. */
+const ASIDE = "rejected";
+/** An entry is one small JSON object: anything larger is not ours. */
+const MAX_ENTRY_BYTES = 4096;
+
+const ENTRY = z.object({
+  subscriberId: z.number().int().positive(),
+  at: z.iso.datetime(),
+});
 
 /** Records an unsubscribe durably; applying it later gives the same result as now. */
 export function journalUnsubscribe(dir: string, subscriberId: number, at: string): void {
@@ -41,20 +52,23 @@ export function journalUnsubscribe(dir: string, subscriberId: number, at: string
 /**
  * Applies journalled unsubscribes, oldest first, each as of when it arrived (a reader
  * who confirmed again since keeps the new subscription), and removes each file once
- * its write is committed. Leaves them all for later while the database is busy.
+ * its write is committed. Leaves them all for later while the database is busy. Reads
+ * regular files only, never following a link or blocking on a pipe; an entry that is
+ * not a valid unsubscribe is moved to `rejected/` with the reason (`log` says so) and
+ * the rest still land.
  */
-export function applyJournalledUnsubscribes(db: Db, dir: string): number {
+export function applyJournalledUnsubscribes(db: Db, dir: string, log: (line: string) => void = () => undefined): number {
   let applied = 0;
   for (const file of listJournal(dir)) {
     const path = join(dir, file);
-    let entry: { subscriberId: number; at: string };
-    try {
-      entry = JSON.parse(readFileSync(path, "utf8")) as { subscriberId: number; at: string };
-    } catch {
-      continue; // Removed by another process meanwhile.
+    const read = readEntry(path);
+    if (read === "gone") continue; // Applied by another process meanwhile.
+    if (typeof read === "string") {
+      setAside(dir, file, read, log);
+      continue;
     }
     try {
-      unsubscribe(db, entry.subscriberId, entry.at);
+      applyConsentEvent(db, { id: read.subscriberId }, { type: "unsubscribe" }, read.at);
     } catch (err) {
       if (isBusy(err)) return applied;
       throw err;
@@ -69,10 +83,59 @@ export function applyJournalledUnsubscribes(db: Db, dir: string): number {
   return applied;
 }
 
+/** One entry, or why it is not one ("gone": removed meanwhile). */
+function readEntry(path: string): z.infer<typeof ENTRY> | string {
+  let fd: number;
+  try {
+    // O_NOFOLLOW and O_NONBLOCK: a symlink is refused, a FIFO never blocks the open.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? "gone" : `cannot be opened (${code === "ELOOP" ? "a symbolic link" : code})`;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return "is not a regular file";
+    if (stat.size > MAX_ENTRY_BYTES) return `is ${stat.size} bytes (an entry is under ${MAX_ENTRY_BYTES})`;
+    const buf = Buffer.alloc(stat.size);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    let value: unknown;
+    try {
+      value = JSON.parse(buf.subarray(0, n).toString("utf8"));
+    } catch {
+      return "is not JSON";
+    }
+    const parsed = ENTRY.safeParse(value);
+    if (!parsed.success) return `is not an unsubscribe entry (${parsed.error.issues[0]!.path.join(".") || "value"}: ${parsed.error.issues[0]!.message})`;
+    return parsed.data;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function setAside(dir: string, file: string, why: string, log: (line: string) => void): void {
+  try {
+    mkdirSync(join(dir, ASIDE), { recursive: true });
+    renameSync(join(dir, file), join(dir, ASIDE, file));
+    log(`unsubscribe journal: ${file} ${why}: moved to ${ASIDE}/`);
+  } catch (err) {
+    // Moved by another process, or the folder is read-only: never stop the others for it.
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
+      try {
+        if (lstatSync(join(dir, file))) unlinkSync(join(dir, file));
+        log(`unsubscribe journal: ${file} ${why}: removed (could not be moved aside)`);
+      } catch {
+        log(`unsubscribe journal: ${file} ${why}: left in place`);
+      }
+    }
+  }
+}
+
 function listJournal(dir: string): string[] {
   try {
-    return readdirSync(dir)
-      .filter((f) => f.endsWith(".json"))
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.name.endsWith(".json") && !e.isDirectory())
+      .map((e) => e.name)
       .sort();
   } catch {
     return [];

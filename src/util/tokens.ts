@@ -70,6 +70,30 @@ export function readPreferencesToken(secrets: readonly string[], token: string):
   return undefined;
 }
 
+/**
+ * The undo of one unsubscribe: `SUBSCRIBER.TIME.MAC` (base 36; TIME is when that
+ * unsubscribe happened, in ms). It answers that unsubscribe only: a later one has
+ * another time, and once undone the time is gone, so the link works once.
+ */
+export function undoToken(secret: string, subscriberId: number, unsubscribedAt: string): string {
+  const t = Date.parse(unsubscribedAt).toString(36);
+  return `${subscriberId.toString(36)}.${t}.${purposeMac(secret, `undo:${subscriberId}:${t}`)}`;
+}
+
+/** The subscriber and unsubscribe time an undo token names, if one of the secrets signed it. */
+export function readUndoToken(secrets: readonly string[], token: string): { subscriberId: number; unsubscribedAt: string } | undefined {
+  const m = /^([0-9a-z]{1,11})\.([0-9a-z]{1,11})\.([A-Za-z0-9_-]{22})$/.exec(token);
+  if (!m) return undefined;
+  const subscriberId = parseInt(m[1]!, 36);
+  const ms = parseInt(m[2]!, 36);
+  const given = Buffer.from(m[3]!);
+  if (!Number.isSafeInteger(ms) || ms > 8.64e15) return undefined;
+  for (const secret of secrets) {
+    if (timingSafeEqual(Buffer.from(purposeMac(secret, `undo:${subscriberId}:${m[2]}`)), given)) return { subscriberId, unsubscribedAt: new Date(ms).toISOString() };
+  }
+  return undefined;
+}
+
 function purposeMac(secret: string, value: string): string {
   return createHmac("sha256", secret).update(value).digest("base64url").slice(0, 22);
 }
@@ -92,7 +116,7 @@ export function confirmationMessageId(secret: string, subscriberId: number, at: 
 /** What one of papermail's Message-IDs says, when one of the secrets made it. */
 export type MessageIdClaim =
   | { kind: "digest"; digestId: number; subscriberId: number }
-  | { kind: "confirm"; subscriberId: number }
+  | { kind: "confirm"; subscriberId: number; made: string }
   /** Before subscriber ids were in Message-IDs: the MAC is checked against a named reader. */
   | { kind: "digest-keyed"; digestId: number; key: string };
 
@@ -108,7 +132,7 @@ export function readMessageId(secrets: readonly string[], messageId: string): Me
   m = /^confirm-([0-9a-z]{1,11})\.([0-9a-z]{1,12})\.([0-9a-f]{16})$/.exec(local);
   if (m) {
     const subscriberId = parseInt(m[1]!, 36);
-    return secrets.some((s) => safeEqual(keyedId(s, `confirm:${subscriberId}:${m![2]}`, 16), m![3]!)) ? { kind: "confirm", subscriberId } : undefined;
+    return secrets.some((s) => safeEqual(keyedId(s, `confirm:${subscriberId}:${m![2]}`, 16), m![3]!)) ? { kind: "confirm", subscriberId, made: m[2]! } : undefined;
   }
   m = /^digest-(\d{1,12})\.([0-9a-f]{20})$/.exec(local);
   if (m) return { kind: "digest-keyed", digestId: Number(m[1]), key: m[2]! };

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 
 /** scrypt parameters of a new hash: about 50 ms of work and 16 MB on these machines. */
@@ -13,16 +13,44 @@ export function hashPassword(password: string): string {
   return `scrypt$${N}$${R}$${P}$${salt.toString("base64url")}$${hash.toString("base64url")}`;
 }
 
-/** True when `password` is the configured one (compared in constant time either way). */
-export function checkPassword(password: string, configured: { plain: string } | { hash: string }): boolean {
+/** Password checks running at once: scrypt is 16 MB and ~50 ms of a core each; the rest wait their turn. */
+const CHECKS_AT_ONCE = 2;
+/** Checks waiting beyond this are refused (PasswordCheckBusy): memory stays bounded whatever arrives. */
+const CHECKS_WAITING = 64;
+let running = 0;
+const waiting: Array<() => void> = [];
+
+/** Too many password checks are waiting: answer "try again shortly". */
+export class PasswordCheckBusy extends Error {}
+
+/**
+ * True when `password` is the configured one (compared in constant time either way).
+ * scrypt runs on libuv's thread pool, never on the event loop, at most CHECKS_AT_ONCE at
+ * a time, so a burst of logins cannot stall the site.
+ */
+export async function checkPassword(password: string, configured: { plain: string } | { hash: string }): Promise<boolean> {
   if ("plain" in configured) {
     const digest = (s: string) => createHash("sha256").update(s).digest();
     return timingSafeEqual(digest(password), digest(configured.plain));
   }
   const [, n, r, p, salt, hash] = configured.hash.split("$");
   const expected = Buffer.from(hash!, "base64url");
-  const got = scryptSync(password, Buffer.from(salt!, "base64url"), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 256 * 1024 * 1024 });
-  return timingSafeEqual(got, expected);
+  if (running >= CHECKS_AT_ONCE) {
+    if (waiting.length >= CHECKS_WAITING) throw new PasswordCheckBusy("too many password checks waiting");
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  }
+  running++;
+  try {
+    const got = await new Promise<Buffer>((resolve, reject) =>
+      scrypt(password, Buffer.from(salt!, "base64url"), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 256 * 1024 * 1024 }, (err, key) =>
+        err ? reject(err) : resolve(key),
+      ),
+    );
+    return timingSafeEqual(got, expected);
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
 }
 
 /** An operator's session: who, since when, and the token every form must carry back. */
@@ -89,39 +117,64 @@ export function sessionCookie(value: string, secure: boolean, maxAgeSeconds?: nu
     .join("; ");
 }
 
-/** Failed logins allowed per client in a window, and for everyone together before the console locks. */
+/** Tries per client in a window; failures from everyone that put the brake on. */
 const PER_CLIENT = 5;
 const EVERYONE = 20;
 const WINDOW_MS = 15 * 60_000;
+/** Clients remembered at most: beyond it the oldest are forgotten (memory stays bounded). */
+const MAX_CLIENTS = 100_000;
 
 /**
- * Login throttling: a client with 5 failures in 15 minutes waits out the window; 20
- * failures from anyone lock every login for 15 minutes (a spread-out guess gets
- * nowhere either). A success clears the client's count.
+ * Login throttling that can slow a guesser but never lock the operator out.
+ *
+ * - A try is counted when it begins, before the password is checked, so a burst of
+ *   simultaneous guesses gets no more checks than the limit: at most 5 tries (failed or
+ *   in progress) per client in 15 minutes, then 429 until the oldest leaves the window.
+ * - When 20 tries from anyone failed within 15 minutes (a spread-out guess), the brake
+ *   is on: a client that failed even once waits out the window, and every other client
+ *   gets one try at a time. A client that has not failed is never refused, so the
+ *   operator's right password still opens the console during an attack.
+ * - A success clears that client's count.
  */
 export function createLoginGuard(now: () => number) {
-  const failures: Array<{ client: string; at: number }> = [];
-  let lockedUntil = 0;
-  const recent = () => {
-    while (failures.length > 0 && now() - failures[0]!.at > WINDOW_MS) failures.shift();
-    return failures;
-  };
+  const clients = new Map<string, { failures: number[]; inFlight: number }>();
+  let failures: number[] = [];
+  const prune = (list: number[]) => list.filter((at) => now() - at < WINDOW_MS);
+  const braking = () => (failures = prune(failures)).length >= EVERYONE;
   return {
-    /** Seconds to wait before this client may try again, or 0. */
-    waitSeconds(client: string): number {
-      if (lockedUntil > now()) return Math.ceil((lockedUntil - now()) / 1000);
-      const mine = recent().filter((f) => f.client === client);
-      return mine.length >= PER_CLIENT ? Math.ceil((mine[0]!.at + WINDOW_MS - now()) / 1000) : 0;
+    /**
+     * Counts a try before its check. Returns `finish` to call with the check's result
+     * ("abandoned": never checked), or the seconds to wait when this client may not try now.
+     */
+    begin(client: string): { finish: (result: boolean | "abandoned") => void } | { waitSeconds: number } {
+      const c = clients.get(client) ?? { failures: [], inFlight: 0 };
+      c.failures = prune(c.failures);
+      const brake = braking();
+      const limit = brake ? 1 : PER_CLIENT;
+      if ((brake && c.failures.length > 0) || c.failures.length + c.inFlight >= limit) {
+        const oldest = c.failures[0] ?? now();
+        return { waitSeconds: Math.max(1, Math.ceil((oldest + WINDOW_MS - now()) / 1000)) };
+      }
+      c.inFlight++;
+      clients.delete(client);
+      clients.set(client, c);
+      if (clients.size > MAX_CLIENTS) clients.delete(clients.keys().next().value!);
+      let done = false;
+      return {
+        finish(result: boolean | "abandoned") {
+          if (done) return;
+          done = true;
+          c.inFlight--;
+          if (result === "abandoned") return;
+          if (result) return void clients.delete(client);
+          c.failures.push(now());
+          failures.push(now());
+        },
+      };
     },
-    failed(client: string): void {
-      failures.push({ client, at: now() });
-      if (recent().length >= EVERYONE) lockedUntil = now() + WINDOW_MS;
-    },
-    succeeded(client: string): void {
-      for (let i = failures.length - 1; i >= 0; i--) if (failures[i]!.client === client) failures.splice(i, 1);
-    },
-    get locked(): boolean {
-      return lockedUntil > now();
+    /** True while the brake is on (20 failures from anyone in 15 minutes). */
+    get braking(): boolean {
+      return braking();
     },
   };
 }

@@ -14,11 +14,12 @@ import { digestDays, digestPapers, findDigest, listDigests, waitingDigests } fro
 import { readOperations } from "../../store/operations.js";
 import { countSubscribers, findSubscriberById, listSubscribers, setChoices, SUPPRESSED } from "../../store/subscribers.js";
 import { parseChoices } from "../../subscribers/choices.js";
+import { listConsentEvents, mailRefusal } from "../../store/consent.js";
 import { liftAddress, removeReader, suppressAddress } from "../../subscribers/manage.js";
 import type { Clock } from "../../util/time.js";
-import { clientAddress, readForm, send } from "../http.js";
+import { clientAddress, clientNetwork, readForm, send } from "../http.js";
 import { choicesView, renderPage } from "../pages.js";
-import { checkPassword, createLoginGuard, createSessions, csrfMatches, readCookie, sessionCookie, type Session } from "./auth.js";
+import { checkPassword, createLoginGuard, PasswordCheckBusy, createSessions, csrfMatches, readCookie, sessionCookie, type Session } from "./auth.js";
 import { stackedBars } from "./charts.js";
 
 const HTML = "text/html; charset=utf-8";
@@ -66,18 +67,29 @@ export function createConsole(deps: ConsoleDeps): (req: IncomingMessage, res: Se
   }
 
   async function login(req: IncomingMessage, res: ServerResponse) {
-    const client = clientAddress(req, config.trustProxy);
-    const wait = guard.waitSeconds(client);
-    if (wait > 0) return loginPage(req, res, 429, `Too many failed logins. Try again in ${Math.ceil(wait / 60)} minute(s).`, { "Retry-After": String(wait) });
+    const client = clientNetwork(clientAddress(req, config.trustProxy));
     const form = await readForm(req);
     const cookie = readCookie(req, LOGIN_COOKIE);
     if (!cookie || form.get("csrf") !== cookie) return loginPage(req, res, 403, "The form expired. Log in again.");
-    if (!checkPassword(form.get("password") ?? "", config.adminPassword!)) {
-      guard.failed(client);
-      deps.log(`admin: failed login from ${client}${guard.locked ? " (too many failures: the console is locked for 15 minutes)" : ""}`);
+    // Counted before the check, in the same turn of the event loop: a burst gets no more checks than the limit.
+    const attempt = guard.begin(client);
+    if ("waitSeconds" in attempt) {
+      const wait = attempt.waitSeconds;
+      return loginPage(req, res, 429, `Too many failed logins from your address. Try again in ${Math.ceil(wait / 60)} minute(s).`, { "Retry-After": String(wait) });
+    }
+    let ok: boolean;
+    try {
+      ok = await checkPassword(form.get("password") ?? "", config.adminPassword!);
+    } catch (err) {
+      attempt.finish("abandoned");
+      if (err instanceof PasswordCheckBusy) return loginPage(req, res, 503, "Too many logins at once. Try again in a few seconds.", { "Retry-After": "5" });
+      throw err;
+    }
+    attempt.finish(ok);
+    if (!ok) {
+      deps.log(`admin: failed login from ${client}${guard.braking ? " (many failures: clients that failed wait 15 minutes; others get one try at a time)" : ""}`);
       return loginPage(req, res, 401, "That password is not the console's.");
     }
-    guard.succeeded(client);
     const s = sessions.open(client);
     deps.log(`admin: ${who(req)} logged in`);
     redirect(res, "/admin", { "Set-Cookie": sessionCookie(s.id, secure(req)) });
@@ -139,6 +151,8 @@ export function createConsole(deps: ConsoleDeps): (req: IncomingMessage, res: Se
       choices: choicesView(reader.choices),
       deliveries: readerDeliveries(db, id, 50),
       events: readerBounceEvents(db, id),
+      consent: listConsentEvents(db, id).map((e) => ({ ...e, refused: e.outcome === "refused" })),
+      suppressedByOperator: reader.suppressedBy === "operator",
       notice,
       error,
     });
@@ -147,7 +161,7 @@ export function createConsole(deps: ConsoleDeps): (req: IncomingMessage, res: Se
   function suppressionsPage(res: ServerResponse, s: Session, notice?: string, error?: string, status = 200) {
     const rows = SUPPRESSED.flatMap((st) => listSubscribers(db, st))
       .sort((a, b) => a.id - b.id)
-      .map((r) => ({ email: r.email, status: r.status, reason: r.suppressedReason ?? (r.status === "unsubscribed" ? "unsubscribed" : ""), since: r.suppressedAt ?? r.unsubscribedAt ?? "" }));
+      .map((r) => ({ email: r.email, status: r.suppressedBy === "operator" ? `suppressed (${r.status})` : r.status, reason: r.suppressedReason ?? (r.status === "unsubscribed" ? "unsubscribed" : ""), since: r.suppressedAt ?? r.unsubscribedAt ?? "" }));
     page(res, status, "admin-suppressions", "Suppressions", { signedIn: true, csrf: s.csrf, rows, notice, error });
   }
 
@@ -200,21 +214,22 @@ export function createConsole(deps: ConsoleDeps): (req: IncomingMessage, res: Se
           return (readerPage(res, s, id, "Choices saved."), true);
         }
         const done = removeReader(db, reader, readerAction[2] === "forget", at);
-        deps.log(`admin: ${who(req)} ${done === "forgot" ? "forgot" : "unsubscribed"} ${reader.email}`);
+        deps.log(`admin: ${who(req)} ${done === "forgot" ? "forgot" : done === "kept" ? `asked to unsubscribe (stays ${reader.status})` : "unsubscribed"} ${reader.email}`);
         if (done === "forgot") return (redirect(res, "/admin/readers"), true);
-        return (readerPage(res, s, id, done === "unsubscribed" ? "Unsubscribed: no further digests." : "Already unsubscribed."), true);
+        const words = done === "unsubscribed" ? "Unsubscribed: no further digests." : done === "kept" ? `Stays ${reader.status}: that is stronger than an unsubscribe.` : "Already unsubscribed.";
+        return (readerPage(res, s, id, words), true);
       }
       if (path === "/admin/suppressions/add") {
         const fields = SUPPRESS_FORM.safeParse(Object.fromEntries(form));
         if (!fields.success) return (suppressionsPage(res, s, undefined, `That form is not valid: ${fields.error.issues[0]!.message}.`, 400), true);
         const r = suppressAddress(db, fields.data.email, fields.data.reason?.trim() || undefined, at);
         if (r.outcome === "refused") return (suppressionsPage(res, s, undefined, `"${r.input}" ${r.why}.`, 400), true);
-        if (r.outcome === "already") return (suppressionsPage(res, s, `${r.address} is already on the list (${r.status}).`), true);
-        deps.log(`admin: ${who(req)} suppressed ${r.address}`);
+        deps.log(`admin: ${who(req)} suppressed ${r.address}${r.outcome === "already" ? " again (new reason)" : ""}`);
+        if (r.outcome === "already") return (suppressionsPage(res, s, `${r.address} was already suppressed; the reason is updated.`), true);
         return (suppressionsPage(res, s, `Suppressed ${r.address}.`), true);
       }
       if (path === "/admin/suppressions/lift") {
-        const r = liftAddress(db, form.get("email") ?? "");
+        const r = liftAddress(db, form.get("email") ?? "", at);
         if (r.outcome !== "lifted") return (suppressionsPage(res, s, undefined, `${r.input} is not on the suppression list.`, 400), true);
         deps.log(`admin: ${who(req)} lifted the suppression of ${r.address} (was ${r.was})`);
         return (suppressionsPage(res, s, `Lifted: ${r.address} is pending and may subscribe again.`), true);
@@ -225,6 +240,8 @@ export function createConsole(deps: ConsoleDeps): (req: IncomingMessage, res: Se
         const check = checkAddress(form.get("to") ?? "");
         if (!digest) return (digestsPage(res, s, undefined, "No such digest.", 404), true);
         if (!check.ok) return (digestsPage(res, s, undefined, `That address ${check.reason}.`, 400), true);
+        const refusal = mailRefusal(db, check.address);
+        if (refusal) return (digestsPage(res, s, undefined, `Not sent: ${refusal}.`, 409), true);
         const rendered = await renderDigest(digest.subject, digestPapers(db, digest.id), digestLinks(config, digest.id), { edition: digest.edition, days: digestDays(digest), madeAt: digest.createdAt });
         const { outcome, mail } = await sendTestCopy(config, rendered, check.address, clock.now());
         deps.log(`admin: ${who(req)} sent a test copy of digest #${digest.id} to ${check.address}: ${outcome.status}`);
