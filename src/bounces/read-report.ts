@@ -285,7 +285,7 @@ function explanationOf(root: MimeEntity): string {
     if (entity.parts.length > 0 && !entity.type.startsWith("message/")) continue;
     if (entity.type === "text/plain" || entity.type === "text/html") {
       let text = textOf(entity).slice(0, EXPLANATION_LIMIT * 4);
-      if (entity.type === "text/html") text = text.replace(/<(style|script)[^>]*>[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]{0,1000}>/g, " ").replace(/&nbsp;/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+      if (entity.type === "text/html") text = htmlText(text);
       return cutAtOriginal(text).slice(0, EXPLANATION_LIMIT);
     }
     if (entity.type.startsWith("message/")) break;
@@ -293,14 +293,43 @@ function explanationOf(root: MimeEntity): string {
   return "";
 }
 
+/**
+ * The words of an HTML bounce: tags, styles and scripts dropped, a few entities undone.
+ * One pass with native searches, so that unclosed tags and styles cost no rescans.
+ */
+export function htmlText(html: string): string {
+  const lower = html.toLowerCase();
+  let out = "";
+  let at = 0;
+  while (at < html.length) {
+    const lt = html.indexOf("<", at);
+    if (lt === -1) {
+      out += html.slice(at);
+      break;
+    }
+    out += html.slice(at, lt) + " ";
+    const gt = html.indexOf(">", lt + 1);
+    if (gt === -1) break; // An unclosed tag: the rest is markup.
+    const name = /^<(style|script)\b/.exec(lower.slice(lt, lt + 8))?.[1];
+    if (name) {
+      const close = lower.indexOf(`</${name}`, gt + 1);
+      if (close === -1) break;
+      const end = html.indexOf(">", close);
+      at = end === -1 ? html.length : end + 1;
+    } else at = gt + 1;
+  }
+  return out.replace(/&nbsp;/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+}
+
 /** Where a bounce starts quoting the returned message: what follows is ours, not the server's words. */
 const ORIGINAL_MARKERS = [
   /^-+ ?(this is a copy of|original message|below this line|the original message|start of returned message|returned message|message headers follow|original message headers|headers of the original)/im,
-  /^-+\s*(original|returned) (message|mail|headers)/im,
-  /^(original message follows|the original message was received at|the message that caused this notification was:|below is a copy of the message|\s*----- transcript of session follows -----)/im,
+  /^-+[ \t]*(original|returned) (message|mail|headers)/im,
+  /^(original message follows|the original message was received at|the message that caused this notification was:|below is a copy of the message|[ \t]*----- transcript of session follows -----)/im,
   /^(Received|Return-Path|DKIM-Signature|Message-ID|X-Papermail-Digest|List-Unsubscribe): /im,
-  /^\s*(message headers follow|original message headers|the headers of your message|your message reads \(in part\))/im,
-  /^>\s*(Received|Return-Path|X-[A-Za-z-]+|Message-ID): /im,
+  // Spaces, never line breaks, before a marker: a run of blank lines must not be rescanned from every line.
+  /^[ \t]*(message headers follow|original message headers|the headers of your message|your message reads \(in part\))/im,
+  /^>[ \t]*(Received|Return-Path|X-[A-Za-z-]+|Message-ID): /im,
 ];
 
 function cutAtOriginal(text: string): string {
@@ -399,8 +428,17 @@ function gatherEvidence(root: MimeEntity): ReportEvidence {
   return { envelope, messageIds: [...new Set(messageIds)].slice(0, 50), unsubscribeTokens: [...new Set(unsubscribeTokens)].slice(0, 50) };
 }
 
+/**
+ * The Message-IDs in a header value: each `<...>`, or the whole (short) value when it
+ * is one bare id. Only the first 4 KB is read, and nothing is matched against the whole
+ * value: a References header may be as long as its block.
+ */
 function messageIdsIn(value: string): string[] {
-  return [...value.slice(0, 4096).matchAll(/<([^<>\s]{1,250})>/g)].map((m) => `<${m[1]}>`).concat(/^[^<>\s]+@[^<>\s]+$/.test(value.trim()) ? [`<${value.trim()}>`] : []);
+  const head = value.slice(0, 4096);
+  const ids = [...head.matchAll(/<([^<>\s]{1,250})>/g)].map((m) => `<${m[1]}>`);
+  const bare = head.trim();
+  if (ids.length === 0 && bare.length <= 250 && /^[^<>\s@]+@[^<>\s@]+$/.test(bare)) ids.push(`<${bare}>`);
+  return ids;
 }
 
 /** Tokens of our signed unsubscribe links (DIGEST.SUBSCRIBER.MAC), soft line breaks of quoted-printable undone. */

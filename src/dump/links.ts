@@ -1,6 +1,7 @@
 /** http(s) URLs in free text, trailing punctuation trimmed, duplicates dropped, in order. */
 export function extractLinks(text: string): string[] {
   const found: string[] = [];
+  const seen = new Set<string>();
   // A scan with indexOf: this runs on every abstract of every dump.
   for (let at = text.indexOf("http"); at !== -1; at = text.indexOf("http", at + 4)) {
     const rest = text.startsWith("://", at + 4) ? at + 7 : text.startsWith("s://", at + 4) ? at + 8 : -1;
@@ -8,7 +9,10 @@ export function extractLinks(text: string): string[] {
     let end = rest;
     while (end < text.length && !URL_STOP.has(text.charCodeAt(end))) end++;
     const url = trimUrl(text.slice(at, end));
-    if (end > rest && URL.canParse(url) && !found.includes(url)) found.push(url);
+    if (end > rest && !seen.has(url) && URL.canParse(url)) {
+      seen.add(url);
+      found.push(url);
+    }
     at = end - 4;
   }
   return found;
@@ -36,22 +40,33 @@ export function isHttpUrl(value: string): boolean {
   }
 }
 
+/**
+ * Trailing punctuation is not part of a URL, and a closing bracket belongs to it only
+ * when it opened one. Brackets are counted once, and each trimmed one taken off the
+ * count: linear in the URL, however many it ends with.
+ */
 function trimUrl(url: string): string {
+  const open = { paren: 0, square: 0 };
+  const close = { paren: 0, square: 0 };
+  for (let i = 0; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 40) open.paren++;
+    else if (c === 41) close.paren++;
+    else if (c === 91) open.square++;
+    else if (c === 93) close.square++;
+  }
   let end = url.length;
   for (;;) {
     const ch = url[end - 1];
     if (ch === undefined) break;
     if (".,;:!?*".includes(ch)) end--;
-    // A closing bracket belongs to the URL only when the URL opened one.
-    else if (ch === ")" && count(url, "(", end) < count(url, ")", end)) end--;
-    else if (ch === "]" && count(url, "[", end) < count(url, "]", end)) end--;
-    else break;
+    else if (ch === ")" && open.paren < close.paren) {
+      end--;
+      close.paren--;
+    } else if (ch === "]" && open.square < close.square) {
+      end--;
+      close.square--;
+    } else break;
   }
   return url.slice(0, end);
-}
-
-function count(s: string, ch: string, end: number): number {
-  let n = 0;
-  for (let i = 0; i < end; i++) if (s[i] === ch) n++;
-  return n;
 }
