@@ -277,7 +277,7 @@ describe("fetch against hostile or absent servers", () => {
     });
     const o = base();
     await expect(fetchDailyPapers("2024-12-12", new Date(), { ...o, apiUrl: `${huge}/api/daily_papers`, maxBytes: 1024 * 1024 })).rejects.toThrow(
-      /the answer is larger than 1 MB \(PAPERMAIL_FETCH_MAX_MB\)/,
+      /the day.s answers are larger than 1 MB \(PAPERMAIL_FETCH_MAX_MB\)/,
     );
     const announced = await api((_req, res) => res.writeHead(200, { "Content-Length": String(500 * 1024 * 1024) }).flushHeaders());
     await expect(fetchDailyPapers("2024-12-12", new Date(), { ...o, apiUrl: `${announced}/api`, maxBytes: 1024 * 1024 })).rejects.toThrow(/larger than 1 MB/);

@@ -4,6 +4,7 @@ import { cleanText, oneLine, unwrapParagraphs } from "./clean-text.js";
 import { extractLinks, isHttpUrl, pickCodeLink } from "./links.js";
 import { isUsableKey, paperKey, paperSlug } from "./paper-key.js";
 import type { DumpProblem, DumpSink, Paper } from "./parse.js";
+import { DEFAULT_JSON_LIMITS, parseEntry, splitJsonEntries, type JsonLimits } from "./json-entries.js";
 
 /** True when a dump's text is JSON (an array, or one object per line) rather than page text. */
 export function looksLikeJson(bytes: Buffer): boolean {
@@ -56,122 +57,99 @@ type Fields = z.infer<typeof PaperFields>;
  * Reads a saved Hugging Face daily_papers JSON (a top-level array of entries, or one
  * entry per line) into papers, the same shape page text gives, plus what only JSON
  * knows: the arXiv id, author names, links, comments, keywords and thumbnail.
- * An entry without a title is a problem with its index; JSON that is not this shape
- * is rejected with the reason.
+ * Entries are found without building the whole text (json-entries.ts: nesting and
+ * sizes bounded) and parsed one by one. An entry without a title is a problem with
+ * its index and line; JSON that is not this shape is rejected with the reason.
  */
-export function scanJsonDump(bytes: Buffer, sink: DumpSink): { problems: DumpProblem[]; papers: number } {
-  const entries = readEntries(bytes.toString("utf8"));
+export function scanJsonDump(bytes: Buffer, sink: DumpSink, limits: JsonLimits = DEFAULT_JSON_LIMITS): { problems: DumpProblem[]; papers: number } {
+  const split = splitJsonEntries(bytes, limits);
+  if (split.layout === "object") {
+    const value = parseEntry(bytes, split.entries[0]!);
+    throw new PapermailError("DUMP_REJECTED", isObject(value) ? "JSON, but an object rather than a list of daily_papers entries (or one entry per line)" : "JSON, but not a list of daily_papers entries");
+  }
   // An empty list is a day with nothing listed yet: a valid dump with no papers.
-  if (entries.length === 0) {
+  if (split.entries.length === 0) {
     sink.header("");
     return { problems: [], papers: 0 };
-  }
-  const objects = entries.filter((e) => isObject(e.value));
-  if (objects.length === 0) {
-    throw new PapermailError("DUMP_REJECTED", `JSON, but a list of ${kindOf(entries[0]!.value)}s rather than daily_papers entries (objects)`);
-  }
-  if (objects.every((e) => !("title" in (e.value as object)) && !("paper" in (e.value as object)))) {
-    const keys = Object.keys(objects[0]!.value as object).slice(0, 5).join(", ");
-    throw new PapermailError("DUMP_REJECTED", `JSON, but an object rather than a list of daily_papers entries (no "title" or "paper"; keys: ${keys || "none"})`);
   }
   const problems: DumpProblem[] = [];
   let papers = 0;
   let headerDone = false;
-  entries.forEach(({ value, line }, index) => {
-    if (!isObject(value)) return problems.push({ line, message: `entry ${index}: a ${kindOf(value)}, not a daily_papers entry (an object); skipped` });
+  let firstKind: string | undefined;
+  let firstObjectKeys: string[] | undefined;
+  let entryShaped = false;
+  split.entries.forEach((span, index) => {
+    const value = parseEntry(bytes, span);
+    const line = span.line;
+    firstKind ??= kindOf(value);
+    if (!isObject(value)) {
+      if (split.layout === "lines") throw new PapermailError("DUMP_REJECTED", `line ${line}: not a daily_papers entry (an object)`, { line });
+      return problems.push({ line, message: `entry ${index}: a ${kindOf(value)}, not a daily_papers entry (an object); skipped` });
+    }
+    firstObjectKeys ??= Object.keys(value).slice(0, 5);
+    if ("title" in value || "paper" in value) entryShaped = true;
     const parsed = Entry.safeParse(value);
     if (!parsed.success) return problems.push({ line, message: `entry ${index}: not a paper entry (${parsed.error.issues[0]?.message ?? "wrong shape"}); skipped` });
-    const e = parsed.data;
-    const pick = <K extends keyof Fields>(k: K): Fields[K] | null => (e.paper?.[k] ?? e[k] ?? null) as Fields[K] | null;
-    const rawTitle = pick("title");
-    const title = rawTitle ? oneLine(rawTitle) : null;
-    if (!title) return problems.push({ line, message: `entry ${index}: no title; skipped` });
-    const key = paperKey(title);
-    if (!isUsableKey(key)) return problems.push({ line, message: `entry ${index}: title "${title.slice(0, 60)}" has no letters or digits; skipped` });
-    const day = isoDay(pick("submittedOnDailyAt"));
+    const paper = toPaper(parsed.data, line, index, problems);
+    if (!paper) return;
     if (!headerDone) {
-      sink.header(day ?? "");
+      sink.header(paper.listDay ?? "");
       headerDone = true;
     }
-    const summary = pick("summary");
-    const abstract = summary ? unwrapParagraphs(summary) || null : null;
-    const links = abstract ? extractLinks(abstract) : [];
-    const authors = (pick("authors") ?? []).map((a) => cleanText(typeof a === "string" ? a : a.name).trim()).filter(Boolean);
-    const org = pick("organization");
-    const orgHandle = typeof org === "string" ? org : (org?.name ?? null);
-    const orgName = typeof org === "string" ? org : (org?.fullname ?? org?.name ?? null);
-    const githubRepo = pick("githubRepo");
-    const keywords = (pick("ai_keywords") ?? []).map((k) => cleanText(k).trim()).filter(Boolean).slice(0, 50);
-    const paper: Paper = {
-      line,
-      key,
-      slug: paperSlug(key),
-      title,
-      abstract,
-      authorsCount: authors.length > 0 ? authors.length : null,
-      orgHandle: orgHandle ? cleanText(orgHandle) : null,
-      orgName: orgName ? cleanText(orgName) : null,
-      publishedOn: isoDay(pick("publishedAt")),
-      upvotes: pick("upvotes") ?? 0,
-      links,
-      codeUrl: githubRepo ?? pickCodeLink(links),
-      listDay: day,
-      arxivId: arxivId(pick("id")),
-      authors: authors.length > 0 ? authors : null,
-      githubRepo,
-      projectPage: pick("projectPage"),
-      numComments: pick("numComments"),
-      keywords: keywords.length > 0 ? keywords : null,
-      thumbnail: pick("thumbnail"),
-      summary: oneLine(pick("ai_summary") ?? "") || null,
-      githubStars: githubRepo ? pick("githubStars") : null,
-    };
     papers++;
     sink.paper(paper);
   });
+  // Checked once every entry is read: nothing written before is kept when these throw (the caller's transaction).
+  if (firstObjectKeys === undefined) throw new PapermailError("DUMP_REJECTED", `JSON, but a list of ${firstKind}s rather than daily_papers entries (objects)`);
+  if (!entryShaped) {
+    throw new PapermailError("DUMP_REJECTED", `JSON, but an object rather than a list of daily_papers entries (no "title" or "paper"; keys: ${firstObjectKeys.join(", ") || "none"})`);
+  }
   if (papers === 0) throw new PapermailError("DUMP_REJECTED", `JSON, but no readable paper entry (first problem: ${problems[0]!.message})`);
   return { problems, papers };
 }
 
-/** The entries of a JSON array, or of JSON Lines; the reason when the text is neither. */
-function readEntries(source: string): Array<{ value: unknown; line: number }> {
-  const trimmed = source.replace(/^\uFEFF/, "").trimStart();
-  if (trimmed.startsWith("[")) {
-    let value: unknown;
-    try {
-      value = JSON.parse(trimmed);
-    } catch (err) {
-      throw new PapermailError("DUMP_REJECTED", `not valid JSON: ${(err as Error).message}`);
-    }
-    if (!Array.isArray(value)) throw new PapermailError("DUMP_REJECTED", "JSON, but not a list of daily_papers entries");
-    return value.map((v) => ({ value: v, line: 1 }));
-  }
-  const out: Array<{ value: unknown; line: number }> = [];
-  const lines = source.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (!line) continue;
-    try {
-      out.push({ value: JSON.parse(line), line: i + 1 });
-    } catch {
-      // A single object spread over lines is one entry, not JSON Lines.
-      if (out.length === 0 && i === 0) {
-        try {
-          const whole = JSON.parse(source);
-          if (whole && typeof whole === "object" && !Array.isArray(whole)) {
-            throw new PapermailError("DUMP_REJECTED", "JSON, but an object rather than a list of daily_papers entries (or one entry per line)");
-          }
-        } catch (err) {
-          if (err instanceof PapermailError) throw err;
-        }
-      }
-      throw new PapermailError("DUMP_REJECTED", `line ${i + 1}: not valid JSON (expected one daily_papers entry per line)`, { line: i + 1 });
-    }
-  }
-  for (const e of out) {
-    if (!e.value || typeof e.value !== "object" || Array.isArray(e.value)) throw new PapermailError("DUMP_REJECTED", `line ${e.line}: not a daily_papers entry (an object)`, { line: e.line });
-  }
-  return out;
+/** One entry as a paper, or undefined with the problem recorded. */
+function toPaper(e: z.infer<typeof Entry>, line: number, index: number, problems: DumpProblem[]): Paper | undefined {
+  const pick = <K extends keyof Fields>(k: K): Fields[K] | null => (e.paper?.[k] ?? e[k] ?? null) as Fields[K] | null;
+  const rawTitle = pick("title");
+  const title = rawTitle ? oneLine(rawTitle) : null;
+  if (!title) return void problems.push({ line, message: `entry ${index}: no title; skipped` });
+  const key = paperKey(title);
+  if (!isUsableKey(key)) return void problems.push({ line, message: `entry ${index}: title "${title.slice(0, 60)}" has no letters or digits; skipped` });
+  const day = isoDay(pick("submittedOnDailyAt"));
+  const summary = pick("summary");
+  const abstract = summary ? unwrapParagraphs(summary) || null : null;
+  const links = abstract ? extractLinks(abstract) : [];
+  const authors = (pick("authors") ?? []).map((a) => cleanText(typeof a === "string" ? a : a.name).trim()).filter(Boolean);
+  const org = pick("organization");
+  const orgHandle = typeof org === "string" ? org : (org?.name ?? null);
+  const orgName = typeof org === "string" ? org : (org?.fullname ?? org?.name ?? null);
+  const githubRepo = pick("githubRepo");
+  const keywords = (pick("ai_keywords") ?? []).map((k) => cleanText(k).trim()).filter(Boolean).slice(0, 50);
+  return {
+    line,
+    key,
+    slug: paperSlug(key),
+    title,
+    abstract,
+    authorsCount: authors.length > 0 ? authors.length : null,
+    orgHandle: orgHandle ? cleanText(orgHandle) : null,
+    orgName: orgName ? cleanText(orgName) : null,
+    publishedOn: isoDay(pick("publishedAt")),
+    upvotes: pick("upvotes") ?? 0,
+    links,
+    codeUrl: githubRepo ?? pickCodeLink(links),
+    listDay: day,
+    arxivId: arxivId(pick("id")),
+    authors: authors.length > 0 ? authors : null,
+    githubRepo,
+    projectPage: pick("projectPage"),
+    numComments: pick("numComments"),
+    keywords: keywords.length > 0 ? keywords : null,
+    thumbnail: pick("thumbnail"),
+    summary: oneLine(pick("ai_summary") ?? "") || null,
+    githubStars: githubRepo ? pick("githubStars") : null,
+  };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

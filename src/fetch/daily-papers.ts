@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DeadlineError, withDeadline } from "../util/deadline.js";
 import { describeError, PapermailError } from "../errors.js";
 import { scanJsonDump } from "../dump/parse-json.js";
+import { createDepthGuard, parseEntry, splitJsonEntries } from "../dump/json-entries.js";
 
 export interface FetchOptions {
   apiUrl: string;
@@ -11,7 +12,7 @@ export interface FetchOptions {
   /** Sent with every request, so the API's operators can tell who asks. */
   userAgent: string;
   timeoutMs?: number;
-  /** The largest answer read (default 50 MB): a larger one is refused as it streams in. */
+  /** The most read for one day, all its pages together (default 50 MB): more is refused as it streams in. */
   maxBytes?: number;
   /** Tries per request for 429, 5xx and network errors. */
   attempts?: number;
@@ -20,6 +21,8 @@ export interface FetchOptions {
   maxWaitMs?: number;
   /** Entries per page (the API's `limit`); pages are read until one comes back short. */
   pageSize?: number;
+  /** Pages read at most for one day (default 20): a day that never ends is refused. */
+  maxPages?: number;
   signal?: AbortSignal;
 }
 
@@ -39,14 +42,19 @@ export interface FetchedDay {
  */
 export async function fetchDailyPapers(date: string, at: Date, o: FetchOptions): Promise<FetchedDay> {
   const pageSize = o.pageSize ?? 100;
+  const maxPages = o.maxPages ?? MAX_PAGES;
+  // One budget for the whole day: every page's bytes count against PAPERMAIL_FETCH_MAX_MB.
+  const budget = { left: o.maxBytes ?? 50 * 1024 * 1024, total: o.maxBytes ?? 50 * 1024 * 1024 };
   const entries: unknown[] = [];
-  for (let page = 0; page < 50; page++) {
+  for (let page = 0; ; page++) {
+    if (page >= maxPages) {
+      throw new PapermailError("FETCH", `${describeUrl(new URL(o.apiUrl))} for ${date}: more than ${maxPages} pages of ${pageSize} papers, more than any day lists; nothing was written`);
+    }
     const url = new URL(o.apiUrl);
     url.searchParams.set("date", date);
     url.searchParams.set("limit", String(pageSize));
     if (page > 0) url.searchParams.set("p", String(page));
-    const batch = await getJson(url, o);
-    if (!Array.isArray(batch)) throw new PapermailError("FETCH", `${describeUrl(url)}: the answer is JSON but not a list of papers`);
+    const batch = await getJson(url, o, budget, pageSize);
     // One by one: spreading a huge list as arguments overflows the stack.
     for (const entry of batch) entries.push(entry);
     if (batch.length < pageSize) break;
@@ -73,6 +81,11 @@ export async function fetchDailyPapers(date: string, at: Date, o: FetchOptions):
   return { date, file, entries: entries.length };
 }
 
+/** Pages of one day read at most: 20 pages of 100 is ten times the busiest day listed. */
+const MAX_PAGES = 20;
+/** Nesting a daily_papers answer never needs (it has about six levels). */
+const MAX_DEPTH = 32;
+
 /** Redirects followed per request, all within the API's origin. */
 const MAX_REDIRECTS = 5;
 
@@ -82,7 +95,7 @@ const MAX_REDIRECTS = 5;
  * elsewhere is refused: its answer would be ingested as Hugging Face's), and reads the
  * answer as a stream, refusing it once it passes `maxBytes`.
  */
-async function getJson(url: URL, o: FetchOptions): Promise<unknown> {
+async function getJson(url: URL, o: FetchOptions, budget: { left: number; total: number }, pageSize: number): Promise<unknown[]> {
   const attempts = o.attempts ?? 4;
   const timeoutMs = o.timeoutMs ?? 30_000;
   let wait = o.backoffMs ?? 2000;
@@ -92,14 +105,10 @@ async function getJson(url: URL, o: FetchOptions): Promise<unknown> {
     let retryAfter: number | undefined;
     try {
       // The deadline covers the headers and the whole body: a server that stalls mid-answer is cut off too.
-      const response = await withDeadline(timeoutMs, o.signal, (signal) => getFollowing(url, o, signal));
+      const response = await withDeadline(timeoutMs, o.signal, (signal) => getFollowing(url, o, signal, budget));
       if (response.ok) {
-        const text = response.body.toString("utf8");
-        try {
-          return JSON.parse(text);
-        } catch {
-          throw new PapermailError("FETCH", `${describeUrl(url)}: the answer is not JSON ("${text.slice(0, 40).replace(/\s+/g, " ")}...")`);
-        }
+        budget.left -= response.body.length;
+        return readEntries(url, response.body, pageSize);
       }
       lastError = `HTTP ${response.status} ${response.statusText}`.trim();
       if (response.status !== 429 && response.status < 500) throw new PapermailError("FETCH", `${describeUrl(url)}: ${lastError}`);
@@ -124,8 +133,33 @@ interface Answer {
   body: Buffer;
 }
 
-/** One GET and the redirects it leads to within the API's origin; the body read up to the cap. */
-async function getFollowing(start: URL, o: FetchOptions, signal: AbortSignal): Promise<Answer> {
+/**
+ * A page's entries, found without building the text first (nesting and sizes checked
+ * as json-entries.ts does for dumps), then parsed one by one.
+ */
+function readEntries(url: URL, body: Buffer, pageSize: number): unknown[] {
+  const looks = looksLikeJsonList(body);
+  if (looks === "not json") throw new PapermailError("FETCH", `${describeUrl(url)}: the answer is not JSON ("${body.toString("utf8", 0, 40).replace(/\s+/g, " ")}...")`);
+  if (looks === "not a list") throw new PapermailError("FETCH", `${describeUrl(url)}: the answer is JSON but not a list of papers`);
+  try {
+    const split = splitJsonEntries(body, { maxDepth: MAX_DEPTH, maxEntryBytes: 4 * 1024 * 1024, maxEntries: pageSize * 2 });
+    return split.entries.map((span) => parseEntry(body, span));
+  } catch (err) {
+    throw new PapermailError("FETCH", `${describeUrl(url)}: the answer is not a daily_papers list (${describeError(err)})`);
+  }
+}
+
+/** What the first character of an answer says it is. */
+function looksLikeJsonList(body: Buffer): "list" | "not a list" | "not json" {
+  for (const c of body.subarray(0, 4096)) {
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0xef || c === 0xbb || c === 0xbf) continue;
+    return c === 0x5b ? "list" : c === 0x7b || c === 0x22 || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x74 || c === 0x66 || c === 0x6e ? "not a list" : "not json";
+  }
+  return "not json";
+}
+
+/** One GET and the redirects it leads to within the API's origin; the body read up to what is left of the day's budget. */
+async function getFollowing(start: URL, o: FetchOptions, signal: AbortSignal, budget: { left: number; total: number }): Promise<Answer> {
   const origin = new URL(o.apiUrl).origin;
   let url = start;
   for (let hop = 0; ; hop++) {
@@ -140,19 +174,25 @@ async function getFollowing(start: URL, o: FetchOptions, signal: AbortSignal): P
       url = next;
       continue;
     }
-    return { ok: r.ok, status: r.status, statusText: r.statusText, headers: r.headers, body: await readCapped(r, url, o.maxBytes ?? 50 * 1024 * 1024) };
+    return { ok: r.ok, status: r.status, statusText: r.statusText, headers: r.headers, body: await readCapped(r, url, budget) };
   }
 }
 
-/** The body of an answer, refused as soon as it is larger than `maxBytes` (announced or as it streams in). */
-async function readCapped(r: Response, url: URL, maxBytes: number): Promise<Buffer> {
-  const tooLarge = () => new PapermailError("FETCH", `${describeUrl(url)}: the answer is larger than ${formatMb(maxBytes)} (PAPERMAIL_FETCH_MAX_MB); a day of papers is far smaller`);
+/**
+ * The body of an answer, refused as soon as the day's answers pass the budget
+ * (announced or as it streams in), or as soon as its nesting shows it is no
+ * daily_papers list: neither is ever read whole.
+ */
+async function readCapped(r: Response, url: URL, budget: { left: number; total: number }): Promise<Buffer> {
+  const tooLarge = () =>
+    new PapermailError("FETCH", `${describeUrl(url)}: the day's answers are larger than ${formatMb(budget.total)} (PAPERMAIL_FETCH_MAX_MB); a day of papers is far smaller`);
   const announced = Number(r.headers.get("content-length") ?? NaN);
-  if (announced > maxBytes) {
+  if (announced > budget.left) {
     await r.body?.cancel();
     throw tooLarge();
   }
   if (!r.body) return Buffer.alloc(0);
+  const guard = r.ok ? createDepthGuard(MAX_DEPTH) : undefined;
   const chunks: Buffer[] = [];
   let size = 0;
   const reader = r.body.getReader();
@@ -160,9 +200,15 @@ async function readCapped(r: Response, url: URL, maxBytes: number): Promise<Buff
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > maxBytes) {
+    if (size > budget.left) {
       await reader.cancel();
       throw tooLarge();
+    }
+    try {
+      guard?.feed(value);
+    } catch (err) {
+      await reader.cancel();
+      throw new PapermailError("FETCH", `${describeUrl(url)}: the answer is not a daily_papers list (${describeError(err)}); the rest was not read`);
     }
     chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
   }
