@@ -18,7 +18,7 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_DB", default: "./var/papermail.db", help: "SQLite database file (created with its folder)" },
   { name: "PAPERMAIL_DUMPS_DIR", default: "./dumps (the bundled samples in demo mode)", help: "folder of dumps (page text or daily_papers JSON) that `ingest`, `fetch` and the scheduler use" },
   { name: "PAPERMAIL_HF_API_URL", default: "https://huggingface.co/api/daily_papers", help: "where `papermail fetch` gets the daily_papers JSON" },
-  { name: "PAPERMAIL_FETCH_MAX_MB", default: "50", help: "largest answer `papermail fetch` accepts, in MB (a real day is under 1 MB); a larger one is refused, never read whole" },
+  { name: "PAPERMAIL_FETCH_MAX_MB", default: "50", help: "most `papermail fetch` reads for one day, all its pages together, in MB (a real day is under 1 MB); more is refused as it streams in" },
   { name: "PAPERMAIL_FETCH_CRON", default: "(unset: off)", help: "when the scheduler runs `papermail fetch` for today, e.g. '0 */2 * * *'" },
   { name: "PAPERMAIL_THUMBNAILS", default: "false", help: "true shows each paper's thumbnail in email and archive (images cost privacy and size)" },
   { name: "PAPERMAIL_OUTBOX_DIR", default: "./var/outbox", help: "where mail is written as .eml files when no SMTP server is set" },
@@ -37,6 +37,7 @@ export const ENV_DOCS: ReadonlyArray<{ name: string; default: string; help: stri
   { name: "PAPERMAIL_BOUNCE_ADDRESS", default: "(unset: the From address)", help: "envelope sender for bounces, e.g. bounces@example.org; each message gets its own bounces+TOKEN@ address (VERP)" },
   { name: "PAPERMAIL_BOUNCE_MAILBOX", default: "(unset)", help: "IMAP mailbox the scheduler reads bounces and complaints from: imaps://user:pass@host/INBOX, or imap:// with STARTTLS" },
   { name: "PAPERMAIL_BOUNCE_CRON", default: "*/15 * * * *", help: "when the scheduler reads PAPERMAIL_BOUNCE_MAILBOX" },
+  { name: "PAPERMAIL_BOUNCE_MAX_MB", default: "5", help: "largest bounce or complaint message read, in MB (a real one, with the returned digest, is well under 1 MB); a larger one is skipped without being read and left for a person" },
   { name: "PAPERMAIL_BOUNCE_CA_FILE", default: "(unset: system CAs)", help: "PEM file of a private CA that signed the IMAP server's certificate" },
   { name: "PAPERMAIL_SOFT_BOUNCE_LIMIT", default: "3", help: "soft bounces within PAPERMAIL_SOFT_BOUNCE_DAYS that make an address bounced" },
   { name: "PAPERMAIL_SOFT_BOUNCE_DAYS", default: "15", help: "the window for PAPERMAIL_SOFT_BOUNCE_LIMIT" },
@@ -117,6 +118,7 @@ const schema = z.object({
     .optional(),
   PAPERMAIL_BOUNCE_CRON: cron.default("*/15 * * * *"),
   PAPERMAIL_BOUNCE_CA_FILE: pemFile.optional(),
+  PAPERMAIL_BOUNCE_MAX_MB: int(1, 1000).default(5),
   PAPERMAIL_SOFT_BOUNCE_LIMIT: int(1, 100).default(3),
   PAPERMAIL_SOFT_BOUNCE_DAYS: int(1, 365).default(15),
   PAPERMAIL_LEDGER_DAYS: int(1, 3650).default(30),
@@ -199,6 +201,8 @@ export interface Config {
   bounceMailbox: string | undefined;
   bounceCron: string;
   bounceCa: string | undefined;
+  /** The largest bounce message read, in bytes (PAPERMAIL_BOUNCE_MAX_MB). */
+  bounceMaxBytes: number;
   softBounceLimit: number;
   softBounceDays: number;
   ledgerDays: number;
@@ -292,6 +296,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     bounceMailbox: e.PAPERMAIL_BOUNCE_MAILBOX,
     bounceCron: e.PAPERMAIL_BOUNCE_CRON,
     bounceCa: e.PAPERMAIL_BOUNCE_CA_FILE,
+    bounceMaxBytes: e.PAPERMAIL_BOUNCE_MAX_MB * 1024 * 1024,
     softBounceLimit: e.PAPERMAIL_SOFT_BOUNCE_LIMIT,
     softBounceDays: e.PAPERMAIL_SOFT_BOUNCE_DAYS,
     ledgerDays: e.PAPERMAIL_LEDGER_DAYS,

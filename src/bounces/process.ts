@@ -7,7 +7,13 @@ import { resolveSecrets } from "../store/settings.js";
 import { applyConsentEvent } from "../store/consent.js";
 import type { Clock } from "../util/time.js";
 import { attributeReport, type Proof } from "./proof.js";
-import { readBounceReport, type ReadReport, type ReportShape } from "./read-report.js";
+import type { ReadReport, ReportShape } from "./read-report.js";
+import { readBounceReportBounded } from "./read-bounded.js";
+
+/** Why a message over PAPERMAIL_BOUNCE_MAX_MB is not read. */
+export function tooLarge(size: number, max: number): string {
+  return `${(size / 1024 / 1024).toFixed(1)} MB, more than PAPERMAIL_BOUNCE_MAX_MB (${Math.round(max / 1024 / 1024)} MB): not read, left for a person`;
+}
 
 /** What one entry of a report did (or, in a dry run, would do). */
 export interface BounceEntryOutcome {
@@ -58,17 +64,23 @@ const EVENT_KINDS: ReadonlySet<BounceKind> = new Set<BounceKind>(["hard", "soft"
  * policy. A report without proof changes nobody and is kept as unverified; a
  * message read before (same Message-ID, else same bytes) changes nothing. With
  * `dryRun`, the same steps run in a transaction that is rolled back: the outcome
- * says what would happen. Never throws for what a message holds.
+ * says what would happen. Never throws for what a message holds: it is read in a
+ * worker thread within a time and memory bound, and one larger than
+ * PAPERMAIL_BOUNCE_MAX_MB is not read at all.
  */
-export function processBounce(deps: { db: Db; config: Config; clock: Clock }, raw: Buffer, origin: string, options: { dryRun?: boolean } = {}): BounceOutcome {
+export async function processBounce(deps: { db: Db; config: Config; clock: Clock }, raw: Buffer, origin: string, options: { dryRun?: boolean } = {}): Promise<BounceOutcome> {
   const { db, config, clock } = deps;
-  const at = clock.now().toISOString();
   let report: ReadReport;
-  try {
-    report = readBounceReport(raw);
-  } catch (err) {
-    report = { recognised: false, key: `error:${origin}`, reason: `cannot be processed: ${describeError(err)}` };
+  if (raw.length > config.bounceMaxBytes) {
+    report = { recognised: false, key: `size:${origin}:${raw.length}`, reason: tooLarge(raw.length, config.bounceMaxBytes) };
+  } else {
+    try {
+      report = await readBounceReportBounded(raw);
+    } catch (err) {
+      report = { recognised: false, key: `error:${origin}`, reason: `cannot be processed: ${describeError(err)}` };
+    }
   }
+  const at = clock.now().toISOString();
   const remember: typeof recordBounceMessage = (...args) => {
     if (!options.dryRun) recordBounceMessage(...args);
   };

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describeError, PapermailError } from "../errors.js";
 
@@ -9,7 +9,7 @@ export type SourceMessage = { origin: string; raw: Buffer } | { origin: string; 
  * The messages in .eml files, maildir folders (new/ and cur/) and mbox files, in
  * name order. A folder that is not a maildir is read as a folder of .eml files.
  */
-export function* readMessageSources(paths: readonly string[]): Generator<SourceMessage> {
+export function* readMessageSources(paths: readonly string[], maxBytes = Infinity): Generator<SourceMessage> {
   for (const p of paths) {
     const path = resolve(p);
     if (!existsSync(path)) throw new PapermailError("NOT_FOUND", `${p}: no such file or folder`, { path: p });
@@ -17,22 +17,41 @@ export function* readMessageSources(paths: readonly string[]): Generator<SourceM
       const maildir = ["new", "cur"].filter((d) => existsSync(join(path, d)));
       const dirs = maildir.length > 0 ? maildir.map((d) => join(path, d)) : [path];
       for (const dir of dirs) {
-        for (const name of readdirSync(dir).filter((n) => !n.startsWith(".")).sort()) yield* readFile(join(dir, name));
+        for (const name of readdirSync(dir).filter((n) => !n.startsWith(".")).sort()) yield* readFile(join(dir, name), maxBytes);
       }
-    } else yield* readFile(path);
+    } else yield* readFile(path, maxBytes);
   }
 }
 
-function* readFile(path: string): Generator<SourceMessage> {
+/**
+ * One file's messages. A message file larger than `maxBytes` is not read at all; an
+ * mbox (it starts with "From ") is read whole and each of its messages checked later.
+ */
+function* readFile(path: string, maxBytes: number): Generator<SourceMessage> {
   let raw: Buffer;
   try {
-    if (!statSync(path).isFile()) return yield { origin: path, error: "not a regular file" };
+    const stat = statSync(path);
+    if (!stat.isFile()) return yield { origin: path, error: "not a regular file" };
+    if (stat.size > maxBytes && !startsLikeMbox(path)) {
+      return yield { origin: path, error: `${(stat.size / 1024 / 1024).toFixed(1)} MB, more than PAPERMAIL_BOUNCE_MAX_MB (${Math.round(maxBytes / 1024 / 1024)} MB): not read` };
+    }
     raw = readFileSync(path);
   } catch (err) {
     return yield { origin: path, error: `cannot read: ${describeError(err)}` };
   }
   if (raw.subarray(0, 5).toString("latin1") === "From ") yield* splitMbox(path, raw);
   else yield { origin: path, raw };
+}
+
+function startsLikeMbox(path: string): boolean {
+  const fd = openSync(path, "r");
+  try {
+    const head = Buffer.alloc(5);
+    readSync(fd, head, 0, 5, 0);
+    return head.toString("latin1") === "From ";
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** mbox (mboxrd and mboxo): messages start at "From " lines; ">From " lines lose one ">". */

@@ -9,9 +9,9 @@ type Outcome = BounceOutcome | { origin: string; status: "unreadable"; reason: s
 /** `papermail bounces ingest PATH... [--dry-run]`: bounce and complaint messages from .eml files, maildirs and mbox files. */
 export async function runBouncesIngest(ctx: CommandContext, paths: string[], flags: { json: boolean; dryRun?: boolean }): Promise<number> {
   const outcomes: Outcome[] = [];
-  for (const source of readMessageSources(paths)) {
+  for (const source of readMessageSources(paths, ctx.config.bounceMaxBytes)) {
     if ("error" in source) outcomes.push({ origin: source.origin, status: "unreadable", reason: source.error, entries: [] });
-    else outcomes.push(processBounce(ctx, source.raw, source.origin, { dryRun: flags.dryRun }));
+    else outcomes.push(await processBounce(ctx, source.raw, source.origin, { dryRun: flags.dryRun }));
     if (!flags.json) describe(ctx, outcomes[outcomes.length - 1]!, flags.dryRun ?? false);
   }
   return finish(ctx, outcomes, flags);
@@ -21,8 +21,9 @@ export async function runBouncesIngest(ctx: CommandContext, paths: string[], fla
 export async function runBouncesFetch(ctx: CommandContext, flags: { json: boolean }): Promise<number> {
   if (!ctx.config.bounceMailbox) throw new PapermailError("CONFIG", "PAPERMAIL_BOUNCE_MAILBOX is not set: nothing to fetch (see `papermail --help`)", { variable: "PAPERMAIL_BOUNCE_MAILBOX" });
   if (!flags.json) ctx.err(`Reading ${describeMailbox(ctx.config.bounceMailbox)} ...`);
-  const outcomes = await fetchBounces(ctx, (o) => !flags.json && describe(ctx, o, false));
-  return finish(ctx, outcomes, flags);
+  const run = await fetchBounces(ctx, (o) => !flags.json && describe(ctx, o, false));
+  if (run.stopped && !flags.json) ctx.err(`stopped: ${run.stopped}`);
+  return Math.max(finish(ctx, run.outcomes, flags, run.stopped), run.stopped ? EXIT.rejected : EXIT.ok);
 }
 
 const WOULD: Record<BounceOutcome["entries"][number]["effect"], string> = {
@@ -49,13 +50,13 @@ function describe(ctx: CommandContext, o: Outcome, dryRun: boolean): void {
   }
 }
 
-function finish(ctx: CommandContext, outcomes: Outcome[], flags: { json: boolean; dryRun?: boolean }): number {
+function finish(ctx: CommandContext, outcomes: Outcome[], flags: { json: boolean; dryRun?: boolean }, stopped?: string): number {
   const totals = { messages: outcomes.length, applied: 0, unverified: 0, notABounce: 0, duplicate: 0, unrecognised: 0, unreadable: 0 };
   for (const o of outcomes) {
     if (o.status === "not-a-bounce") totals.notABounce++;
     else totals[o.status]++;
   }
-  if (flags.json) printJson(ctx, { dryRun: flags.dryRun ?? false, messages: outcomes, totals });
+  if (flags.json) printJson(ctx, { dryRun: flags.dryRun ?? false, messages: outcomes, totals, ...(stopped ? { stopped } : {}) });
   else {
     ctx.out(
       `${totals.messages} message(s): ${totals.applied} ${flags.dryRun ? "would apply" : "applied"}, ${totals.unverified} unverified (changed nobody), ${totals.notABounce} not a bounce, ` +

@@ -70,7 +70,8 @@ export function createScheduler(ctx: CommandContext, log: (line: string) => void
         writeSetting(db, "last_weekly_run", started.toISOString());
         report("weekly", await publishDigests(ctx, { edition: "weekly", retryUnknown: false, signal: abort.signal }));
       } else if (job === "bounces") {
-        const outcomes = await fetchBounces(ctx);
+        const { outcomes, stopped } = await fetchBounces(ctx);
+        if (stopped) log(`bounces: ${stopped}`);
         const counts = { applied: 0, unverified: 0, "not-a-bounce": 0, duplicate: 0, unrecognised: 0 };
         for (const o of outcomes) counts[o.status]++;
         for (const o of outcomes.filter((x) => x.status === "unrecognised")) log(`bounces: not recognised, left in the mailbox: ${o.origin}: ${o.reason}`);

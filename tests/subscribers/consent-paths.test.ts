@@ -35,7 +35,7 @@ describe("a reader's consent: what links can and cannot do", () => {
   it("a complaint outlives every link: an old digest's unsubscribe changes nothing and no undo revives the reader", async () => {
     const site = await mailedSite(["ada@example.org"]);
     const copy = site.copies.get("ada@example.org")!;
-    const complaint = processBounce(site.ctx, Buffer.from(arf({ recipient: "ada@example.org", original: `Message-ID: ${messageIdOf(copy)}\r\nSubject: papers` })), "fbl.eml");
+    const complaint = await processBounce(site.ctx, Buffer.from(arf({ recipient: "ada@example.org", original: `Message-ID: ${messageIdOf(copy)}\r\nSubject: papers` })), "fbl.eml");
     expect(complaint.entries[0]).toMatchObject({ effect: "complained", proof: "message-id" });
     const link = unsubscribePath(copy);
     expect((await oneClick(site, link)).status).toBe(200);
@@ -140,7 +140,7 @@ describe("a reader's consent: what links can and cannot do", () => {
     const clock = fakeClock();
     const site = await mailedSite(["ada@example.org", "bob@example.org"], { clock });
     await oneClick(site, unsubscribePath(site.copies.get("ada@example.org")!));
-    processBounce(site.ctx, Buffer.from(arf({ recipient: "bob@example.org", original: `Message-ID: ${messageIdOf(site.copies.get("bob@example.org")!)}` })), "fbl.eml");
+    await processBounce(site.ctx, Buffer.from(arf({ recipient: "bob@example.org", original: `Message-ID: ${messageIdOf(site.copies.get("bob@example.org")!)}` })), "fbl.eml");
     expect(status(site, "bob@example.org")).toBe("complained");
     for (const email of ["ada@example.org", "bob@example.org"]) {
       const before = site.smtp.received.length;
@@ -174,7 +174,7 @@ describe("proof for complaints and soft bounces", () => {
     const link = unsubscribePath(site.copies.get("ada@example.org")!);
     // Someone Ada forwarded the digest to reports it: the forward carries her link, not our Message-ID.
     const forwarded = `Message-ID: <fwd.1@mail.example.com>\r\nSubject: Fwd: papers\r\nList-Unsubscribe: <${site.base}${link}>\r\n\r\nforwarded`;
-    const r = processBounce(site.ctx, Buffer.from(arf({ recipient: "friend@example.com", original: forwarded })), "fbl.eml");
+    const r = await processBounce(site.ctx, Buffer.from(arf({ recipient: "friend@example.com", original: forwarded })), "fbl.eml");
     expect(r.entries[0]).toMatchObject({ proof: "unsubscribe-link", effect: "unsubscribed" });
     expect(status(site, "ada@example.org")).toBe("unsubscribed");
   });
@@ -182,7 +182,8 @@ describe("proof for complaints and soft bounces", () => {
   it("counts soft bounces once per message sent: three copies of one report are one soft bounce", async () => {
     const site = await mailedSite(["ada@example.org"], { env: { PAPERMAIL_BOUNCE_ADDRESS: "bounces@example.org" } });
     const verp = site.smtp.received.find((m) => m.to[0] === "ada@example.org")!.from;
-    const outcomes = [1, 2, 3].map((i) => processBounce(site.ctx, Buffer.from(dsn({ to: verp, recipient: "ada@example.org", status: "4.2.2", messageId: `<copy${i}@mx.example.net>` })), `${i}.eml`));
+    const outcomes = [];
+    for (const i of [1, 2, 3]) outcomes.push(await processBounce(site.ctx, Buffer.from(dsn({ to: verp, recipient: "ada@example.org", status: "4.2.2", messageId: `<copy${i}@mx.example.net>` })), `${i}.eml`));
     expect(outcomes.map((o) => o.entries[0]!.effect)).toEqual(["soft-counted", "soft-counted", "soft-counted"]);
     expect(outcomes[2]!.entries[0]!.note).toMatch(/^1 of 3 soft bounces/);
     expect(status(site, "ada@example.org")).toBe("active");
