@@ -27,7 +27,7 @@ function withSiteAddress(db: Db, config: Config): Config {
 }
 
 /** Builds the context of a CLI run; a database that cannot be opened is a configuration error naming PAPERMAIL_DB. */
-export function createContext(config: Config, options: { busyTimeoutMs?: number } = {}): CommandContext {
+export function createContext(config: Config, options: { busyTimeoutMs?: number; cacheMb?: number } = {}): CommandContext {
   let db: Db;
   try {
     db = openDatabase(config.dbPath, options);

@@ -2,7 +2,7 @@ import type { Config } from "../config.js";
 import { createApp } from "../server/app.js";
 import { createAdminApp } from "../server/admin-app.js";
 import { createMetrics } from "../metrics/registry.js";
-import { createScheduler } from "../scheduler/scheduler.js";
+import { startJobs } from "../work/jobs.js";
 import { nextRuns } from "../scheduler/slots.js";
 import { PapermailError } from "../errors.js";
 import { createLog } from "../util/log.js";
@@ -29,11 +29,11 @@ export async function runServe(config: Config, options: { scheduler: boolean }):
   // Log lines carry text from outside (mail servers' replies, bounce reports): the log neutralises controls and hides secrets.
   const log = createLog(config.logFormat, secretsOf(config));
   // A short lock wait: a blocked write must not freeze the event loop (requests answer 503, sends retry).
-  const ctx = createContext(config, { busyTimeoutMs: 100 });
+  // The site's connection reads pages; the jobs' worker has a connection of its own. Both keep a modest cache: they share the process's memory.
+  const ctx = createContext(config, { busyTimeoutMs: 100, cacheMb: 32 });
   const metrics = createMetrics(ctx.db, ctx.clock);
   const app = createApp({ db: ctx.db, config, clock: ctx.clock, log, metrics });
   const admin = config.admin ? createAdminApp({ db: ctx.db, config, clock: ctx.clock, metrics, log }) : undefined;
-  const scheduler = options.scheduler ? createScheduler(ctx, log) : undefined;
 
   await new Promise<void>((resolve, reject) => {
     app.once("error", (err: NodeJS.ErrnoException) => {
@@ -69,6 +69,7 @@ export async function runServe(config: Config, options: { scheduler: boolean }):
   if (!config.publicUrlSet && !config.demo) log("warning: PAPERMAIL_PUBLIC_URL is not set: digests will not be published until it is (links in mail must reach this site)");
 
   let stopping = false;
+  let jobs: ReturnType<typeof startJobs> | undefined;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -77,7 +78,7 @@ export async function runServe(config: Config, options: { scheduler: boolean }):
     app.closeAllConnections();
     admin?.close();
     admin?.closeAllConnections();
-    await scheduler?.stop();
+    await jobs?.stop();
     ctx.db.close();
     log("stopped");
     process.exit(0);
@@ -85,11 +86,10 @@ export async function runServe(config: Config, options: { scheduler: boolean }):
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
-  if (scheduler) {
+  if (options.scheduler) {
     const next = nextRuns(config, ctx.clock.now());
     log(`scheduler: ingest ${config.ingestCron}, digest ${config.digestCron}, weekly ${config.weeklyCron} (${config.timeZone}); next digest ${next.digest ?? "-"}, next weekly ${next.weekly ?? "-"}`);
-    await scheduler.run("ingest");
-    await scheduler.catchUp();
-    scheduler.start();
+    // The jobs run in a worker thread of their own: the site answers while they work.
+    jobs = startJobs(ctx.config, log);
   }
 }

@@ -19,13 +19,13 @@ const BUSY_TIMEOUT_MS = 15_000;
  * timeout, so the scheduler and a manual command can share it, and applies
  * any migrations from db/ not applied yet.
  */
-export function openDatabase(path: string, options: { busyTimeoutMs?: number } = {}): Db {
+export function openDatabase(path: string, options: { busyTimeoutMs?: number; cacheMb?: number } = {}): Db {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { timeout: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS });
   // Abstracts make rows of 1-2 KB: larger pages write dumps faster. Takes effect on a new file only.
   db.pragma("page_size = 16384");
   db.pragma("journal_mode = WAL");
-  db.pragma("cache_size = -65536");
+  db.pragma(`cache_size = -${(options.cacheMb ?? 64) * 1024}`);
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
   migrate(db);

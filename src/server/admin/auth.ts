@@ -1,55 +1,36 @@
-import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import { fileURLToPath } from "node:url";
+import { createBoundedWorker } from "../../work/bounded-worker.js";
+import { samePassword } from "./password.js";
 
-/** scrypt parameters of a new hash: about 50 ms of work and 16 MB on these machines. */
-const N = 16384;
-const R = 8;
-const P = 1;
+export { hashPassword } from "./password.js";
 
-/** The stored form of a password: `scrypt$N$r$p$salt$hash` (base64url), what PAPERMAIL_ADMIN_PASSWORD_HASH holds. */
-export function hashPassword(password: string): string {
-  const salt = randomBytes(16);
-  const hash = scryptSync(password, salt, 32, { N, r: R, p: P, maxmem: 64 * 1024 * 1024 });
-  return `scrypt$${N}$${R}$${P}$${salt.toString("base64url")}$${hash.toString("base64url")}`;
-}
+// The worker runs the built JavaScript (dist/), also when this module runs from src/ in tests.
+const PASSWORD_WORKER = fileURLToPath(new URL("../../../dist/server/admin/password-worker.js", import.meta.url));
 
-/** Password checks running at once: scrypt is 16 MB and ~50 ms of a core each; the rest wait their turn. */
-const CHECKS_AT_ONCE = 2;
 /** Checks waiting beyond this are refused (PasswordCheckBusy): memory stays bounded whatever arrives. */
 const CHECKS_WAITING = 64;
-let running = 0;
-const waiting: Array<() => void> = [];
+let waiting = 0;
+let checker: ReturnType<typeof createBoundedWorker<{ password: string; hash: string }, boolean>> | undefined;
 
 /** Too many password checks are waiting: answer "try again shortly". */
 export class PasswordCheckBusy extends Error {}
 
 /**
  * True when `password` is the configured one (compared in constant time either way).
- * scrypt runs on libuv's thread pool, never on the event loop, at most CHECKS_AT_ONCE at
- * a time, so a burst of logins cannot stall the site.
+ * A hash is checked in a worker thread of low priority, one check at a time: a burst
+ * of logins queues there (refused past CHECKS_WAITING) and never stalls the site.
  */
 export async function checkPassword(password: string, configured: { plain: string } | { hash: string }): Promise<boolean> {
-  if ("plain" in configured) {
-    const digest = (s: string) => createHash("sha256").update(s).digest();
-    return timingSafeEqual(digest(password), digest(configured.plain));
-  }
-  const [, n, r, p, salt, hash] = configured.hash.split("$");
-  const expected = Buffer.from(hash!, "base64url");
-  if (running >= CHECKS_AT_ONCE) {
-    if (waiting.length >= CHECKS_WAITING) throw new PasswordCheckBusy("too many password checks waiting");
-    await new Promise<void>((resolve) => waiting.push(resolve));
-  }
-  running++;
+  if ("plain" in configured) return samePassword(password, configured.plain);
+  if (waiting >= CHECKS_WAITING) throw new PasswordCheckBusy("too many password checks waiting");
+  checker ??= createBoundedWorker(PASSWORD_WORKER, { timeoutMs: 30_000 });
+  waiting++;
   try {
-    const got = await new Promise<Buffer>((resolve, reject) =>
-      scrypt(password, Buffer.from(salt!, "base64url"), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 256 * 1024 * 1024 }, (err, key) =>
-        err ? reject(err) : resolve(key),
-      ),
-    );
-    return timingSafeEqual(got, expected);
+    return await checker.run({ password, hash: configured.hash });
   } finally {
-    running--;
-    waiting.shift()?.();
+    waiting--;
   }
 }
 
