@@ -111,6 +111,8 @@ export function runPurge(ctx: CommandContext, flags: { dump?: string; before?: s
   } else if (flags.before !== undefined) selection = { before: flags.before };
   else selection = { unsent: true };
   const removed = purgePapers(ctx.db, selection, flags.dryRun);
+  // The papers leave the search index too (they were queued as they went).
+  if (!flags.dryRun && removed.length > 0) catchUpSearchIndex(ctx.db);
   if (flags.json) printJson(ctx, { dryRun: flags.dryRun, papers: removed });
   else {
     for (const p of removed) ctx.out(`${flags.dryRun ? "would remove" : "removed"}  ${p.title}`);

@@ -9,6 +9,8 @@ import type { Db } from "../store/db.js";
 import { findDumpByHash, findIngestedByStat, moveDump, recordDump, setDumpCounts, type DumpFacts } from "../store/dumps.js";
 import { ingestInWorkers } from "./ingest-workers.js";
 import { createPaperWriter } from "../store/papers.js";
+import { searchDbPath, searchOwner, setIndexedThrough } from "../store/search-db.js";
+import { searchIndexCurrent } from "../store/search-index.js";
 import type { Clock } from "../util/time.js";
 
 /** What happened to one file; the shape of `ingest --json` rows. */
@@ -100,7 +102,10 @@ export async function ingestFile(deps: { db: Db; clock: Clock }, path: string, o
   const json = looksLikeJson(bytes);
   const parallelAbove = options.parallelAboveBytes ?? PARALLEL_ABOVE_BYTES;
   if (!json && !options.demo && bytes.length >= parallelAbove && db.name !== ":memory:") {
-    const outcome = await ingestInWorkers({ dbPath: db.name, bytes, facts, onProgress: options.onProgress });
+    // The search index is built beside the store when it holds every paper stored so far.
+    const search = searchIndexCurrent(db) ? { path: searchDbPath(db.name), owner: searchOwner(db), from: maxPaperId(db) } : undefined;
+    const outcome = await ingestInWorkers({ dbPath: db.name, bytes, facts, onProgress: options.onProgress, search });
+    if (outcome.indexed?.type === "indexed") setIndexedThrough(db, outcome.indexed.through);
     if (outcome.type === "rejected") return { ...result, error: outcome.error };
     return { ...result, ...outcome.stored, status: "ingested" };
   }
@@ -133,6 +138,10 @@ export async function ingestFile(deps: { db: Db; clock: Clock }, path: string, o
   } catch (err) {
     return reject(db, facts, result, err);
   }
+}
+
+function maxPaperId(db: Db): number {
+  return (db.prepare("SELECT max(id) AS id FROM papers").get() as { id: number | null }).id ?? 0;
 }
 
 /** Records a rejected dump (its reason kept, no paper touched) and reports it; other errors propagate. */

@@ -4,8 +4,6 @@ import type { Config } from "../config.js";
 import { preferencesLink } from "../render/links.js";
 import type { Mailer } from "../deliver/mailer.js";
 import { describeError } from "../errors.js";
-import { isBusy } from "../store/busy.js";
-import { neutralise } from "../util/neutralise.js";
 import type { Db } from "../store/db.js";
 import { newestDigestId } from "../store/digests.js";
 import { DEFAULT_CHOICES, describeChoices, parseChoices, type ChoicesResult, type ReaderChoices } from "../subscribers/choices.js";
@@ -379,7 +377,7 @@ export function createApp(deps: AppDeps): Server {
     const page = Number(params.get("page") ?? "1");
     // Any page number that is not a small whole number is the first page: a query is data, never an error.
     const n = Number.isInteger(page) && page >= 1 && page <= 500 ? page : 1;
-    send(res, 200, HTML, renderSearchPage(config, deps.db, params.get("q") ?? "", n, log));
+    send(res, 200, HTML, renderSearchPage(config, deps.db, params.get("q") ?? "", n));
   }
 
   const server = createServer((req, res) => {

@@ -6,8 +6,6 @@ import { digestDays, digestOfPaper, digestPapers, findDigest, listDigests, neigh
 import { paperFate } from "../store/list-days.js";
 import type { StoredPaper } from "../store/papers.js";
 import { searchPapers } from "../store/search.js";
-import { catchUpSearchIndex } from "../store/search-index.js";
-import { isBusy } from "../store/busy.js";
 import { dayRange, longDate } from "../util/time.js";
 import { markedHtml, paperView } from "./paper-view.js";
 import { renderPage } from "./pages.js";
@@ -64,16 +62,10 @@ export function renderPaperPage(config: Config, db: Db, paper: StoredPaper): str
 }
 
 /** The search page: the query's results, marked and paged, or the empty form. */
-export function renderSearchPage(config: Config, db: Db, query: string, page: number, log: (line: string) => void): string {
+export function renderSearchPage(config: Config, db: Db, query: string, page: number): string {
   const q = query.trim().slice(0, 300);
   if (!q) return renderPage(config, "search", "Search", { heading: "Search papers", query: "" });
-  // Papers stored since the last catch-up are indexed first (another process may hold the write lock: search what is indexed).
-  try {
-    catchUpSearchIndex(db, 5000);
-  } catch (err) {
-    if (!isBusy(err)) throw err;
-    log("search: the search index could not catch up (database busy); searching what is indexed");
-  }
+  // The site only reads the index: ingest, fetch and purge keep it up to date (off this event loop).
   const offset = (page - 1) * SEARCH_PAGE_SIZE;
   const result = searchPapers(db, q, { limit: SEARCH_PAGE_SIZE, offset });
   const count = `${result.total.toLocaleString("en")}${result.more ? "+" : ""}`;

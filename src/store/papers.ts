@@ -1,6 +1,7 @@
 import type { Paper } from "../dump/parse.js";
 import { paperSlug, sameAbstract } from "../dump/paper-key.js";
 import { cachedStatement, type Db } from "./db.js";
+import type { SearchText } from "./search-db.js";
 
 /** A stored paper, as the digest, feed and CLI read it. */
 export interface StoredPaper {
@@ -89,6 +90,8 @@ export interface CaptureInfo {
   listDay: string;
   /** A bundled sample read by an unconfigured installation: its new papers are demo papers. */
   demo?: boolean;
+  /** Told of each new paper with its text as stored, for an index built beside the write. */
+  onNewPaper?: (id: number, text: SearchText) => void;
 }
 
 /**
@@ -123,6 +126,10 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
   const touch = db.prepare("UPDATE papers SET last_seen_at = max(last_seen_at, ?), upvotes = ?, upvotes_at = ?, list_day = ? WHERE id = ?");
   const counts: UpsertCounts = { new: 0, updated: 0 };
   const inThisDump = new Set<string>();
+  const newIds = new Set<number>();
+  const textOf = db.prepare<[number], { title: string; abstract: string | null; authors: string | null; org_name: string | null; org_handle: string | null; keywords: string | null; ai_summary: string | null }>(
+    "SELECT title, abstract, authors, org_name, org_handle, keywords, ai_summary FROM papers WHERE id = ?",
+  );
 
   /** The stored paper of this identity, or the free slug a new one gets. */
   function lookup(identity: string): { known: KnownRow | undefined; slug: string } {
@@ -161,10 +168,12 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
       const authors = p.authors ? JSON.stringify(p.authors) : null;
       const keywords = p.keywords ? JSON.stringify(p.keywords) : null;
       if (!known) {
-        insert.run(identity, slug, p.title, p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes ?? 0,
+        const { lastInsertRowid } = insert.run(identity, slug, p.title, p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes ?? 0,
           p.codeUrl, links, at.capturedAt, at.seenAt, at.seenAt, at.dumpId, p.arxivId ?? null, authors, p.githubRepo ?? null,
           p.projectPage ?? null, p.numComments ?? null, keywords, p.thumbnail ?? null, at.demo ? 1 : 0, listDay, p.upvotes === null ? null : at.capturedAt,
           p.summary ?? null, p.githubStars ?? null);
+        at.onNewPaper?.(Number(lastInsertRowid), [p.title, p.abstract, authors, p.orgName, p.orgHandle, keywords, p.summary ?? null]);
+        if (at.onNewPaper) newIds.add(Number(lastInsertRowid));
         counts.new++;
         return;
       }
@@ -188,6 +197,11 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
         const newer = at.capturedAt >= known.captured_at ? 1 : 0;
         enrich.run(p.arxivId ?? null, authors, p.githubRepo ?? null, p.projectPage ?? null, p.numComments ?? null, keywords, p.thumbnail ?? null,
           p.summary ?? null, stars, newer, stars, at.demo ? 1 : 0, known.id);
+      }
+      // A paper new in this dump and met again in it: its text as it is now goes to the index again.
+      if (newIds.has(known.id)) {
+        const t = textOf.get(known.id)!;
+        at.onNewPaper!(known.id, [t.title, t.abstract, t.authors, t.org_name, t.org_handle, t.keywords, t.ai_summary]);
       }
     },
   };

@@ -1,4 +1,5 @@
 import { cachedStatement, type Db } from "./db.js";
+import { searchDbOf } from "./search-db.js";
 import { fromRow, paperColumns, type StoredPaper } from "./papers.js";
 import { foldWord, markedPassage, markWords } from "../util/mark-words.js";
 
@@ -78,8 +79,10 @@ export const SEARCH_COUNT_CAP = RANK_WINDOW;
 export function searchPapers(db: Db, query: string, page: { limit: number; offset: number }): SearchResult {
   const words = searchWords(query);
   if (words.length === 0) return { words, match: "all", total: 0, more: false, papers: [] };
+  // The index lives in its own database (search-db.ts): ids there, papers here.
+  const index = searchDbOf(db);
   const count = cachedStatement<[string, number], { n: number }>(
-    db,
+    index,
     "SELECT count(*) AS n FROM (SELECT 1 FROM papers_search WHERE papers_search MATCH ? LIMIT ?)",
   );
   let match: SearchResult["match"] = "all";
@@ -92,7 +95,7 @@ export function searchPapers(db: Db, query: string, page: { limit: number; offse
   }
   const more = found > SEARCH_COUNT_CAP;
   const total = Math.min(found, SEARCH_COUNT_CAP);
-  const ids = found === 0 ? [] : rankedIds(db, expression, Math.max(0, page.offset), Math.max(0, page.limit), more);
+  const ids = found === 0 ? [] : rankedIds(index, expression, Math.max(0, page.offset), Math.max(0, page.limit), more);
   // Marked here rather than by FTS5's highlight() and snippet(): those run the query again for each paper.
   const folded = new Set(words.map(foldWord));
   const row = cachedStatement<[number], StoredPaper & { links: string; authors: string; keywords: string }>(db, `SELECT ${paperColumns()} FROM papers WHERE id = ?`);
@@ -106,11 +109,11 @@ export function searchPapers(db: Db, query: string, page: { limit: number; offse
 }
 
 /** The ids of one page of matches: ranked within windows of RANK_WINDOW matches, newest window first. */
-function rankedIds(db: Db, expression: string, offset: number, limit: number, windowed: boolean): number[] {
+function rankedIds(index: Db, expression: string, offset: number, limit: number, windowed: boolean): number[] {
   // The id of the n-th newest match (0-based): where a window starts or ends.
-  const nth = cachedStatement<[string, number], { id: number }>(db, "SELECT rowid AS id FROM papers_search WHERE papers_search MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?");
+  const nth = cachedStatement<[string, number], { id: number }>(index, "SELECT rowid AS id FROM papers_search WHERE papers_search MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?");
   const ranked = cachedStatement<[string, number, number, number, number], { id: number }>(
-    db,
+    index,
     `SELECT rowid AS id FROM papers_search WHERE papers_search MATCH ? AND rowid BETWEEN ? AND ?
      ORDER BY ${RANK}, rowid DESC LIMIT ? OFFSET ?`,
   );
