@@ -181,7 +181,7 @@ describe.skipIf(!available)("accessible to everyone (axe-core, WCAG 2.1 A/AA)", 
         }
       }
     }
-  }, 120_000);
+  }, 300_000);
 });
 
 describe.skipIf(!available)("the operator console in a real browser", () => {
@@ -262,5 +262,5 @@ describe.skipIf(!available)("the operator console in a real browser", () => {
     await page.goto(`${site.base}/admin`);
     expect(page.url()).toBe(`${site.base}/admin/login`);
     await context.close();
-  }, 120_000);
+  }, 300_000);
 });
