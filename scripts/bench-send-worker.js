@@ -1,5 +1,5 @@
 // One send benchmark run in its own process, so peak memory belongs to this size alone.
-import { digestSubject } from "../dist/render/email.js";
+import { digestSubject } from "../dist/render/digest-view.js";
 // Usage: node scripts/bench-send-worker.js SUBSCRIBERS SMTP_URL
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,8 +8,9 @@ import { loadConfig } from "../dist/config.js";
 import { openDatabase } from "../dist/store/db.js";
 import { upsertPapers } from "../dist/store/papers.js";
 import { freezeEdition } from "../dist/digest/editions.js";
-import { createMailer } from "../dist/deliver/create-mailer.js";
-import { deliverDigest, prepareDigestMessage } from "../dist/deliver/deliver-digest.js";
+import { createMailer } from "../dist/deliver/transport/create-mailer.js";
+import { deliverDigest } from "../dist/deliver/engine.js";
+import { prepareDigestMessage } from "../dist/deliver/template-cache.js";
 import { buildSyntheticDump } from "./bench-ingest.js";
 import { parseDump } from "../dist/dump/parse.js";
 import { systemClock } from "../dist/util/time.js";

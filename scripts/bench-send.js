@@ -139,7 +139,7 @@ export async function benchSend() {
  */
 export async function compareDkimSigners(keyFile) {
   const { readFileSync } = await import("node:fs");
-  const { createDkimSigner } = await import("../dist/deliver/dkim.js");
+  const { createDkimSigner } = await import("../dist/deliver/transport/dkim.js");
   const { default: DKIM } = await import("nodemailer/lib/dkim");
   const { buildSimpleMessage } = await import("../dist/render/simple-message.js");
   const privateKey = readFileSync(keyFile, "utf8");

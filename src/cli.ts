@@ -8,7 +8,7 @@ import { createContext, type CommandContext } from "./context.js";
 import { EXIT } from "./commands/context.js";
 import { registerSubscriberCommands } from "./commands/subscribers.js";
 import { parseTopics } from "./model/topics.js";
-import { CADENCES, FORMATS, type Cadence, type Format } from "./subscribers/choices.js";
+import { CADENCES, FORMATS, type Cadence, type Format } from "./model/choices.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 

@@ -5,10 +5,10 @@ import { parseEnv } from "node:util";
 import { validate as validateCron } from "node-cron";
 import { z } from "zod";
 import { PapermailError } from "./errors.js";
-import { isHttpUrl } from "./dump/links.js";
+import { isHttpUrl } from "./model/links.js";
 import { isValidAddress } from "./model/address.js";
 import { parseFrom } from "./render/from.js";
-import type { OAuth2Settings } from "./deliver/oauth2.js";
+import type { OAuth2Settings } from "./deliver/transport/oauth2.js";
 
 /** The sample dumps shipped with papermail: the demo's data. */
 export const SAMPLES_DIR = fileURLToPath(new URL("../samples/", import.meta.url));

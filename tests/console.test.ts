@@ -136,16 +136,27 @@ describe("the operator console", () => {
     ]);
   });
 
-  it("sends a test copy of a published digest to an address", async () => {
+  it("sends a test copy of a published digest: the reader's message, byte for byte, but for the recipient's own parts", async () => {
     const c = await consoleSite();
+    addConfirmedReader(c.ctx.db, "ada@example.org", new Date().toISOString());
     await ingestFile(c.ctx, SAMPLE_FILES[0]!);
     await publishDigests(c.ctx, { retryUnknown: false });
     await c.login();
     const page = await c.request("/admin/digests");
     const sent = await c.request("/admin/digests/1/test", { form: { csrf: c.csrfOf(page.text), to: "me@example.org" } });
     expect(sent.text).toContain("Sent a test copy of digest #1 to me@example.org");
-    await c.mailCount(1);
-    const mail = await c.smtp.parse(c.smtp.received[0]!);
-    expect(mail.subject).toMatch(/^\[test\] Trending on Hugging Face · Dec 12/);
+    await c.mailCount(2);
+    const [reader, copy] = c.smtp.received.map((m) => m.raw.toString("latin1"));
+    // The recipient's own parts: the To and Message-ID lines, the unsubscribe headers, and the
+    // address and links the body names (each quoted-printable slot of its own).
+    const own = (raw: string, to: string) =>
+      raw
+        .replace(/^(To|Message-ID|List-Unsubscribe): .*\r\n/gm, "")
+        .replaceAll(to, "RECIPIENT")
+        .replace(/=\r\n/g, "")
+        .replace(/https?:\/\/[^\s"<>]*\/(unsubscribe|preferences)\/[A-Za-z0-9._=-]+/g, "$1-LINK");
+    expect(own(copy!, "me@example.org")).toBe(own(reader!, "ada@example.org"));
+    const mail = await c.smtp.parse(c.smtp.received[1]!);
+    expect(mail.subject).toMatch(/^Trending on Hugging Face · Dec 12/);
   });
 });

@@ -406,7 +406,7 @@ describe("sending through a throttling storm", () => {
     const p = project(server.url);
     await p.cli(["subscribers", "import", "-", "--confirmed"], addressList(40));
     await p.cli(["ingest", SAMPLE_FILES[0]!]);
-    const { deliverDigest } = await import("../src/deliver/deliver-digest.js");
+    const { deliverDigest } = await import("../src/deliver/engine.js");
     const { ctx, id, mailer } = await frozenDigest(p);
     // Sessions open before the storm: all eight connections hear its first answers at once.
     stormUntil = Date.now() + 1500;

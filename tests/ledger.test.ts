@@ -1,9 +1,9 @@
 import Database from "better-sqlite3";
 import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
-import { createMailer } from "../src/deliver/create-mailer.js";
-import { deliverDigest } from "../src/deliver/deliver-digest.js";
-import { createSmtpMailer } from "../src/deliver/smtp-mailer.js";
+import { createMailer } from "../src/deliver/transport/create-mailer.js";
+import { deliverDigest } from "../src/deliver/engine.js";
+import { createSmtpMailer } from "../src/deliver/transport/smtp-mailer.js";
 import { publishDigests } from "../src/digest/publish.js";
 import { ingestFile } from "../src/ingest/ingest-file.js";
 import { recoverInterruptedDeliveries } from "../src/store/deliveries.js";
@@ -115,7 +115,7 @@ describe("an outage or a slow server never fails a reader", () => {
   }, 60_000);
 
   it("gives the end-of-data reply its time, then calls a stalled message unknown and pauses after several stalls", async () => {
-    const { DEFAULT_TIMEOUTS } = await import("../src/deliver/smtp-session.js");
+    const { DEFAULT_TIMEOUTS } = await import("../src/deliver/transport/smtp-session.js");
     expect(DEFAULT_TIMEOUTS.endOfDataMs).toBe(10 * 60_000);
     const server = await smtp({ fault: () => "stall" });
     const p = await readyProject(server.url, addressList(12));

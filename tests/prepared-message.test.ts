@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { stuffDots } from "../src/deliver/prepared-message.js";
+import { stuffDots } from "../src/deliver/transport/prepared-message.js";
 
 /** What nodemailer's own data writer makes of the same bytes: the reference. */
 async function throughNodemailer(message: Buffer): Promise<Buffer> {
@@ -57,7 +57,7 @@ describe("dot-stuffing of prepared messages", () => {
 describe("the digest template's promise to the sender", () => {
   it("writes CRLF only and never starts a line with a dot, whatever the dump and the reader bring", async () => {
     const { buildMessageTemplate } = await import("../src/render/mime.js");
-    const { MARKED } = await import("../src/render/email.js");
+    const { MARKED } = await import("../src/render/recipient-marks.js");
     const hostile = ". a line that is a dot\n.\n..two\r\nbare CR\rhere\n\n" + "x".repeat(74) + ".tail\n" + "é".repeat(30) + ".\n";
     const marks = MARKED.map(([mark]) => mark).join("\n.");
     const template = buildMessageTemplate(

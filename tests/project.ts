@@ -80,7 +80,7 @@ export async function killedSend(readers: number, killAfter: number, fault?: Par
 export async function frozenDigest(p: { cwd: string; env: Record<string, string> }) {
   const ctx = context(p.cwd, p.env);
   const { freezeEdition } = await import("../src/digest/editions.js");
-  const { createMailer } = await import("../src/deliver/create-mailer.js");
+  const { createMailer } = await import("../src/deliver/transport/create-mailer.js");
   const id = freezeEdition(ctx.db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: () => "test", includeDemo: true })!;
   return { ctx, id, mailer: createMailer(ctx.config, String(id)) };
 }

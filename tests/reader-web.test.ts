@@ -92,7 +92,7 @@ describe("the reader's web", () => {
     expect(page.text).toContain('href="https://arxiv.org/abs/2509.04664"');
     expect(page.text).toContain('href="https://arxiv.org/pdf/2509.04664"');
     expect(page.text).toContain('href="https://github.com/example/hallucinate"');
-    expect(page.text).toContain("★ 1.2k");
+    expect(page.text).toContain("★\u00a01.2k");
     expect(page.text).toMatch(/<a href="\/digests\/1">Trending on Hugging Face · Sep 8: Why Language Models Hallucinate and 1 more<\/a>/);
     expect((await get(`${site.base}/papers/0000000000000000`)).status).toBe(404);
     expect((await get(`${site.base}/papers/${"x".repeat(200)}`)).status).toBe(404);
@@ -107,7 +107,7 @@ describe("the reader's web", () => {
     const html = mail.html as string;
     expect(html.indexOf(HALLUCINATE.summary)).toBeGreaterThan(0);
     expect(html.indexOf(HALLUCINATE.summary)).toBeLessThan(html.indexOf("Like students facing hard exam questions"));
-    expect(html).toMatch(/<a href="https:\/\/github.com\/example\/hallucinate">Code<\/a> <span[^>]*>★&nbsp;1.2k<\/span>/);
+    expect(html).toMatch(/<a href="https:\/\/github.com\/example\/hallucinate">Code<\/a> <span[^>]*>★\u00a01.2k<\/span>/);
     expect(mail.text).toContain("Code: https://github.com/example/hallucinate (★ 1.2k)");
     // The header names the list day once, the body the date it was made.
     expect(html).toContain(">Trending on Hugging Face · Sep 8</h1>");

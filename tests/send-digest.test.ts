@@ -113,7 +113,7 @@ describe("send-digest", () => {
     const html = (await server.parse(server.received[0]!)).html as string;
     // Every paper is in the email, each with its summary and stars: nothing was moved to the web to fit.
     expect(html.match(/ \(\d+\)<\/p>/g)).toHaveLength(30);
-    expect(html.match(/★&nbsp;\d/g)).toHaveLength(30);
+    expect(html.match(/★\u00a0\d/g)).toHaveLength(30);
     expect(html).not.toContain("more in <a");
     // Abstracts keep their usual length: the budget was not what shaped this email.
     expect(html.match(/<p class="a"[^>]*>[^<]{300,}/g)?.length).toBeGreaterThanOrEqual(25);
@@ -137,7 +137,7 @@ describe("send-digest", () => {
     const copy = (await server.parse(server.received[0]!)).html as string;
     expect(copy).toContain("o&#39;neil&#38;co@example.org");
     expect(copy).not.toContain("o'neil&co@");
-    expect((await server.parse(server.received[0]!)).subject).toMatch(/^\[test\] Trending on Hugging Face · Dec 12: .+ and 3 more$/);
+    expect((await server.parse(server.received[0]!)).subject).toMatch(/^Trending on Hugging Face · Dec 12: .+ and 3 more$/);
     const db = p.db();
     expect(db.prepare("SELECT count(*) AS n FROM digests").get()).toEqual({ n: 0 });
     expect(JSON.parse((await p.cli(["status", "--json"])).stdout).papers.unsent).toBe(4);
@@ -180,7 +180,7 @@ describe("exactly once", () => {
     const p = project(server.url);
     await p.cli(["subscribers", "add", "busy@example.org", "gone@example.org", "fine@example.org", "--confirmed"]);
     await p.cli(["ingest", SAMPLE_FILES[0]!]);
-    const { deliverDigest } = await import("../src/deliver/deliver-digest.js");
+    const { deliverDigest } = await import("../src/deliver/engine.js");
     const { ctx, id, mailer } = await frozenDigest(p);
     const report = await deliverDigest({ ...ctx, mailer, secret: "s".repeat(32), owner: "test:1:1" }, id, { concurrency: 2, throttle: { firstPauseMs: 20 } });
     await mailer.close();

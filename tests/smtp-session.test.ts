@@ -1,7 +1,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import { describe, expect, it } from "vitest";
-import { createSmtpMailer } from "../src/deliver/smtp-mailer.js";
+import { createSmtpMailer } from "../src/deliver/transport/smtp-mailer.js";
 import { SAMPLE_FILES } from "./helpers.js";
 import { addressList, ledger, project, servers, smtp } from "./project.js";
 import { makeCertificates } from "./tls.js";

@@ -1,5 +1,5 @@
 import type { CommandContext } from "../context.js";
-import { createMailer } from "../deliver/create-mailer.js";
+import { createMailer } from "../deliver/transport/create-mailer.js";
 import { describeError } from "../errors.js";
 import { escapeHtml } from "../render/escape.js";
 import { fromAddress } from "../render/from.js";

@@ -1,12 +1,13 @@
-import { listPapers, purgePapers, type PurgeSelection, type StoredPaper } from "../store/papers.js";
+import { listPapers, purgePapers, type PurgeSelection } from "../store/papers.js";
+import { type StoredPaper } from "../model/paper.js";
 import { findDumpForFile } from "../store/dumps.js";
 import { PapermailError } from "../errors.js";
-import { paperLinks } from "../dump/paper-key.js";
+import { paperLinks } from "../model/paper.js";
 import { listRetiredPapers } from "../store/list-days.js";
 import { longDate, shortDay } from "../util/time.js";
 import { byline } from "../render/byline.js";
 import { EXIT, printJson, type CommandContext } from "./context.js";
-import { cleanText } from "../dump/clean-text.js";
+import { cleanText } from "../model/text.js";
 import { rewriteMarked } from "../util/mark-words.js";
 import { paperPageUrl } from "../render/links.js";
 import { catchUpSearchIndex } from "../store/search-index.js";

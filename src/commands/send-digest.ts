@@ -6,9 +6,10 @@ import { dirname } from "node:path";
 import { PapermailError } from "../errors.js";
 import { publishDigests } from "../digest/publish.js";
 import { editionSettings, previewEdition, type Edition } from "../digest/editions.js";
-import type { Format } from "../subscribers/choices.js";
-import { digestLinks, paperPageUrl } from "../render/links.js";
-import { digestSubject, fillRecipient, renderDigest } from "../render/email.js";
+import type { Format } from "../model/choices.js";
+import { renderDigestMessage } from "../render/digest-message.js";
+import { digestSubject } from "../render/digest-view.js";
+import { fillRecipient } from "../render/recipient-marks.js";
 import { checkAddress } from "../model/address.js";
 import { countDeliveries } from "../store/deliveries.js";
 import { countReaders, unfinishedDigestIds } from "../store/digests.js";
@@ -129,21 +130,12 @@ function dryRun(ctx: CommandContext, flags: SendDigestFlags): number {
   return EXIT.ok;
 }
 
-/** Renders the next edition (every paper, in the format asked for) without freezing it; the reason when there is none. */
+/** The next edition's message (every paper, in the format asked for) without freezing it; the reason when there is none. */
 async function renderNext(ctx: CommandContext, flags: SendDigestFlags) {
   const { papers, days, plan } = nextEdition(ctx, flags);
   if (papers.length === 0) return { why: plan?.nothing };
   const edition = flags.edition ?? "daily";
-  const subject = digestSubject(papers.map((p) => p.title), days, edition);
-  return { rendered: await renderDigest(subject, papers, digestLinks(ctx.config), {
-      thumbnails: ctx.config.thumbnails,
-      edition,
-      format: flags.format,
-      days,
-      madeAt: ctx.clock.now().toISOString(),
-      paperUrl: (slug) => paperPageUrl(ctx.config, slug),
-    }),
-  };
+  return { rendered: await renderDigestMessage(ctx.config, { edition, papers, days, createdAt: ctx.clock.now().toISOString() }, undefined, flags.format) };
 }
 
 async function preview(ctx: CommandContext, file: string, flags: SendDigestFlags): Promise<number> {

@@ -1,5 +1,5 @@
 import { findProblems } from "../alarms/drift.js";
-import { describeSmtpServer } from "../deliver/smtp-mailer.js";
+import { describeSmtpServer } from "../deliver/transport/smtp-mailer.js";
 import { countDumps } from "../store/dumps.js";
 import { countDemoPapers, countPapers } from "../store/papers.js";
 import { countSubscribers } from "../store/subscribers.js";

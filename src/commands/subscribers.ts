@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { PapermailError } from "../errors.js";
 import { checkAddress } from "../model/address.js";
 import { readAddressList } from "../subscribers/import.js";
-import { CADENCES, FORMATS, parseChoices, type ReaderChoices } from "../subscribers/choices.js";
+import { CADENCES, FORMATS, parseChoices, type ReaderChoices } from "../model/choices.js";
 import { setChoices, findSubscriberByEmail, listSubscribers, SUBSCRIBER_STATUSES, type SubscriberStatus } from "../store/subscribers.js";
 import { EXIT, printJson, type CommandContext } from "./context.js";
 import { csvField } from "../util/csv.js";

@@ -1,25 +1,22 @@
 import type { Config } from "../config.js";
-import { fillRecipient, type RenderedDigest } from "../render/email.js";
+import type { DigestMessage } from "../render/digest-message.js";
 import { fromAddress } from "../render/from.js";
-import { listId } from "../render/links.js";
-import { buildSimpleMessage } from "../render/simple-message.js";
-import { createMailer } from "./create-mailer.js";
-import type { SendOutcome } from "./mailer.js";
+import { buildMessageTemplate } from "../render/mime.js";
+import { createMailer } from "./transport/create-mailer.js";
+import type { SendOutcome } from "./transport/mailer.js";
 
 /**
- * Sends one copy of a rendered digest to an address, marked "[test]", with links that
- * unsubscribe nobody; records nothing. Shared by `send-digest --to` and the console.
+ * Sends one copy of a digest's message to an address, built exactly as a reader's is
+ * (byte for byte, but for the recipient's own parts: address, Message-ID, and links
+ * that unsubscribe nobody); records nothing. Shared by `send-digest --to` and the console.
  */
-export async function sendTestCopy(config: Config, rendered: RenderedDigest, to: string, now: Date): Promise<{ outcome: SendOutcome; mail: string }> {
-  const filled = fillRecipient(rendered, { recipient: to, unsubscribeUrl: `${config.publicUrl}/unsubscribe/TEST-COPY`, preferencesUrl: `${config.publicUrl}/preferences/TEST-COPY` });
-  const raw = await buildSimpleMessage({
-    from: config.from,
+export async function sendTestCopy(config: Config, message: DigestMessage, to: string, now: Date): Promise<{ outcome: SendOutcome; mail: string }> {
+  const domain = fromAddress(config.from).split("@")[1] ?? "localhost";
+  const raw = buildMessageTemplate(message, message.headers).personalise({
     to,
-    subject: `[test] ${rendered.subject}`,
-    html: filled.html,
-    text: filled.text,
-    date: now,
-    headers: { "List-Id": listId(config) },
+    messageId: `test-${now.getTime().toString(36)}@${domain}`,
+    unsubscribeUrl: `${config.publicUrl}/unsubscribe/TEST-COPY`,
+    preferencesUrl: `${config.publicUrl}/preferences/TEST-COPY`,
   });
   const mailer = createMailer(config, "test");
   try {

@@ -1,7 +1,7 @@
 import type { Db } from "../store/db.js";
 import { papersByIds } from "../store/digests.js";
 import { countWaitingBefore, coveredThrough, listDaysThrough, newestListDay, waitingPapers, type DayScope, type ListDays, type RankedPaper } from "../store/list-days.js";
-import type { StoredPaper } from "../store/papers.js";
+import type { StoredPaper } from "../model/paper.js";
 import { dayRange, shortDay } from "../util/time.js";
 
 /** The editor's rules of a daily digest (PAPERMAIL_MAX_PAPERS, _MIN_UPVOTES, _CATCH_UP_DAYS, _INCLUDE_TODAY). */

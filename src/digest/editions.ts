@@ -16,10 +16,10 @@ import {
   type ReaderSet,
   type SetAssignment,
 } from "../store/digests.js";
-import type { StoredPaper } from "../store/papers.js";
+import type { StoredPaper } from "../model/paper.js";
 import { expireBefore, markSent, retirePapers, setCoveredThrough, type ListDays } from "../store/list-days.js";
 import { expiryNote, planDaily, type DailyPlan, type DailyRules } from "./daily-plan.js";
-import { describeSelection, fromStored, type ReaderChoices } from "../subscribers/choices.js";
+import { describeSelection, fromStored, type ReaderChoices } from "../model/choices.js";
 import { topicMatcher } from "../model/topics.js";
 
 export type { Edition };

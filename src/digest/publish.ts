@@ -1,8 +1,9 @@
 import { PapermailError } from "../errors.js";
 import type { CommandContext } from "../context.js";
-import { createMailer } from "../deliver/create-mailer.js";
-import { DEFAULT_RETRY, deliverDigest, type DeliverOptions, type DeliveryReport } from "../deliver/deliver-digest.js";
-import { digestSubject } from "../render/email.js";
+import { createMailer } from "../deliver/transport/create-mailer.js";
+import { deliverDigest, type DeliverOptions, type DeliveryReport } from "../deliver/engine.js";
+import { DEFAULT_RETRY } from "../deliver/settle.js";
+import { digestSubject } from "../render/digest-view.js";
 import { journalFolder } from "../deliver/send-journal.js";
 import { pruneSendBuckets, recoverInterruptedDeliveries, requeueUnknown } from "../store/deliveries.js";
 import { activeDigestIds, findDigest, waitingDigests, type WaitingDigest } from "../store/digests.js";

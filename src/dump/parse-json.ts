@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { PapermailError } from "../errors.js";
-import { cleanText, oneLine, unwrapParagraphs } from "./clean-text.js";
-import { extractLinks, isHttpUrl, pickCodeLink } from "./links.js";
-import { isUsableKey, paperKey, paperSlug } from "./paper-key.js";
-import type { DumpProblem, DumpSink, Paper } from "./parse.js";
+import { cleanText, oneLine, unwrapParagraphs } from "../model/text.js";
+import { extractLinks, isHttpUrl, pickCodeLink } from "../model/links.js";
+import { isUsableKey, paperKey, paperSlug } from "../model/paper.js";
+import type { DumpProblem, DumpSink } from "./parse.js";
+import type { Paper } from "../model/paper.js";
 import { DEFAULT_JSON_LIMITS, parseEntry, splitJsonEntries, type JsonLimits } from "./json-entries.js";
 
 /** True when a dump's text is JSON (an array, or one object per line) rather than page text. */

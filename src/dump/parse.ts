@@ -1,40 +1,9 @@
 import { PapermailError } from "../errors.js";
 import { closestYear, isoDate, isValidDay, monthIndex, resolveYear } from "../util/time.js";
-import { cleanText } from "./clean-text.js";
-import { extractLinks, pickCodeLink } from "./links.js";
-import { isUsableKey, paperKey, paperSlug, sameAbstract } from "./paper-key.js";
+import { cleanText, clip } from "../model/text.js";
+import { extractLinks, pickCodeLink } from "../model/links.js";
+import { isUsableKey, paperKey, paperSlug, sameAbstract, type Paper } from "../model/paper.js";
 
-/** One paper as a dump shows it, validated and keyed. */
-export interface Paper {
-  /** 1-based line of the title in the dump. */
-  line: number;
-  key: string;
-  slug: string;
-  title: string;
-  abstract: string | null;
-  authorsCount: number | null;
-  orgHandle: string | null;
-  orgName: string | null;
-  /** ISO date, never after the page date. */
-  publishedOn: string | null;
-  /** Upvotes shown in the trailer (0 when a trailer shows none); null without a trailer. */
-  upvotes: number | null;
-  links: string[];
-  codeUrl: string | null;
-  /** The day Hugging Face listed it (submittedOnDailyAt); page text has the page date for all its papers. */
-  listDay?: string | null;
-  /** From the daily_papers JSON only (page text has none of these). */
-  arxivId?: string | null;
-  authors?: string[] | null;
-  githubRepo?: string | null;
-  projectPage?: string | null;
-  numComments?: number | null;
-  keywords?: string[] | null;
-  thumbnail?: string | null;
-  /** Hugging Face's one-line summary of the paper (ai_summary). */
-  summary?: string | null;
-  githubStars?: number | null;
-}
 
 /** A block that could not be read: reported, skipped, the rest of the file still lands. */
 export interface DumpProblem {
@@ -228,7 +197,7 @@ function finishPaper(open: OpenPaper, parts: TrailerParts | null, pageDate: stri
   const { title, line } = open;
   const key = paperKey(title);
   if (!isUsableKey(key)) {
-    problems.push({ line, message: `paper skipped: title "${clip(title)}" has no letters or digits` });
+    problems.push({ line, message: `paper skipped: title "${quote(title)}" has no letters or digits` });
     return null;
   }
   const abstract = open.abstract;
@@ -311,11 +280,11 @@ function readHeader(paragraphs: Paragraphs, capturedAt: Date): { pageDate: strin
       const day = Number(m[2]);
       const year = m[3] ? Number(m[3]) : closestYear(month, day, capturedAt);
       if (month < 0 || year === undefined || !isValidDay(year, month, day)) {
-        throw reject(`line ${p.line}: "${clip(line)}" is not a valid page date`, p.line);
+        throw reject(`line ${p.line}: "${quote(line)}" is not a valid page date`, p.line);
       }
       return { pageDate: isoDate(year, month, day), start: i + 1 };
     }
-    if (sawChrome) throw reject(`line ${p.line}: expected the page date (such as "Dec 12") after the page header, found "${clip(line)}"`, p.line);
+    if (sawChrome) throw reject(`line ${p.line}: expected the page date (such as "Dec 12") after the page header, found "${quote(line)}"`, p.line);
     break;
   }
   throw reject('no papers-page header ("Daily Papers" / "byAK and the research community" followed by a page date)');
@@ -385,18 +354,18 @@ function canExtend(trailer: TrailerParts, parts: readonly TrailerPart[]): boolea
  */
 function readTrailer(t: TrailerParts, pageDate: string, title: string, problems: DumpProblem[]): Trailer {
   const trailer: Trailer = { ...EMPTY_TRAILER, upvotes: 0 };
-  const report = (line: number, why: string) => problems.push({ line, message: `paper "${clip(title)}": ${why}` });
+  const report = (line: number, why: string) => problems.push({ line, message: `paper "${quote(title)}": ${why}` });
   let lastRole = -1;
   for (const part of t.parts) {
     if (ORDER[part.role] <= lastRole) {
-      report(part.line, `"${clip(part.text)}" ignored: a trailer has one "who", "·" and date line, in that order`);
+      report(part.line, `"${quote(part.text)}" ignored: a trailer has one "who", "·" and date line, in that order`);
       continue;
     }
     lastRole = ORDER[part.role];
     if (part.role === "who") {
       const authors = AUTHORS_RE.exec(part.text);
       if (authors) trailer.authorsCount = Number(authors[1]);
-      else if (part.text.startsWith("•")) report(part.line, `"${clip(part.text)}" is not an author count; ignored`);
+      else if (part.text.startsWith("•")) report(part.line, `"${quote(part.text)}" is not an author count; ignored`);
       else {
         const space = part.text.search(/\s/);
         trailer.orgHandle = space === -1 ? part.text : part.text.slice(0, space);
@@ -406,14 +375,14 @@ function readTrailer(t: TrailerParts, pageDate: string, title: string, problems:
       const m = DATE_RE.exec(part.text);
       const month = m ? monthIndex(m[1]!) : -1;
       if (!m || month < 0) {
-        report(part.line, `"${clip(part.text)}" is not a date such as "Apr 22, 2023" or "Jan 27 4"; date left unknown`);
+        report(part.line, `"${quote(part.text)}" is not a date such as "Apr 22, 2023" or "Jan 27 4"; date left unknown`);
         continue;
       }
       trailer.upvotes = m[4] === undefined ? 0 : Number(m[4]);
       const day = Number(m[2]);
       const year = m[3] ? Number(m[3]) : resolveYear(month, day, pageDate);
       const iso = year === undefined || !isValidDay(year, month, day) ? null : isoDate(year, month, day);
-      if (iso === null) report(part.line, `"${clip(part.text)}" is not a calendar date; date left unknown`);
+      if (iso === null) report(part.line, `"${quote(part.text)}" is not a calendar date; date left unknown`);
       else if (iso > pageDate) report(part.line, `publication date ${iso} is after the page date ${pageDate}; date left unknown`);
       else trailer.publishedOn = iso;
     }
@@ -437,6 +406,7 @@ function describeStray(lines: readonly string[]): string {
   return `block skipped: a ${lines[0]!.length}-character line of text where a paper title was expected`;
 }
 
-function clip(s: string): string {
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+/** A piece of the dump quoted in a problem: short enough for one line of output. */
+function quote(s: string): string {
+  return clip(s, 60, 1);
 }

@@ -26,7 +26,7 @@ export type WorkerOutcome =
 /** Messages from the parse worker to the store worker. */
 export type ParseMessage =
   | { type: "header"; pageDate: string }
-  | { type: "papers"; papers: import("../dump/parse.js").Paper[] }
+  | { type: "papers"; papers: import("../model/paper.js").Paper[] }
   | { type: "end"; problems: DumpProblem[] }
   | { type: "error"; code: string | undefined; message: string };
 

@@ -1,7 +1,8 @@
 // Worker thread: parses one dump and streams its papers to the store worker.
 import { parentPort, workerData } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
-import { scanDump, type Paper } from "../dump/parse.js";
+import { scanDump } from "../dump/parse.js";
+import { type Paper } from "../model/paper.js";
 import type { ParseMessage } from "./ingest-workers.js";
 import { yieldToTheSite } from "../work/priority.js";
 import { takeCredit } from "../work/credits.js";

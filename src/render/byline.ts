@@ -1,4 +1,4 @@
-import type { StoredPaper } from "../store/papers.js";
+import type { StoredPaper } from "../model/paper.js";
 
 type BylineFields = Pick<StoredPaper, "authorsCount" | "orgName" | "orgHandle"> & Partial<Pick<StoredPaper, "authors" | "numComments">>;
 

@@ -1,10 +1,7 @@
-import { isHttpUrl } from "../dump/links.js";
-import { paperLinks } from "../dump/paper-key.js";
-import { cleanText } from "../dump/clean-text.js";
-import type { StoredPaper } from "../store/papers.js";
-import { longDate } from "../util/time.js";
-import { byline } from "./byline.js";
+import { cleanText } from "../model/text.js";
+import type { StoredPaper } from "../model/paper.js";
 import { escapeHtml } from "./escape.js";
+import { linkRow, paperView } from "./paper-view.js";
 
 export interface FeedMeta {
   siteUrl: string;
@@ -45,26 +42,19 @@ export function feedAuthors(names: readonly string[] | null): string[] {
   return clean.length > FEED_AUTHORS ? [...clean.slice(0, FEED_AUTHORS), "et al."] : clean;
 }
 
-/** Builds the entries of a feed once; each format only writes them out. */
+/** Builds the entries of a feed once, from each paper's one view; each format only writes them out. */
 export function feedEntries(items: readonly FeedItem[], pageUrl: (slug: string) => string): FeedEntry[] {
   return items.map((p) => {
-    const links = paperLinks(p);
-    const details = [`▲ ${p.upvotes}`, byline(p), p.publishedOn ? `published ${longDate(p.publishedOn)}` : null].filter(Boolean).join(" · ");
-    const extra = [
-      `<a href="${escapeHtml(links.url)}">Hugging Face</a>`,
-      links.arxivUrl ? `<a href="${escapeHtml(links.arxivUrl)}">arXiv</a>` : "",
-      links.pdfUrl ? `<a href="${escapeHtml(links.pdfUrl)}">PDF</a>` : "",
-      p.codeUrl && isHttpUrl(p.codeUrl) ? `<a href="${escapeHtml(p.codeUrl)}">Code</a>` : "",
-      p.projectPage && isHttpUrl(p.projectPage) ? `<a href="${escapeHtml(p.projectPage)}">Project page</a>` : "",
-    ].filter(Boolean);
-    const abstract = cleanText(p.abstract ?? "");
+    const view = paperView(p, { pageUrl });
+    const details = [`▲ ${view.upvotesLabel}`, view.byline, view.publishedOn ? `published ${view.publishedOn}` : null].filter(Boolean).join(" · ");
+    const links = linkRow(view).map((l) => `<a href="${escapeHtml(l.url)}">${escapeHtml(l.label)}</a>${l.note ? ` ${escapeHtml(l.note)}` : ""}`);
     return {
       id: `papermail:paper:${p.slug}`,
-      title: cleanText(p.title),
+      title: view.title,
       // The paper's own page here: stable, and it leads on to Hugging Face, arXiv and the code.
-      url: pageUrl(p.slug),
-      html: `<p>${escapeHtml(abstract)}</p><p>${escapeHtml(cleanText(details))}</p>${extra.length > 0 ? `<p>${extra.join(" · ")}</p>` : ""}`,
-      text: `${abstract}\n\n${cleanText(details)}`.trim(),
+      url: view.pageUrl,
+      html: `${view.paragraphs.map((para) => `<p>${escapeHtml(para)}</p>`).join("") || "<p></p>"}<p>${escapeHtml(details)}</p><p>${links.join(" · ")}</p>`,
+      text: `${view.paragraphs.join("\n\n")}\n\n${details}`.trim(),
       authors: feedAuthors(p.authors),
       organization: p.orgName ? cleanText(p.orgName).trim() || null : null,
       date: new Date(p.digestCreatedAt),

@@ -1,6 +1,6 @@
 import type { Config } from "../config.js";
 import { preferencesToken } from "../util/tokens.js";
-import type { DigestLinks } from "./email.js";
+import type { DigestLinks } from "./digest-view.js";
 
 /** The links of a digest, from the public base URL (the archive's list for a digest not frozen yet). */
 export function digestLinks(config: Config, digestId?: number): DigestLinks {

@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
-import { MARKED, type RenderedDigest } from "./email.js";
+import { createHash } from "node:crypto";
+import { MARKED, type RenderedDigest } from "./recipient-marks.js";
 import { escapeHtml } from "./escape.js";
 import { formatFrom } from "./from.js";
 import { encodeHeaderWords } from "./header-words.js";
@@ -46,7 +46,10 @@ export function buildMessageTemplate(
   /** Where the static pieces go: a buffer of at least `bytes` (a sender reuses them; fresh by default). */
   allocate: (bytes: number) => Buffer = (bytes) => Buffer.allocUnsafeSlow(bytes),
 ): MessageTemplate {
-  const boundary = `=_papermail_${randomBytes(12).toString("hex")}`;
+  // Made from the content, not at random: the same digest gives the same bytes to every
+  // reader and to a test copy (but for each reader's own parts), and a hash of the
+  // parts never occurs in them.
+  const boundary = `=_papermail_${createHash("sha256").update(rendered.subject).update("\0").update(rendered.html).update("\0").update(rendered.text).digest("hex").slice(0, 24)}`;
   const pieces: Piece[] = [];
   const head = [
     `From: ${formatFrom(headers.from)}`,

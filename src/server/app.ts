@@ -2,11 +2,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { z } from "zod";
 import type { Config } from "../config.js";
 import { preferencesLink } from "../render/links.js";
-import type { Mailer } from "../deliver/mailer.js";
+import type { Mailer } from "../deliver/transport/mailer.js";
 import { describeError } from "../errors.js";
 import type { Db } from "../store/db.js";
 import { newestDigestId } from "../store/digests.js";
-import { DEFAULT_CHOICES, describeChoices, parseChoices, type ChoicesResult, type ReaderChoices } from "../subscribers/choices.js";
+import { DEFAULT_CHOICES, describeChoices, parseChoices, type ChoicesResult, type ReaderChoices } from "../model/choices.js";
 import { findSubscriberById, setChoices, type Subscriber } from "../store/subscribers.js";
 import { firstEmail } from "./subscription-words.js";
 import { unsubscribeToken } from "../util/tokens.js";

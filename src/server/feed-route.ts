@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../config.js";
 import { topicMatcher } from "../model/topics.js";
-import { parseChoices } from "../subscribers/choices.js";
+import { parseChoices } from "../model/choices.js";
 import { renderFeed } from "../render/feed.js";
 import { renderAtom } from "../render/feed-atom.js";
 import type { FeedItem } from "../render/feed-items.js";

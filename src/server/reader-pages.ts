@@ -1,13 +1,19 @@
 import type { Config } from "../config.js";
-import { cleanText } from "../dump/clean-text.js";
-import { digestHeading } from "../render/email.js";
+import { cleanText } from "../model/text.js";
+import { digestHeading } from "../render/digest-view.js";
+import { describeDigestMessage } from "../render/digest-message.js";
+import { digestContent } from "../digest/content.js";
 import type { Db } from "../store/db.js";
 import { digestDays, digestOfPaper, digestPapers, findDigest, listDigests, neighbourDigests, newestDigestId, type ListedDigest } from "../store/digests.js";
 import { paperFate } from "../store/list-days.js";
-import type { StoredPaper } from "../store/papers.js";
+import type { StoredPaper } from "../model/paper.js";
 import { searchPapers } from "../store/search.js";
 import { dayRange, longDate } from "../util/time.js";
-import { markedHtml, paperView } from "./paper-view.js";
+import { linkRow, paperView, shortAbstract } from "../render/paper-view.js";
+import { paperPageUrl } from "../render/links.js";
+import { escapeHtml } from "../render/escape.js";
+import { MATCH_END, MATCH_START } from "../store/search.js";
+import { rewriteMarked } from "../util/mark-words.js";
 import { renderPage } from "./pages.js";
 
 /** Results on one search page. */
@@ -23,21 +29,33 @@ function digestLabel(d: ListedDigest): string {
 
 const digestUrl = (id: number) => `/digests/${id}`;
 
-/** A digest as a web page: every paper with its full abstract, its list days, the digests before and after. */
+/** A paper as the site's pages show it: the one view, and its link row. */
+function pageView(config: Config, p: StoredPaper) {
+  const view = paperView(p, { pageUrl: (slug) => paperPageUrl(config, slug), thumbnails: false });
+  return { ...view, links: linkRow(view) };
+}
+
+/** Marked search text as HTML: each piece cleaned and escaped, the match marks turned into <mark>. */
+function markedHtml(marked: string): string {
+  return rewriteMarked(marked, { start: MATCH_START, end: MATCH_END }, (s) => escapeHtml(cleanText(s)), "<mark>", "</mark>");
+}
+
+/**
+ * A digest as a web page: every paper with its full abstract, its list days, the
+ * digests before and after. What it says (heading, intro, which papers in which order)
+ * comes from the digest's message, as the email's does.
+ */
 export function renderDigestPage(config: Config, db: Db, id: number): string | undefined {
   const digest = findDigest(db, id);
   if (!digest) return undefined;
-  const papers = digestPapers(db, id);
-  const days = digestDays(digest);
-  const weekly = digest.edition === "weekly";
+  const message = describeDigestMessage(config, digestContent(db, id));
   const { previous, next } = neighbourDigests(db, id);
   const link = (d: ListedDigest | undefined) => d && { url: digestUrl(d.id), label: digestLabel(d) };
-  const listed = days ? (days.from === days.through ? ` listed on ${dayRange(days.from, days.through)}` : ` listed ${dayRange(days.from, days.through)}`) : "";
-  return renderPage(config, "digest", digestHeading(days, digest.edition), {
-    kicker: `${weekly ? "Weekly" : "Daily"} digest #${digest.id} · published ${longDate(digest.createdAt.slice(0, 10))}`,
-    heading: digestHeading(days, digest.edition),
-    intro: `${papers.length} ${papers.length === 1 ? "paper" : "papers"}${listed}, most upvoted first${weekly ? " by their upvotes when this edition was made" : ""}.`,
-    papers: papers.map((p) => paperView(config, p)),
+  return renderPage(config, "digest", message.heading, {
+    kicker: `${digest.edition === "weekly" ? "Weekly" : "Daily"} digest #${digest.id} · published ${longDate(digest.createdAt.slice(0, 10))}`,
+    heading: message.heading,
+    intro: message.intro,
+    papers: message.papers.map((p) => pageView(config, p)),
     previous: link(previous),
     next: link(next),
   });
@@ -45,7 +63,7 @@ export function renderDigestPage(config: Config, db: Db, id: number): string | u
 
 /** A paper's own page: everything papermail knows of it, and the digest that carried it. */
 export function renderPaperPage(config: Config, db: Db, paper: StoredPaper): string {
-  const view = paperView(config, paper);
+  const view = pageView(config, paper);
   const digest = digestOfPaper(db, paper.id);
   const fate = digest ? undefined : paperFate(db, paper.id);
   const names = (paper.authors ?? []).map((a) => cleanText(a).trim()).filter(Boolean);
@@ -55,7 +73,7 @@ export function renderPaperPage(config: Config, db: Db, paper: StoredPaper): str
     authors: names.length > 0 ? names.join(", ") : paper.authorsCount !== null ? `${paper.authorsCount} ${paper.authorsCount === 1 ? "author" : "authors"}` : null,
     organization: paper.orgName ? cleanText(paper.orgName) : null,
     keywords: paper.keywords && paper.keywords.length > 0 ? paper.keywords.map((k) => cleanText(k)).join(", ") : null,
-    paragraphs: (paper.abstract ? cleanText(paper.abstract) : "").split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean),
+    paragraphs: view.paragraphs,
     digest: digest && { url: digestUrl(digest.id), subject: digest.subject },
     fate: fate === "passed-over" ? "passed over: its day had better papers" : fate === "expired" ? "its day had gone by before a digest covered it" : null,
   });
@@ -84,7 +102,7 @@ export function renderSearchPage(config: Config, db: Db, query: string, page: nu
     query: q,
     summary,
     start: offset + 1,
-    papers: result.papers.map((p) => ({ ...paperView(config, p), abstract: null, titleHtml: markedHtml(p.markedTitle), snippetHtml: markedHtml(p.markedSnippet) })),
+    papers: result.papers.map((p) => ({ ...pageView(config, p), abstract: null, titleHtml: markedHtml(p.markedTitle), snippetHtml: markedHtml(p.markedSnippet) })),
     pages: page > 1 || hasNext ? { number: page, previous: page > 1 ? href(page - 1) : null, next: hasNext ? href(page + 1) : null } : null,
   });
 }
@@ -100,9 +118,9 @@ export function latestTopPapers(config: Config, db: Db) {
     url: digestUrl(id),
     more: Math.max(0, digest.paperCount - papers.length),
     papers: papers.map((p) => {
-      const view = paperView(config, p, { abstractChars: 220 });
+      const view = pageView(config, p);
       // One line of summary when Hugging Face gave one, else the start of the abstract.
-      return { ...view, abstract: view.summary ? null : view.abstract };
+      return { ...view, abstract: view.summary ? null : shortAbstract(view, 220).text };
     }),
   };
 }

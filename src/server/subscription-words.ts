@@ -1,5 +1,5 @@
 import type { Config } from "../config.js";
-import type { ReaderChoices } from "../subscribers/choices.js";
+import type { ReaderChoices } from "../model/choices.js";
 import { nextSlot } from "../scheduler/slots.js";
 
 /**

@@ -1,9 +1,10 @@
-import type { Cadence, Format } from "../subscribers/choices.js";
+import type { Cadence, Format } from "../model/choices.js";
 import { cachedStatement, type Db } from "./db.js";
 import type { ListDays } from "./list-days.js";
 import { countDeliveries, nextQueuedAt } from "./deliveries.js";
 import { leaseCutoff } from "./senders.js";
-import { fromRow, paperColumns, type StoredPaper } from "./papers.js";
+import { fromRow, paperColumns } from "./papers.js";
+import { type StoredPaper } from "../model/paper.js";
 
 /** A frozen digest. */
 export interface DigestSummary {

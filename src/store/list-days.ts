@@ -1,5 +1,6 @@
 import { cachedStatement, type Db } from "./db.js";
-import { fromRow, paperColumns, type StoredPaper } from "./papers.js";
+import { fromRow, paperColumns } from "./papers.js";
+import { type StoredPaper } from "../model/paper.js";
 import { readSetting, writeSetting } from "./settings.js";
 
 /** A span of list days (ISO dates), as a digest covers them. */

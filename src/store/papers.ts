@@ -1,40 +1,7 @@
-import type { Paper } from "../dump/parse.js";
-import { paperSlug, sameAbstract } from "../dump/paper-key.js";
+import type { Paper, StoredPaper } from "../model/paper.js";
+import { paperSlug, sameAbstract } from "../model/paper.js";
 import { cachedStatement, type Db } from "./db.js";
 import type { SearchText } from "./search-db.js";
-
-/** A stored paper, as the digest, feed and CLI read it. */
-export interface StoredPaper {
-  id: number;
-  slug: string;
-  title: string;
-  abstract: string | null;
-  authorsCount: number | null;
-  orgHandle: string | null;
-  orgName: string | null;
-  publishedOn: string | null;
-  upvotes: number;
-  codeUrl: string | null;
-  links: string[];
-  firstSeenAt: string;
-  lastSeenAt: string;
-  /** The day Hugging Face listed it (ISO date, UTC calendar). */
-  listDay: string;
-  /** Capture time of the upvote count; null when no capture showed one (the count is then unknown, not 0). */
-  upvotesAt: string | null;
-  /** Known when a daily_papers JSON dump named the paper. */
-  arxivId: string | null;
-  authors: string[] | null;
-  githubRepo: string | null;
-  projectPage: string | null;
-  numComments: number | null;
-  keywords: string[] | null;
-  thumbnail: string | null;
-  /** Hugging Face's one-line summary, when a daily_papers answer had one. */
-  summary: string | null;
-  /** Stars of the code repository when last captured. */
-  githubStars: number | null;
-}
 
 /** The select list of a StoredPaper, for a query where the papers table is `alias`. */
 export function paperColumns(alias = "papers"): string {

@@ -1,4 +1,4 @@
-import { paperKey, paperSlug } from "../dump/paper-key.js";
+import { paperKey, paperSlug } from "../model/paper.js";
 import type { Db } from "./db.js";
 
 /**

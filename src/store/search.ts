@@ -1,6 +1,7 @@
 import { cachedStatement, type Db } from "./db.js";
 import { searchDbOf } from "./search-db.js";
-import { fromRow, paperColumns, type StoredPaper } from "./papers.js";
+import { fromRow, paperColumns } from "./papers.js";
+import { type StoredPaper } from "../model/paper.js";
 import { foldWord, markedPassage, markWords } from "../util/mark-words.js";
 
 /**

@@ -1,5 +1,5 @@
 import { CONSENT_STATUSES, SUPPRESSED_STATUSES, type ConsentStatus } from "../model/consent.js";
-import { fromStored, type ReaderChoices, type StoredChoices } from "../subscribers/choices.js";
+import { fromStored, type ReaderChoices, type StoredChoices } from "../model/choices.js";
 import type { Db } from "./db.js";
 
 /**

@@ -1,4 +1,4 @@
-import { oneLine, unwrapParagraphs } from "../dump/clean-text.js";
+import { oneLine, unwrapParagraphs } from "../model/text.js";
 import type { Db } from "./db.js";
 
 /** Rewrites stored titles and abstracts that still carry line wraps (run by migration 011). */

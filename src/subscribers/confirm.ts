@@ -1,8 +1,8 @@
-import { describeChoices } from "./choices.js";
+import { describeChoices } from "../model/choices.js";
 import type { Config } from "../config.js";
-import { createMailer } from "../deliver/create-mailer.js";
-import type { Mailer } from "../deliver/mailer.js";
-import { compileMjmlTemplate } from "../render/email.js";
+import { createMailer } from "../deliver/transport/create-mailer.js";
+import type { Mailer } from "../deliver/transport/mailer.js";
+import { compileMjmlTemplate } from "../render/email-template.js";
 import { buildSimpleMessage } from "../render/simple-message.js";
 import { fromAddress } from "../render/from.js";
 import type { Db } from "../store/db.js";
@@ -12,7 +12,7 @@ import { resolveSecret } from "../store/settings.js";
 import type { Clock } from "../util/time.js";
 import { confirmationMessageId, hashToken, newToken } from "../util/tokens.js";
 import { preferencesLink } from "../render/links.js";
-import type { ReaderChoices } from "./choices.js";
+import type { ReaderChoices } from "../model/choices.js";
 
 export interface ConfirmDeps {
   db: Db;

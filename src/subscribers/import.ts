@@ -1,5 +1,5 @@
 import { checkAddress } from "../model/address.js";
-import { parseChoices, type ReaderChoices } from "./choices.js";
+import { parseChoices, type ReaderChoices } from "../model/choices.js";
 import { parseCsvLine } from "../util/csv.js";
 
 /** One line of an import that was refused. */

@@ -2,7 +2,7 @@ import type { Db } from "../store/db.js";
 import { applyConsentEvent } from "../store/consent.js";
 import { findSubscriberByEmail, findSubscriberById, forgetSubscriber, setChoices, SUPPRESSED, type Subscriber } from "../store/subscribers.js";
 import { checkAddress } from "../model/address.js";
-import type { ReaderChoices } from "./choices.js";
+import type { ReaderChoices } from "../model/choices.js";
 
 /**
  * What an operator does to readers, shared by the CLI (`subscribers add|remove|import`,

@@ -1,12 +1,12 @@
 import type { Config } from "../config.js";
-import type { Mailer } from "../deliver/mailer.js";
+import type { Mailer } from "../deliver/transport/mailer.js";
 import type { Db } from "../store/db.js";
 import { findSubscriberByUnsubscribeToken } from "../store/deliveries.js";
 import { GaveUpWaiting, retryWhileBusy } from "../store/busy.js";
 import { resolveSecret, resolveSecrets } from "../store/settings.js";
 import { applyConsentEvent } from "../store/consent.js";
 import { findByConfirmToken, findSubscriberById, setChoices, type Subscriber } from "../store/subscribers.js";
-import type { ReaderChoices } from "./choices.js";
+import type { ReaderChoices } from "../model/choices.js";
 import type { Clock } from "../util/time.js";
 import { hashToken, isWellFormedToken, keyedId, readPreferencesToken, readUndoToken, readUnsubscribeToken, undoToken } from "../util/tokens.js";
 import { checkAddress } from "../model/address.js";

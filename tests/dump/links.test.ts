@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { extractLinks } from "../../src/dump/links.js";
+import { extractLinks } from "../../src/model/links.js";
 import { growth } from "../helpers/linear.js";
 
 describe("links in an abstract", () => {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseDump } from "../../src/dump/parse.js";
-import { paperKey, paperSlug } from "../../src/dump/paper-key.js";
+import { paperKey, paperSlug } from "../../src/model/paper.js";
 import { isPapermailError } from "../../src/errors.js";
 import { ROOT, SAMPLE_FILES } from "../helpers.js";
 

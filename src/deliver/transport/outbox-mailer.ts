@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describeError } from "../errors.js";
-import { displayPath } from "../util/paths.js";
+import { describeError } from "../../errors.js";
+import { displayPath } from "../../util/paths.js";
 import type { Mailer } from "./mailer.js";
 
 /**

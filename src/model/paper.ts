@@ -1,4 +1,75 @@
+/**
+ * The paper: what a dump gives of it (Paper), what is stored of it (StoredPaper), its
+ * identity (key and slug) and its links. The domain every layer shares; it imports
+ * nothing of papermail's.
+ */
 import { hash } from "node:crypto";
+
+/** One paper as a dump shows it, validated and keyed. */
+export interface Paper {
+  /** 1-based line of the title in the dump. */
+  line: number;
+  key: string;
+  slug: string;
+  title: string;
+  abstract: string | null;
+  authorsCount: number | null;
+  orgHandle: string | null;
+  orgName: string | null;
+  /** ISO date, never after the page date. */
+  publishedOn: string | null;
+  /** Upvotes shown in the trailer (0 when a trailer shows none); null without a trailer. */
+  upvotes: number | null;
+  links: string[];
+  codeUrl: string | null;
+  /** The day Hugging Face listed it (submittedOnDailyAt); page text has the page date for all its papers. */
+  listDay?: string | null;
+  /** From the daily_papers JSON only (page text has none of these). */
+  arxivId?: string | null;
+  authors?: string[] | null;
+  githubRepo?: string | null;
+  projectPage?: string | null;
+  numComments?: number | null;
+  keywords?: string[] | null;
+  thumbnail?: string | null;
+  /** Hugging Face's one-line summary of the paper (ai_summary). */
+  summary?: string | null;
+  githubStars?: number | null;
+}
+
+/** A stored paper, as the digest, feed and CLI read it. */
+export interface StoredPaper {
+  id: number;
+  slug: string;
+  title: string;
+  abstract: string | null;
+  authorsCount: number | null;
+  orgHandle: string | null;
+  orgName: string | null;
+  publishedOn: string | null;
+  upvotes: number;
+  codeUrl: string | null;
+  links: string[];
+  firstSeenAt: string;
+  lastSeenAt: string;
+  /** The day Hugging Face listed it (ISO date, UTC calendar). */
+  listDay: string;
+  /** Capture time of the upvote count; null when no capture showed one (the count is then unknown, not 0). */
+  upvotesAt: string | null;
+  /** Known when a daily_papers JSON dump named the paper. */
+  arxivId: string | null;
+  authors: string[] | null;
+  githubRepo: string | null;
+  projectPage: string | null;
+  numComments: number | null;
+  keywords: string[] | null;
+  thumbnail: string | null;
+  /** Hugging Face's one-line summary, when a daily_papers answer had one. */
+  summary: string | null;
+  /** Stars of the code repository when last captured. */
+  githubStars: number | null;
+}
+
 
 /**
  * A paper's identity: its title in Unicode NFKC, case-folded, with whitespace

@@ -26,3 +26,20 @@ export function unwrapParagraphs(s: string): string {
     .filter(Boolean)
     .join("\n\n");
 }
+
+/**
+ * Text cut to at most `max` characters, ending with "…": at the last space when one
+ * comes after `atWord` of the length (a word is not cut in two), trailing punctuation
+ * dropped. The one way text is shortened anywhere (subjects, abstracts, messages).
+ */
+export function clip(text: string, max: number, atWord = 0.5): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > max * atWord ? cut.slice(0, space) : cut).replace(/[\s.,;:]+$/, "")}…`;
+}
+
+/** Text on one line and cleaned, for where a paper's words are shown in a line (an email, a subject, a feed). */
+export function cleanLine(s: string): string {
+  return oneLine(cleanText(s));
+}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseTopics } from "../model/topics.js";
+import { parseTopics } from "./topics.js";
 
 export const CADENCES = ["daily", "weekly"] as const;
 export const FORMATS = ["full", "compact"] as const;

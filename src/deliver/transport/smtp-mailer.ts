@@ -47,7 +47,6 @@ export function sessionOptions(options: SmtpOptions): SmtpSessionOptions {
  * pass, one signature).
  */
 export function createSmtpMailer(options: SmtpOptions): Mailer {
-  const url = new URL(options.url);
   const connectOptions = sessionOptions(options);
   const dkim = options.dkim ? createDkimSigner(options.dkim) : undefined;
 

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import type { SMTPConnectionAuth } from "nodemailer/lib/smtp-connection";
-import { describeError } from "../errors.js";
+import { describeError } from "../../errors.js";
 
 /** Where access tokens for XOAUTH2 come from: a command that prints one, or a refresh token. */
 export type OAuth2Settings =

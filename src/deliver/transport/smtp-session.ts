@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import tls from "node:tls";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
 import type { NodemailerError } from "nodemailer/lib/errors";
-import { PapermailError } from "../errors.js";
+import { PapermailError } from "../../errors.js";
 import { PreparedMessage } from "./prepared-message.js";
 import type { TokenSource } from "./oauth2.js";
 

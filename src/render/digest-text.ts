@@ -1,0 +1,40 @@
+import type { DigestView } from "./digest-view.js";
+import { MARK } from "./recipient-marks.js";
+
+/** The plain-text part of a digest: the same view as the HTML, written as text. */
+export function renderDigestText(view: DigestView): string {
+  const lines = [view.headline, `${view.kicker} · ${view.intro}`, `View this digest on the web: ${view.archiveUrl}`, ""];
+  view.papers.forEach((p, i) => {
+    const row = p.links.map((l) => `${l.label}: ${l.url}${l.note ? ` (${l.note.replace("\u00a0", " ")})` : ""}`);
+    if (view.compact) {
+      lines.push(`${i + 1}. ${p.title}`, `   ▲ ${p.upvotesLabel} · ${row.join(" · ")}`);
+      if (p.matches) lines.push(`   matches: ${p.matches}`);
+      lines.push("");
+      return;
+    }
+    lines.push(`${i + 1}. ${p.title}`);
+    lines.push(`   ▲ ${p.upvotesLabel}${p.byline ? ` · ${p.byline}` : ""}${p.publishedOn ? ` · ${p.publishedOn}` : ""}${p.matches ? ` · matches: ${p.matches}` : ""}`);
+    if (p.summary) lines.push("", wrap(p.summary, 72, "   "));
+    if (p.short) lines.push("", wrap(p.short, 72, "   "));
+    lines.push("", `   Read more: ${p.pageUrl}`);
+    for (const link of row) lines.push(`   ${link}`);
+    lines.push("");
+  });
+  if (view.more > 0) lines.push(`And ${view.more} more: ${view.moreUrl}`, "");
+  lines.push("-- ", `You get this email because ${MARK.recipient} subscribed to ${view.why} at ${view.siteHost}.`);
+  lines.push(`Your choices (topics, daily or weekly, format): ${MARK.preferencesUrl}`, `Unsubscribe: ${MARK.unsubscribeUrl}`, `RSS feed: ${view.feedUrl}`, "");
+  return lines.join("\n");
+}
+
+function wrap(text: string, width: number, indent: string): string {
+  const out: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(indent + line);
+  return out.join("\n");
+}
