@@ -4,7 +4,7 @@ import { digestSubject } from "../dist/render/digest-view.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig } from "../dist/config.js";
+import { loadConfig } from "../dist/config/load.js";
 import { openDatabase } from "../dist/store/db.js";
 import { upsertPapers } from "../dist/store/papers.js";
 import { freezeEdition } from "../dist/digest/editions.js";

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadConfig } from "../dist/config.js";
+import { loadConfig } from "../dist/config/load.js";
 import { createApp } from "../dist/server/app.js";
 import { openDatabase } from "../dist/store/db.js";
 import { upsertPapers } from "../dist/store/papers.js";

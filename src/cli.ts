@@ -2,7 +2,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { ENV_DOCS, loadConfig } from "./config.js";
+import { loadConfig } from "./config/load.js";
+import { SETTINGS, shownDefault } from "./config/settings.js";
 import { describeError, isPapermailError } from "./errors.js";
 import { createContext, type CommandContext } from "./context.js";
 import { EXIT } from "./commands/context.js";
@@ -41,8 +42,8 @@ const isoDay = zodArg(
     }, "is not a real date"),
 );
 
-const ENV_HELP = `\nEnvironment (also read from ./.env; the environment wins):\n${ENV_DOCS.map(
-  (v) => `  ${v.name.padEnd(28)} ${v.help}\n  ${"".padEnd(28)} default: ${v.default}`,
+const ENV_HELP = `\nEnvironment (also read from ./.env; the environment wins):\n${SETTINGS.map(
+  (v) => `  ${v.name.padEnd(28)} ${v.help}\n  ${"".padEnd(28)} default: ${shownDefault(v)}`,
 ).join("\n")}\n\nExit codes: 0 ok, 1 some input was rejected or a send failed, 2 bad usage or configuration.`;
 
 /** Runs one command with a fresh context; configuration errors exit 2. */

@@ -1,4 +1,4 @@
-import type { Config } from "./config.js";
+import type { Config } from "./config/load.js";
 import { PapermailError, describeError } from "./errors.js";
 import { openDatabase, type Db } from "./store/db.js";
 import { readSetting, SITE_ADDRESS_SETTING } from "./store/settings.js";

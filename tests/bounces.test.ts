@@ -175,7 +175,7 @@ describe("rotating the secret", () => {
     const link = (await p.server.parse(p.server.received[0]!)).headerLines.find((h) => h.key === "list-unsubscribe")!.line;
     const token = /\/unsubscribe\/([^>]+)>/.exec(link)![1]!;
     const rotated = { ...p.env, PAPERMAIL_SECRET: "r".repeat(40), PAPERMAIL_SECRET_PREVIOUS: "s".repeat(40) };
-    const { loadConfig } = await import("../src/config.js");
+    const { loadConfig } = await import("../src/config/load.js");
     const { openDatabase } = await import("../src/store/db.js");
     const { findUnsubscribable } = await import("../src/subscribers/subscribe.js");
     const ctx = (env: Record<string, string>) => ({ db: openDatabase(join(p.cwd, "var", "papermail.db")), config: loadConfig(env, p.cwd), clock: { now: () => new Date() } });
@@ -203,7 +203,7 @@ describe("a ledger that stays bounded", () => {
     expect(p.db().prepare("SELECT count(*) AS n FROM digest_groups").get()).toEqual({ n: 0 });
     const { unsubscribeByToken } = await import("../src/subscribers/subscribe.js");
     const { openDatabase } = await import("../src/store/db.js");
-    const { loadConfig } = await import("../src/config.js");
+    const { loadConfig } = await import("../src/config/load.js");
     const ctx = { db: openDatabase(join(p.cwd, "var", "papermail.db")), config: loadConfig(p.env, p.cwd), clock: { now: () => new Date() } };
     expect(await unsubscribeByToken(ctx, token)).toBe(true);
     expect(p.status("ada@example.org")).toBe("unsubscribed");

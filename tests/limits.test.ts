@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config/load.js";
 import type { CommandContext } from "../src/context.js";
 import { createScheduler } from "../src/scheduler/scheduler.js";
 import { openDatabase } from "../src/store/db.js";

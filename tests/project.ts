@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import { join } from "node:path";
 import { afterEach } from "vitest";
-import { loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config/load.js";
 import type { CommandContext } from "../src/context.js";
 import { openDatabase } from "../src/store/db.js";
 import { systemClock } from "../src/util/time.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config/load.js";
 import type { CommandContext } from "../src/commands/context.js";
 import { ingestFile } from "../src/ingest/ingest-file.js";
 import { createScheduler } from "../src/scheduler/scheduler.js";

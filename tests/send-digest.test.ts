@@ -2,7 +2,7 @@ import Database from "better-sqlite3";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config/load.js";
 import { publishDigests } from "../src/digest/publish.js";
 import type { CommandContext } from "../src/commands/context.js";
 import { openDatabase } from "../src/store/db.js";

@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import { createServer } from "node:net";
 import { afterEach } from "vitest";
-import { loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config/load.js";
 import type { CommandContext } from "../src/commands/context.js";
 import { createApp } from "../src/server/app.js";
 import { openDatabase } from "../src/store/db.js";

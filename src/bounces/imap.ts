@@ -1,5 +1,5 @@
 import { ImapFlow } from "imapflow";
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import { describeError, PapermailError } from "../errors.js";
 import type { Db } from "../store/db.js";
 import type { Clock } from "../util/time.js";

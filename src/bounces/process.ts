@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import { describeError } from "../errors.js";
 import type { BounceKind, BounceReason } from "../model/bounce.js";
 import { bounceMessageOutcome, recordBounceEvent, recordBounceMessage, type EventKind } from "../store/bounces.js";

@@ -1,6 +1,6 @@
 import { watchInstallation } from "../alarms/watch.js";
 import { statSync } from "node:fs";
-import { SAMPLES_DIR } from "../config.js";
+import { SAMPLES_DIR } from "../config/load.js";
 import { ingestAll } from "../ingest/ingest-all.js";
 import type { IngestResult } from "../ingest/ingest-file.js";
 import { listDumpFiles } from "../ingest/list-files.js";

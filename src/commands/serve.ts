@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import { createApp } from "../server/app.js";
 import { createAdminApp } from "../server/admin-app.js";
 import { createMetrics } from "../metrics/registry.js";
@@ -9,17 +9,6 @@ import { createLog } from "../util/log.js";
 import { createContext } from "./context.js";
 import { generatedSecretDropped, SITE_ADDRESS_SETTING, writeSetting } from "../store/settings.js";
 
-/** The settings' secrets, as they could appear in a log line (a URL's password raw and decoded). */
-function secretsOf(config: Config): Array<string | undefined> {
-  const passwords = [config.smtpUrl, config.bounceMailbox].flatMap((u) => {
-    if (!u) return [];
-    const password = new URL(u).password;
-    return password ? [password, decodeURIComponent(password)] : [];
-  });
-  const oauth = config.smtpOAuth2 && "clientSecret" in config.smtpOAuth2 ? [config.smtpOAuth2.clientSecret, config.smtpOAuth2.refreshToken] : [];
-  return [config.secret, ...config.secretPrevious.filter((s) => s !== "generated"), config.metricsToken, ...passwords, ...oauth];
-}
-
 /**
  * `papermail serve`: the site and the scheduler in one process. Ingests the dump
  * folder at start, publishes a missed digest slot once, and on Ctrl-C / SIGTERM
@@ -27,7 +16,7 @@ function secretsOf(config: Config): Array<string | undefined> {
  */
 export async function runServe(config: Config, options: { scheduler: boolean }): Promise<void> {
   // Log lines carry text from outside (mail servers' replies, bounce reports): the log neutralises controls and hides secrets.
-  const log = createLog(config.logFormat, secretsOf(config));
+  const log = createLog(config.logFormat, config.secrets);
   // A short lock wait: a blocked write must not freeze the event loop (requests answer 503, sends retry).
   // The site's connection reads pages; the jobs' worker has a connection of its own. Both keep a modest cache: they share the process's memory.
   const ctx = createContext(config, { busyTimeoutMs: 100, cacheMb: 32 });

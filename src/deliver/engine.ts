@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { verpAddress } from "../bounces/verp.js";
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import { describeError } from "../errors.js";
 import { preferencesLink } from "../render/links.js";
 import { fromAddress } from "../render/from.js";

@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import { digestContent, groupContent } from "../digest/content.js";
 import type { StoredPaper } from "../model/paper.js";
 import { renderDigestMessage } from "../render/digest-message.js";

@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import type { DigestMessage } from "../render/digest-message.js";
 import { fromAddress } from "../render/from.js";
 import { buildMessageTemplate } from "../render/mime.js";

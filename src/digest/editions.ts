@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import type { Db } from "../store/db.js";
 import {
   activeDigestIds,

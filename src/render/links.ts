@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import { preferencesToken } from "../util/tokens.js";
 import type { DigestLinks } from "./digest-view.js";
 

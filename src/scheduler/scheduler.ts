@@ -1,6 +1,6 @@
 import { watchInstallation } from "../alarms/watch.js";
 import { schedule, type ScheduledTask } from "node-cron";
-import { SAMPLES_DIR } from "../config.js";
+import { SAMPLES_DIR } from "../config/load.js";
 import { describeError } from "../errors.js";
 import type { CommandContext } from "../context.js";
 import { publishDigests, type PublishResult } from "../digest/publish.js";

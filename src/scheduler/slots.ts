@@ -1,5 +1,5 @@
 import { createTask, parse } from "node-cron";
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 
 const MINUTE = 60_000;
 /** How far slot searches look: a month covers every daily, weekly and monthly schedule. */

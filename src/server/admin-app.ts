@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import type { Metrics } from "../metrics/registry.js";
 import { requestUrl, send } from "./http.js";
 import { answerError } from "./errors.js";

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { z } from "zod";
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import { preferencesLink } from "../render/links.js";
 import type { Mailer } from "../deliver/transport/mailer.js";
 import { describeError } from "../errors.js";

@@ -1,7 +1,7 @@
 import { paperPageUrl } from "../render/links.js";
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import { topicMatcher } from "../model/topics.js";
 import { parseChoices } from "../model/choices.js";
 import { renderFeed } from "../render/feed.js";

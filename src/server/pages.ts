@@ -1,7 +1,7 @@
 import Handlebars from "handlebars";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import type { ReaderChoices } from "../model/choices.js";
 
 const PAGES_DIR = fileURLToPath(new URL("../../templates/pages/", import.meta.url));

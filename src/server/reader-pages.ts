@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import { cleanText } from "../model/text.js";
 import { digestHeading } from "../render/digest-view.js";
 import { describeDigestMessage } from "../render/digest-message.js";

@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import type { ReaderChoices } from "../model/choices.js";
 import { nextSlot } from "../scheduler/slots.js";
 

@@ -1,5 +1,5 @@
 import { describeChoices } from "../model/choices.js";
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import { createMailer } from "../deliver/transport/create-mailer.js";
 import type { Mailer } from "../deliver/transport/mailer.js";
 import { compileMjmlTemplate } from "../render/email-template.js";

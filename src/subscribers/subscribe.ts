@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import type { Mailer } from "../deliver/transport/mailer.js";
 import type { Db } from "../store/db.js";
 import { findSubscriberByUnsubscribeToken } from "../store/deliveries.js";

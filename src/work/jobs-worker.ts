@@ -1,7 +1,7 @@
 // Worker thread: the scheduler's jobs (ingest, fetch, bounces, digests, retries, compaction)
 // run here, so that nothing they read or compute takes time from the site's event loop.
 import { parentPort, workerData } from "node:worker_threads";
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import type { CommandContext } from "../context.js";
 import { describeError } from "../errors.js";
 import { createScheduler } from "../scheduler/scheduler.js";

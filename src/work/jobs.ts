@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 
 // The worker runs the built JavaScript (dist/), also when this module runs from src/ in tests.
 const JOBS_WORKER = fileURLToPath(new URL("../../dist/work/jobs-worker.js", import.meta.url));

@@ -1,7 +1,7 @@
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { fetchBounces } from "../../src/bounces/imap.js";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config/load.js";
 import { openDatabase } from "../../src/store/db.js";
 import { dsn } from "../bounce-messages.js";
 import { tempDir } from "../helpers.js";

@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { request as httpRequest } from "node:http";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config/load.js";
 import { createMetrics } from "../../src/metrics/registry.js";
 import { createAdminApp } from "../../src/server/admin-app.js";
 import { checkPassword, hashPassword } from "../../src/server/admin/auth.js";

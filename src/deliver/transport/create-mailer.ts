@@ -1,4 +1,4 @@
-import type { Config } from "../../config.js";
+import type { Config } from "../../config/load.js";
 import type { Mailer } from "./mailer.js";
 import { createOutboxMailer } from "./outbox-mailer.js";
 import { createSmtpMailer } from "./smtp-mailer.js";

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import type { Config } from "../../config.js";
+import type { Config } from "../../config/load.js";
 import { findProblems } from "../../alarms/drift.js";
 import { sendTestCopy } from "../../deliver/test-copy.js";
 import { checkAddress } from "../../model/address.js";
