@@ -9,6 +9,7 @@ import type { Clock } from "../src/util/time.js";
 import { tempDir } from "./helpers.js";
 import { startSmtpServer } from "./smtp.js";
 import { createMetrics } from "../src/metrics/registry.js";
+import { watchUnsubscribeJournal } from "../src/subscribers/unsubscribe-journal.js";
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -44,7 +45,10 @@ export async function startSite(options: { clock?: Clock; fault?: Parameters<typ
   const metrics = createMetrics(ctx.db, clock);
   const app: Server = createApp({ db: ctx.db, config, clock, log: (line) => logs.push(line), metrics });
   await new Promise<void>((resolve) => app.listen(port, "127.0.0.1", resolve));
+  // As `serve` does beside the site.
+  const stopJournal = watchUnsubscribeJournal(ctx.db, config.dbPath, (line) => logs.push(line));
   cleanups.push(
+    stopJournal,
     () => smtp.close(),
     () => new Promise<void>((resolve) => app.close(() => resolve())),
     () => app.closeAllConnections(),

@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { buildFeed, type FeedFilter, type FeedFormat } from "../server/feed-route.js";
+import { buildFeed, type FeedFilter, type FeedFormat } from "../server/routes/feed.js";
 import { displayPath, EXIT, type CommandContext } from "./context.js";
 
 /** `papermail feed [--format rss|atom|json] [--topics T] [--min-upvotes N] [--out FILE]`: what /feed.xml, /feed.atom and /feed.json serve. */

@@ -3,6 +3,7 @@ import { createApp } from "../server/app.js";
 import { createAdminApp } from "../server/admin-app.js";
 import { createMetrics } from "../metrics/registry.js";
 import { startJobs } from "../work/jobs.js";
+import { watchUnsubscribeJournal } from "../subscribers/unsubscribe-journal.js";
 import { nextRuns } from "../scheduler/slots.js";
 import { PapermailError } from "../errors.js";
 import { createLog } from "../util/log.js";
@@ -57,6 +58,8 @@ export async function runServe(config: Config, options: { scheduler: boolean }):
   }
   if (!config.publicUrlSet && !config.demo) log("warning: PAPERMAIL_PUBLIC_URL is not set: digests will not be published until it is (links in mail must reach this site)");
 
+  // Unsubscribes journalled while another process held the write lock land as soon as it is free.
+  const stopJournal = watchUnsubscribeJournal(ctx.db, config.dbPath, log);
   let stopping = false;
   let jobs: ReturnType<typeof startJobs> | undefined;
   const stop = async (signal: string) => {
@@ -67,6 +70,7 @@ export async function runServe(config: Config, options: { scheduler: boolean }):
     app.closeAllConnections();
     admin?.close();
     admin?.closeAllConnections();
+    stopJournal();
     await jobs?.stop();
     ctx.db.close();
     log("stopped");

@@ -3,7 +3,7 @@ import type { Config } from "../config/load.js";
 import type { Metrics } from "../metrics/registry.js";
 import { requestUrl, send } from "./http.js";
 import { answerError } from "./errors.js";
-import { serveMetrics } from "./metrics-route.js";
+import { serveMetrics } from "./routes/metrics.js";
 import { createConsole } from "./admin/console.js";
 import type { Db } from "../store/db.js";
 import type { Clock } from "../util/time.js";

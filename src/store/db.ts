@@ -43,6 +43,11 @@ export function cachedStatement<P extends unknown[] = unknown[], R = unknown>(db
   return stmt as unknown as Database.Statement<P, R>;
 }
 
+/** Throws unless the database can be read now: what a health check asks first. */
+export function assertReadable(db: Db): void {
+  cachedStatement(db, "SELECT count(*) FROM digests").get();
+}
+
 /** Data changes that SQL alone cannot make, run right after their migration in the same transaction. */
 const AFTER_MIGRATION: Record<string, (db: Db) => void> = {
   "004_paper_identity.sql": rekeyPapers,

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { besideDatabase } from "../util/paths.js";
 import type { Db } from "../store/db.js";
+import { describeError } from "../errors.js";
 import { isBusy } from "../store/busy.js";
 import { applyConsentEvent } from "../store/consent.js";
 
@@ -140,4 +141,25 @@ function listJournal(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** How often `serve` looks for journalled unsubscribes. */
+const APPLY_EVERY_MS = 2000;
+
+/**
+ * Applies journalled unsubscribes every 2 s, as soon as the write lock is free: one of
+ * `serve`'s timed jobs, beside the scheduler. Returns the function that stops it.
+ */
+export function watchUnsubscribeJournal(db: Db, dbPath: string, log: (line: string) => void): () => void {
+  const dir = journalDir(dbPath);
+  const timer = setInterval(() => {
+    try {
+      const n = applyJournalledUnsubscribes(db, dir, log);
+      if (n > 0) log(`applied ${n} unsubscribe${n === 1 ? "" : "s"} that arrived while the database was busy`);
+    } catch (err) {
+      log(`unsubscribe journal: ${describeError(err)}`);
+    }
+  }, APPLY_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -1,7 +1,7 @@
 import { timingSafeEqual, createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Metrics } from "../metrics/registry.js";
-import { send } from "./http.js";
+import type { Metrics } from "../../metrics/registry.js";
+import { send } from "../http.js";
 
 /** True when the request carries `Authorization: Bearer TOKEN` with this token (compared in constant time). */
 function bearerMatches(req: IncomingMessage, token: string): boolean {

@@ -1,16 +1,16 @@
-import { paperPageUrl } from "../render/links.js";
+import { paperPageUrl } from "../../render/links.js";
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Config } from "../config/load.js";
-import { topicMatcher } from "../model/topics.js";
-import { parseChoices } from "../model/choices.js";
-import { renderFeed } from "../render/feed.js";
-import { renderAtom } from "../render/feed-atom.js";
-import type { FeedItem } from "../render/feed-items.js";
-import { renderJsonFeed } from "../render/feed-json.js";
-import type { Db } from "../store/db.js";
-import { publishedPapers } from "../store/digests.js";
-import { HttpError, send } from "./http.js";
+import type { Config } from "../../config/load.js";
+import { topicMatcher } from "../../model/topics.js";
+import { parseChoices } from "../../model/choices.js";
+import { renderFeed } from "../../render/feed.js";
+import { renderAtom } from "../../render/feed-atom.js";
+import type { FeedItem } from "../../render/feed-items.js";
+import { renderJsonFeed } from "../../render/feed-json.js";
+import type { Db } from "../../store/db.js";
+import { publishedPapers } from "../../store/digests.js";
+import { HttpError, send } from "../http.js";
 
 export type FeedFormat = "rss" | "atom" | "json";
 
