@@ -7,7 +7,7 @@ import { resolveSecrets } from "../store/settings.js";
 import { applyConsentEvent } from "../store/consent.js";
 import type { Clock } from "../util/time.js";
 import { attributeReport, type Proof } from "./proof.js";
-import type { ReadReport, ReportShape } from "./read-report.js";
+import type { ReadReport, ReportShape } from "./report/read.js";
 import { readBounceReportBounded } from "./read-bounded.js";
 
 /** Why a message over PAPERMAIL_BOUNCE_MAX_MB is not read. */

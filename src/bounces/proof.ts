@@ -4,7 +4,7 @@ import { findSubscriberByEmail, findSubscriberById, type Subscriber } from "../s
 import { isDigestKey, readMessageId, readUnsubscribeToken } from "../util/tokens.js";
 import { checkAddress } from "../model/address.js";
 import type { BounceKind } from "../model/bounce.js";
-import type { ReadReport } from "./read-report.js";
+import type { ReadReport } from "./report/read.js";
 import { readVerpAddress } from "./verp.js";
 
 /** What tied a report to mail papermail sent: our VERP envelope, our keyed Message-ID, or our signed unsubscribe link. */

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { createBoundedWorker, TaskTooLong } from "../work/bounded-worker.js";
-import type { ReadReport } from "./read-report.js";
+import type { ReadReport } from "./report/read.js";
 
 // The worker runs the built JavaScript (dist/), also when this module runs from src/ in tests.
 const READ_WORKER = fileURLToPath(new URL("../../dist/bounces/read-report-worker.js", import.meta.url));

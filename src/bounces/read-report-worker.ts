@@ -1,6 +1,6 @@
 // Worker thread: reads bounce and complaint messages (strangers write them) off the caller's event loop.
 import { serveTasks } from "../work/bounded-worker.js";
-import { readBounceReport } from "./read-report.js";
+import { readBounceReport } from "./report/read.js";
 import { yieldToTheSite } from "../work/priority.js";
 
 yieldToTheSite();
