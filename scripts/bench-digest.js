@@ -28,9 +28,9 @@ function ms(t0) {
 }
 
 export async function benchDigest() {
-  const { loadConfig } = await load("config.js");
+  const { loadConfig } = await load("config/load.js");
   const { openDatabase } = await load("store/db.js");
-  const { upsertPapers } = await load("store/papers.js");
+  const { upsertPapers } = await load("store/paper-writer.js");
   const { freezeEdition } = await load("digest/editions.js");
   const { parseDump } = await load("dump/parse.js");
   const dir = mkdtempSync(join(tmpdir(), "papermail-bench-digest-"));

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDump } from "../dist/dump/parse.js";
 import { openDatabase } from "../dist/store/db.js";
-import { upsertPapers } from "../dist/store/papers.js";
+import { upsertPapers } from "../dist/store/paper-writer.js";
 import { catchUpSearchIndex } from "../dist/store/search-index.js";
 import { searchPapers } from "../dist/store/search.js";
 

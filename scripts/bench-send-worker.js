@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../dist/config/load.js";
 import { openDatabase } from "../dist/store/db.js";
-import { upsertPapers } from "../dist/store/papers.js";
+import { upsertPapers } from "../dist/store/paper-writer.js";
 import { freezeEdition } from "../dist/digest/editions.js";
 import { createMailer } from "../dist/deliver/transport/create-mailer.js";
 import { deliverDigest } from "../dist/deliver/engine.js";

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { loadConfig } from "../dist/config/load.js";
 import { createApp } from "../dist/server/app.js";
 import { openDatabase } from "../dist/store/db.js";
-import { upsertPapers } from "../dist/store/papers.js";
+import { upsertPapers } from "../dist/store/paper-writer.js";
 import { freezeEdition } from "../dist/digest/editions.js";
 import { renderFeed } from "../dist/render/feed.js";
 import { parseDump } from "../dist/dump/parse.js";

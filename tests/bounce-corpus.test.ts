@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readBounceReport } from "../src/bounces/read-report.js";
+import { readBounceReport } from "../src/bounces/report/read.js";
 import { REASONS, type BounceKind, type BounceReason } from "../src/model/bounce.js";
 import { SAMPLE_FILES } from "./helpers.js";
 import { addressList, project, smtp } from "./project.js";

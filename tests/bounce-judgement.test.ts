@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readBounceReport } from "../src/bounces/read-report.js";
+import { readBounceReport } from "../src/bounces/report/read.js";
 import { arf, dsn, sesBounce } from "./bounce-messages.js";
 import { sentProject } from "./bounce-project.js";
 import { SAMPLE_FILES } from "./helpers.js";

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishDigests } from "../src/digest/publish.js";
 import { renderDigest } from "../src/render/email.js";
 import { digestLinks } from "../src/render/links.js";
-import { digestPapers } from "../src/store/digests.js";
+import { digestPapers } from "../src/store/digest-papers.js";
 import { ingestFile } from "../src/ingest/ingest-file.js";
 import { findSubscriberByEmail } from "../src/store/subscribers.js";
 import { addConfirmedReader, suppressAddress } from "../src/subscribers/manage.js";

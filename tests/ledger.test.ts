@@ -6,7 +6,7 @@ import { deliverDigest } from "../src/deliver/engine.js";
 import { createSmtpMailer } from "../src/deliver/transport/smtp-mailer.js";
 import { publishDigests } from "../src/digest/publish.js";
 import { ingestFile } from "../src/ingest/ingest-file.js";
-import { recoverInterruptedDeliveries } from "../src/store/deliveries.js";
+import { recoverInterruptedDeliveries } from "../src/store/delivery-recovery.js";
 import { freezeEdition } from "../src/digest/editions.js";
 import { holdSenderLease } from "../src/store/senders.js";
 import { SAMPLE_FILES, spawnCli } from "./helpers.js";
@@ -217,7 +217,7 @@ describe("the ledger's hot queries", () => {
       expect(detail, q).toMatch(/USING (COVERING |PRIMARY KEY )?INDEX|USING INTEGER PRIMARY KEY/);
     }
     // The statements the code runs are the ones checked here.
-    const source = (await import("node:fs")).readFileSync(new URL("../src/store/deliveries.ts", import.meta.url), "utf8");
+    const source = (await import("node:fs")).readFileSync(new URL("../src/store/delivery-recovery.ts", import.meta.url), "utf8");
     expect(source).toContain("WHERE digest_id = ? AND status = 'sending'");
     expect(source).toContain("INDEXED BY deliveries_unknown");
   });

@@ -3,12 +3,13 @@ import { describeSmtpServer } from "../deliver/transport/smtp-mailer.js";
 import { countDumps } from "../store/dumps.js";
 import { countDemoPapers, countPapers } from "../store/papers.js";
 import { countSubscribers } from "../store/subscribers.js";
-import { countReaders, latestDigest, waitingDigests } from "../store/digests.js";
+import { latestDigest, waitingDigests } from "../store/digests.js";
+import { countReaders } from "../store/digest-groups.js";
 import { editionSettings, previewEdition } from "../digest/editions.js";
 import { countRetired } from "../store/list-days.js";
 import { dayRange, shortDay } from "../util/time.js";
 import { countBounceEvents, countBounceMessages, listUnverifiedReports, senderRefusalsByDomain } from "../store/bounces.js";
-import { quotaResumesAt, sentInLastDay } from "../store/deliveries.js";
+import { quotaResumesAt, sentInLastDay } from "../store/send-quota.js";
 import { nextRuns } from "../scheduler/slots.js";
 import { displayPath, EXIT, printJson, type CommandContext } from "./context.js";
 

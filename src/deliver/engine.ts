@@ -8,26 +8,15 @@ import type { MessageTemplate } from "../render/mime.js";
 import { GaveUpWaiting, isBusy, retryWhileBusy } from "../store/busy.js";
 import type { Db } from "../store/db.js";
 import type { BouncePolicy } from "../store/bounces.js";
-import {
-  claimDelivery,
-  countDeliveries,
-  nextQueuedAt,
-  nextQueuedGroup,
-  requeueSenderRefusals,
-  settleDelivery,
-  type ClaimedDelivery,
-  type DeliveryStatus,
-  type QuotaReached,
-  type SendLimits,
-  type Settlement,
-} from "../store/deliveries.js";
+import { claimDelivery, countDeliveries, nextQueuedAt, nextQueuedGroup, settleDelivery, type ClaimedDelivery, type DeliveryStatus, type QuotaReached, type SendLimits, type Settlement } from "../store/deliveries.js";
+import { requeueSenderRefusals } from "../store/delivery-recovery.js";
 import { findDigest, finishDigestIfComplete } from "../store/digests.js";
 import { checkpointInBackground } from "../store/checkpointer.js";
 import { holdSenderLease } from "../store/senders.js";
 import type { Clock } from "../util/time.js";
 import { digestMessageId, unsubscribeToken } from "../util/tokens.js";
 import { DEFAULT_RETRY, newTally, settle, type RetryPolicy, type SenderRefusals, type StopReason } from "./settle.js";
-import { journalFolder, openSendJournal } from "./send-journal.js";
+import { journalFolder, openSendJournal } from "../store/send-journal.js";
 import { createTemplateCache } from "./template-cache.js";
 import type { Mailer, SendOutcome } from "./transport/mailer.js";
 import { createThrottle, type ThrottleOptions } from "./transport/throttle.js";

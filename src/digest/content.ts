@@ -3,7 +3,9 @@ import type { ReaderChoices } from "../model/choices.js";
 import type { StoredPaper } from "../model/paper.js";
 import type { DigestContent, DigestGroupContent } from "../render/digest-message.js";
 import type { Db } from "../store/db.js";
-import { digestDays, digestPapers, findDigest, findGroup, papersByIds } from "../store/digests.js";
+import { digestDays, findDigest } from "../store/digests.js";
+import { findGroup } from "../store/digest-groups.js";
+import { digestPapers, papersByIds } from "../store/digest-papers.js";
 
 /** A frozen digest as renderDigestMessage takes it. */
 export function digestContent(db: Db, digestId: number): DigestContent {

@@ -1,5 +1,5 @@
 import type { Db } from "../store/db.js";
-import { papersByIds } from "../store/digests.js";
+import { papersByIds } from "../store/digest-papers.js";
 import { countWaitingBefore, coveredThrough, listDaysThrough, newestListDay, waitingPapers, type DayScope, type ListDays, type RankedPaper } from "../store/list-days.js";
 import type { StoredPaper } from "../model/paper.js";
 import { dayRange, shortDay } from "../util/time.js";

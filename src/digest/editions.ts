@@ -1,21 +1,8 @@
 import type { Config } from "../config/load.js";
 import type { Db } from "../store/db.js";
-import {
-  activeDigestIds,
-  advanceReaders,
-  insertDigest,
-  insertGroup,
-  insertReaderRows,
-  latestDailyDigestId,
-  papersOfDigestsBetween,
-  daysOfDigestsBetween,
-  readerSets,
-  setRecipientCount,
-  weeklyStartsAfter,
-  type Edition,
-  type ReaderSet,
-  type SetAssignment,
-} from "../store/digests.js";
+import { activeDigestIds, insertDigest, latestDailyDigestId, setRecipientCount, weeklyStartsAfter, type Edition } from "../store/digests.js";
+import { advanceReaders, insertGroup, insertReaderRows, readerSets, type ReaderSet, type SetAssignment } from "../store/digest-groups.js";
+import { papersOfDigestsBetween, daysOfDigestsBetween } from "../store/digest-papers.js";
 import type { StoredPaper } from "../model/paper.js";
 import { expireBefore, markSent, retirePapers, setCoveredThrough, type ListDays } from "../store/list-days.js";
 import { expiryNote, planDaily, type DailyPlan, type DailyRules } from "./daily-plan.js";

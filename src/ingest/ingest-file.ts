@@ -8,7 +8,7 @@ import { looksLikeJson, scanJsonDump } from "../dump/parse-json.js";
 import type { Db } from "../store/db.js";
 import { findDumpByHash, findIngestedByStat, moveDump, recordDump, setDumpCounts, type DumpFacts } from "../store/dumps.js";
 import { ingestInWorkers } from "./ingest-workers.js";
-import { createPaperWriter } from "../store/papers.js";
+import { createPaperWriter } from "../store/paper-writer.js";
 import { searchDbPath, searchOwner, setIndexedThrough } from "../store/search-db.js";
 import { searchIndexCurrent } from "../store/search-index.js";
 import type { Clock } from "../util/time.js";

@@ -4,7 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
 import { openDatabase } from "../store/db.js";
 import { recordDump, setDumpCounts, type DumpFacts } from "../store/dumps.js";
-import { createPaperWriter } from "../store/papers.js";
+import { createPaperWriter } from "../store/paper-writer.js";
 import type { SearchText } from "../store/search-db.js";
 import { createRowPacker } from "./search-rows.js";
 import { giveCredit, takeCredit } from "../work/credits.js";

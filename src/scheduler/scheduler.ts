@@ -10,7 +10,7 @@ import { fetchDays } from "../fetch/fetch-days.js";
 import { compactLedger } from "../store/compaction.js";
 import { pruneConfirmationSends } from "../store/consent.js";
 import { activeDigestIds } from "../store/digests.js";
-import { quotaResumesAt } from "../store/deliveries.js";
+import { quotaResumesAt } from "../store/send-quota.js";
 import { listDumpFiles } from "../ingest/list-files.js";
 import { readSetting, writeSetting } from "../store/settings.js";
 import { previousSlot } from "./slots.js";

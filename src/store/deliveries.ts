@@ -1,8 +1,7 @@
-import { readSendJournal, removeSendJournal } from "../deliver/send-journal.js";
 import type Database from "better-sqlite3";
 import { cachedStatement, type Db } from "./db.js";
 import { recordBounceEvent, type BounceEvent, type BouncePolicy } from "./bounces.js";
-import { hasLiveLease, pruneSenders } from "./senders.js";
+import { countAgainstQuota, giveBackQuotaSlot, quotaResumesAt, takeSendSlot } from "./send-quota.js";
 
 export type DeliveryStatus = "queued" | "sending" | "sent" | "failed" | "unknown" | "skipped";
 
@@ -101,53 +100,12 @@ function makeClaimer(db: Db): Claimer {
       claim.run(owner, now, digestId, row.subscriberId);
       const claimed: ClaimedDelivery = { subscriberId: row.subscriberId, email: row.email, attempts: row.attempts + 1, groupNo: row.groupNo };
       if (limits.daily !== undefined) {
-        cachedStatement(db, "INSERT INTO send_buckets (minute, sent) VALUES (?, 1) ON CONFLICT (minute) DO UPDATE SET sent = sent + 1").run(Math.floor(nowMs / 60_000));
+        countAgainstQuota(db, nowMs);
       }
       if (limits.rate !== undefined) claimed.slotMs = takeSendSlot(db, limits.rate, nowMs);
       return claimed;
     }
   });
-}
-
-/** When the rolling 24-hour quota allows another message, or undefined when it does now. */
-export function quotaResumesAt(db: Db, daily: number, nowMs: number): string | undefined {
-  const used = sentInLastDay(db, nowMs);
-  if (used < daily) return undefined;
-  const since = Math.floor(nowMs / 60_000) - 1440;
-  // The quota frees up as the oldest minutes leave the window.
-  let freed = 0;
-  for (const b of cachedStatement<[number], { minute: number; sent: number }>(db, "SELECT minute, sent FROM send_buckets WHERE minute > ? ORDER BY minute").all(since)) {
-    freed += b.sent;
-    if (used - freed < daily) return new Date((b.minute + 1441) * 60_000).toISOString();
-  }
-  return new Date(nowMs + 86400_000).toISOString();
-}
-
-/** Messages handed to the relay in the 24 hours before `nowMs`. */
-export function sentInLastDay(db: Db, nowMs: number): number {
-  return cachedStatement<[number], { n: number }>(db, "SELECT coalesce(sum(sent), 0) AS n FROM send_buckets WHERE minute > ?").get(Math.floor(nowMs / 60_000) - 1440)!.n;
-}
-
-/** Forgets quota minutes older than a day: they count for nothing any more. */
-export function pruneSendBuckets(db: Db, now: Date): void {
-  db.prepare("DELETE FROM send_buckets WHERE minute <= ?").run(Math.floor(now.getTime() / 60_000) - 1441);
-}
-
-/**
- * A message that never went out gives its place in the daily quota back: the quota
- * counts what the relay took, so a run stopped mid-claim still uses all of it. The
- * place is taken from the newest minute, as near the claim's as the counts can tell.
- */
-function giveBackQuotaSlot(db: Db): void {
-  cachedStatement(db, "UPDATE send_buckets SET sent = sent - 1 WHERE minute = (SELECT max(minute) FROM send_buckets WHERE sent > 0)").run();
-}
-
-/** The next free slot of the shared send rate (epoch ms), taken. */
-function takeSendSlot(db: Db, rate: number, nowMs: number): number {
-  const row = cachedStatement<[], { next: number }>(db, "SELECT next_slot_ms AS next FROM send_pace WHERE id = 1").get();
-  const slot = Math.max(nowMs, row?.next ?? 0);
-  cachedStatement(db, "INSERT INTO send_pace (id, next_slot_ms) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET next_slot_ms = excluded.next_slot_ms").run(slot + 1000 / rate);
-  return slot;
 }
 
 /**
@@ -207,67 +165,6 @@ export function countDeliveries(db: Db, digestId: number): Record<DeliveryStatus
   return counts;
 }
 
-/**
- * Rows left `sending` by a sender that is gone become `unknown`: the message may
- * or may not have reached the server, so it is never re-sent on its own. A sender
- * is gone when its lease (a heartbeat in `senders`) ran out, whatever its host and
- * pid: a restarted container often has the same pid as the process that died.
- */
-export function recoverInterruptedDeliveries(db: Db, now: Date, journalDir?: string, quota = false): number {
-  // Rows in flight exist only in digests still being sent; each is read through the primary key.
-  const digests = db.prepare<[], { id: number }>("SELECT id FROM digests WHERE status = 'sending'").all();
-  const owners = db.prepare<[number], { owner: string }>("SELECT DISTINCT claimed_by AS owner FROM deliveries WHERE digest_id = ? AND status = 'sending'");
-  const inFlight = db.prepare<[number, string], { subscriberId: number }>(
-    "SELECT subscriber_id AS subscriberId FROM deliveries WHERE digest_id = ? AND status = 'sending' AND claimed_by = ?",
-  );
-  const unknown = db.prepare(
-    `UPDATE deliveries SET status = 'unknown', last_error = 'interrupted while sending: it may or may not have arrived', updated_at = ?
-     WHERE digest_id = ? AND subscriber_id = ? AND status = 'sending' AND claimed_by = ?`,
-  );
-  const requeue = db.prepare(
-    `UPDATE deliveries SET status = 'queued', attempts = attempts - 1, next_attempt_at = '', last_error = 'interrupted before its data was sent: queued again', updated_at = ?
-     WHERE digest_id = ? AND subscriber_id = ? AND status = 'sending' AND claimed_by = ?`,
-  );
-  let recovered = 0;
-  const gone = new Set<string>();
-  db.transaction(() => {
-    for (const { id } of digests) {
-      for (const { owner } of owners.all(id)) {
-        if (hasLiveLease(db, owner, now)) continue;
-        gone.add(owner);
-        // The sender's journal says whose data it started to write; without one, every row may have arrived.
-        const started = journalDir ? readSendJournal(journalDir, owner) : undefined;
-        for (const { subscriberId } of inFlight.all(id, owner)) {
-          if (started && !started.has(`${id} ${subscriberId}`)) {
-            requeue.run(now.toISOString(), id, subscriberId, owner);
-            if (quota) giveBackQuotaSlot(db);
-          } else recovered += unknown.run(now.toISOString(), id, subscriberId, owner).changes;
-        }
-      }
-    }
-  })();
-  if (journalDir) for (const owner of gone) removeSendJournal(journalDir, owner);
-  pruneSenders(db, now);
-  return recovered;
-}
-
-/** Puts `unknown` rows back in the queue (an operator's decision: duplicates are possible); reopens their digests. */
-export function requeueUnknown(db: Db, now: string): number {
-  return db
-    .transaction(() => {
-      const digests = db
-        .prepare<[], { id: number }>("SELECT DISTINCT digest_id AS id FROM deliveries INDEXED BY deliveries_unknown WHERE status = 'unknown'")
-        .all();
-      const n = db
-        .prepare("UPDATE deliveries INDEXED BY deliveries_unknown SET status = 'queued', next_attempt_at = '', updated_at = ? WHERE status = 'unknown'")
-        .run(now).changes;
-      const reopen = db.prepare("UPDATE digests SET status = 'sending', finished_at = NULL WHERE id = ?");
-      for (const d of digests) reopen.run(d.id);
-      return n;
-    })
-    .immediate();
-}
-
 /** The subscriber an unsubscribe token of an older version (random, kept as a hash in the ledger) was issued to. */
 export function findSubscriberByUnsubscribeToken(db: Db, tokenHash: string): number | undefined {
   return db
@@ -282,17 +179,4 @@ export function findSubscriberByUnsubscribeToken(db: Db, tokenHash: string): num
 export function wasMailed(db: Db, digestId: number, subscriberId: number): boolean {
   if (cachedStatement<[number, number], { n: number }>(db, "SELECT count(*) AS n FROM deliveries WHERE digest_id = ? AND subscriber_id = ? AND status <> 'queued'").get(digestId, subscriberId)!.n > 0) return true;
   return cachedStatement<[number], { n: number }>(db, "SELECT count(*) AS n FROM digest_totals WHERE digest_id = ?").get(digestId)!.n > 0;
-}
-
-/** Puts the rows of a digest that failed on a refusal of our side back in the queue, due now; reopens the digest. */
-export function requeueSenderRefusals(db: Db, digestId: number, now: string): number {
-  return db
-    .transaction(() => {
-      const n = db
-        .prepare("UPDATE deliveries SET status = 'queued', next_attempt_at = '', refusal = NULL, updated_at = ? WHERE digest_id = ? AND status = 'failed' AND refusal = 'sender'")
-        .run(now, digestId).changes;
-      if (n > 0) db.prepare("UPDATE digests SET status = 'sending', finished_at = NULL WHERE id = ?").run(digestId);
-      return n;
-    })
-    .immediate();
 }

@@ -1,10 +1,9 @@
-import type { Cadence, Format } from "../model/choices.js";
+import type { Cadence } from "../model/choices.js";
 import { cachedStatement, type Db } from "./db.js";
 import type { ListDays } from "./list-days.js";
 import { countDeliveries, nextQueuedAt } from "./deliveries.js";
 import { leaseCutoff } from "./senders.js";
-import { fromRow, paperColumns } from "./papers.js";
-import { type StoredPaper } from "../model/paper.js";
+import type { StoredPaper } from "../model/paper.js";
 
 /** A frozen digest. */
 export interface DigestSummary {
@@ -91,136 +90,9 @@ export function insertDigest(
   return id;
 }
 
-/** Papers of the daily digests after `after` up to `through`, most upvoted first. */
-export function papersOfDigestsBetween(db: Db, after: number, through: number): StoredPaper[] {
-  return db
-    .prepare<[number, number], StoredPaper & { links: string; authors: string; keywords: string }>(
-      `SELECT ${paperColumns("p")} FROM digest_papers dp JOIN papers p ON p.id = dp.paper_id
-       WHERE dp.digest_id > ? AND dp.digest_id <= ?
-       ORDER BY p.upvotes_at IS NULL, p.upvotes DESC, p.published_on DESC NULLS LAST, dp.digest_id DESC, dp.position`,
-    )
-    .all(after, through)
-    .map(fromRow);
-}
-
-/** The list days the daily digests after `after` up to `through` covered, or null when they name none. */
-export function daysOfDigestsBetween(db: Db, after: number, through: number): ListDays | null {
-  const row = db
-    .prepare<[number, number], { from: string | null; through: string | null }>(
-      "SELECT min(days_from) AS \"from\", max(days_through) AS through FROM digests WHERE edition = 'daily' AND id > ? AND id <= ?",
-    )
-    .get(after, through)!;
-  return row.from && row.through ? { from: row.from, through: row.through } : null;
-}
-
-/**
- * Readers of one cadence who share their choices and how far they have been offered
- * papers (their cursor, covered_through), as stored: one row per combination.
- */
-export interface ReaderSet {
-  coveredThrough: number;
-  cadence: Cadence;
-  topics: string;
-  minUpvotes: number;
-  format: Format;
-  readers: number;
-}
-
-/** The active readers of a cadence, counted per combination of choices and cursor (never loaded one by one). */
-export function readerSets(db: Db, cadence: Edition): ReaderSet[] {
-  return cachedStatement<[string], ReaderSet>(
-    db,
-    `SELECT covered_through AS coveredThrough, cadence, topics, min_upvotes AS minUpvotes, format, count(*) AS readers
-     FROM subscribers WHERE status = 'active' AND cadence = ?
-     GROUP BY covered_through, topics, min_upvotes, format ORDER BY min(id)`,
-  ).all(cadence);
-}
-
-/** How many active readers a cadence has. */
-export function countReaders(db: Db, cadence: Edition): number {
-  return db.prepare<[string], { n: number }>("SELECT count(*) AS n FROM subscribers WHERE status = 'active' AND cadence = ?").get(cadence)!.n;
-}
-
-/** A group of an edition's readers who share one rendering. */
-export interface DigestGroup {
-  groupNo: number;
-  /** The choices that made the group (JSON: topics, minUpvotes, format, cadence). */
-  choices: string;
-  coversAfter: number;
-  coversThrough: number;
-  paperIds: number[];
-  recipients: number;
-}
-
-/** Stores a group of a digest. */
-export function insertGroup(db: Db, digestId: number, group: DigestGroup): void {
-  db.prepare(
-    "INSERT INTO digest_groups (digest_id, group_no, choices, covers_after, covers_through, paper_ids, recipients) VALUES (?, ?, ?, ?, ?, ?, ?)",
-  ).run(digestId, group.groupNo, group.choices, group.coversAfter, group.coversThrough, JSON.stringify(group.paperIds), group.recipients);
-}
-
-/** Where each set of readers goes: its group, and why it is skipped when the edition holds nothing for it. */
-export interface SetAssignment {
-  set: ReaderSet;
-  groupNo: number;
-  skipReason?: string;
-}
-
-/**
- * Writes a ledger row for every active reader of a cadence, in one statement: queued
- * in their set's group, or skipped with the reason. The sets go through a temporary
- * table, so no reader is loaded into memory.
- */
-export function insertReaderRows(db: Db, digestId: number, cadence: Edition, assignments: readonly SetAssignment[], at: string): number {
-  db.exec(
-    `CREATE TEMP TABLE IF NOT EXISTS edition_plan (
-       covered_through INTEGER, topics TEXT, min_upvotes INTEGER, format TEXT, group_no INTEGER, status TEXT, reason TEXT,
-       PRIMARY KEY (covered_through, topics, min_upvotes, format))`,
-  );
-  db.exec("DELETE FROM temp.edition_plan");
-  const plan = db.prepare("INSERT INTO temp.edition_plan VALUES (?, ?, ?, ?, ?, ?, ?)");
-  for (const a of assignments) {
-    plan.run(a.set.coveredThrough, a.set.topics, a.set.minUpvotes, a.set.format, a.groupNo, a.skipReason ? "skipped" : "queued", a.skipReason ?? null);
-  }
-  const rows = db
-    .prepare(
-      `INSERT INTO deliveries (digest_id, subscriber_id, status, group_no, last_error, updated_at)
-       SELECT ?, s.id, p.status, p.group_no, p.reason, ? FROM subscribers s
-       JOIN temp.edition_plan p ON p.covered_through = s.covered_through AND p.topics = s.topics AND p.min_upvotes = s.min_upvotes AND p.format = s.format
-       WHERE s.status = 'active' AND s.cadence = ?`,
-    )
-    .run(digestId, at, cadence).changes;
-  db.exec("DELETE FROM temp.edition_plan");
-  return rows;
-}
-
-/** Records that the readers of a cadence have now been offered every daily digest up to `through`. */
-export function advanceReaders(db: Db, cadence: Edition, through: number): void {
-  cachedStatement(db, "UPDATE subscribers SET covered_through = ? WHERE status = 'active' AND cadence = ? AND covered_through < ?").run(through, cadence, through);
-}
-
 /** Sets how many ledger rows a frozen digest has. */
 export function setRecipientCount(db: Db, digestId: number, count: number): void {
   cachedStatement(db, "UPDATE digests SET recipient_count = ? WHERE id = ?").run(count, digestId);
-}
-
-/** One group of a digest; group 0 (rows frozen before groups existed) is the whole digest. */
-export function findGroup(db: Db, digestId: number, groupNo: number): DigestGroup | undefined {
-  const row = cachedStatement<[number, number], Omit<DigestGroup, "paperIds"> & { paperIds: string }>(
-    db,
-    `SELECT group_no AS groupNo, choices, covers_after AS coversAfter, covers_through AS coversThrough, paper_ids AS paperIds, recipients
-     FROM digest_groups WHERE digest_id = ? AND group_no = ?`,
-  ).get(digestId, groupNo);
-  return row && { ...row, paperIds: JSON.parse(row.paperIds) as number[] };
-}
-
-/** Papers by id, in the order given. */
-export function papersByIds(db: Db, ids: readonly number[]): StoredPaper[] {
-  const rows = cachedStatement<[string], StoredPaper & { links: string; authors: string; keywords: string }>(
-    db,
-    `SELECT ${paperColumns("p")} FROM json_each(?) j JOIN papers p ON p.id = j.value ORDER BY j.key`,
-  ).all(JSON.stringify(ids));
-  return rows.map(fromRow);
 }
 
 /** The list days a digest covers, or null for one made before list days were kept. */
@@ -244,14 +116,17 @@ export function latestDigest(db: Db): (DigestSummary & { sent: number }) | undef
     .get();
 }
 
-/** A digest as the archive lists it. */
+/** A digest as the archive lists it: its columns, written once. */
+const LISTED = (alias: string) =>
+  ["id", "created_at AS createdAt", "subject", "paper_count AS paperCount", "edition", "days_from AS daysFrom", "days_through AS daysThrough"].map((c) => `${alias}.${c}`).join(", ");
+
 export type ListedDigest = Pick<DigestSummary, "id" | "createdAt" | "subject" | "paperCount" | "edition" | "daysFrom" | "daysThrough">;
 
 /** Digests newest first, for the archive: no send counts (those scan a digest's whole ledger). */
 export function listDigests(db: Db, limit: number): ListedDigest[] {
   return db
     .prepare<[number], ListedDigest>(
-      "SELECT id, created_at AS createdAt, subject, paper_count AS paperCount, edition, days_from AS daysFrom, days_through AS daysThrough FROM digests ORDER BY id DESC LIMIT ?",
+      `SELECT ${LISTED("d")} FROM digests d ORDER BY id DESC LIMIT ?`,
     )
     .all(limit);
 }
@@ -261,19 +136,6 @@ export function unfinishedDigestIds(db: Db): number[] {
   return db.prepare<[], { id: number }>("SELECT id FROM digests WHERE status = 'sending' ORDER BY id").all().map((r) => r.id);
 }
 
-/** The papers of a digest in their frozen order; a weekly edition's are those of the daily digests it covers. */
-export function digestPapers(db: Db, digestId: number): StoredPaper[] {
-  const digest = findDigest(db, digestId);
-  if (digest?.edition === "weekly") return papersOfDigestsBetween(db, digest.coversAfter ?? 0, digest.coversThrough ?? 0);
-  return db
-    .prepare<[number], StoredPaper & { links: string }>(
-      `SELECT ${paperColumns("p")} FROM digest_papers dp JOIN papers p ON p.id = dp.paper_id
-       WHERE dp.digest_id = ? ORDER BY dp.position`,
-    )
-    .all(digestId)
-    .map(fromRow);
-}
-
 /** Marks a digest done once no ledger row is queued or sending; true when it is done. */
 export function finishDigestIfComplete(db: Db, digestId: number, at: string): boolean {
   db.prepare(
@@ -281,18 +143,6 @@ export function finishDigestIfComplete(db: Db, digestId: number, at: string): bo
        AND NOT EXISTS (SELECT 1 FROM deliveries WHERE digest_id = ? AND status IN ('queued', 'sending'))`,
   ).run(at, digestId, digestId);
   return findDigest(db, digestId)?.status === "done";
-}
-
-/** Papers as they were published in digests, newest digest first: the feed's items. */
-export function publishedPapers(db: Db, limit: number): Array<StoredPaper & { digestId: number; digestCreatedAt: string }> {
-  return db
-    .prepare<[number], StoredPaper & { links: string; digestId: number; digestCreatedAt: string }>(
-      `SELECT ${paperColumns("p")}, d.id AS digestId, d.created_at AS digestCreatedAt
-       FROM digest_papers dp JOIN papers p ON p.id = dp.paper_id JOIN digests d ON d.id = dp.digest_id
-       ORDER BY d.id DESC, dp.position LIMIT ?`,
-    )
-    .all(limit)
-    .map((r) => ({ ...fromRow(r), digestId: r.digestId, digestCreatedAt: r.digestCreatedAt }));
 }
 
 /** A digest whose remaining recipients wait for a later retry. */
@@ -315,16 +165,14 @@ export function waitingDigests(db: Db, now: Date): WaitingDigest[] {
 export function digestOfPaper(db: Db, paperId: number): ListedDigest | undefined {
   return cachedStatement<[number], ListedDigest>(
     db,
-    `SELECT d.id, d.created_at AS createdAt, d.subject, d.paper_count AS paperCount, d.edition, d.days_from AS daysFrom, d.days_through AS daysThrough
-       FROM digest_papers dp JOIN digests d ON d.id = dp.digest_id WHERE dp.paper_id = ?`,
+    `SELECT ${LISTED("d")} FROM digest_papers dp JOIN digests d ON d.id = dp.digest_id WHERE dp.paper_id = ?`,
   ).get(paperId);
 }
 
 /** The digests just before and after one in the archive (any edition). */
 export function neighbourDigests(db: Db, id: number): { previous?: ListedDigest; next?: ListedDigest } {
-  const columns = "id, created_at AS createdAt, subject, paper_count AS paperCount, edition, days_from AS daysFrom, days_through AS daysThrough";
   return {
-    previous: cachedStatement<[number], ListedDigest>(db, `SELECT ${columns} FROM digests WHERE id < ? ORDER BY id DESC LIMIT 1`).get(id),
-    next: cachedStatement<[number], ListedDigest>(db, `SELECT ${columns} FROM digests WHERE id > ? ORDER BY id LIMIT 1`).get(id),
+    previous: cachedStatement<[number], ListedDigest>(db, `SELECT ${LISTED("d")} FROM digests d WHERE id < ? ORDER BY id DESC LIMIT 1`).get(id),
+    next: cachedStatement<[number], ListedDigest>(db, `SELECT ${LISTED("d")} FROM digests d WHERE id > ? ORDER BY id LIMIT 1`).get(id),
   };
 }

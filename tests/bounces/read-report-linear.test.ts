@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readBounceReport } from "../../src/bounces/read-report.js";
+import { readBounceReport } from "../../src/bounces/report/read.js";
 import { fastestMs, growth } from "../helpers/linear.js";
 
 const headers = (extra = "") =>

@@ -9,7 +9,7 @@ import { renderAtom } from "../../render/feed-atom.js";
 import type { FeedItem } from "../../render/feed-items.js";
 import { renderJsonFeed } from "../../render/feed-json.js";
 import type { Db } from "../../store/db.js";
-import { publishedPapers } from "../../store/digests.js";
+import { publishedPapers } from "../../store/digest-papers.js";
 import { HttpError, send } from "../http.js";
 
 export type FeedFormat = "rss" | "atom" | "json";
