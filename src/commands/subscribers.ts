@@ -1,147 +1,22 @@
 import { addConfirmedReader, removeReader } from "../subscribers/manage.js";
 import { requestConfirmation } from "../subscribers/confirm.js";
-import { InvalidArgumentError, type Command } from "commander";
 import { readFileSync } from "node:fs";
 import { PapermailError } from "../errors.js";
 import { checkAddress } from "../model/address.js";
 import { readAddressList } from "../subscribers/import.js";
-import { CADENCES, FORMATS, parseChoices, type ReaderChoices } from "../model/choices.js";
-import { setChoices, findSubscriberByEmail, listSubscribers, SUBSCRIBER_STATUSES, type SubscriberStatus } from "../store/subscribers.js";
+import type { ReaderChoices } from "../model/choices.js";
+import { setChoices, findSubscriberByEmail, listSubscribers, type SubscriberStatus } from "../store/subscribers.js";
 import { EXIT, printJson, type CommandContext } from "./context.js";
 import { csvField } from "../util/csv.js";
 
-type WithContext = (run: (ctx: CommandContext) => number | Promise<number>) => Promise<void>;
-const STATUSES = SUBSCRIBER_STATUSES;
-
-/** Registers `papermail subscribers add|remove|list|import|export`. */
-export function registerSubscriberCommands(program: Command, withContext: WithContext): void {
-  const subscribers = program
-    .command("subscribers")
-    .description("manage who gets the digest (statuses: pending, active, unsubscribed, bounced, complained)")
-    .addHelpText("after", "\nAddresses must be one plain address (name@example.org): no display names, quotes, comments or commas.");
-
-  const add = subscribers
-    .command("add")
-    .description("add addresses; without --confirmed each gets a confirmation email and stays pending until they click it")
-    .argument("<email...>", "addresses to add")
-    .option("--confirmed", "add them as active at once (they asked you directly); someone who unsubscribed stays unsubscribed")
-    .option("--reactivate", "with --confirmed: also make people who unsubscribed active again (only if they asked you to)");
-  choiceOptions(add)
-    .option("--json", "print one JSON document")
-    .addHelpText("after", CHOICES_HELP)
-    .action((emails: string[], opts: ChoiceFlags & { confirmed?: boolean; reactivate?: boolean; json?: boolean }) =>
-      withContext((ctx) =>
-        runAdd(ctx, emails, { confirmed: Boolean(opts.confirmed), reactivate: Boolean(opts.reactivate), choices: checkChoiceFlags(opts) }, Boolean(opts.json)),
-      ),
-    );
-
-  choiceOptions(
-    subscribers
-      .command("set")
-      .description("change what a subscriber gets: cadence, topics, minimum of upvotes, format (what is not given stays)")
-      .argument("<email>", "the subscriber's address"),
-  )
-    .option("--json", "print the subscriber as JSON")
-    .addHelpText("after", CHOICES_HELP)
-    .action((email: string, opts: ChoiceFlags & { json?: boolean }) => withContext((ctx) => runSet(ctx, email, checkChoiceFlags(opts), Boolean(opts.json))));
-
-  subscribers
-    .command("remove")
-    .description("unsubscribe an address at once (it gets nothing further, even from a digest being sent)")
-    .argument("<email>", "address to remove")
-    .option("--forget", "also delete the address and its send history")
-    .action((email: string, opts: { forget?: boolean }) => withContext((ctx) => runRemove(ctx, email, Boolean(opts.forget))));
-
-  subscribers
-    .command("list")
-    .description("list subscribers, oldest first")
-    .option("--status <status>", `only one status: ${STATUSES.join(", ")}`, parseStatus)
-    .option("--json", "print one JSON array")
-    .action((opts: { status?: SubscriberStatus; json?: boolean }) =>
-      withContext((ctx) => {
-        const rows = listSubscribers(ctx.db, opts.status);
-        if (opts.json) printJson(ctx, rows);
-        else if (rows.length === 0) ctx.out("No subscribers yet: add some with `papermail subscribers add EMAIL`.");
-        else for (const s of rows) ctx.out(`${s.status.padEnd(13)} ${s.email.padEnd(32)} ${describeChoices(s.choices)}`);
-        return EXIT.ok;
-      }),
-    );
-
-  subscribers
-    .command("import")
-    .description("add many addresses from FILE (or - for standard input): one per line, or a CSV with an `email` column and optionally cadence, topics, min_upvotes and format (as `export` writes them)")
-    .argument("<file>", "file to read, or - for standard input")
-    .option("--confirmed", "add them as active at once (without it they are added as pending and sent a confirmation email); people who unsubscribed stay unsubscribed")
-    .option("--reactivate", "with --confirmed: also make people who unsubscribed active again (only if they asked you to)")
-    .option("--json", "print one JSON document")
-    .action((file: string, opts: { confirmed?: boolean; reactivate?: boolean; json?: boolean }) =>
-      withContext((ctx) => runImport(ctx, file, { confirmed: Boolean(opts.confirmed), reactivate: Boolean(opts.reactivate) }, Boolean(opts.json))),
-    );
-
-  subscribers
-    .command("export")
-    .description(`print subscribers as CSV (${EXPORT_COLUMNS}); topics are separated by commas within their field`)
-    .option("--status <status>", `only one status: ${STATUSES.join(", ")}`, parseStatus)
-    .action((opts: { status?: SubscriberStatus }) =>
-      withContext((ctx) => {
-        ctx.out(EXPORT_COLUMNS);
-        for (const s of listSubscribers(ctx.db, opts.status)) {
-          const c = s.choices;
-          ctx.out(
-            [s.email, s.status, s.createdAt, s.confirmedAt ?? "", s.unsubscribedAt ?? "", s.suppressedReason ?? "", s.suppressedAt ?? "", c.cadence, c.topics.join(", "), String(c.minUpvotes), c.format]
-              .map(csvField)
-              .join(","),
-          );
-        }
-        return EXIT.ok;
-      }),
-    );
-}
-
-const EXPORT_COLUMNS = "email,status,created_at,confirmed_at,unsubscribed_at,suppressed_reason,suppressed_at,cadence,topics,min_upvotes,format";
-
-const CHOICES_HELP = `
-Choices (new subscribers get daily, every topic, no minimum, full; each reader may change
-theirs from the preferences link in every email):
-  --cadence daily|weekly     every daily digest, or one email a week (PAPERMAIL_WEEKLY_CRON)
-  --topics "speech, diffusion"
-                             up to 20 words or short phrases; a paper matches when one appears as a
-                             whole word or phrase in its title, abstract or keywords; "" = every paper
-  --min-upvotes N            only papers with at least N upvotes (0 = all)
-  --format full|compact      abstracts and links, or titles, upvotes and links only
-
-Examples:
-  papermail subscribers add ada@example.org --confirmed --cadence weekly --topics "speech, diffusion"
-  papermail subscribers set ada@example.org --min-upvotes 5 --format compact`;
-
-interface ChoiceFlags {
-  cadence?: string;
-  topics?: string;
-  minUpvotes?: string;
-  format?: string;
-}
-
-function choiceOptions(command: Command): Command {
-  return command
-    .option("--cadence <cadence>", CADENCES.join(" or "))
-    .option("--topics <list>", 'comma-separated topics, e.g. "speech, diffusion" ("" for every paper)')
-    .option("--min-upvotes <n>", "only papers with at least n upvotes")
-    .option("--format <format>", FORMATS.join(" or "));
-}
-
-/** The choice flags, checked: a bad one is a usage error naming the flag. */
-function checkChoiceFlags(flags: ChoiceFlags): Partial<ReaderChoices> {
-  const result = parseChoices({ cadence: flags.cadence, topics: flags.topics, minUpvotes: flags.minUpvotes, format: flags.format }, "flag");
-  if (!result.ok) throw new PapermailError("USAGE", result.error);
-  return result.choices;
-}
+export const EXPORT_COLUMNS = "email,status,created_at,confirmed_at,unsubscribed_at,suppressed_reason,suppressed_at,cadence,topics,min_upvotes,format";
 
 /** A subscriber's choices in one line: "weekly, compact, topics: speech, diffusion, >= 5 upvotes". */
 function describeChoices(c: ReaderChoices): string {
   return [c.cadence, c.format, c.topics.length > 0 ? `topics: ${c.topics.join(", ")}` : "every topic", ...(c.minUpvotes > 0 ? [`>= ${c.minUpvotes} upvotes`] : [])].join("; ");
 }
 
-function runSet(ctx: CommandContext, input: string, choices: Partial<ReaderChoices>, json: boolean): number {
+export function runSet(ctx: CommandContext, input: string, choices: Partial<ReaderChoices>, json: boolean): number {
   const check = checkAddress(input);
   if (!check.ok) throw new PapermailError("BAD_ADDRESS", `"${input}" ${check.reason}`);
   const sub = findSubscriberByEmail(ctx.db, check.address);
@@ -160,7 +35,7 @@ interface AddFlags {
   choices?: Partial<ReaderChoices>;
 }
 
-async function runAdd(ctx: CommandContext, emails: string[], flags: AddFlags, json: boolean): Promise<number> {
+export async function runAdd(ctx: CommandContext, emails: string[], flags: AddFlags, json: boolean): Promise<number> {
   if (flags.reactivate && !flags.confirmed) throw new PapermailError("USAGE", "--reactivate goes with --confirmed");
   const results: Array<{ email: string; result: string; error?: string; confirmUrl?: string }> = [];
   for (const input of emails) {
@@ -216,7 +91,7 @@ function keptWords(sub: { status: string; suppressedBy: string | null; email: st
   return `kept ${sub.status} (on the suppression list; --reactivate if they asked you to come back)`;
 }
 
-function runRemove(ctx: CommandContext, input: string, forget: boolean): number {
+export function runRemove(ctx: CommandContext, input: string, forget: boolean): number {
   const check = checkAddress(input);
   if (!check.ok) throw new PapermailError("BAD_ADDRESS", `"${input}" ${check.reason}`);
   const sub = findSubscriberByEmail(ctx.db, check.address);
@@ -227,7 +102,7 @@ function runRemove(ctx: CommandContext, input: string, forget: boolean): number 
   return EXIT.ok;
 }
 
-async function runImport(ctx: CommandContext, file: string, flags: AddFlags, json: boolean): Promise<number> {
+export async function runImport(ctx: CommandContext, file: string, flags: AddFlags, json: boolean): Promise<number> {
   if (flags.reactivate && !flags.confirmed) throw new PapermailError("USAGE", "--reactivate goes with --confirmed");
   let text: string;
   try {
@@ -265,8 +140,25 @@ async function runImport(ctx: CommandContext, file: string, flags: AddFlags, jso
   return problems.length > 0 || counts.failed > 0 ? EXIT.rejected : EXIT.ok;
 }
 
-function parseStatus(value: string): SubscriberStatus {
-  if (!(STATUSES as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${STATUSES.join(", ")}`);
-  return value as SubscriberStatus;
+/** `subscribers list`: one line (or JSON object) per subscriber, oldest first. */
+export function runList(ctx: CommandContext, status: SubscriberStatus | undefined, json: boolean): number {
+  const rows = listSubscribers(ctx.db, status);
+  if (json) printJson(ctx, rows);
+  else if (rows.length === 0) ctx.out("No subscribers yet: add some with `papermail subscribers add EMAIL`.");
+  else for (const s of rows) ctx.out(`${s.status.padEnd(13)} ${s.email.padEnd(32)} ${describeChoices(s.choices)}`);
+  return EXIT.ok;
 }
 
+/** `subscribers export`: CSV that `subscribers import` reads back. */
+export function runExport(ctx: CommandContext, status: SubscriberStatus | undefined): number {
+  ctx.out(EXPORT_COLUMNS);
+  for (const s of listSubscribers(ctx.db, status)) {
+    const c = s.choices;
+    ctx.out(
+      [s.email, s.status, s.createdAt, s.confirmedAt ?? "", s.unsubscribedAt ?? "", s.suppressedReason ?? "", s.suppressedAt ?? "", c.cadence, c.topics.join(", "), String(c.minUpvotes), c.format]
+        .map(csvField)
+        .join(","),
+    );
+  }
+  return EXIT.ok;
+}
