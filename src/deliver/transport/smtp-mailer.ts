@@ -1,7 +1,8 @@
 import { createDkimSigner } from "./dkim.js";
 import type { Mailer, OutgoingMessage, SendOutcome } from "./mailer.js";
 import { createTokenSource, type OAuth2Settings } from "./oauth2.js";
-import { SmtpError, SmtpSession, type SmtpAuth, type SmtpSessionOptions, type SmtpTimeouts } from "./smtp-session.js";
+import { SmtpSession, type SmtpAuth, type SmtpSessionOptions, type SmtpTimeouts } from "./smtp-session.js";
+import { SmtpError } from "./smtp-error.js";
 
 export interface SmtpOptions {
   url: string;
