@@ -48,6 +48,8 @@ export async function runServe(config: Config, options: { scheduler: boolean }):
   }
   const address = app.address();
   const port = typeof address === "object" && address ? address.port : config.port;
+  // PAPERMAIL_PORT=0 lets the system pick: a trial's links name the port it picked. Set before any request is read.
+  if (!config.publicUrlSet && config.port === 0) config.publicUrl = `http://localhost:${port}`;
   if (!config.publicUrlSet) {
     // Commands run in another terminal (send-digest) link to where this server really is: recorded before it is announced.
     writeSetting(ctx.db, SITE_ADDRESS_SETTING, config.publicUrl);
