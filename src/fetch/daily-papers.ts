@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeError, PapermailError } from "../errors.js";
 import { scanJsonDump } from "../dump/parse-json.js";
@@ -67,14 +67,25 @@ export async function fetchDailyPapers(date: string, at: Date, o: FetchOptions):
   }
   mkdirSync(o.dumpsDir, { recursive: true });
   const stamp = at.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  const file = join(o.dumpsDir, `daily_papers_${date}_fetched-${stamp}.json`);
+  const name = (n: number) => join(o.dumpsDir, `daily_papers_${date}_fetched-${stamp}${n > 1 ? `-${n}` : ""}.json`);
   const temporary = join(o.dumpsDir, `.daily_papers_${date}.${process.pid}.tmp`);
+  let file = name(1);
   try {
     writeFileSync(temporary, body);
-    renameSync(temporary, file);
+    // A link never replaces a file: two fetches in the same second keep both answers.
+    for (let n = 2; ; n++) {
+      try {
+        linkSync(temporary, file);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST" || n > 100) throw err;
+        file = name(n);
+      }
+    }
   } catch (err) {
-    rmSync(temporary, { force: true });
     throw new PapermailError("FETCH", `cannot write ${file}: ${describeError(err)}`);
+  } finally {
+    rmSync(temporary, { force: true });
   }
   return { date, file, entries: entries.length };
 }
