@@ -39,6 +39,8 @@ export function subscribeRoutes(deps: AppDeps, pages: SitePages): Route[] {
             if (r.status === "failed") log(`confirmation email not sent (the next request will try again): ${r.error}`);
             if (r.status === "recently sent") log("confirmation email not sent: this address had one recently (at most one a day and three in 30 days)");
             if (r.status === "client limit") log("confirmation email not sent: this client asked for too many today");
+            // No address in the log: the answer and the log say the same whoever asked.
+            if (r.status === "not pending" || r.status === "active") log("confirmation email not sent: the address is subscribed already, or may not be mailed");
             // Only the outbox gives the link: no mail leaves the machine, so a trial needs it here.
             if (r.status === "sent" && r.confirmUrl) log(`confirmation link (outbox): ${r.confirmUrl}`);
           })
