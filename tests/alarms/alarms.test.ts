@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { weekdayHoursBetween } from "../src/alarms/drift.js";
-import { ABSTRACT, project, smtp } from "./project.js";
-import { sentProject } from "./bounce-project.js";
-import { startSite } from "./site.js";
+import { describe, expect, it } from "vitest";
+import { weekdayHoursBetween } from "../../src/alarms/drift.js";
+import { ABSTRACT, project, smtp } from "../helpers/project.js";
+import { listen } from "../helpers/listen.js";
+import { sentProject } from "../helpers/bounce-project.js";
+import { startSite } from "../helpers/site.js";
 
 const day = (n: number) => new Date(Date.now() - n * 86400_000).toISOString().slice(0, 10);
 
@@ -20,11 +21,6 @@ function writeDay(dir: string, n: number, count: number, capture = ""): string {
   writeFileSync(file, JSON.stringify(entries));
   return file;
 }
-
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
-});
 
 async function alarmProject() {
   const server = await smtp();
@@ -96,10 +92,9 @@ describe("the drift alarm", () => {
       res.writeHead(answer.status, { "content-type": "application/json" });
       res.end(answer.body);
     });
-    servers.push(api);
-    await new Promise<void>((r) => api.listen(0, "127.0.0.1", r));
+    const port = await listen(api);
     const p = await alarmProject();
-    p.env.PAPERMAIL_HF_API_URL = `http://127.0.0.1:${(api.address() as { port: number }).port}/api/daily_papers`;
+    p.env.PAPERMAIL_HF_API_URL = `http://127.0.0.1:${port}/api/daily_papers`;
     for (let i = 1; i <= 2; i++) expect((await p.cli(["fetch"])).stderr).not.toContain("alert:");
     const third = await p.cli(["fetch"]);
     expect(third.stderr).toContain("alert: the last 3 fetch runs all failed");

@@ -1,12 +1,12 @@
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readBounceReport } from "../src/bounces/report/read.js";
-import { REASONS, type BounceKind, type BounceReason } from "../src/model/bounce.js";
-import { SAMPLE_FILES } from "./helpers.js";
-import { addressList, project, smtp } from "./project.js";
+import { readBounceReport } from "../../src/bounces/report/read.js";
+import { REASONS, type BounceKind, type BounceReason } from "../../src/model/bounce.js";
+import { FIXTURES, SAMPLE_FILES } from "../helpers/files.js";
+import { addressList, project, smtp } from "../helpers/project.js";
 
-const DIR = join(import.meta.dirname, "fixtures", "bounces", "sisimai");
+const DIR = join(FIXTURES, "bounces", "sisimai");
 const expected = JSON.parse(readFileSync(join(DIR, "expected.json"), "utf8")) as Record<string, Array<{ status: string | null; reason: string; feedback?: string }>>;
 const overrides = JSON.parse(readFileSync(join(DIR, "overrides.json"), "utf8")) as Record<string, string>;
 const names = Object.keys(expected).sort();

@@ -1,18 +1,15 @@
 import net from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fetchBounces } from "../../src/bounces/imap.js";
 import { loadConfig } from "../../src/config/load.js";
 import { openDatabase } from "../../src/store/db.js";
-import { dsn } from "../bounce-messages.js";
-import { tempDir } from "../helpers.js";
-import { startDovecot } from "../imap.js";
-import { project } from "../project.js";
-import { hasPackage } from "../system-packages.js";
-
-const closers: Array<() => void> = [];
-afterEach(() => {
-  while (closers.length) closers.pop()!();
-});
+import { dsn } from "../helpers/bounce-messages.js";
+import { defer } from "../helpers/cleanup.js";
+import { tempDir } from "../helpers/files.js";
+import { listen } from "../helpers/listen.js";
+import { startDovecot } from "../helpers/imap.js";
+import { project } from "../helpers/project.js";
+import { hasPackage } from "../helpers/system-packages.js";
 
 /** An IMAP server that sends its greeting one byte at a time, slowly, forever. */
 async function drippingServer(): Promise<number> {
@@ -25,12 +22,9 @@ async function drippingServer(): Promise<number> {
     const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write(text[i++ % text.length]!)), 100);
     socket.on("close", () => clearInterval(timer));
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  closers.push(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return (server.address() as net.AddressInfo).port;
+  const port = await listen(server);
+  defer(() => sockets.forEach((s) => s.destroy()));
+  return port;
 }
 
 describe("the bounce mailbox is read within bounds", () => {

@@ -2,13 +2,14 @@ import Database from "better-sqlite3";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli, SAMPLE_FILES, tempDir } from "./helpers.js";
-import { arf, dsn, eximBounce, newsletter, sesBounce } from "./bounce-messages.js";
-import { startDovecot } from "./imap.js";
-import { hasPackage } from "./system-packages.js";
-import { project, smtp } from "./project.js";
-import { sentProject } from "./bounce-project.js";
-import { startSite } from "./site.js";
+import { SAMPLE_FILES, tempDir } from "../helpers/files.js";
+import { runCli } from "../helpers/cli.js";
+import { arf, dsn, eximBounce, newsletter, sesBounce } from "../helpers/bounce-messages.js";
+import { startDovecot } from "../helpers/imap.js";
+import { hasPackage } from "../helpers/system-packages.js";
+import { project, smtp } from "../helpers/project.js";
+import { sentProject } from "../helpers/bounce-project.js";
+import { startSite } from "../helpers/site.js";
 
 describe("VERP and the headers bulk mail needs", () => {
   it("gives each message its own bounces+token@ envelope sender, and the From address without the setting", async () => {
@@ -136,9 +137,9 @@ describe.skipIf(!hasPackage("dovecot-imapd"))("bounces from an IMAP mailbox (Dov
 describe("the suppression list", () => {
   it("keeps bounced and complained addresses out of import and the form, and lets an operator manage it", async () => {
     const site = await startSite();
-    const { findSubscriberByEmail } = await import("../src/store/subscribers.js");
-    const { addConfirmedReader } = await import("../src/subscribers/manage.js");
-    const { applyConsentEvent } = await import("../src/store/consent.js");
+    const { findSubscriberByEmail } = await import("../../src/store/subscribers.js");
+    const { addConfirmedReader } = await import("../../src/subscribers/manage.js");
+    const { applyConsentEvent } = await import("../../src/store/consent.js");
     const at = new Date().toISOString();
     for (const e of ["b@example.org", "c@example.org"]) addConfirmedReader(site.ctx.db, e, at);
     applyConsentEvent(site.ctx.db, { id: findSubscriberByEmail(site.ctx.db, "b@example.org")!.id }, { type: "bounce" }, at, { reason: "hard bounce 5.1.1 (dsn)" });
@@ -175,9 +176,9 @@ describe("rotating the secret", () => {
     const link = (await p.server.parse(p.server.received[0]!)).headerLines.find((h) => h.key === "list-unsubscribe")!.line;
     const token = /\/unsubscribe\/([^>]+)>/.exec(link)![1]!;
     const rotated = { ...p.env, PAPERMAIL_SECRET: "r".repeat(40), PAPERMAIL_SECRET_PREVIOUS: "s".repeat(40) };
-    const { loadConfig } = await import("../src/config/load.js");
-    const { openDatabase } = await import("../src/store/db.js");
-    const { findUnsubscribable } = await import("../src/subscribers/subscribe.js");
+    const { loadConfig } = await import("../../src/config/load.js");
+    const { openDatabase } = await import("../../src/store/db.js");
+    const { findUnsubscribable } = await import("../../src/subscribers/subscribe.js");
     const ctx = (env: Record<string, string>) => ({ db: openDatabase(join(p.cwd, "var", "papermail.db")), config: loadConfig(env, p.cwd), clock: { now: () => new Date() } });
     expect(findUnsubscribable(ctx({ ...p.env, PAPERMAIL_SECRET: "r".repeat(40) }), token)).toBeUndefined();
     expect(findUnsubscribable(ctx(rotated), token)).toBeDefined();
@@ -201,9 +202,9 @@ describe("a ledger that stays bounded", () => {
     expect(JSON.parse((await p.cli(["status", "--json"])).stdout).lastDigest).toMatchObject({ sent: 2, recipientCount: 2 });
     // The digest's reader groups went with its rows: the database stays bounded.
     expect(p.db().prepare("SELECT count(*) AS n FROM digest_groups").get()).toEqual({ n: 0 });
-    const { unsubscribeByToken } = await import("../src/subscribers/subscribe.js");
-    const { openDatabase } = await import("../src/store/db.js");
-    const { loadConfig } = await import("../src/config/load.js");
+    const { unsubscribeByToken } = await import("../../src/subscribers/subscribe.js");
+    const { openDatabase } = await import("../../src/store/db.js");
+    const { loadConfig } = await import("../../src/config/load.js");
     const ctx = { db: openDatabase(join(p.cwd, "var", "papermail.db")), config: loadConfig(p.env, p.cwd), clock: { now: () => new Date() } };
     expect(await unsubscribeByToken(ctx, token)).toBe(true);
     expect(p.status("ada@example.org")).toBe("unsubscribed");

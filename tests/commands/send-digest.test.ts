@@ -1,20 +1,19 @@
 import Database from "better-sqlite3";
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config/load.js";
-import { publishDigests } from "../src/digest/publish.js";
-import type { CommandContext } from "../src/commands/context.js";
-import { openDatabase } from "../src/store/db.js";
-import { findSubscriberByEmail } from "../src/store/subscribers.js";
-import { addConfirmedReader } from "../src/subscribers/manage.js";
-import { applyConsentEvent } from "../src/store/consent.js";
-import { ingestFile } from "../src/ingest/ingest-file.js";
-import { systemClock } from "../src/util/time.js";
-import { runCli, SAMPLE_FILES, tempDir } from "./helpers.js";
-import { type Fault } from "./smtp.js";
-import { ABSTRACT, addressList, context, frozenDigest, HEADER, killedSend, ledger, project, servers, smtp } from "./project.js";
-import { hasPackage } from "./system-packages.js";
+import { describe, expect, it } from "vitest";
+import { publishDigests } from "../../src/digest/publish.js";
+import type { CommandContext } from "../../src/commands/context.js";
+import { findSubscriberByEmail } from "../../src/store/subscribers.js";
+import { addConfirmedReader } from "../../src/subscribers/manage.js";
+import { applyConsentEvent } from "../../src/store/consent.js";
+import { ingestFile } from "../../src/ingest/ingest-file.js";
+import { SAMPLE_FILES } from "../helpers/files.js";
+import { runCli } from "../helpers/cli.js";
+import { type Fault } from "../helpers/smtp-server.js";
+import { ABSTRACT, addressList, context, frozenDigest, HEADER, killedSend, ledger, project, smtp } from "../helpers/project.js";
+import { downRelay } from "../helpers/down-relay.js";
+import { hasPackage } from "../helpers/system-packages.js";
 
 describe("send-digest", () => {
   it("sends each paper once across two list days, and nothing when no new day is listed", async () => {
@@ -180,7 +179,7 @@ describe("exactly once", () => {
     const p = project(server.url);
     await p.cli(["subscribers", "add", "busy@example.org", "gone@example.org", "fine@example.org", "--confirmed"]);
     await p.cli(["ingest", SAMPLE_FILES[0]!]);
-    const { deliverDigest } = await import("../src/deliver/engine.js");
+    const { deliverDigest } = await import("../../src/deliver/engine.js");
     const { ctx, id, mailer } = await frozenDigest(p);
     const report = await deliverDigest({ ...ctx, mailer, secret: "s".repeat(32), owner: "test:1:1" }, id, { concurrency: 2, throttle: { firstPauseMs: 20 } });
     await mailer.close();
@@ -191,9 +190,8 @@ describe("exactly once", () => {
   });
 
   it("pauses without failing anyone while the mail server is down, and resumes on the next run", async () => {
-    const { freePort } = await import("./site.js");
-    const port = await freePort();
-    const p = project(`smtp://127.0.0.1:${port}`);
+    const relay = await downRelay();
+    const p = project(relay.url);
     await p.cli(["subscribers", "import", "-", "--confirmed"], addressList(20));
     await p.cli(["ingest", SAMPLE_FILES[0]!]);
     const down = await p.cli(["send-digest"]);
@@ -203,14 +201,11 @@ describe("exactly once", () => {
     expect(rows.every((r) => r.status === "queued")).toBe(true);
     expect(JSON.parse((await p.cli(["status", "--json"])).stdout).lastDigest.status).toBe("sending");
 
-    const { SMTPServer } = await import("smtp-server");
-    let received = 0;
-    const server = new SMTPServer({ disabledCommands: ["STARTTLS", "AUTH"], logger: false, onData: (s, _x, cb) => { s.resume(); s.on("end", () => { received++; cb(); }); } });
-    await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-    servers.push({ close: () => new Promise<void>((r) => server.close(() => r())) });
+    const server = await smtp();
+    relay.up(server.port);
     const up = JSON.parse((await p.cli(["send-digest", "--json"])).stdout);
     expect(up.digests[0]).toMatchObject({ sent: 20, failed: 0, complete: true });
-    expect(received).toBe(20);
+    expect(server.received).toHaveLength(20);
   });
 
   it("leaves one copy and an unknown row when the connection drops after DATA, and never re-sends it", async () => {

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import { SETTINGS, shownDefault } from "../../src/config/settings.js";
-import { ROOT, tempDir } from "../helpers.js";
+import { ROOT, tempDir } from "../helpers/files.js";
+import { runCli } from "../helpers/cli.js";
 
 describe("every setting is written once", () => {
   it("the README's settings table names every setting, and no other", () => {
@@ -40,5 +41,12 @@ describe("every setting is written once", () => {
   it("never repeats a secret's value in an error", () => {
     expect(() => loadConfig({ PAPERMAIL_SECRET: "short-secret" }, tempDir())).toThrow(/^PAPERMAIL_SECRET: must be at least 32 characters$/);
     expect(() => loadConfig({ PAPERMAIL_PORT: "eighty" }, tempDir())).toThrow('PAPERMAIL_PORT: must be a whole number (got "eighty")');
+  });
+});
+
+describe("unknown settings", () => {
+  it("suggests the setting a typo meant, transpositions included", async () => {
+    const r = await runCli(["status"], { cwd: tempDir(), env: { PAPERMAIL_PROT: "8080" } });
+    expect(r.stderr).toMatch(/PAPERMAIL_PROT is not a papermail setting and is ignored \(did you mean PAPERMAIL_PORT\?\)/);
   });
 });

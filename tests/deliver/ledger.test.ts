@@ -1,18 +1,20 @@
 import Database from "better-sqlite3";
 import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
-import { createMailer } from "../src/deliver/transport/create-mailer.js";
-import { deliverDigest } from "../src/deliver/engine.js";
-import { createSmtpMailer } from "../src/deliver/transport/smtp-mailer.js";
-import { publishDigests } from "../src/digest/publish.js";
-import { ingestFile } from "../src/ingest/ingest-file.js";
-import { recoverInterruptedDeliveries } from "../src/store/delivery-recovery.js";
-import { freezeEdition } from "../src/digest/editions.js";
-import { holdSenderLease } from "../src/store/senders.js";
-import { SAMPLE_FILES, spawnCli } from "./helpers.js";
-import { addressList, context, ledger, project, smtp } from "./project.js";
-import { fakeClock, freePort } from "./site.js";
-import type { Fault } from "./smtp.js";
+import { createMailer } from "../../src/deliver/transport/create-mailer.js";
+import { deliverDigest } from "../../src/deliver/engine.js";
+import { createSmtpMailer } from "../../src/deliver/transport/smtp-mailer.js";
+import { publishDigests } from "../../src/digest/publish.js";
+import { ingestFile } from "../../src/ingest/ingest-file.js";
+import { recoverInterruptedDeliveries } from "../../src/store/delivery-recovery.js";
+import { freezeEdition } from "../../src/digest/editions.js";
+import { holdSenderLease } from "../../src/store/senders.js";
+import { SAMPLE_FILES } from "../helpers/files.js";
+import { spawnCli } from "../helpers/cli.js";
+import { addressList, context, ledger, project, smtp } from "../helpers/project.js";
+import { downRelay } from "../helpers/down-relay.js";
+import { fakeClock } from "../helpers/site.js";
+import { waitFor } from "../helpers/wait.js";
 
 type Row = { email: string; status: string; attempts: number; next: string; error: string | null };
 function rows(db: Database.Database): Row[] {
@@ -31,7 +33,8 @@ async function readyProject(smtpUrl: string | undefined, subscribers: string) {
 
 describe("an outage or a slow server never fails a reader", () => {
   it("an unreachable server uses up no attempts, on the first run or the tenth", async () => {
-    const p = await readyProject(`smtp://127.0.0.1:${await freePort()}`, addressList(5));
+    const relay = await downRelay();
+    const p = await readyProject(relay.url, addressList(5));
     for (let run = 0; run < 10; run++) expect((await p.cli(["send-digest"])).code).toBe(1);
     const all = rows(p.db());
     expect(all).toHaveLength(5);
@@ -97,25 +100,28 @@ describe("an outage or a slow server never fails a reader", () => {
     const id = freezeEdition(p.ctx.db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: () => "t", includeDemo: true })!;
     const blocker = new Database(p.ctx.config.dbPath);
     const mailer = createMailer(p.ctx.config, String(id));
-    let locked = false;
     server.received.length = 0;
-    const sending = deliverDigest({ ...p.ctx, mailer, secret: "s".repeat(32), owner: "t:1:1" }, id, { concurrency: 2 });
-    // Once a few messages are out, a long write (an ingest) takes the lock for a while.
-    while (server.received.length < 5) await new Promise((r) => setTimeout(r, 5));
-    blocker.exec("BEGIN IMMEDIATE");
-    locked = true;
-    await new Promise((r) => setTimeout(r, 1500));
+    // Once five outcomes are known, a long write (an ingest) takes the lock, and keeps it
+    // until the outcome of a message that was in flight has come back and must wait to be recorded.
+    let settledWhileLocked = -1;
+    const sending = deliverDigest({ ...p.ctx, mailer, secret: "s".repeat(32), owner: "t:1:1" }, id, {
+      concurrency: 2,
+      onProgress(settled) {
+        if (settled === 5) blocker.exec("BEGIN IMMEDIATE");
+        if (settled > 5 && settledWhileLocked === -1) settledWhileLocked = settled;
+      },
+    });
+    await waitFor(() => settledWhileLocked > 5, "an outcome to come back while the lock is held");
     blocker.exec("COMMIT");
     const report = await sending;
     await mailer.close();
     blocker.close();
-    expect(locked).toBe(true);
     expect(report).toMatchObject({ sent: 30, unknown: 0, complete: true });
     expect(server.received).toHaveLength(30);
   }, 60_000);
 
   it("gives the end-of-data reply its time, then calls a stalled message unknown and pauses after several stalls", async () => {
-    const { DEFAULT_TIMEOUTS } = await import("../src/deliver/transport/smtp-session.js");
+    const { DEFAULT_TIMEOUTS } = await import("../../src/deliver/transport/smtp-session.js");
     expect(DEFAULT_TIMEOUTS.endOfDataMs).toBe(10 * 60_000);
     const server = await smtp({ fault: () => "stall" });
     const p = await readyProject(server.url, addressList(12));
@@ -144,7 +150,7 @@ describe("an outage or a slow server never fails a reader", () => {
     expect(server.received).toHaveLength(2);
     const links = await Promise.all(server.received.map(async (m) => String((await server.parse(m)).headers.get("list-unsubscribe"))));
     expect(links[0]).toBe(links[1]);
-    const { unsubscribeByToken } = await import("../src/subscribers/subscribe.js");
+    const { unsubscribeByToken } = await import("../../src/subscribers/subscribe.js");
     const token = /\/unsubscribe\/([^>]+)>/.exec(String((await server.parse(server.received[0]!)).headerLines.find((h) => h.key === "list-unsubscribe")!.line))![1]!;
     expect(await unsubscribeByToken(p.ctx, token)).toBe(true);
   });
@@ -185,7 +191,7 @@ describe("an outage or a slow server never fails a reader", () => {
     const child = spawnCli(["send-digest"], { cwd: p.cwd, env: p.env });
     let stderr = "";
     child.stderr.on("data", (c) => (stderr += c));
-    while (server.received.length < 10) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => server.received.length >= 10, "ten messages at the server");
     child.kill("SIGINT");
     const code = await new Promise((resolve) => child.on("exit", resolve));
     expect(code).toBe(1);
@@ -217,7 +223,7 @@ describe("the ledger's hot queries", () => {
       expect(detail, q).toMatch(/USING (COVERING |PRIMARY KEY )?INDEX|USING INTEGER PRIMARY KEY/);
     }
     // The statements the code runs are the ones checked here.
-    const source = (await import("node:fs")).readFileSync(new URL("../src/store/delivery-recovery.ts", import.meta.url), "utf8");
+    const source = (await import("node:fs")).readFileSync(new URL("../../src/store/delivery-recovery.ts", import.meta.url), "utf8");
     expect(source).toContain("WHERE digest_id = ? AND status = 'sending'");
     expect(source).toContain("INDEXED BY deliveries_unknown");
   });

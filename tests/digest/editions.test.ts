@@ -2,10 +2,11 @@ import Database from "better-sqlite3";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "../src/store/db.js";
-import { parseDump } from "../src/dump/parse.js";
-import { ROOT, SAMPLE_FILES, spawnCli, tempDir } from "./helpers.js";
-import { project, smtp } from "./project.js";
+import { openDatabase } from "../../src/store/db.js";
+import { parseDump } from "../../src/dump/parse.js";
+import { ROOT, SAMPLE_FILES, tempDir } from "../helpers/files.js";
+import { spawnCli } from "../helpers/cli.js";
+import { project, smtp } from "../helpers/project.js";
 import type { ParsedMail } from "mailparser";
 
 type Server = Awaited<ReturnType<typeof smtp>>;

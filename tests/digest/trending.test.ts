@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { SAMPLE_FILES } from "./helpers.js";
-import { ABSTRACT, project, smtp } from "./project.js";
+import { SAMPLE_FILES } from "../helpers/files.js";
+import { ABSTRACT, project, smtp } from "../helpers/project.js";
 
 /** The ISO date `n` days before today (UTC). */
 const day = (n: number) => new Date(Date.now() - n * 86400_000).toISOString().slice(0, 10);

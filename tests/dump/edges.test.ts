@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { XMLValidator } from "fast-xml-parser";
+import { storedPaper } from "../helpers/papers.js";
 import { describe, expect, it } from "vitest";
 import { parseDump } from "../../src/dump/parse.js";
 import { ingestFile } from "../../src/ingest/ingest-file.js";
@@ -9,7 +10,7 @@ import { renderFeed } from "../../src/render/feed.js";
 import { openDatabase } from "../../src/store/db.js";
 import { listPapers } from "../../src/store/papers.js";
 import { systemClock } from "../../src/util/time.js";
-import { ROOT, tempDir } from "../helpers.js";
+import { ROOT, tempDir } from "../helpers/files.js";
 
 const capturedAt = new Date("2024-12-20T12:00:00Z");
 const HEADER = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\nbyAK and the research community\n\nDec 12\n\n";
@@ -79,10 +80,10 @@ describe("text from a dump", () => {
     const p = papers[0]!;
     for (const s of [p.title, p.abstract!, ...p.links]) expect(s).not.toMatch(/[\u0000-\u001f\u007f-\u009f\uE000-\uF8FF\uFFFF]|\uDB80/);
     expect(p.title).toBe("BadTitle[31m recipient");
-    const xml = renderFeed({ siteUrl: "http://x/", feedUrl: "http://x/feed.xml", updated: new Date(0), paperUrl: (slug) => `http://x/papers/${slug}` }, [
-      { ...p, id: 1, upvotes: 1, firstSeenAt: "", lastSeenAt: "", digestCreatedAt: "2024-12-12T00:00:00Z" },
+    const xml = renderFeed({ siteUrl: "http://x/", feedUrl: "http://x/feed.xml", updated: new Date(0), title: "papermail: trending papers", paperUrl: (slug) => `http://x/papers/${slug}` }, [
+      { ...storedPaper({ ...p, id: 1, upvotes: 1 }), digestCreatedAt: "2024-12-12T00:00:00Z" },
       // Whatever an older database holds, too.
-      { ...p, id: 2, title: hostile, abstract: hostile, upvotes: 1, firstSeenAt: "", lastSeenAt: "", digestCreatedAt: "2024-12-12T00:00:00Z" },
+      { ...storedPaper({ ...p, id: 2, title: hostile, abstract: hostile, upvotes: 1 }), digestCreatedAt: "2024-12-12T00:00:00Z" },
     ]);
     expect(XMLValidator.validate(xml)).toBe(true);
     expect(xml).not.toMatch(/[\u0001\u001b\uE000\uFFFF]/);

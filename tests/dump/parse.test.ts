@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseDump } from "../../src/dump/parse.js";
 import { paperKey, paperSlug } from "../../src/model/paper.js";
 import { isPapermailError } from "../../src/errors.js";
-import { ROOT, SAMPLE_FILES } from "../helpers.js";
+import { ROOT, SAMPLE_FILES } from "../helpers/files.js";
 
 const capturedAt = new Date("2024-12-20T12:00:00Z");
 const HEADER = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\nbyAK and the research community\n\nDec 12\n\n";

@@ -1,18 +1,10 @@
-import { createServer, type Server, type ServerResponse } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import { readdirSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { splitJsonEntries } from "../../src/dump/json-entries.js";
 import { fetchDailyPapers } from "../../src/fetch/daily-papers.js";
-import { tempDir } from "../helpers.js";
-
-const servers: Server[] = [];
-afterEach(async () => {
-  while (servers.length) {
-    const server = servers.pop()!;
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  }
-});
+import { tempDir } from "../helpers/files.js";
+import { listen } from "../helpers/listen.js";
 
 /** A local API whose every answer `write` produces; counts the bytes it managed to send. */
 async function api(write: (res: ServerResponse, page: number) => void) {
@@ -27,9 +19,8 @@ async function api(write: (res: ServerResponse, page: number) => void) {
     }) as typeof res.write;
     write(res, page);
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  servers.push(server);
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/api/daily_papers`, sent };
+  const port = await listen(server);
+  return { url: `http://127.0.0.1:${port}/api/daily_papers`, sent };
 }
 
 /** Writes `total` bytes in chunks, waiting for the socket to drain between them (a fast server, not a flood into memory). */

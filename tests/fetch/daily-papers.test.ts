@@ -1,23 +1,16 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { XMLParser } from "fast-xml-parser";
-import { afterEach, describe, expect, it } from "vitest";
-import { fetchDailyPapers } from "../src/fetch/daily-papers.js";
-import { ROOT, runCli, SAMPLE_FILES, tempDir } from "./helpers.js";
-import { project, smtp } from "./project.js";
+import { describe, expect, it } from "vitest";
+import { fetchDailyPapers } from "../../src/fetch/daily-papers.js";
+import { ROOT, SAMPLE_FILES, tempDir } from "../helpers/files.js";
+import { runCli } from "../helpers/cli.js";
+import { listen } from "../helpers/listen.js";
+import { project, smtp } from "../helpers/project.js";
 
 const RECORDED = join(ROOT, "tests", "fixtures", "daily_papers", "2024-12-12.json");
 const recorded = () => JSON.parse(readFileSync(RECORDED, "utf8")) as Array<{ paper: { id: string; title: string; upvotes: number } }>;
-
-const servers: Server[] = [];
-afterEach(async () => {
-  while (servers.length) {
-    const server = servers.pop()!;
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  }
-});
 
 /** A local stand-in for the daily_papers API that answers as `handler` says and records requests. */
 async function api(handler: (req: IncomingMessage, n: number) => { status?: number; body?: string; headers?: Record<string, string>; delayMs?: number; stallBody?: boolean }) {
@@ -39,9 +32,8 @@ async function api(handler: (req: IncomingMessage, n: number) => { status?: numb
       res.end(a.body ?? "");
     }, a.delayMs ?? 0);
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  servers.push(server);
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/api/daily_papers`, requests };
+  const port = await listen(server);
+  return { url: `http://127.0.0.1:${port}/api/daily_papers`, requests };
 }
 
 describe("daily_papers JSON dumps", () => {
@@ -167,7 +159,7 @@ describe("papermail fetch", () => {
     expect(new URL(req.url!, "http://x").searchParams.get("date")).toBe("2024-12-12");
     expect(readdirSync(join(p.cwd, "dumps"))).toEqual([expect.stringMatching(/^daily_papers_2024-12-12_fetched-\d{8}T\d{6}Z\.json$/)]);
     upvoteBoost = 100;
-    await new Promise((r) => setTimeout(r, 1100));
+    // Fetched again at once (often within the same second): both answers are kept, the newer counts win.
     const again = JSON.parse((await p.cli(["fetch", "--date", "2024-12-12", "--json"])).stdout).days[0];
     expect(again).toMatchObject({ new: 0, updated: 5 });
     const papers = JSON.parse((await p.cli(["papers", "--json"])).stdout) as Array<{ upvotes: number }>;
@@ -239,7 +231,7 @@ describe("sample data is a demo", () => {
     expect(titles).toContain("A Paper Only The JSON Lists");
     expect(titles.some((t) => t.startsWith("SkeletonMAE"))).toBe(true); // a sample paper their own JSON also lists
     // Every paper of the sample ingested on purpose went out; a sample left alone did not.
-    const { parseDump } = await import("../src/dump/parse.js");
+    const { parseDump } = await import("../../src/dump/parse.js");
     const on = parseDump(readFileSync(SAMPLE_FILES[3]!), { capturedAt: new Date("2025-03-12T12:00:00Z") }).papers.map((x) => x.title);
     for (const t of on) expect(titles).toContain(t);
     expect(titles.some((t) => /^Capability Instruction Tuning/i.test(t))).toBe(false);

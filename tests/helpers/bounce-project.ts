@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SAMPLE_FILES } from "./helpers.js";
+import { SAMPLE_FILES } from "./files.js";
 import { project, smtp } from "./project.js";
 
 /** A project whose digest went out through a real SMTP server with VERP; returns each reader's envelope sender. */

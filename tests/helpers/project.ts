@@ -1,26 +1,23 @@
 import Database from "better-sqlite3";
 import { join } from "node:path";
-import { afterEach } from "vitest";
-import { loadConfig } from "../src/config/load.js";
-import type { CommandContext } from "../src/context.js";
-import { openDatabase } from "../src/store/db.js";
-import { systemClock } from "../src/util/time.js";
-import { runCli, SAMPLE_FILES, spawnCli, tempDir } from "./helpers.js";
-import { startSmtpServer } from "./smtp.js";
+import { loadConfig } from "../../src/config/load.js";
+import type { CommandContext } from "../../src/context.js";
+import { openDatabase } from "../../src/store/db.js";
+import { systemClock } from "../../src/util/time.js";
+import { defer } from "./cleanup.js";
+import { runCli, spawnCli } from "./cli.js";
+import { SAMPLE_FILES, tempDir } from "./files.js";
+import { startSmtpServer } from "./smtp-server.js";
 
 export const HEADER = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\nbyAK and the research community\n\nDec 12\n\n";
 /** The page header of another list day ("Dec 13"): a dump of a day after the samples' Dec 12. */
 export const pageHeader = (day: string) => HEADER.replace("Dec 12", day);
 export const ABSTRACT = "We study a thing at length. ".repeat(10).trim();
 
-export const servers: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  while (servers.length) await servers.pop()!.close();
-});
-
+/** A real SMTP server for this test (closed when it ends). */
 export async function smtp(options: Parameters<typeof startSmtpServer>[0] = {}) {
   const server = await startSmtpServer(options);
-  servers.push(server);
+  defer(() => server.close());
   return server;
 }
 
@@ -58,7 +55,7 @@ export function addressList(n: number, prefix = "reader"): string {
  * `send-digest` is killed (SIGKILL) once the SMTP server holds `killAfter` messages.
  * Returns the project and its server, after the killed process has exited.
  */
-export async function killedSend(readers: number, killAfter: number, fault?: Parameters<typeof startSmtpServer>[0]["fault"]) {
+export async function killedSend(readers: number, killAfter: number, fault?: NonNullable<Parameters<typeof startSmtpServer>[0]>["fault"]) {
   let killAt: (() => void) | undefined;
   const server = await smtp({ fault, onMessage: () => killAt?.() });
   const p = project(server.url);
@@ -79,8 +76,8 @@ export async function killedSend(readers: number, killAfter: number, fault?: Par
 /** The project's next daily digest frozen in this process (demo papers included), with a mailer for it: for tests that drive deliverDigest themselves. */
 export async function frozenDigest(p: { cwd: string; env: Record<string, string> }) {
   const ctx = context(p.cwd, p.env);
-  const { freezeEdition } = await import("../src/digest/editions.js");
-  const { createMailer } = await import("../src/deliver/transport/create-mailer.js");
+  const { freezeEdition } = await import("../../src/digest/editions.js");
+  const { createMailer } = await import("../../src/deliver/transport/create-mailer.js");
   const id = freezeEdition(ctx.db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: () => "test", includeDemo: true })!;
   return { ctx, id, mailer: createMailer(ctx.config, String(id)) };
 }

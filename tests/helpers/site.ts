@@ -1,29 +1,15 @@
-import type { Server } from "node:http";
-import { createServer } from "node:net";
-import { afterEach } from "vitest";
-import { loadConfig } from "../src/config/load.js";
-import type { CommandContext } from "../src/commands/context.js";
-import { createApp } from "../src/server/app.js";
-import { openDatabase } from "../src/store/db.js";
-import type { Clock } from "../src/util/time.js";
-import { tempDir } from "./helpers.js";
-import { startSmtpServer } from "./smtp.js";
-import { createMetrics } from "../src/metrics/registry.js";
-import { watchUnsubscribeJournal } from "../src/subscribers/unsubscribe-journal.js";
-
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import type { AddressInfo } from "node:net";
+import { loadConfig } from "../../src/config/load.js";
+import type { CommandContext } from "../../src/commands/context.js";
+import { createMetrics } from "../../src/metrics/registry.js";
+import { createApp } from "../../src/server/app.js";
+import { openDatabase } from "../../src/store/db.js";
+import { watchUnsubscribeJournal } from "../../src/subscribers/unsubscribe-journal.js";
+import type { Clock } from "../../src/util/time.js";
+import { defer } from "./cleanup.js";
+import { tempDir } from "./files.js";
+import { startSmtpServer } from "./smtp-server.js";
+import { waitFor } from "./wait.js";
 
 /** A movable clock, for expiring tokens. */
 export function fakeClock(start = Date.now()): Clock & { advance(ms: number): void } {
@@ -31,29 +17,36 @@ export function fakeClock(start = Date.now()): Clock & { advance(ms: number): vo
   return { now: () => new Date(now), advance: (ms) => (now += ms) };
 }
 
-/** The real server on 127.0.0.1 with a real SMTP server receiving its mail. */
-export async function startSite(options: { clock?: Clock; fault?: Parameters<typeof startSmtpServer>[0] extends infer O ? (O extends { fault?: infer F } ? F : never) : never; env?: Record<string, string> } = {}) {
+type Fault = NonNullable<Parameters<typeof startSmtpServer>[0]>["fault"];
+
+/**
+ * The real site on 127.0.0.1, on a port the system picks, with a real SMTP server
+ * receiving its mail and the journal timer `serve` runs beside it; all stopped when
+ * the test ends. Its public URL is where it listens, unless `env` names another.
+ */
+export async function startSite(options: { clock?: Clock; fault?: Fault; env?: Record<string, string> } = {}) {
   const smtp = await startSmtpServer({ fault: options.fault });
-  const port = await freePort();
+  defer(() => smtp.close());
   const cwd = tempDir();
-  const env = { PAPERMAIL_SMTP_URL: smtp.url, PAPERMAIL_PORT: String(port), PAPERMAIL_PUBLIC_URL: `http://127.0.0.1:${port}`, PAPERMAIL_SMTP_POOL: "1", ...options.env };
+  const env = { PAPERMAIL_SMTP_URL: smtp.url, PAPERMAIL_PORT: "0", PAPERMAIL_SMTP_POOL: "1", ...options.env };
   const config = loadConfig(env, cwd);
   const clock = options.clock ?? { now: () => new Date() };
   // As `serve` opens it: a short lock wait, so a held lock answers 503 instead of stalling.
   const ctx: CommandContext = { config, db: openDatabase(config.dbPath, { busyTimeoutMs: 100 }), clock, out: () => undefined, err: () => undefined };
   const logs: string[] = [];
+  const log = (line: string) => logs.push(line);
   const metrics = createMetrics(ctx.db, clock);
-  const app: Server = createApp({ db: ctx.db, config, clock, log: (line) => logs.push(line), metrics });
-  await new Promise<void>((resolve) => app.listen(port, "127.0.0.1", resolve));
-  // As `serve` does beside the site.
-  const stopJournal = watchUnsubscribeJournal(ctx.db, config.dbPath, (line) => logs.push(line));
-  cleanups.push(
-    stopJournal,
-    () => smtp.close(),
-    () => new Promise<void>((resolve) => app.close(() => resolve())),
-    () => app.closeAllConnections(),
-  );
+  const app = createApp({ db: ctx.db, config, clock, log, metrics });
+  await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
+  const port = (app.address() as AddressInfo).port;
   const base = `http://127.0.0.1:${port}`;
+  // The address is known once the site listens: links in its pages and mail point there.
+  if (!options.env?.PAPERMAIL_PUBLIC_URL) Object.assign(config, { publicUrl: base, publicUrlSet: true });
+  const stopJournal = watchUnsubscribeJournal(ctx.db, config.dbPath, log);
+  defer(() => new Promise<void>((resolve) => app.close(() => resolve())));
+  defer(() => app.closeAllConnections());
+  defer(stopJournal);
+
   const post = (path: string, body: Record<string, string> | string) =>
     fetch(base + path, {
       method: "POST",
@@ -63,9 +56,10 @@ export async function startSite(options: { clock?: Clock; fault?: Parameters<typ
     });
   /** Waits until the SMTP server has `n` messages (confirmations are sent after the answer). */
   const mailCount = async (n: number) => {
-    for (let i = 0; i < 200 && smtp.received.length < n; i++) await new Promise((r) => setTimeout(r, 25));
+    await waitFor(() => smtp.received.length >= n, `${n} message(s) at the SMTP server`);
     return smtp.received.length;
   };
-  return { base, smtp, ctx, post, mailCount, cwd, env, logs, port, metrics };
+  /** Waits until the site has logged a line matching `pattern` `times` times. */
+  const logged = (pattern: RegExp, times = 1) => waitFor(() => logs.filter((l) => pattern.test(l)).length >= times, `${times} log line(s) matching ${pattern}`);
+  return { base, smtp, ctx, post, mailCount, logged, cwd, env, logs, port, metrics };
 }
-

@@ -71,6 +71,7 @@ export async function startSmtpServer(
   const port = (server.server.address() as { port: number }).port;
   return {
     url: `smtp://127.0.0.1:${port}`,
+    port,
     received,
     /** Messages per recipient. */
     countsByRecipient() {

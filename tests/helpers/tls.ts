@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll } from "vitest";
 // @ts-expect-error: a plain JavaScript module shared with the benchmarks.
-import { makeCertificates as make } from "../scripts/dovecot.js";
+import { makeCertificates as make } from "../../scripts/dovecot.js";
+import { defer } from "./cleanup.js";
 
-/** A private CA and a server certificate it signed for 127.0.0.1 and localhost, made with openssl; removed after the file's tests. */
+/** A private CA and a server certificate it signed for 127.0.0.1 and localhost, made with openssl; removed after the test (or the file's tests). */
 export function makeCertificates(): { caFile: string; key: Buffer; cert: Buffer } {
   const dir = mkdtempSync(join(tmpdir(), "papermail-certs-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  defer(() => rmSync(dir, { recursive: true, force: true }));
   return make(dir);
 }

@@ -2,10 +2,11 @@ import Database from "better-sqlite3";
 import { copyFileSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ingestFile } from "../src/ingest/ingest-file.js";
-import { openDatabase } from "../src/store/db.js";
-import { systemClock } from "../src/util/time.js";
-import { runCli, SAMPLE_FILES, tempDir } from "./helpers.js";
+import { ingestFile } from "../../src/ingest/ingest-file.js";
+import { openDatabase } from "../../src/store/db.js";
+import { systemClock } from "../../src/util/time.js";
+import { SAMPLE_FILES, tempDir } from "../helpers/files.js";
+import { runCli } from "../helpers/cli.js";
 
 const capturedAt = new Date("2024-12-20T12:00:00Z");
 const HEADER = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\nbyAK and the research community\n\nDec 12\n\n";

@@ -1,12 +1,15 @@
+import { waitFor } from "../helpers/wait.js";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config/load.js";
-import type { CommandContext } from "../src/commands/context.js";
-import { ingestFile } from "../src/ingest/ingest-file.js";
-import { createScheduler } from "../src/scheduler/scheduler.js";
-import { previousSlot } from "../src/scheduler/slots.js";
-import { openDatabase } from "../src/store/db.js";
-import { writeSetting } from "../src/store/settings.js";
-import { SAMPLE_FILES, tempDir } from "./helpers.js";
+import { loadConfig } from "../../src/config/load.js";
+import type { CommandContext } from "../../src/commands/context.js";
+import { ingestFile } from "../../src/ingest/ingest-file.js";
+import { createScheduler } from "../../src/scheduler/scheduler.js";
+import { previousSlot } from "../../src/scheduler/slots.js";
+import { openDatabase } from "../../src/store/db.js";
+import { writeSetting } from "../../src/store/settings.js";
+import { SAMPLE_FILES, tempDir } from "../helpers/files.js";
+import { join } from "node:path";
+import { context, project } from "../helpers/project.js";
 
 function setup(now: Date) {
   const cwd = tempDir();
@@ -82,4 +85,26 @@ describe("the scheduler", () => {
     expect(lines[0]).toMatch(/^ingest: 4 file\(s\)/);
     await scheduler.stop();
   });
+});
+
+describe("the scheduler's log", () => {
+  it("routes node-cron's own warnings through the log, without colour codes", async () => {
+    const { createScheduler } = await import("../../src/scheduler/scheduler.js");
+    const p = project();
+    // Every second: a blocked event loop makes node-cron miss a run and warn.
+    const ctx = context(p.cwd, { ...p.env, PAPERMAIL_INGEST_CRON: "* * * * * *", PAPERMAIL_DUMPS_DIR: join(p.cwd, "none") });
+    const lines: string[] = [];
+    const scheduler = createScheduler(ctx, (l) => lines.push(l));
+    try {
+      scheduler.start();
+      await waitFor(() => lines.some((l) => l.startsWith("ingest")), "the first ingest of the schedule");
+      const until = Date.now() + 2500;
+      while (Date.now() < until); // the event loop is blocked past two of the schedule's seconds
+      await waitFor(() => lines.some((l) => /^scheduler: missed execution/.test(l)), "node-cron's warning");
+    } finally {
+      await scheduler.stop();
+    }
+    expect(lines.some((l) => /^scheduler: missed execution/.test(l))).toBe(true);
+    expect(lines.join("\n")).not.toContain("\x1b");
+  }, 20_000);
 });

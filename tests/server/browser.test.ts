@@ -3,18 +3,18 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { publishDigests } from "../src/digest/publish.js";
-import { renderDigest } from "../src/render/email.js";
-import { digestLinks } from "../src/render/links.js";
-import { digestPapers } from "../src/store/digest-papers.js";
-import { ingestFile } from "../src/ingest/ingest-file.js";
-import { findSubscriberByEmail } from "../src/store/subscribers.js";
-import { addConfirmedReader, suppressAddress } from "../src/subscribers/manage.js";
-import { ROOT, SAMPLE_FILES } from "./helpers.js";
+import { publishDigests } from "../../src/digest/publish.js";
+import { renderDigest } from "../../src/render/email.js";
+import { digestLinks } from "../../src/render/links.js";
+import { digestPapers } from "../../src/store/digest-papers.js";
+import { ingestFile } from "../../src/ingest/ingest-file.js";
+import { findSubscriberByEmail } from "../../src/store/subscribers.js";
+import { addConfirmedReader, suppressAddress } from "../../src/subscribers/manage.js";
+import { ROOT, SAMPLE_FILES } from "../helpers/files.js";
 
 const require = createRequire(import.meta.url);
-import { startSite } from "./site.js";
-import { hasPackage } from "./system-packages.js";
+import { startSite } from "../helpers/site.js";
+import { hasPackage } from "../helpers/system-packages.js";
 
 const CHROMIUM = process.env.PAPERMAIL_CHROMIUM ?? "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, "tests", "artifacts");

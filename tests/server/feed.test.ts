@@ -1,14 +1,15 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { storedPaper } from "../helpers/papers.js";
 import { describe, expect, it } from "vitest";
-import { renderFeed, type FeedItem } from "../src/render/feed.js";
-import { runCli, SAMPLE_FILES, tempDir } from "./helpers.js";
-import { startSite } from "./site.js";
-import { ingestFile } from "../src/ingest/ingest-file.js";
-import { publishDigests } from "../src/digest/publish.js";
-
-import { ABSTRACT, pageHeader } from "./project.js";
+import { renderFeed, type FeedItem } from "../../src/render/feed.js";
+import { SAMPLE_FILES, tempDir } from "../helpers/files.js";
+import { runCli } from "../helpers/cli.js";
+import { startSite } from "../helpers/site.js";
+import { ingestFile } from "../../src/ingest/ingest-file.js";
+import { publishDigests } from "../../src/digest/publish.js";
+import { ABSTRACT, pageHeader } from "../helpers/project.js";
 
 function items(xml: string) {
   const parsed = new XMLParser({ ignoreAttributes: false }).parse(xml);
@@ -95,11 +96,10 @@ describe("the RSS feed", () => {
 
   it("renders the same bytes for the same items", () => {
     const item: FeedItem = {
-      id: 1, slug: "0123456789abcdef", title: "T", abstract: "A\u0001", authorsCount: 3, orgHandle: null, orgName: null,
-      publishedOn: "2024-12-01", upvotes: 2, codeUrl: "javascript:alert(1)", links: [], firstSeenAt: "", lastSeenAt: "",
+      ...storedPaper({ id: 1, slug: "0123456789abcdef", title: "T", abstract: "A\u0001", authorsCount: 3, publishedOn: "2024-12-01", upvotes: 2, codeUrl: "javascript:alert(1)" }),
       digestCreatedAt: "2024-12-12T08:00:00.000Z",
     };
-    const meta = { siteUrl: "https://x.org/", feedUrl: "https://x.org/feed.xml", updated: new Date("2024-12-12T08:00:00Z"), paperUrl: (slug: string) => `https://x.org/papers/${slug}` };
+    const meta = { siteUrl: "https://x.org/", feedUrl: "https://x.org/feed.xml", updated: new Date("2024-12-12T08:00:00Z"), title: "papermail: trending papers", paperUrl: (slug: string) => `https://x.org/papers/${slug}` };
     const xml = renderFeed(meta, [item]);
     expect(renderFeed(meta, [item])).toBe(xml);
     expect(XMLValidator.validate(xml)).toBe(true);
@@ -167,7 +167,7 @@ describe("feeds for readers who prefer them", () => {
 
 describe("topics", () => {
   it("match whole words and phrases in any case, with simple plurals, and the JSON's keywords", async () => {
-    const { topicMatcher } = await import("../src/model/topics.js");
+    const { topicMatcher } = await import("../../src/model/topics.js");
     const match = topicMatcher(["speech", "reinforcement learning", "model", "diffusion"]);
     expect(match({ title: "Text-to-Speech for All", abstract: null })).toEqual(["speech"]);
     expect(match({ title: "Speechless", abstract: "Free speeches." })).toEqual(["speech"]);
@@ -177,5 +177,16 @@ describe("topics", () => {
     // Case folding as Unicode does it: the Kelvin sign is a K, the long s an s, final sigma a sigma.
     expect(topicMatcher(["kelvin", "study", "σ-models"])({ title: "\u212Aelvin and ſtudy", abstract: "Of Σ-Models" })).toEqual(["kelvin", "study", "σ-models"]);
     expect(topicMatcher(["ödem", "straße"])({ title: "ÖDEM in der STRASSE", abstract: "Straße" })).toEqual(["ödem", "straße"]);
+  });
+});
+
+describe("feed filters", () => {
+  it("says in full what is wrong with a feed filter", async () => {
+    const site = await startSite();
+    const r = await fetch(`${site.base}/feed.json?min_upvotes=abc`);
+    expect(r.status).toBe(400);
+    expect(await r.text()).toBe("min_upvotes: must be a whole number from 0 to 100000\n");
+    const t = await fetch(`${site.base}/feed.json?topics=${encodeURIComponent("---, speech")}`);
+    expect(await t.text()).toMatch(/^topics: a topic needs a letter or digit/);
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { publishDigests } from "../src/digest/publish.js";
-import { ingestFile } from "../src/ingest/ingest-file.js";
-import { findSubscriberByEmail } from "../src/store/subscribers.js";
-import { SAMPLE_FILES } from "./helpers.js";
-import { startSite } from "./site.js";
+import { publishDigests } from "../../src/digest/publish.js";
+import { ingestFile } from "../../src/ingest/ingest-file.js";
+import { findSubscriberByEmail } from "../../src/store/subscribers.js";
+import { SAMPLE_FILES } from "../helpers/files.js";
+import { startSite } from "../helpers/site.js";
 
 function linkIn(text: string, kind: "confirm" | "preferences"): string {
   const m = new RegExp(`https?://[^\\s"<>]+/${kind}/[A-Za-z0-9_.-]+`).exec(text);

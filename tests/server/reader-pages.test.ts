@@ -1,12 +1,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { publishDigests } from "../src/digest/publish.js";
-import { ingestFile } from "../src/ingest/ingest-file.js";
-import { addConfirmedReader } from "../src/subscribers/manage.js";
-import { SAMPLE_FILES } from "./helpers.js";
-import { startSite } from "./site.js";
-import { project } from "./project.js";
+import { publishDigests } from "../../src/digest/publish.js";
+import { ingestFile } from "../../src/ingest/ingest-file.js";
+import { addConfirmedReader } from "../../src/subscribers/manage.js";
+import { SAMPLE_FILES, tempDir } from "../helpers/files.js";
+import { startSite } from "../helpers/site.js";
+import { ABSTRACT, HEADER, project } from "../helpers/project.js";
 
 /** A saved daily_papers answer of one day with what the current API adds: ai_summary and githubStars. */
 function writeJsonDay(dir: string, day: string, entries: Array<{ id: string; title: string; abstract: string; upvotes: number; summary?: string; repo?: string; stars?: number; authors?: string[] }>): string {
@@ -206,6 +206,33 @@ describe("the reader's web", () => {
     expect(bytes.readUInt16LE(2)).toBe(1);
     expect(bytes.subarray(22, 26).toString("latin1")).toBe("\x89PNG");
     expect((await fetch(`${site.base}/favicon.svg`)).headers.get("content-type")).toBe("image/svg+xml");
+  });
+
+  it("shows every paper of a digest on its web page, and the email's 'And N more' links there", async () => {
+    const site = await startSite();
+    addConfirmedReader(site.ctx.db, "ada@example.org", new Date().toISOString());
+    const long = `${ABSTRACT} ${"More words about the method and its results. ".repeat(30)}`;
+    const blocks = Array.from({ length: 120 }, (_, i) => `Paper Number ${i} With A Rather Long Title About Something Important\n\n${long}\n\n  • 3 authors\n·\nDec 1 ${i}`);
+    const file = join(tempDir(), "big.txt");
+    writeFileSync(file, `${HEADER}${blocks.join("\n\n")}\n`);
+    await ingestFile(site.ctx, file);
+    const result = await publishDigests(site.ctx, { retryUnknown: false, maxPapers: 120 });
+    const id = result.digests[0]!.digestId;
+    await site.mailCount(1);
+    const email = (await site.smtp.parse(site.smtp.received[0]!)).html as string;
+    const more = /And (\d+) more in <a href="([^"]+)"/.exec(email);
+    expect(more).not.toBeNull();
+    // It lands on the first paper the email left out: the page holds them all, in the email's order.
+    const url = more![2]!.replace(/&#x3D;/g, "=");
+    expect(url).toMatch(new RegExp(`^${site.base}/digests/${id}#paper-[a-z0-9]+$`));
+    const page = await (await fetch(url)).text();
+    const order = (html: string) => [...html.matchAll(/<h2[^>]*><a [^>]*>Paper Number (\d+) With/g)].map((m) => m[1]);
+    const inEmail = order(email);
+    const onPage = order(page);
+    expect(onPage).toHaveLength(120);
+    expect(onPage.slice(0, inEmail.length)).toEqual(inEmail);
+    const anchored = new RegExp(`id="${url.split("#")[1]}">\\s*<h2><a [^>]*>Paper Number (\\d+) With`).exec(page)!;
+    expect(anchored[1]).toBe(onPage[inEmail.length]);
   });
 });
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { CONFIRMATION_LIMITS, consentTableMarkdown, SUPPRESSED_STATUSES, type ConsentEventType, type ConsentStatus } from "../../src/model/consent.js";
 import { applyConsentEvent } from "../../src/store/consent.js";
 import { openDatabase } from "../../src/store/db.js";
-import { ROOT, tempDir } from "../helpers.js";
+import { ROOT, tempDir } from "../helpers/files.js";
 
 const DAY = 86400_000;
 const UNDO_WINDOW = 7 * DAY;

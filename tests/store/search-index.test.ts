@@ -8,7 +8,7 @@ import { purgePapers } from "../../src/store/papers.js";
 import { closeSearchDbOf, searchDbPath } from "../../src/store/search-db.js";
 import { catchUpSearchIndex, searchIndexCurrent } from "../../src/store/search-index.js";
 import { searchPapers } from "../../src/store/search.js";
-import { tempDir } from "../helpers.js";
+import { tempDir } from "../helpers/files.js";
 
 const clock = { now: () => new Date("2024-12-20T12:00:00Z") };
 const found = (db: ReturnType<typeof openDatabase>, q: string) => searchPapers(db, q, { limit: 5, offset: 0 }).total;

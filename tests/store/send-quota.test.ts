@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config/load.js";
-import type { CommandContext } from "../src/context.js";
-import { createScheduler } from "../src/scheduler/scheduler.js";
-import { openDatabase } from "../src/store/db.js";
-import { SAMPLE_FILES, spawnCli } from "./helpers.js";
-import { addressList, ledger, project, smtp } from "./project.js";
+import { loadConfig } from "../../src/config/load.js";
+import type { CommandContext } from "../../src/context.js";
+import { createScheduler } from "../../src/scheduler/scheduler.js";
+import { openDatabase } from "../../src/store/db.js";
+import { SAMPLE_FILES } from "../helpers/files.js";
+import { spawnCli } from "../helpers/cli.js";
+import { addressList, ledger, project, smtp } from "../helpers/project.js";
 
 describe("send rates and quotas", () => {
   it("pauses at the daily limit with everyone queued, says when it resumes, and the scheduler resumes then", async () => {

@@ -6,9 +6,10 @@ import { findSubscriberByEmail } from "../../src/store/subscribers.js";
 import { resolveSecret } from "../../src/store/settings.js";
 import { addConfirmedReader } from "../../src/subscribers/manage.js";
 import { undoToken, unsubscribeToken } from "../../src/util/tokens.js";
-import { arf, dsn } from "../bounce-messages.js";
-import { runCli, SAMPLE_FILES } from "../helpers.js";
-import { fakeClock, startSite } from "../site.js";
+import { arf, dsn } from "../helpers/bounce-messages.js";
+import { SAMPLE_FILES } from "../helpers/files.js";
+import { runCli } from "../helpers/cli.js";
+import { fakeClock, startSite } from "../helpers/site.js";
 
 type Site = Awaited<ReturnType<typeof startSite>>;
 

@@ -1,12 +1,18 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { waitFor } from "../helpers/wait.js";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/store/db.js";
 import { findSubscriberByEmail } from "../../src/store/subscribers.js";
 import { addConfirmedReader } from "../../src/subscribers/manage.js";
 import { applyJournalledUnsubscribes, journalDir, journalUnsubscribe } from "../../src/subscribers/unsubscribe-journal.js";
-import { runCli, tempDir } from "../helpers.js";
+import { tempDir } from "../helpers/files.js";
+import { runCli } from "../helpers/cli.js";
+import Database from "better-sqlite3";
+import { resolveSecret } from "../../src/store/settings.js";
+import { unsubscribeToken } from "../../src/util/tokens.js";
+import { startSite } from "../helpers/site.js";
 
 describe("the unsubscribe journal", () => {
   it("moves a bad entry aside with the reason and still applies the good ones; a link to a FIFO never blocks", () => {
@@ -44,5 +50,27 @@ describe("the unsubscribe journal", () => {
     const r = await runCli(["status"], { cwd });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/1-1-aa\.json is not an unsubscribe entry/);
+  });
+});
+
+describe("unsubscribes while the database is busy", () => {
+  it("records a one-click unsubscribe while another process holds the write lock, and applies it once the lock is free", async () => {
+    const site = await startSite();
+    addConfirmedReader(site.ctx.db, "ada@example.org", new Date().toISOString());
+    const id = (site.ctx.db.prepare("SELECT id FROM subscribers WHERE email = 'ada@example.org'").get() as { id: number }).id;
+    const token = unsubscribeToken(resolveSecret(site.ctx.db, site.ctx.config.secret), 1, id);
+    // A long ingest in another process: it holds the write lock for longer than the answer may wait.
+    const other = new Database(site.ctx.config.dbPath);
+    other.exec("BEGIN IMMEDIATE");
+    const r = await site.post(`/unsubscribe/${token}`, "List-Unsubscribe=One-Click");
+    expect(r.status).toBe(200);
+    expect(await r.text()).toBe("Unsubscribed.\n");
+    expect(readdirSync(journalDir(site.ctx.config.dbPath)).filter((f) => f.endsWith(".json"))).toHaveLength(1);
+    other.exec("COMMIT");
+    other.close();
+    const status = () => (site.ctx.db.prepare("SELECT status FROM subscribers WHERE id = ?").get(id) as { status: string }).status;
+    await waitFor(() => status() === "unsubscribed", "the journalled unsubscribe to be applied");
+    expect(readdirSync(journalDir(site.ctx.config.dbPath)).filter((f) => f.endsWith(".json"))).toHaveLength(0);
+    expect(site.logs.some((l) => /applied 1 unsubscribe that arrived while the database was busy/.test(l))).toBe(true);
   });
 });

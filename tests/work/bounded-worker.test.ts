@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createBoundedWorker, TaskTooLong } from "../../src/work/bounded-worker.js";
-import { ROOT, tempDir } from "../helpers.js";
+import { ROOT, tempDir } from "../helpers/files.js";
 
 describe("work on hostile input in a bounded worker", () => {
   it("stops a task at its deadline, says so, and the next task gets a fresh worker", async () => {

@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildSyntheticDump } from "../../scripts/bench-ingest.js";
-import { spawnCli, tempDir } from "../helpers.js";
+import { tempDir } from "../helpers/files.js";
+import { spawnCli } from "../helpers/cli.js";
 
 describe("serve runs its jobs off the site's event loop", () => {
   it("answers /healthz while the scheduler ingests a folder of dumps", async () => {

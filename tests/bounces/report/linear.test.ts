@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { readBounceReport } from "../../src/bounces/report/read.js";
-import { fastestMs, growth } from "../helpers/linear.js";
+import { readBounceReport } from "../../../src/bounces/report/read.js";
+import { fastestMs, growth } from "../../helpers/linear.js";
 
 const headers = (extra = "") =>
   `From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\r\nTo: bounces@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\n${extra}Content-Type: text/plain\r\n\r\n`;

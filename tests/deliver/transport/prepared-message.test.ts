@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { stuffDots } from "../src/deliver/transport/prepared-message.js";
+import { stuffDots } from "../../../src/deliver/transport/prepared-message.js";
 
 /** What nodemailer's own data writer makes of the same bytes: the reference. */
 async function throughNodemailer(message: Buffer): Promise<Buffer> {
   // Not among the package's exports: loaded by path, for this comparison only.
-  const { default: DataStream } = (await import("../node_modules/nodemailer/dist/esm/smtp-connection/data-stream.js" as string)) as {
+  const { default: DataStream } = (await import("../../../node_modules/nodemailer/dist/esm/smtp-connection/data-stream.js" as string)) as {
     default: new () => import("node:stream").Transform;
   };
   const stream = new DataStream();
@@ -56,8 +56,8 @@ describe("dot-stuffing of prepared messages", () => {
 
 describe("the digest template's promise to the sender", () => {
   it("writes CRLF only and never starts a line with a dot, whatever the dump and the reader bring", async () => {
-    const { buildMessageTemplate } = await import("../src/render/mime.js");
-    const { MARKED } = await import("../src/render/recipient-marks.js");
+    const { buildMessageTemplate } = await import("../../../src/render/mime.js");
+    const { MARKED } = await import("../../../src/render/recipient-marks.js");
     const hostile = ". a line that is a dot\n.\n..two\r\nbare CR\rhere\n\n" + "x".repeat(74) + ".tail\n" + "é".repeat(30) + ".\n";
     const marks = MARKED.map(([mark]) => mark).join("\n.");
     const template = buildMessageTemplate(
@@ -75,7 +75,7 @@ describe("the digest template's promise to the sender", () => {
 
 describe("the email's size check", () => {
   it("never counts a message shorter than its quoted-printable encoding", async () => {
-    const { encodeQuotedPrintable, quotedPrintableLengthBound } = await import("../src/render/quoted-printable.js");
+    const { encodeQuotedPrintable, quotedPrintableLengthBound } = await import("../../../src/render/quoted-printable.js");
     const pieces = ["a", "=", " ", "\t", ".", "é", "€", "😀", "\n", "\r\n", "x".repeat(70), "<p style=\"margin:0\">"];
     let seed = 7;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;

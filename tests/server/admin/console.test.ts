@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ingestFile } from "../src/ingest/ingest-file.js";
-import { publishDigests } from "../src/digest/publish.js";
-import { addConfirmedReader } from "../src/subscribers/manage.js";
-import { SAMPLE_FILES } from "./helpers.js";
-import { startSite } from "./site.js";
+import { ingestFile } from "../../../src/ingest/ingest-file.js";
+import { publishDigests } from "../../../src/digest/publish.js";
+import { addConfirmedReader } from "../../../src/subscribers/manage.js";
+import { SAMPLE_FILES } from "../../helpers/files.js";
+import { startSite } from "../../helpers/site.js";
 
 const PASSWORD = "correct horse battery staple";
 

@@ -1,13 +1,13 @@
 import type { AddressInfo } from "node:net";
 import { request as httpRequest } from "node:http";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/load.js";
-import { createMetrics } from "../../src/metrics/registry.js";
-import { createAdminApp } from "../../src/server/admin-app.js";
-import { checkPassword, hashPassword } from "../../src/server/admin/auth.js";
-import { openDatabase } from "../../src/store/db.js";
-import { tempDir } from "../helpers.js";
-import { startSite } from "../site.js";
+import { loadConfig } from "../../../src/config/load.js";
+import { createMetrics } from "../../../src/metrics/registry.js";
+import { createAdminApp } from "../../../src/server/admin-app.js";
+import { checkPassword, hashPassword } from "../../../src/server/admin/auth.js";
+import { openDatabase } from "../../../src/store/db.js";
+import { tempDir } from "../../helpers/files.js";
+import { startSite } from "../../helpers/site.js";
 
 const PASSWORD = "correct horse battery staple";
 /** As operators are told to configure it: the scrypt hash, never the password itself. */

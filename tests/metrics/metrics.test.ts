@@ -1,10 +1,11 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { SAMPLE_FILES, spawnCli, tempDir } from "./helpers.js";
-import { dsn } from "./bounce-messages.js";
-import { sentProject } from "./bounce-project.js";
-import { freePort, startSite } from "./site.js";
+import { SAMPLE_FILES, tempDir } from "../helpers/files.js";
+import { startServe } from "../helpers/cli.js";
+import { dsn } from "../helpers/bounce-messages.js";
+import { sentProject } from "../helpers/bounce-project.js";
+import { startSite } from "../helpers/site.js";
 
 type Family = { name: string; type: string; metrics: Array<{ labels?: Record<string, string>; value: string }> };
 
@@ -70,65 +71,13 @@ describe("Prometheus metrics", () => {
   });
 
   it("without a token, /metrics is served only on the admin listener", async () => {
-    const cwd = tempDir();
-    const [port, adminPort] = [await freePort(), await freePort()];
-    const child = spawnCli(["serve", "--no-scheduler"], { cwd, env: { PAPERMAIL_PORT: String(port), PAPERMAIL_ADMIN_HOST: "127.0.0.1", PAPERMAIL_ADMIN_PORT: String(adminPort) } });
-    let out = "";
-    child.stdout.on("data", (c) => (out += c));
-    for (let i = 0; i < 100 && !out.includes("serving"); i++) await new Promise((r) => setTimeout(r, 100));
-    try {
-      expect(out).toContain(`admin listener on http://127.0.0.1:${adminPort}/`);
-      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
-      const scrape = await fetch(`http://127.0.0.1:${adminPort}/metrics`);
-      expect(scrape.status).toBe(200);
-      expect(parsePrometheusTextFormat(await scrape.text()).map((f: Family) => f.name)).toContain("papermail_messages_total");
-      expect((await fetch(`http://127.0.0.1:${adminPort}/`)).status).toBe(404);
-    } finally {
-      child.kill("SIGTERM");
-    }
-  });
-});
-
-describe("structured logs", () => {
-  it("PAPERMAIL_LOG_FORMAT=json writes one JSON object per line: time, level, event, message", async () => {
-    const cwd = tempDir();
-    const port = await freePort();
-    const secret = "s3cret-".repeat(6);
-    const child = spawnCli(["serve"], {
-      cwd,
-      env: { PAPERMAIL_PORT: String(port), PAPERMAIL_LOG_FORMAT: "json", PAPERMAIL_SECRET: secret, PAPERMAIL_DUMPS_DIR: SAMPLE_FILES[0]!.replace(/\/[^/]+$/, "") },
-    });
-    let out = "";
-    child.stdout.on("data", (c) => (out += c));
-    for (let i = 0; i < 100 && !out.includes('"event":"ingest"'); i++) await new Promise((r) => setTimeout(r, 100));
-    child.kill("SIGTERM");
-    await new Promise((r) => child.on("exit", r));
-    const lines = out.trim().split("\n").map((l) => JSON.parse(l) as { time: string; level: string; event: string; msg: string });
-    expect(lines.length).toBeGreaterThan(2);
-    for (const l of lines) {
-      expect(Number.isNaN(Date.parse(l.time))).toBe(false);
-      expect(["info", "warn", "error"]).toContain(l.level);
-      expect(typeof l.event).toBe("string");
-    }
-    expect(lines.find((l) => l.event === "ingest")!.msg).toMatch(/^ingest: 4 file\(s\), 4 ingested/);
-    expect(out).not.toContain(secret);
-  });
-
-  it("never writes a secret of the settings, in either format", async () => {
-    const { createLog } = await import("../src/util/log.js");
-    const { PassThrough } = await import("node:stream");
-    for (const format of ["text", "json"] as const) {
-      const stream = new PassThrough();
-      let written = "";
-      stream.on("data", (c) => (written += c));
-      const log = createLog(format, ["hunter2-password", undefined, "tok-0123456789abcdef"], stream);
-      log("bounces: imaps://user:hunter2-password@mail.example.org/INBOX refused the login");
-      log("alert: a token tok-0123456789abcdef in a line");
-      await new Promise((r) => setImmediate(r));
-      expect(written).not.toContain("hunter2-password");
-      expect(written).not.toContain("tok-0123456789abcdef");
-      expect(written).toContain("[redacted]");
-      if (format === "json") expect(written.trim().split("\n").map((l) => JSON.parse(l).level)).toEqual(["warn", "warn"]);
-    }
+    const serve = await startServe(["--no-scheduler"], { cwd: tempDir(), env: { PAPERMAIL_ADMIN_HOST: "127.0.0.1", PAPERMAIL_ADMIN_PORT: "0" } });
+    const adminPort = Number(/admin listener on http:\/\/127\.0\.0\.1:(\d+)\//.exec(serve.output.stdout)?.[1]);
+    expect(adminPort).toBeGreaterThan(0);
+    expect((await fetch(`${serve.base}/metrics`)).status).toBe(404);
+    const scrape = await fetch(`http://127.0.0.1:${adminPort}/metrics`);
+    expect(scrape.status).toBe(200);
+    expect(parsePrometheusTextFormat(await scrape.text()).map((f: Family) => f.name)).toContain("papermail_messages_total");
+    expect((await fetch(`http://127.0.0.1:${adminPort}/`)).status).toBe(404);
   });
 });
