@@ -50,9 +50,11 @@ describe("send rates and quotas", () => {
     await Promise.all(runs.map((c) => new Promise((r) => c.on("exit", r))));
     expect(server.received).toHaveLength(40);
     // 40 messages at 20 a second take 39 slots of 50 ms, whichever process sends them; connections
-    // opening at the start can bunch a few slots, never more than the pool holds.
+    // opening at the start can bunch a few slots, never more than the pool holds (1.75 s at
+    // least), and a busy machine can hold back the first arrival a little. Unthrottled, the
+    // 40 arrive within a fraction of a second.
     const span = (arrivals[39]! - arrivals[0]!) / 1000;
-    expect(span).toBeGreaterThan(1.8);
+    expect(span).toBeGreaterThan(1.5);
     for (const t of arrivals) expect(arrivals.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(24);
   }, 60_000);
 });
