@@ -82,6 +82,7 @@ theirs from the preferences link in every email):
                              whole word or phrase in its title, abstract or keywords; "" = every paper
   --min-upvotes N            only papers with at least N upvotes (0 = all)
   --format full|compact      abstracts and links, or titles, upvotes and links only
+  --also-trending N          with topics, also show the day's top N papers outside them (0-10; default 3, 0 = none)
 
 Examples:
   papermail subscribers add ada@example.org --confirmed --cadence weekly --topics "speech, diffusion"
@@ -92,6 +93,7 @@ interface ChoiceFlags {
   topics?: string;
   minUpvotes?: string;
   format?: string;
+  alsoTrending?: string;
 }
 
 function choiceOptions(command: Command): Command {
@@ -99,12 +101,13 @@ function choiceOptions(command: Command): Command {
     .option("--cadence <cadence>", CADENCES.join(" or "))
     .option("--topics <list>", 'comma-separated topics, e.g. "speech, diffusion" ("" for every paper)')
     .option("--min-upvotes <n>", "only papers with at least n upvotes")
-    .option("--format <format>", FORMATS.join(" or "));
+    .option("--format <format>", FORMATS.join(" or "))
+    .option("--also-trending <n>", "with topics, also show the day's top n papers outside them (0 = none)");
 }
 
 /** The choice flags, checked: a bad one is a usage error naming the flag. */
 function checkChoiceFlags(flags: ChoiceFlags): Partial<ReaderChoices> {
-  const result = parseChoices({ cadence: flags.cadence, topics: flags.topics, minUpvotes: flags.minUpvotes, format: flags.format }, "flag");
+  const result = parseChoices({ cadence: flags.cadence, topics: flags.topics, minUpvotes: flags.minUpvotes, format: flags.format, alsoTrending: flags.alsoTrending }, "flag");
   if (!result.ok) throw new PapermailError("USAGE", result.error);
   return result.choices;
 }

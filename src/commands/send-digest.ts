@@ -109,6 +109,7 @@ function dryRun(ctx: CommandContext, flags: SendDigestFlags): number {
       days: next.days,
       papers: papers.map((p) => ({ slug: p.slug, title: p.title, upvotes: p.upvotes, upvotesKnown: p.upvotesAt !== null, listDay: p.listDay })),
       passedOver: plan?.passedOver.length ?? 0,
+      forTopicsOnly: plan?.overflow.length ?? 0,
       expiring: plan?.expiring ?? 0,
       nothingNew: plan?.nothing ?? null,
       recipients,
@@ -123,6 +124,9 @@ function dryRun(ctx: CommandContext, flags: SendDigestFlags): number {
         "each getting the papers that match their choices:",
     );
     papers.forEach((p, i) => ctx.out(`${String(i + 1).padStart(4)}. ▲ ${p.upvotesAt === null ? "?" : p.upvotes}  ${p.title}  (listed ${shortDay(p.listDay)})`));
+  }
+  if (plan && plan.overflow.length > 0) {
+    ctx.out(`${plan.overflow.length} more paper(s) of these days would go only to readers whose topics match them, best first, up to ${flags.maxPapers ?? ctx.config.maxPapers} each.`);
   }
   if (plan && (plan.passedOver.length > 0 || plan.expiring > 0)) {
     ctx.out(`Would pass over ${plan.passedOver.length} paper(s) of these days and let ${plan.expiring} older waiting paper(s) expire: no later digest sends them.`);

@@ -3,6 +3,7 @@ import { describeSmtpServer } from "../deliver/transport/smtp-mailer.js";
 import { countDumps } from "../store/dumps.js";
 import { countDemoPapers, countPapers } from "../store/papers.js";
 import { countSubscribers } from "../store/subscribers.js";
+import { countDeliveries } from "../store/deliveries.js";
 import { latestDigest, waitingDigests } from "../store/digests.js";
 import { countReaders } from "../store/digest-groups.js";
 import { editionSettings, previewEdition } from "../digest/editions.js";
@@ -96,7 +97,7 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
   );
   ctx.out(
     last
-      ? `last digest  #${last.id}${last.edition === "weekly" ? " (weekly)" : ""} of ${last.createdAt}: ${last.paperCount} papers, ${last.sent}/${last.recipientCount} sent${last.status === "sending" ? " (unfinished)" : ""}`
+      ? `last digest  #${last.id}${last.edition === "weekly" ? " (weekly)" : ""} of ${last.createdAt}: ${lastDigestWords(last, countDeliveries(ctx.db, last.id).skipped)}`
       : "last digest  none yet",
   );
   if (deliveries.waiting > 0) ctx.out(`waiting      ${deliveries.waiting} message(s) queued for a retry; the next is due ${deliveries.nextAttemptAt}`);
@@ -120,6 +121,15 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
  * daily quota (a day per quota's worth beyond what is left today). Null when no
  * limit says (an unlimited relay takes what it gets in minutes).
  */
+/** "30 papers; sent to 1 of 1 reader (2 skipped: ...)": readers skipped by their own choices are not owed a message. */
+function lastDigestWords(last: { paperCount: number; sent: number; recipientCount: number; status: string }, skipped: number): string {
+  const owed = last.recipientCount - skipped;
+  const papers = `${last.paperCount} paper${last.paperCount === 1 ? "" : "s"}`;
+  const sent = `sent to ${last.sent} of ${owed} reader${owed === 1 ? "" : "s"}`;
+  const skip = skipped > 0 ? ` (${skipped} skipped: nothing new for their choices, or no longer subscribed)` : "";
+  return `${papers}; ${sent}${skip}${last.status === "sending" ? " (unfinished)" : ""}`;
+}
+
 function estimateDone(queued: number, rate: number | undefined, daily: number | undefined, sentLastDay: number, now: Date, quotaUntil: string | null): string | null {
   if (queued === 0 || (rate === undefined && daily === undefined)) return null;
   let seconds = rate ? queued / rate : 0;

@@ -9,11 +9,12 @@ import { setChoices, findSubscriberByEmail, listSubscribers, type SubscriberStat
 import { EXIT, printJson, type CommandContext } from "./context.js";
 import { csvField } from "../util/csv.js";
 
-export const EXPORT_COLUMNS = "email,status,created_at,confirmed_at,unsubscribed_at,suppressed_reason,suppressed_at,cadence,topics,min_upvotes,format";
+export const EXPORT_COLUMNS = "email,status,created_at,confirmed_at,unsubscribed_at,suppressed_reason,suppressed_at,cadence,topics,min_upvotes,format,also_trending";
 
 /** A subscriber's choices in one line: "weekly, compact, topics: speech, diffusion, >= 5 upvotes". */
 function describeChoices(c: ReaderChoices): string {
-  return [c.cadence, c.format, c.topics.length > 0 ? `topics: ${c.topics.join(", ")}` : "every topic", ...(c.minUpvotes > 0 ? [`>= ${c.minUpvotes} upvotes`] : [])].join("; ");
+  return [c.cadence, c.format, c.topics.length > 0 ? `topics: ${c.topics.join(", ")}` : "every topic", ...(c.minUpvotes > 0 ? [`>= ${c.minUpvotes} upvotes`] : []),
+    ...(c.topics.length > 0 ? [c.alsoTrending > 0 ? `also trending: ${c.alsoTrending}` : "no also trending"] : [])].join("; ");
 }
 
 export function runSet(ctx: CommandContext, input: string, choices: Partial<ReaderChoices>, json: boolean): number {
@@ -21,7 +22,7 @@ export function runSet(ctx: CommandContext, input: string, choices: Partial<Read
   if (!check.ok) throw new PapermailError("BAD_ADDRESS", `"${input}" ${check.reason}`);
   const sub = findSubscriberByEmail(ctx.db, check.address);
   if (!sub) throw new PapermailError("NOT_FOUND", `${check.address} is not a subscriber (add them with \`papermail subscribers add\`)`);
-  if (Object.keys(choices).length === 0) throw new PapermailError("USAGE", "nothing to set: give --cadence, --topics, --min-upvotes or --format");
+  if (Object.keys(choices).length === 0) throw new PapermailError("USAGE", "nothing to set: give --cadence, --topics, --min-upvotes, --format or --also-trending");
   setChoices(ctx.db, sub.id, choices);
   const after = findSubscriberByEmail(ctx.db, check.address)!;
   if (json) printJson(ctx, { email: after.email, status: after.status, ...after.choices });
@@ -155,7 +156,7 @@ export function runExport(ctx: CommandContext, status: SubscriberStatus | undefi
   for (const s of listSubscribers(ctx.db, status)) {
     const c = s.choices;
     ctx.out(
-      [s.email, s.status, s.createdAt, s.confirmedAt ?? "", s.unsubscribedAt ?? "", s.suppressedReason ?? "", s.suppressedAt ?? "", c.cadence, c.topics.join(", "), String(c.minUpvotes), c.format]
+      [s.email, s.status, s.createdAt, s.confirmedAt ?? "", s.unsubscribedAt ?? "", s.suppressedReason ?? "", s.suppressedAt ?? "", c.cadence, c.topics.join(", "), String(c.minUpvotes), c.format, String(c.alsoTrending)]
         .map(csvField)
         .join(","),
     );

@@ -15,6 +15,8 @@ interface Derived {
   warnings: string[];
   dbPath: string;
   dumpsDir: string;
+  /** Where `fetch` writes: the dumps folder, never the bundled samples a clone tracks (the demo's ./dumps). */
+  fetchDir: string;
   outboxDir: string;
   /**
    * Nothing configured (no PAPERMAIL_DUMPS_DIR, no PAPERMAIL_SMTP_URL): the dumps are
@@ -78,6 +80,7 @@ function derive(v: SettingValues, cwd: string, names: string[], merged: Record<s
     warnings: unknownVariables(names),
     dbPath: resolve(cwd, v.dbPath),
     dumpsDir: v.dumpsDir ? resolve(cwd, v.dumpsDir) : demo ? SAMPLES_DIR : resolve(cwd, "dumps"),
+    fetchDir: resolve(cwd, v.dumpsDir ?? "dumps"),
     outboxDir: resolve(cwd, v.outboxDir),
     demo,
     smtpOAuth2: oauth2Settings(v, fail),

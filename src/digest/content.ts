@@ -1,5 +1,7 @@
 import { PapermailError } from "../errors.js";
-import type { ReaderChoices } from "../model/choices.js";
+import { DEFAULT_CHOICES, type ReaderChoices } from "../model/choices.js";
+import { candidatesBetween, dayRanks, digestLimits } from "../store/digest-candidates.js";
+import { selectPapers, type SelectionChoices } from "./selection.js";
 import type { StoredPaper } from "../model/paper.js";
 import type { DigestContent, DigestGroupContent } from "../render/digest-message.js";
 import type { Db } from "../store/db.js";
@@ -11,7 +13,8 @@ import { digestPapers, papersByIds } from "../store/digest-papers.js";
 export function digestContent(db: Db, digestId: number): DigestContent {
   const digest = findDigest(db, digestId);
   if (!digest) throw new PapermailError("NOT_FOUND", `digest ${digestId} does not exist`);
-  return { id: digest.id, edition: digest.edition, subject: digest.subject, papers: digestPapers(db, digestId), days: digestDays(digest), createdAt: digest.createdAt };
+  const papers = digestPapers(db, digestId);
+  return { id: digest.id, edition: digest.edition, subject: digest.subject, papers, days: digestDays(digest), createdAt: digest.createdAt, ranks: dayRanks(db, papers.map((p) => p.id)) };
 }
 
 /**
@@ -22,7 +25,8 @@ export function digestContent(db: Db, digestId: number): DigestContent {
 export function groupContent(db: Db, digestId: number, groupNo: number, seen?: Map<number, StoredPaper>): DigestGroupContent {
   const group = findGroup(db, digestId, groupNo);
   if (!group) throw new PapermailError("NOT_FOUND", `digest ${digestId} has no group ${groupNo}`);
-  return { choices: JSON.parse(group.choices) as ReaderChoices, papers: papersOf(db, group.paperIds, seen) };
+  const choices = { ...DEFAULT_CHOICES, ...(JSON.parse(group.choices) as Partial<ReaderChoices>) };
+  return { choices, papers: papersOf(db, group.paperIds, seen), also: papersOf(db, group.alsoIds, seen), ranks: dayRanks(db, [...group.paperIds, ...group.alsoIds]) };
 }
 
 function papersOf(db: Db, ids: readonly number[], seen: Map<number, StoredPaper> | undefined): StoredPaper[] {
@@ -30,4 +34,18 @@ function papersOf(db: Db, ids: readonly number[], seen: Map<number, StoredPaper>
   const missing = ids.filter((id) => !seen.has(id));
   if (missing.length > 0) for (const p of papersByIds(db, missing)) seen.set(p.id, p);
   return ids.map((id) => seen.get(id)!).filter(Boolean);
+}
+
+/**
+ * A digest as a reader with these choices got it, worked out from what its daily
+ * digests offered, as the freeze chose each group's papers: the digest page and the
+ * feeds filtered by a reader's topics show this.
+ */
+export function chosenContent(db: Db, digestId: number, choices: SelectionChoices): DigestGroupContent | undefined {
+  const digest = findDigest(db, digestId);
+  if (!digest) return undefined;
+  const [after, through] = digest.edition === "weekly" ? [digest.coversAfter ?? 0, digest.coversThrough ?? 0] : [digestId - 1, digestId];
+  const limits = digestLimits(db, after, through);
+  const { papers, also } = selectPapers(candidatesBetween(db, after, through), choices, (id) => limits.get(id) ?? 0);
+  return { choices: { ...DEFAULT_CHOICES, ...choices, cadence: digest.edition }, papers, also, ranks: dayRanks(db, [...papers, ...also].map((p) => p.id)) };
 }

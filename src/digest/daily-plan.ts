@@ -1,6 +1,7 @@
 import type { Db } from "../store/db.js";
 import { papersByIds } from "../store/digest-papers.js";
-import { countWaitingBefore, coveredThrough, listDaysThrough, newestListDay, waitingPapers, type DayScope, type ListDays, type RankedPaper } from "../store/list-days.js";
+import { placesOnDays } from "../store/digest-candidates.js";
+import { countWaitingBefore, coveredThrough, listDaysThrough, newestListDay, waitingPapers, withdrawnPapers, type DayScope, type ListDays, type RankedPaper } from "../store/list-days.js";
 import type { StoredPaper } from "../model/paper.js";
 import { dayRange, shortDay } from "../util/time.js";
 
@@ -25,9 +26,16 @@ export interface DailyPlan {
   window: ListDays | null;
   /** The span a digest would name: the first new day through the newest complete one (null: no new day). */
   covers: ListDays | null;
-  /** The digest's papers, in order. */
+  /** The digest's global list, in order: its first `maxPapers` candidates. */
   papers: StoredPaper[];
-  /** Papers of the window that the digest does not carry, each with why. */
+  /**
+   * Every paper of the window that passed the rules, in the one order, each with its
+   * place on its day's list: readers with topics get the best of these that match them.
+   */
+  candidates: Array<{ id: number; dayRank: number | null; dayTotal: number | null }>;
+  /** Candidates after the global list, each with why it is not on it: only readers whose topics match it get it. */
+  overflow: Array<{ id: number; note: string }>;
+  /** Papers of the window that no reader gets (under the minimum, withdrawn), each with why. */
   passedOver: Array<{ id: number; note: string }>;
   /** Waiting papers listed before the window: they expire when the digest is frozen (counted for previews only). */
   expiring: number;
@@ -45,7 +53,7 @@ export interface DailyPlan {
 export function planDaily(db: Db, rules: DailyRules, now: Date, options: { countExpiring: boolean } = { countExpiring: true }): DailyPlan {
   const newest = newestListDay(db, rules) ?? null;
   const covered = coveredThrough(db) ?? null;
-  const plan: DailyPlan = { newestDay: newest, coveredThrough: covered, days: [], window: null, covers: null, papers: [], passedOver: [], expiring: 0 };
+  const plan: DailyPlan = { newestDay: newest, coveredThrough: covered, days: [], window: null, covers: null, papers: [], candidates: [], overflow: [], passedOver: [], expiring: 0 };
   if (newest === null) return { ...plan, nothing: "no papers to send yet: run `papermail ingest` or `papermail fetch`" };
   const today = now.toISOString().slice(0, 10);
   const inProgress = !rules.includeToday && newest >= today;
@@ -65,13 +73,16 @@ export function planDaily(db: Db, rules: DailyRules, now: Date, options: { count
   const floor = rules.minUpvotes;
   const below = (p: RankedPaper) => floor > 0 && (p.upvotesAt === null || p.upvotes < floor);
   const kept = candidates.filter((p) => !below(p));
+  const places = placesOnDays(db, window, rules.includeDemo);
   plan.papers = papersByIds(db, kept.slice(0, rules.maxPapers).map((p) => p.id));
+  plan.candidates = kept.map((p) => ({ id: p.id, dayRank: places.get(p.id)?.rank ?? null, dayTotal: places.get(p.id)?.of ?? null }));
+  plan.overflow = kept.slice(rules.maxPapers).map((p, i) => ({
+    id: p.id,
+    note: `ranked ${rules.maxPapers + i + 1} of ${kept.length} for ${range} with ${p.upvotesAt === null ? "no upvote count" : upvoteWords(p)}, over PAPERMAIL_MAX_PAPERS=${rules.maxPapers}; no reader's topics matched it`,
+  }));
   plan.passedOver = [
-    ...candidates.filter(below).map((p) => ({
-      id: p.id,
-      note: `${p.upvotesAt === null ? "upvotes unknown" : `${p.upvotes} upvote${p.upvotes === 1 ? "" : "s"}`}, below PAPERMAIL_MIN_UPVOTES=${floor}`,
-    })),
-    ...kept.slice(rules.maxPapers).map((p, i) => ({ id: p.id, note: `ranked ${rules.maxPapers + i + 1} of ${kept.length} for ${range}, over PAPERMAIL_MAX_PAPERS=${rules.maxPapers}` })),
+    ...candidates.filter(below).map((p) => ({ id: p.id, note: `${upvoteWords(p)}, below PAPERMAIL_MIN_UPVOTES=${floor}` })),
+    ...withdrawnPapers(db, from, complete, rules).map((id) => ({ id, note: "withdrawn on Hugging Face" })),
   ];
   // A freeze expires a backlog with one mark, whatever its size: only a preview counts it.
   if (options.countExpiring) plan.expiring = countWaitingBefore(db, from, rules);
@@ -82,6 +93,11 @@ export function planDaily(db: Db, rules: DailyRules, now: Date, options: { count
         : `no paper of ${range} has PAPERMAIL_MIN_UPVOTES=${floor} upvotes (${candidates.length} below it are passed over)`;
   }
   return plan;
+}
+
+/** "7 upvotes", "1 upvote" or "upvotes unknown", as a digest counted them. */
+function upvoteWords(p: RankedPaper): string {
+  return p.upvotesAt === null ? "upvotes unknown" : `${p.upvotes} upvote${p.upvotes === 1 ? "" : "s"}`;
 }
 
 /** Why the papers listed before the window expire, in one sentence for all of them. */

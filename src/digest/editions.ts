@@ -1,13 +1,13 @@
 import type { Config } from "../config/load.js";
 import type { Db } from "../store/db.js";
 import { activeDigestIds, insertDigest, latestDailyDigestId, setRecipientCount, weeklyStartsAfter, type Edition } from "../store/digests.js";
-import { advanceReaders, insertGroup, insertReaderRows, readerSets, type ReaderSet, type SetAssignment } from "../store/digest-groups.js";
+import { advanceReaders, insertGroup, insertReaderRows, readerSets, type SetAssignment } from "../store/digest-groups.js";
 import { papersOfDigestsBetween, daysOfDigestsBetween } from "../store/digest-papers.js";
 import type { StoredPaper } from "../model/paper.js";
 import { expireBefore, markSent, retirePapers, setCoveredThrough, type ListDays } from "../store/list-days.js";
 import { expiryNote, planDaily, type DailyPlan, type DailyRules } from "./daily-plan.js";
-import { describeSelection, fromStored, type ReaderChoices } from "../model/choices.js";
-import { topicMatcher } from "../model/topics.js";
+import { candidatesBetween, digestLimits, insertCandidates } from "../store/digest-candidates.js";
+import { planGroups, type PlannedGroup } from "./groups.js";
 
 export type { Edition };
 
@@ -77,10 +77,12 @@ export function freezeEdition(db: Db, options: FreezeOptions): number | undefine
       if (activeDigestIds(db, options.at, options.edition).length > 0) return undefined;
       let digestId: number;
       let through: number;
+      let overflow: DailyPlan["overflow"] = [];
       if (options.edition === "daily") {
         const made = freezeDaily(db, options);
         if (made === undefined) return undefined;
-        digestId = through = made;
+        digestId = through = made.digestId;
+        overflow = made.overflow;
       } else {
         const week = weeklyRange(db, options.at);
         if (!week) return undefined;
@@ -98,13 +100,14 @@ export function freezeEdition(db: Db, options: FreezeOptions): number | undefine
           days,
         });
       }
-      const groups = planGroups(readerSets(db, options.edition), through, (after) => papersOfDigestsBetween(db, after, through));
+      const groups = planGroups(readerSets(db, options.edition), through, (after) => ({ candidates: candidatesBetween(db, after, through), limits: digestLimits(db, after, through) }));
       const assignments: SetAssignment[] = [];
       groups.forEach((g, i) => {
         const groupNo = i + 1;
-        insertGroup(db, digestId, { groupNo, choices: g.key, coversAfter: g.coversAfter, coversThrough: through, paperIds: g.paperIds, recipients: g.recipients });
+        insertGroup(db, digestId, { groupNo, choices: g.key, coversAfter: g.coversAfter, coversThrough: through, paperIds: g.paperIds, alsoIds: g.alsoIds, recipients: g.recipients });
         for (const set of g.sets) assignments.push({ set, groupNo, skipReason: g.skipReason });
       });
+      settleOverflow(db, overflow, groups, digestId, options.at);
       const recipients = insertReaderRows(db, digestId, options.edition, assignments, options.at);
       advanceReaders(db, options.edition, through);
       setRecipientCount(db, digestId, recipients);
@@ -119,7 +122,7 @@ export function freezeEdition(db: Db, options: FreezeOptions): number | undefine
  * days move forward, in the caller's transaction. When the days hold no paper to send,
  * the papers are retired all the same and no digest is made (explained to the caller).
  */
-function freezeDaily(db: Db, options: FreezeOptions): number | undefined {
+function freezeDaily(db: Db, options: FreezeOptions): { digestId: number; overflow: DailyPlan["overflow"] } | undefined {
   const rules = dailyRules(options);
   const plan = planDaily(db, rules, new Date(options.at), { countExpiring: false });
   const days = plan.covers;
@@ -129,14 +132,34 @@ function freezeDaily(db: Db, options: FreezeOptions): number | undefined {
   }
   let digestId: number | null = null;
   if (plan.papers.length > 0) {
-    digestId = insertDigest(db, { edition: "daily", at: options.at, subject: options.subject(plan.papers, days), paperCount: plan.papers.length, papers: plan.papers, days });
+    digestId = insertDigest(db, {
+      edition: "daily",
+      at: options.at,
+      subject: options.subject(plan.papers, days),
+      paperCount: plan.papers.length,
+      papers: plan.papers,
+      days,
+      maxPapers: rules.maxPapers,
+    });
+    insertCandidates(db, digestId, plan.candidates);
     markSent(db, plan.papers.map((p) => p.id), digestId, options.at);
   }
   retirePapers(db, "passed-over", plan.passedOver, digestId, options.at);
   expireBefore(db, plan.window.from, expiryNote(plan, rules, digestId), digestId, options.at, rules);
   setCoveredThrough(db, plan.window.through);
   if (digestId === null) options.explain?.(plan.nothing ?? "no paper to send");
-  return digestId ?? undefined;
+  return digestId === null ? undefined : { digestId, overflow: plan.overflow };
+}
+
+/**
+ * The fate of a daily digest's candidates beyond its global list, once its groups are
+ * chosen: sent when some group got it, passed over (with why) when none did.
+ */
+function settleOverflow(db: Db, overflow: DailyPlan["overflow"], groups: readonly PlannedGroup[], digestId: number, at: string): void {
+  if (overflow.length === 0) return;
+  const chosen = new Set(groups.filter((g) => g.recipients > 0).flatMap((g) => g.paperIds));
+  markSent(db, overflow.filter((p) => chosen.has(p.id)).map((p) => p.id), digestId, at);
+  retirePapers(db, "passed-over", overflow.filter((p) => !chosen.has(p.id)), digestId, at);
 }
 
 /** What the next edition would be, without freezing anything. */
@@ -165,55 +188,4 @@ function weeklyRange(db: Db, at: string): { after: number; through: number } | u
   const through = latestDailyDigestId(db);
   const after = weeklyStartsAfter(db, new Date(Date.parse(at) - WEEK_MS).toISOString());
   return through > after ? { after, through } : undefined;
-}
-
-/** Readers who share one rendering: the same choices and the same papers owed. */
-export interface PlannedGroup {
-  /** The choices, as stored with the group (JSON, topics sorted). */
-  key: string;
-  choices: ReaderChoices;
-  coversAfter: number;
-  /** The papers they get, most upvoted first. */
-  paperIds: number[];
-  /** The stored combinations of choices and cursor that make up the group, and how many readers that is. */
-  sets: ReaderSet[];
-  recipients: number;
-  /** Set when the edition holds nothing for them: their ledger rows say this. */
-  skipReason?: string;
-}
-
-/**
- * Groups an edition's readers and picks each group's papers: the daily digests after
- * the readers' cursor up to `through`, the papers matching their topics with at least
- * their minimum of upvotes. Papers of a range are read once, whatever the groups.
- */
-export function planGroups(readers: readonly ReaderSet[], through: number, papersAfter: (after: number) => StoredPaper[]): PlannedGroup[] {
-  const groups = new Map<string, PlannedGroup>();
-  const ranges = new Map<number, StoredPaper[]>();
-  for (const reader of readers) {
-    const stored = fromStored(reader);
-    // Topics in any order are the same choice.
-    const choices: ReaderChoices = { ...stored, topics: [...stored.topics].sort() };
-    const key = JSON.stringify(choices);
-    // A reader whose cursor is at or past `through` has been offered all of it already.
-    const after = Math.min(reader.coveredThrough, through);
-    const id = `${after}\n${key}`;
-    let group = groups.get(id);
-    if (!group) {
-      group = { key, choices, coversAfter: after, paperIds: [], sets: [], recipients: 0 };
-      if (after >= through) group.skipReason = "every paper of this edition was already offered in an earlier digest";
-      else {
-        let papers = ranges.get(after);
-        if (!papers) ranges.set(after, (papers = papersAfter(after)));
-        const matches = topicMatcher(choices.topics);
-        const wanted = papers.filter((p) => p.upvotes >= choices.minUpvotes && (choices.topics.length === 0 || matches(p).length > 0));
-        group.paperIds = wanted.map((p) => p.id);
-        if (wanted.length === 0) group.skipReason = `no paper of this edition matched their choices (${describeSelection(choices)})`;
-      }
-      groups.set(id, group);
-    }
-    group.sets.push(reader);
-    group.recipients += reader.readers;
-  }
-  return [...groups.values()];
 }

@@ -50,6 +50,7 @@ const PaperFields = z.looseObject({
   ai_summary: optionalText,
   githubStars: count,
   thumbnail: url,
+  withdrawnAt: z.string().nullish().catch(null),
 });
 const Entry = PaperFields.extend({ paper: PaperFields.nullish().catch(null) });
 type Fields = z.infer<typeof PaperFields>;
@@ -150,7 +151,15 @@ function toPaper(e: z.infer<typeof Entry>, line: number, index: number, problems
     thumbnail: pick("thumbnail"),
     summary: oneLine(pick("ai_summary") ?? "") || null,
     githubStars: githubRepo ? pick("githubStars") : null,
+    withdrawnAt: isoTime(pick("withdrawnAt") ?? null),
   };
+}
+
+/** An ISO time as stored, or null for anything that is not one. */
+function isoTime(value: string | null): string | null {
+  if (!value) return null;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

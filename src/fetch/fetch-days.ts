@@ -39,7 +39,7 @@ export async function fetchDays(
     try {
       const day = await fetchDailyPapers(date, ctx.clock.now(), {
         apiUrl: ctx.config.hfApiUrl,
-        dumpsDir: ctx.config.dumpsDir,
+        dumpsDir: ctx.config.fetchDir,
         userAgent: USER_AGENT,
         maxBytes: ctx.config.fetchMaxBytes,
         signal: flags.signal,

@@ -13,9 +13,14 @@ export interface ReaderChoices {
   topics: string[];
   minUpvotes: number;
   format: Format;
+  /** How many of the day's top papers outside their topics a reader with topics sees ("Also trending"; 0: none). */
+  alsoTrending: number;
 }
 
-export const DEFAULT_CHOICES: ReaderChoices = { cadence: "daily", topics: [], minUpvotes: 0, format: "full" };
+/** The most "Also trending" papers a reader may ask for. */
+export const MAX_ALSO_TRENDING = 10;
+
+export const DEFAULT_CHOICES: ReaderChoices = { cadence: "daily", topics: [], minUpvotes: 0, format: "full", alsoTrending: 3 };
 
 /** The largest minimum of upvotes accepted: more than any paper has had. */
 const MAX_MIN_UPVOTES = 100_000;
@@ -47,6 +52,13 @@ const CHOICES_INPUT = z.object({
     .pipe(z.number().max(MAX_MIN_UPVOTES, `must be a whole number from 0 to ${MAX_MIN_UPVOTES}`))
     .optional(),
   format: z.enum(FORMATS, { error: `must be ${FORMATS.join(" or ")}` }).optional(),
+  alsoTrending: z
+    .string()
+    .trim()
+    .regex(/^\d{1,2}$/, `must be a whole number from 0 to ${MAX_ALSO_TRENDING}`)
+    .transform(Number)
+    .pipe(z.number().max(MAX_ALSO_TRENDING, `must be a whole number from 0 to ${MAX_ALSO_TRENDING}`))
+    .optional(),
 });
 
 /** The names a field goes by, for error messages: the form's and the CLI's. */
@@ -55,6 +67,7 @@ const FIELD_NAMES: Record<keyof ReaderChoices, Record<ChoicesVia, string>> = {
   topics: { form: "Topics:", flag: "--topics", query: "topics:" },
   minUpvotes: { form: "Upvotes:", flag: "--min-upvotes", query: "min_upvotes:" },
   format: { form: "Format:", flag: "--format", query: "format:" },
+  alsoTrending: { form: "Also trending:", flag: "--also-trending", query: "also:" },
 };
 
 /** Where choices come from: the web form, the command line, or a feed URL's query. */
@@ -72,16 +85,45 @@ export function parseChoices(input: Partial<Record<keyof ReaderChoices, string |
   return { ok: false, field, error: `${FIELD_NAMES[field][via]} ${issue.message}` };
 }
 
+/** The names of the choice fields in forms and queries: the web form, the console and imports use the same. */
+export const FORM_FIELDS: Record<keyof ReaderChoices, string> = {
+  cadence: "cadence",
+  topics: "topics",
+  minUpvotes: "min_upvotes",
+  format: "format",
+  alsoTrending: "also_trending",
+};
+
+/** Choices read from a form by its field names (absent fields stay as they were). */
+export function parseFormChoices(get: (name: string) => string | null | undefined, via: ChoicesVia = "form"): ChoicesResult {
+  const input = Object.fromEntries(Object.entries(FORM_FIELDS).map(([key, name]) => [key, get(name) ?? undefined]));
+  return parseChoices(input, via);
+}
+
 /** Choices as stored (one JSON array column for topics). */
 export interface StoredChoices {
   cadence: Cadence;
   topics: string;
   minUpvotes: number;
   format: Format;
+  alsoTrending: number;
 }
 
 export function fromStored(row: StoredChoices): ReaderChoices {
-  return { cadence: row.cadence, topics: JSON.parse(row.topics) as string[], minUpvotes: row.minUpvotes, format: row.format };
+  return { cadence: row.cadence, topics: JSON.parse(row.topics) as string[], minUpvotes: row.minUpvotes, format: row.format, alsoTrending: row.alsoTrending };
+}
+
+/**
+ * The query that shows a page or feed as a reader with these choices gets it
+ * ("?topics=speech,video&min_upvotes=5&also=3"), or "" for every paper.
+ */
+export function selectionQuery(choices: Pick<ReaderChoices, "topics" | "minUpvotes"> & Partial<Pick<ReaderChoices, "alsoTrending">>): string {
+  const q = new URLSearchParams();
+  if (choices.topics.length > 0) q.set("topics", choices.topics.join(","));
+  if (choices.minUpvotes > 0) q.set("min_upvotes", String(choices.minUpvotes));
+  if (choices.topics.length > 0 && choices.alsoTrending !== undefined && choices.alsoTrending !== DEFAULT_CHOICES.alsoTrending) q.set("also", String(choices.alsoTrending));
+  const s = q.toString().replace(/%2C/g, ",");
+  return s ? `?${s}` : "";
 }
 
 /** What in an edition a reader asked for, in words: "papers on speech or diffusion with at least 5 upvotes". */

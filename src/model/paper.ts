@@ -35,6 +35,8 @@ export interface Paper {
   /** Hugging Face's one-line summary of the paper (ai_summary). */
   summary?: string | null;
   githubStars?: number | null;
+  /** daily_papers' withdrawnAt: Hugging Face withdrew the paper. */
+  withdrawnAt?: string | null;
 }
 
 /** A stored paper, as the digest, feed and CLI read it. */
@@ -68,6 +70,8 @@ export interface StoredPaper {
   summary: string | null;
   /** Stars of the code repository when last captured. */
   githubStars: number | null;
+  /** When Hugging Face marked it withdrawn (it then goes into no digest); null while it stands. */
+  withdrawnAt: string | null;
 }
 
 

@@ -1,5 +1,6 @@
 import type { Config } from "../config/load.js";
-import type { ReaderChoices } from "../model/choices.js";
+import { selectionQuery, type ReaderChoices } from "../model/choices.js";
+import type { DayRank } from "../model/rank.js";
 import type { StoredPaper } from "../model/paper.js";
 import type { Edition } from "../store/digests.js";
 import type { ListDays } from "../store/list-days.js";
@@ -19,12 +20,17 @@ export interface DigestContent {
   papers: StoredPaper[];
   days: ListDays | null;
   createdAt: string;
+  /** Each paper's place on its day's list when the digest was made, when known. */
+  ranks?: ReadonlyMap<number, DayRank>;
 }
 
 /** One group of a digest's readers: their choices and the papers they get (group 0, the whole digest, has neither). */
 export interface DigestGroupContent {
   choices: ReaderChoices;
   papers: StoredPaper[];
+  /** The day's top papers outside their topics ("Also trending"). */
+  also?: StoredPaper[];
+  ranks?: ReadonlyMap<number, DayRank>;
 }
 
 /** What a digest's message for one group says, before it is written out as an email. */
@@ -49,7 +55,12 @@ export type DigestMessage = DigestMessageText & RenderedDigest;
  */
 export async function renderDigestMessage(config: Config, digest: DigestContent, group?: DigestGroupContent, format?: ReaderChoices["format"]): Promise<DigestMessage> {
   const text = describeDigestMessage(config, digest, group);
-  const rendered = await renderDigest(text.subject, text.papers, digestLinks(config, digest.id), {
+  const links = digestLinks(config, digest.id);
+  // A reader with choices opens the digest's page as they got it.
+  if (group && digest.id !== undefined) links.archiveUrl += selectionQuery(group.choices);
+  const rendered = await renderDigest(text.subject, text.papers, links, {
+    also: group?.also ?? [],
+    ranks: group?.ranks ?? digest.ranks,
     thumbnails: config.thumbnails,
     edition: digest.edition,
     days: digest.days,

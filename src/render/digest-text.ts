@@ -8,18 +8,24 @@ export function renderDigestText(view: DigestView): string {
     const row = p.links.map((l) => `${l.label}: ${l.url}${l.note ? ` (${l.note.replace("\u00a0", " ")})` : ""}`);
     if (view.compact) {
       lines.push(`${i + 1}. ${p.title}`, `   ▲ ${p.upvotesLabel} · ${row.join(" · ")}`);
-      if (p.matches) lines.push(`   matches: ${p.matches}`);
+      if (p.why) lines.push(`   ${p.why}`);
       lines.push("");
       return;
     }
     lines.push(`${i + 1}. ${p.title}`);
-    lines.push(`   ▲ ${p.upvotesLabel}${p.byline ? ` · ${p.byline}` : ""}${p.publishedOn ? ` · ${p.publishedOn}` : ""}${p.matches ? ` · matches: ${p.matches}` : ""}`);
+    lines.push(`   ▲ ${p.upvotesLabel}${p.byline ? ` · ${p.byline}` : ""}${p.publishedOn ? ` · ${p.publishedOn}` : ""}`);
+    if (p.why) lines.push(`   ${p.why}`);
     if (p.summary) lines.push("", wrap(p.summary, 72, "   "));
     if (p.short) lines.push("", wrap(p.short, 72, "   "));
     lines.push("", `   Read more: ${p.pageUrl}`);
     for (const link of row) lines.push(`   ${link}`);
     lines.push("");
   });
+  if (view.also.length > 0) {
+    lines.push("Also trending", "");
+    for (const p of view.also) lines.push(`- ${p.title}`, `  ▲ ${p.upvotesLabel}${p.place ? ` · ${p.place}` : ""} · ${p.pageUrl}`);
+    lines.push("");
+  }
   if (view.more > 0) lines.push(`And ${view.more} more: ${view.moreUrl}`, "");
   lines.push("-- ", `You get this email because ${MARK.recipient} subscribed to ${view.why} at ${view.siteHost}.`);
   lines.push(`Your choices (topics, daily or weekly, format): ${MARK.preferencesUrl}`, `Unsubscribe: ${MARK.unsubscribeUrl}`, `RSS feed: ${view.feedUrl}`, "");

@@ -4,6 +4,7 @@ import { describeSelection, type Format, type ReaderChoices } from "../model/cho
 import { topicMatcher } from "../model/topics.js";
 import type { Edition } from "../store/digests.js";
 import type { ListDays } from "../store/list-days.js";
+import type { DayRank } from "../model/rank.js";
 import { dayRange, longDate } from "../util/time.js";
 import { linkRow, paperView, shortAbstract, type PaperView } from "./paper-view.js";
 import { MARK } from "./recipient-marks.js";
@@ -29,6 +30,10 @@ export interface RenderOptions {
   madeAt?: string;
   /** A paper's page on the site, where "Read more" leads. */
   paperUrl?: (slug: string) => string;
+  /** The day's top papers outside the readers' topics, shown under theirs ("Also trending"). */
+  also?: readonly StoredPaper[];
+  /** Each paper's place on its day's list, by id. */
+  ranks?: ReadonlyMap<number, DayRank>;
 }
 
 /**
@@ -63,6 +68,8 @@ export interface DigestView {
   why: string;
   preview: string;
   papers: EmailPaper[];
+  /** "Also trending": titles, upvotes and why, no abstracts. */
+  also: EmailPaper[];
   more: number;
   /** Where "And N more" leads: the first paper the email left out, on the digest's web page. */
   moreUrl: string;
@@ -88,9 +95,13 @@ export function buildDigestView(
   const matcher = options.choices && options.choices.topics.length > 0 ? topicMatcher(options.choices.topics) : undefined;
   const pageUrl = options.paperUrl ?? ((slug: string) => `${links.siteUrl}papers/${encodeURIComponent(slug)}`);
   const views = papers.map((p): EmailPaper => {
-    const view = paperView(p, { pageUrl, thumbnails: options.thumbnails, matcher });
+    const view = paperView(p, { pageUrl, thumbnails: options.thumbnails, matcher, ranks: options.ranks });
     const { text, cut } = shortAbstract(view, abstractChars);
     return { ...view, short: text, trimmed: cut || view.abstract === "", links: linkRow(view) };
+  });
+  const also = (options.also ?? []).map((p): EmailPaper => {
+    const view = paperView(p, { pageUrl, ranks: options.ranks });
+    return { ...view, short: "", trimmed: false, links: linkRow(view) };
   });
   const total = papers.length + more;
   const weekly = options.edition === "weekly";
@@ -107,6 +118,7 @@ export function buildDigestView(
       .map((v) => v.title)
       .join(" · "),
     papers: views,
+    also,
     more,
     moreUrl: firstLeftOut ? `${links.archiveUrl}#paper-${firstLeftOut.slug}` : links.archiveUrl,
     ...links,

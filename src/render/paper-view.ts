@@ -1,7 +1,8 @@
 import { isHttpUrl } from "../model/links.js";
 import { paperLinks, type StoredPaper } from "../model/paper.js";
 import { cleanText, clip, oneLine } from "../model/text.js";
-import { longDate } from "../util/time.js";
+import type { DayRank } from "../model/rank.js";
+import { longDate, shortDay } from "../util/time.js";
 import { byline } from "./byline.js";
 
 /**
@@ -41,6 +42,10 @@ export interface PaperView {
   abstract: string;
   /** The reader's topics it matched ("speech, asr"), when the view is for a reader with topics. */
   matches: string | null;
+  /** Its place on Hugging Face's list of its day ("#2 of 48 on Dec 15"), when known. */
+  place: string | null;
+  /** Why it is in a digest, in one line: "matches speech · #2 of 48 on Dec 15". */
+  why: string | null;
 }
 
 /** What a view needs besides the paper: where its page is, and for whom it is made. */
@@ -49,6 +54,8 @@ export interface ViewContext {
   thumbnails?: boolean;
   /** The topics of the reader it is for, which it names when it matches them. */
   matcher?: (p: StoredPaper) => string[];
+  /** Places on the day's list, by paper id, when known. */
+  ranks?: ReadonlyMap<number, DayRank>;
 }
 
 /** Builds a paper's view: the one place where its links, stars, byline, dates and text are decided. */
@@ -60,6 +67,9 @@ export function paperView(p: StoredPaper, ctx: ViewContext): PaperView {
     .map(oneLine)
     .filter(Boolean);
   const who = byline(p);
+  const matches = ctx.matcher ? ctx.matcher(p).join(", ") || null : null;
+  const rank = ctx.ranks?.get(p.id);
+  const place = rank ? `#${rank.rank} of ${rank.of} on ${shortDay(rank.day)}` : null;
   return {
     slug: p.slug,
     anchor: `paper-${p.slug}`,
@@ -81,7 +91,9 @@ export function paperView(p: StoredPaper, ctx: ViewContext): PaperView {
     summary: p.summary ? oneLine(cleanText(p.summary)) || null : null,
     paragraphs,
     abstract: paragraphs.join(" "),
-    matches: ctx.matcher ? ctx.matcher(p).join(", ") || null : null,
+    matches,
+    place,
+    why: [matches ? `matches ${matches}` : null, place].filter(Boolean).join(" · ") || null,
   };
 }
 

@@ -38,6 +38,10 @@ export function createApp(deps: AppDeps): Server {
   if (metrics && config.metricsToken) {
     const token = config.metricsToken;
     routes.push({ path: "/metrics", GET: (req, res) => serveMetrics(req, res, metrics, token) });
+  } else {
+    // A 404 that says where the metrics are, rather than leaving the operator to guess.
+    const where = config.admin ? `on the admin listener (http://${config.admin.host}:${config.admin.port}/metrics)` : "once PAPERMAIL_METRICS_TOKEN is set (then with that bearer token), or on an admin listener (PAPERMAIL_ADMIN_HOST)";
+    routes.push({ path: "/metrics", GET: (_req, res) => send(res, 404, "text/plain; charset=utf-8", `Not here: /metrics is served ${where}.\n`) });
   }
 
   const server = createServer((req, res) => {

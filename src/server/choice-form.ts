@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { z } from "zod";
-import { parseChoices, type ChoicesResult, type ReaderChoices } from "../model/choices.js";
+import { parseFormChoices, type ChoicesResult, type ReaderChoices } from "../model/choices.js";
 import { readForm } from "./http.js";
 import { choicesView } from "./pages.js";
 
@@ -10,6 +10,7 @@ const CHOICE_FIELDS = {
   topics: z.string().max(2000, "the topics are too long").optional(),
   min_upvotes: z.string().max(20).optional(),
   format: z.string().max(20).optional(),
+  also_trending: z.string().max(20).optional(),
 };
 const CHOICES_FORM = z.object(CHOICE_FIELDS);
 
@@ -23,7 +24,7 @@ export const SUBSCRIBE_FORM = z.object({
 export type ChoiceFields = z.infer<typeof CHOICES_FORM>;
 
 export function readChoices(form: ChoiceFields): ChoicesResult {
-  return parseChoices({ cadence: form.cadence, topics: form.topics, minUpvotes: form.min_upvotes, format: form.format }, "form");
+  return parseFormChoices((name) => form[name as keyof ChoiceFields]);
 }
 
 /** The choices a page's form posted, checked; on error, the sentence to show and what was sent. */
@@ -41,5 +42,6 @@ export function sentChoices(form: ChoiceFields, fallback: ReaderChoices) {
     format: form.format === "compact" ? "compact" : form.format === "full" ? "full" : fallback.format,
     topics: form.topics ?? fallback.topics,
     minUpvotes: form.min_upvotes ?? fallback.minUpvotes,
+    alsoTrending: form.also_trending ?? fallback.alsoTrending,
   });
 }

@@ -2,7 +2,7 @@ import Handlebars from "handlebars";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../config/load.js";
-import type { ReaderChoices } from "../model/choices.js";
+import { DEFAULT_CHOICES, type ReaderChoices } from "../model/choices.js";
 
 const PAGES_DIR = fileURLToPath(new URL("../../templates/pages/", import.meta.url));
 const cache = new Map<string, HandlebarsTemplateDelegate>();
@@ -63,6 +63,9 @@ export function renderNotice(
   });
 }
 
+/** How many "Also trending" papers the form offers. */
+const ALSO_OPTIONS = [0, 3, 5, 10];
+
 /** A reader's choices as the choices form shows them. */
 export function choicesView(c: Partial<Record<keyof ReaderChoices, unknown>> & Pick<ReaderChoices, "cadence" | "format">, id = "c") {
   return {
@@ -73,5 +76,6 @@ export function choicesView(c: Partial<Record<keyof ReaderChoices, unknown>> & P
     compact: c.format === "compact",
     topics: Array.isArray(c.topics) ? c.topics.join(", ") : String(c.topics ?? ""),
     minUpvotes: String(c.minUpvotes ?? 0),
+    also: ALSO_OPTIONS.map((n) => ({ value: n, label: n === 0 ? "None" : `The top ${n}`, selected: String(n) === String(c.alsoTrending ?? DEFAULT_CHOICES.alsoTrending) })),
   };
 }

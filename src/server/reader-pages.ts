@@ -7,10 +7,16 @@ import type { Db } from "../store/db.js";
 import { digestDays, digestOfPaper, findDigest, listDigests, neighbourDigests, newestDigestId, type ListedDigest } from "../store/digests.js";
 import { digestPapers } from "../store/digest-papers.js";
 import { paperFate } from "../store/list-days.js";
+import { paperOffer } from "../store/digest-candidates.js";
+import { listPapers } from "../store/papers.js";
 import type { StoredPaper } from "../model/paper.js";
 import { searchPapers } from "../store/search.js";
 import { dayRange, longDate } from "../util/time.js";
-import { linkRow, paperView, shortAbstract } from "../render/paper-view.js";
+import { linkRow, paperView, shortAbstract, type ViewContext } from "../render/paper-view.js";
+import { chosenContent } from "../digest/content.js";
+import type { SelectionChoices } from "../digest/selection.js";
+import { describeSelection, selectionQuery } from "../model/choices.js";
+import { topicMatcher } from "../model/topics.js";
 import { paperPageUrl } from "../render/links.js";
 import { escapeHtml } from "../render/escape.js";
 import { MATCH_END, MATCH_START } from "../store/search.js";
@@ -31,8 +37,8 @@ function digestLabel(d: ListedDigest): string {
 const digestUrl = (id: number) => `/digests/${id}`;
 
 /** A paper as the site's pages show it: the one view, and its link row. */
-function pageView(config: Config, p: StoredPaper) {
-  const view = paperView(p, { pageUrl: (slug) => paperPageUrl(config, slug), thumbnails: false });
+function pageView(config: Config, p: StoredPaper, more: Pick<ViewContext, "ranks" | "matcher"> = {}) {
+  const view = paperView(p, { pageUrl: (slug) => paperPageUrl(config, slug), thumbnails: false, ...more });
   return { ...view, links: linkRow(view) };
 }
 
@@ -46,17 +52,25 @@ function markedHtml(marked: string): string {
  * digests before and after. What it says (heading, intro, which papers in which order)
  * comes from the digest's message, as the email's does.
  */
-export function renderDigestPage(config: Config, db: Db, id: number): string | undefined {
+export function renderDigestPage(config: Config, db: Db, id: number, choices?: SelectionChoices): string | undefined {
   const digest = findDigest(db, id);
   if (!digest) return undefined;
-  const message = describeDigestMessage(config, digestContent(db, id));
+  const content = digestContent(db, id);
+  // With a reader's choices (their email's "View on the web"), the page shows what they got.
+  const chosen = choices && (choices.topics.length > 0 || choices.minUpvotes > 0) ? chosenContent(db, id, choices) : undefined;
+  const message = describeDigestMessage(config, content, chosen);
+  const ranks = chosen?.ranks ?? content.ranks;
+  const matcher = chosen && chosen.choices.topics.length > 0 ? topicMatcher(chosen.choices.topics) : undefined;
   const { previous, next } = neighbourDigests(db, id);
-  const link = (d: ListedDigest | undefined) => d && { url: digestUrl(d.id), label: digestLabel(d) };
+  const query = chosen ? selectionQuery(chosen.choices) : "";
+  const link = (d: ListedDigest | undefined) => d && { url: digestUrl(d.id) + query, label: digestLabel(d) };
   return renderPage(config, "digest", message.heading, {
     kicker: `${digest.edition === "weekly" ? "Weekly" : "Daily"} digest #${digest.id} · published ${longDate(digest.createdAt.slice(0, 10))}`,
     heading: message.heading,
     intro: message.intro,
-    papers: message.papers.map((p) => pageView(config, p)),
+    papers: message.papers.map((p) => pageView(config, p, { ranks, matcher })),
+    also: (chosen?.also ?? []).map((p) => pageView(config, p, { ranks })),
+    selection: chosen && { words: describeSelection(chosen.choices), allUrl: digestUrl(id), all: content.papers.length },
     previous: link(previous),
     next: link(next),
   });
@@ -66,7 +80,7 @@ export function renderDigestPage(config: Config, db: Db, id: number): string | u
 export function renderPaperPage(config: Config, db: Db, paper: StoredPaper): string {
   const view = pageView(config, paper);
   const digest = digestOfPaper(db, paper.id);
-  const fate = digest ? undefined : paperFate(db, paper.id);
+  const fate = digest ? undefined : paperStory(db, paper.id);
   const names = (paper.authors ?? []).map((a) => cleanText(a).trim()).filter(Boolean);
   return renderPage(config, "paper-page", view.title, {
     paper: view,
@@ -76,8 +90,22 @@ export function renderPaperPage(config: Config, db: Db, paper: StoredPaper): str
     keywords: paper.keywords && paper.keywords.length > 0 ? paper.keywords.map((k) => cleanText(k)).join(", ") : null,
     paragraphs: view.paragraphs,
     digest: digest && { url: digestUrl(digest.id), subject: digest.subject },
-    fate: fate === "passed-over" ? "passed over: its day had better papers" : fate === "expired" ? "its day had gone by before a digest covered it" : null,
+    fate,
+    withdrawn: paper.withdrawnAt ? longDate(paper.withdrawnAt.slice(0, 10)) : null,
   });
+}
+
+/** What became of a paper that no digest's global list carries, in the words of what happened to it. */
+function paperStory(db: Db, paperId: number): { digestUrl?: string; text: string } | null {
+  const offer = paperOffer(db, paperId);
+  if (offer && offer.groups.length > 0) {
+    const topics = [...new Set(offer.groups.flatMap((g) => (JSON.parse(g) as { topics?: string[] }).topics ?? []))];
+    return { digestUrl: digestUrl(offer.digestId), text: `sent in digest #${offer.digestId} to readers of ${topics.length > 0 ? describeSelection({ topics, minUpvotes: 0 }) : "every paper"}` };
+  }
+  const fate = paperFate(db, paperId);
+  if (!fate) return null;
+  const what = fate.fate === "expired" ? "expired" : fate.fate === "sent" ? "sent" : "passed over";
+  return { text: fate.note ? `${what}: ${fate.note}` : what };
 }
 
 /** The search page: the query's results, marked and paged, or the empty form. */
@@ -112,17 +140,24 @@ export function renderSearchPage(config: Config, db: Db, query: string, page: nu
 export function latestTopPapers(config: Config, db: Db) {
   const id = newestDigestId(db);
   const digest = id > 0 ? findDigest(db, id) : undefined;
-  if (!digest) return null;
+  const show = (p: StoredPaper) => {
+    const view = pageView(config, p);
+    // One line of summary when Hugging Face gave one, else the start of the abstract.
+    return { ...view, abstract: view.summary ? null : shortAbstract(view, 220).text };
+  };
+  if (!digest) {
+    // Before the first digest, the newest stored papers: a new installation shows what it has.
+    const newest = listPapers(db, { limit: FRONT_PAGE_PAPERS });
+    if (newest.length === 0) return null;
+    return { heading: "Newest papers", caption: "stored, not sent in a digest yet", url: null, more: 0, papers: newest.map(show) };
+  }
   const papers = digestPapers(db, id).slice(0, FRONT_PAGE_PAPERS);
   return {
     heading: digestHeading(digestDays(digest), digest.edition),
+    caption: "the top of the latest digest",
     url: digestUrl(id),
     more: Math.max(0, digest.paperCount - papers.length),
-    papers: papers.map((p) => {
-      const view = pageView(config, p);
-      // One line of summary when Hugging Face gave one, else the start of the abstract.
-      return { ...view, abstract: view.summary ? null : shortAbstract(view, 220).text };
-    }),
+    papers: papers.map(show),
   };
 }
 

@@ -58,7 +58,9 @@ export function findReaders(db: Db, text: string, limit: number): Array<{ id: nu
   const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   return cachedStatement<[string, number], { id: number; email: string; status: string; createdAt: string }>(
     db,
-    "SELECT id, email, status, created_at AS createdAt FROM subscribers WHERE email LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT ?",
+    // An address the operator suppressed says so, whatever its status underneath.
+    `SELECT id, email, CASE WHEN suppressed_by = 'operator' THEN 'suppressed (' || status || ')' ELSE status END AS status, created_at AS createdAt
+     FROM subscribers WHERE email LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT ?`,
   ).all(like, limit);
 }
 

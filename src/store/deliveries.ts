@@ -84,7 +84,7 @@ function makeClaimer(db: Db): Claimer {
      WHERE digest_id = ? AND subscriber_id = ? AND status = 'queued'`,
   );
   return db.transaction((digestId: number, owner: string, now: string, previous: Settlement | undefined, limits: SendLimits) => {
-    if (previous) settleDelivery(db, { digestId, subscriberId: previous.subscriberId, owner }, previous, now, limits.daily !== undefined);
+    if (previous) settleDelivery(db, { digestId, subscriberId: previous.subscriberId, owner }, previous, now);
     const nowMs = Date.parse(now);
     if (limits.daily !== undefined) {
       const until = quotaResumesAt(db, limits.daily, nowMs);
@@ -99,9 +99,8 @@ function makeClaimer(db: Db): Claimer {
       }
       claim.run(owner, now, digestId, row.subscriberId);
       const claimed: ClaimedDelivery = { subscriberId: row.subscriberId, email: row.email, attempts: row.attempts + 1, groupNo: row.groupNo };
-      if (limits.daily !== undefined) {
-        countAgainstQuota(db, nowMs);
-      }
+      // Counted whatever the limits: `status` says how many went out in the last 24 hours.
+      countAgainstQuota(db, nowMs);
       if (limits.rate !== undefined) claimed.slotMs = takeSendSlot(db, limits.rate, nowMs);
       return claimed;
     }
@@ -118,8 +117,6 @@ export function settleDelivery(
   key: { digestId: number; subscriberId: number; owner: string },
   result: Omit<Settlement, "subscriberId">,
   now: string,
-  /** The claim counted against the daily quota (PAPERMAIL_SMTP_DAILY_LIMIT set). */
-  quota = false,
 ): void {
   const settle = () => {
     cachedStatement(
@@ -127,7 +124,7 @@ export function settleDelivery(
       `UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?, attempts = attempts - ?, refusal = ?
        WHERE digest_id = ? AND subscriber_id = ? AND claimed_by = ? AND status IN ('sending', 'unknown')`,
     ).run(result.status, result.error ?? null, result.nextAttemptAt ?? "", now, result.refund ? 1 : 0, result.refusal ?? null, key.digestId, key.subscriberId, key.owner);
-    if (result.refund && quota) giveBackQuotaSlot(db);
+    if (result.refund) giveBackQuotaSlot(db);
     if (result.bounce) recordBounceEvent(db, result.bounce.event, result.bounce.policy);
   };
   // The outcome and the bounce it makes are one write (a savepoint inside the claim's transaction).

@@ -18,6 +18,7 @@ export interface ReaderSet {
   topics: string;
   minUpvotes: number;
   format: Format;
+  alsoTrending: number;
   readers: number;
 }
 
@@ -25,9 +26,9 @@ export interface ReaderSet {
 export function readerSets(db: Db, cadence: Edition): ReaderSet[] {
   return cachedStatement<[string], ReaderSet>(
     db,
-    `SELECT covered_through AS coveredThrough, cadence, topics, min_upvotes AS minUpvotes, format, count(*) AS readers
+    `SELECT covered_through AS coveredThrough, cadence, topics, min_upvotes AS minUpvotes, format, also_trending AS alsoTrending, count(*) AS readers
      FROM subscribers WHERE status = 'active' AND cadence = ?
-     GROUP BY covered_through, topics, min_upvotes, format ORDER BY min(id)`,
+     GROUP BY covered_through, topics, min_upvotes, format, also_trending ORDER BY min(id)`,
   ).all(cadence);
 }
 
@@ -39,19 +40,21 @@ export function countReaders(db: Db, cadence: Edition): number {
 /** A group of an edition's readers who share one rendering. */
 export interface DigestGroup {
   groupNo: number;
-  /** The choices that made the group (JSON: topics, minUpvotes, format, cadence). */
+  /** The choices that made the group (JSON: topics, minUpvotes, format, cadence, alsoTrending). */
   choices: string;
   coversAfter: number;
   coversThrough: number;
   paperIds: number[];
+  /** The day's top papers outside their topics, shown under their own ("Also trending"). */
+  alsoIds: number[];
   recipients: number;
 }
 
 /** Stores a group of a digest. */
 export function insertGroup(db: Db, digestId: number, group: DigestGroup): void {
   db.prepare(
-    "INSERT INTO digest_groups (digest_id, group_no, choices, covers_after, covers_through, paper_ids, recipients) VALUES (?, ?, ?, ?, ?, ?, ?)",
-  ).run(digestId, group.groupNo, group.choices, group.coversAfter, group.coversThrough, JSON.stringify(group.paperIds), group.recipients);
+    "INSERT INTO digest_groups (digest_id, group_no, choices, covers_after, covers_through, paper_ids, also_ids, recipients) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+  ).run(digestId, group.groupNo, group.choices, group.coversAfter, group.coversThrough, JSON.stringify(group.paperIds), JSON.stringify(group.alsoIds), group.recipients);
 }
 
 /** Where each set of readers goes: its group, and why it is skipped when the edition holds nothing for it. */
@@ -69,19 +72,20 @@ export interface SetAssignment {
 export function insertReaderRows(db: Db, digestId: number, cadence: Edition, assignments: readonly SetAssignment[], at: string): number {
   db.exec(
     `CREATE TEMP TABLE IF NOT EXISTS edition_plan (
-       covered_through INTEGER, topics TEXT, min_upvotes INTEGER, format TEXT, group_no INTEGER, status TEXT, reason TEXT,
-       PRIMARY KEY (covered_through, topics, min_upvotes, format))`,
+       covered_through INTEGER, topics TEXT, min_upvotes INTEGER, format TEXT, also_trending INTEGER, group_no INTEGER, status TEXT, reason TEXT,
+       PRIMARY KEY (covered_through, topics, min_upvotes, format, also_trending))`,
   );
   db.exec("DELETE FROM temp.edition_plan");
-  const plan = db.prepare("INSERT INTO temp.edition_plan VALUES (?, ?, ?, ?, ?, ?, ?)");
+  const plan = db.prepare("INSERT INTO temp.edition_plan VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   for (const a of assignments) {
-    plan.run(a.set.coveredThrough, a.set.topics, a.set.minUpvotes, a.set.format, a.groupNo, a.skipReason ? "skipped" : "queued", a.skipReason ?? null);
+    plan.run(a.set.coveredThrough, a.set.topics, a.set.minUpvotes, a.set.format, a.set.alsoTrending, a.groupNo, a.skipReason ? "skipped" : "queued", a.skipReason ?? null);
   }
   const rows = db
     .prepare(
       `INSERT INTO deliveries (digest_id, subscriber_id, status, group_no, last_error, updated_at)
        SELECT ?, s.id, p.status, p.group_no, p.reason, ? FROM subscribers s
        JOIN temp.edition_plan p ON p.covered_through = s.covered_through AND p.topics = s.topics AND p.min_upvotes = s.min_upvotes AND p.format = s.format
+         AND p.also_trending = s.also_trending
        WHERE s.status = 'active' AND s.cadence = ?`,
     )
     .run(digestId, at, cadence).changes;
@@ -96,10 +100,10 @@ export function advanceReaders(db: Db, cadence: Edition, through: number): void 
 
 /** One group of a digest; group 0 (rows frozen before groups existed) is the whole digest. */
 export function findGroup(db: Db, digestId: number, groupNo: number): DigestGroup | undefined {
-  const row = cachedStatement<[number, number], Omit<DigestGroup, "paperIds"> & { paperIds: string }>(
+  const row = cachedStatement<[number, number], Omit<DigestGroup, "paperIds" | "alsoIds"> & { paperIds: string; alsoIds: string }>(
     db,
-    `SELECT group_no AS groupNo, choices, covers_after AS coversAfter, covers_through AS coversThrough, paper_ids AS paperIds, recipients
+    `SELECT group_no AS groupNo, choices, covers_after AS coversAfter, covers_through AS coversThrough, paper_ids AS paperIds, also_ids AS alsoIds, recipients
      FROM digest_groups WHERE digest_id = ? AND group_no = ?`,
   ).get(digestId, groupNo);
-  return row && { ...row, paperIds: JSON.parse(row.paperIds) as number[] };
+  return row && { ...row, paperIds: JSON.parse(row.paperIds) as number[], alsoIds: JSON.parse(row.alsoIds) as number[] };
 }

@@ -1,4 +1,5 @@
 import type { StoredPaper } from "../model/paper.js";
+import { rankOrder } from "../model/rank.js";
 import { cachedStatement, type Db } from "./db.js";
 import { findDigest } from "./digests.js";
 import type { ListDays } from "./list-days.js";
@@ -12,7 +13,7 @@ export function papersOfDigestsBetween(db: Db, after: number, through: number): 
     .prepare<[number, number], StoredPaper & { links: string; authors: string; keywords: string }>(
       `SELECT ${paperColumns("p")} FROM digest_papers dp JOIN papers p ON p.id = dp.paper_id
        WHERE dp.digest_id > ? AND dp.digest_id <= ?
-       ORDER BY p.upvotes_at IS NULL, p.upvotes DESC, p.published_on DESC NULLS LAST, dp.digest_id DESC, dp.position`,
+       ORDER BY ${rankOrder("p")}`,
     )
     .all(after, through)
     .map(fromRow);

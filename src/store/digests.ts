@@ -78,13 +78,15 @@ export function insertDigest(
     coversAfter?: number;
     coversThrough?: number;
     days?: ListDays | null;
+    /** How many papers a group may get from it (PAPERMAIL_MAX_PAPERS when it was made). */
+    maxPapers?: number;
   },
 ): number {
   const { id } = cachedStatement<unknown[], { id: number }>(
     db,
-    `INSERT INTO digests (created_at, subject, paper_count, recipient_count, status, edition, covers_after, covers_through, days_from, days_through)
-     VALUES (?, ?, ?, 0, 'sending', ?, ?, ?, ?, ?) RETURNING id`,
-  ).get(digest.at, digest.subject, digest.paperCount, digest.edition, digest.coversAfter ?? null, digest.coversThrough ?? null, digest.days?.from ?? null, digest.days?.through ?? null)!;
+    `INSERT INTO digests (created_at, subject, paper_count, recipient_count, status, edition, covers_after, covers_through, days_from, days_through, max_papers)
+     VALUES (?, ?, ?, 0, 'sending', ?, ?, ?, ?, ?, ?) RETURNING id`,
+  ).get(digest.at, digest.subject, digest.paperCount, digest.edition, digest.coversAfter ?? null, digest.coversThrough ?? null, digest.days?.from ?? null, digest.days?.through ?? null, digest.maxPapers ?? null)!;
   const addPaper = cachedStatement(db, "INSERT INTO digest_papers (digest_id, paper_id, position) VALUES (?, ?, ?)");
   digest.papers?.forEach((p, i) => addPaper.run(id, p.id, i + 1));
   return id;

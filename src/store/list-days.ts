@@ -2,6 +2,7 @@ import { cachedStatement, type Db } from "./db.js";
 import { fromRow, paperColumns } from "./papers.js";
 import { type StoredPaper } from "../model/paper.js";
 import { readSetting, writeSetting } from "./settings.js";
+import { rankOrder } from "../model/rank.js";
 
 /** A span of list days (ISO dates), as a digest covers them. */
 export interface ListDays {
@@ -60,17 +61,26 @@ export interface RankedPaper {
 }
 
 /**
- * Papers waiting for a digest whose list day is in [from, through], in digest order:
- * a known count before an unknown one, most upvoted first, then the newer day, the
- * newer publication, the later arrival.
+ * Papers waiting for a digest whose list day is in [from, through], in the one order
+ * (model/rank), withdrawn ones left out.
  */
 export function waitingPapers(db: Db, from: string, through: string, scope: DayScope): RankedPaper[] {
   return cachedStatement<[string, string, number], RankedPaper>(
     db,
     `SELECT id, upvotes, upvotes_at AS upvotesAt FROM waiting_papers
-       WHERE list_day >= ? AND list_day <= ? AND (demo = 0 OR ?)
-       ORDER BY upvotes_at IS NULL, upvotes DESC, list_day DESC, published_on DESC NULLS LAST, id DESC`,
+       WHERE list_day >= ? AND list_day <= ? AND (demo = 0 OR ?) AND withdrawn_at IS NULL
+       ORDER BY ${rankOrder("waiting_papers")}`,
   ).all(from, through, scope.includeDemo ? 1 : 0);
+}
+
+/** Waiting papers of [from, through] that Hugging Face withdrew: no digest carries them. */
+export function withdrawnPapers(db: Db, from: string, through: string, scope: DayScope): number[] {
+  return cachedStatement<[string, string, number], { id: number }>(
+    db,
+    "SELECT id FROM waiting_papers WHERE list_day >= ? AND list_day <= ? AND (demo = 0 OR ?) AND withdrawn_at IS NOT NULL",
+  )
+    .all(from, through, scope.includeDemo ? 1 : 0)
+    .map((r) => r.id);
 }
 
 /**
@@ -158,13 +168,10 @@ export function countRetired(db: Db): { passedOver: number; expired: number } {
     .get()!;
 }
 
-/** What became of a paper: sent, passed over or expired (one by one or by a mark over its day); undefined while it waits. */
-export function paperFate(db: Db, paperId: number): "sent" | Retirement | undefined {
-  const row = cachedStatement<[number], { fate: "sent" | Retirement }>(db, "SELECT fate FROM paper_fates WHERE paper_id = ?").get(paperId);
-  if (row) return row.fate;
-  const marked = cachedStatement<[number], { one: number }>(
-    db,
-    "SELECT 1 AS one FROM papers, expired_before WHERE papers.id = ? AND list_day < CASE demo WHEN 0 THEN expired_before.real_day ELSE expired_before.demo_day END",
-  ).get(paperId);
-  return marked ? "expired" : undefined;
+/** What became of a paper and why (the note written when it happened); undefined while it waits. */
+export function paperFate(db: Db, paperId: number): { fate: "sent" | Retirement; note: string | null } | undefined {
+  const row = cachedStatement<[number], { fate: "sent" | Retirement; note: string | null }>(db, "SELECT fate, note FROM paper_fates WHERE paper_id = ?").get(paperId);
+  if (row) return row;
+  const marked = cachedStatement<[number], { note: string | null }>(db, "SELECT note FROM marked_expired WHERE paper_id = ?").get(paperId);
+  return marked ? { fate: "expired", note: marked.note } : undefined;
 }

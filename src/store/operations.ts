@@ -17,6 +17,9 @@ export interface OperationsSnapshot {
   dumps: { ingested: number; rejected: number };
   lastIngestAt: string | null;
   lastFetchAt: string | null;
+  /** The last fetch run, whether it worked or not, and how many failed in a row. */
+  lastFetchTryAt: string | null;
+  fetchFailures: number;
 }
 
 /** Reads the counts of everything an operator watches. */
@@ -49,14 +52,18 @@ export function readOperations(db: Db): OperationsSnapshot {
     dumps: { ingested: dumps.ingested, rejected: dumps.rejected },
     lastIngestAt: dumps.last,
     lastFetchAt: readSetting(db, LAST_FETCH_OK) ?? null,
+    lastFetchTryAt: readSetting(db, LAST_FETCH_TRY) ?? null,
+    fetchFailures: fetchFailuresInARow(db),
   };
 }
 
 const LAST_FETCH_OK = "last_fetch_ok";
+const LAST_FETCH_TRY = "last_fetch_try";
 const FETCH_FAILURES = "fetch_failures_in_a_row";
 
 /** Records how a fetch run went: a success resets the count of failures in a row. */
 export function recordFetchRun(db: Db, at: string, failed: boolean): number {
+  writeSetting(db, LAST_FETCH_TRY, at);
   if (!failed) {
     writeSetting(db, LAST_FETCH_OK, at);
     writeSetting(db, FETCH_FAILURES, "0");

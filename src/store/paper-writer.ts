@@ -69,7 +69,7 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
   // Positional parameters: binding by name costs more on dumps of tens of thousands of papers.
   const insert = db.prepare(`INSERT INTO papers (key, slug, title, abstract, authors_count, org_handle, org_name, published_on, upvotes,
       code_url, links, captured_at, first_seen_at, last_seen_at, first_dump_id, arxiv_id, authors, github_repo, project_page, num_comments,
-      keywords, thumbnail, demo, list_day, upvotes_at, ai_summary, github_stars) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      keywords, thumbnail, demo, list_day, upvotes_at, ai_summary, github_stars, withdrawn_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const refresh = db.prepare(`UPDATE papers SET
       abstract = coalesce(?, abstract), authors_count = coalesce(?, authors_count),
       org_handle = coalesce(?, org_handle), org_name = coalesce(?, org_name),
@@ -81,7 +81,8 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
   const enrich = db.prepare(`UPDATE papers SET arxiv_id = coalesce(arxiv_id, ?), authors = coalesce(?, authors),
       github_repo = coalesce(?, github_repo), project_page = coalesce(?, project_page), num_comments = coalesce(?, num_comments),
       keywords = coalesce(?, keywords), thumbnail = coalesce(?, thumbnail), ai_summary = coalesce(?, ai_summary),
-      github_stars = CASE WHEN ? IS NOT NULL AND ? THEN ? ELSE github_stars END, demo = demo AND ? WHERE id = ?`);
+      github_stars = CASE WHEN ? IS NOT NULL AND ? THEN ? ELSE github_stars END, demo = demo AND ?,
+      withdrawn_at = CASE WHEN ? THEN ? ELSE coalesce(withdrawn_at, ?) END WHERE id = ?`);
   const touch = db.prepare("UPDATE papers SET last_seen_at = max(last_seen_at, ?), upvotes = ?, upvotes_at = ?, list_day = ? WHERE id = ?");
   const counts: UpsertCounts = { new: 0, updated: 0 };
   const inThisDump = new Set<string>();
@@ -130,7 +131,7 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
         const { lastInsertRowid } = insert.run(identity, slug, p.title, p.abstract, p.authorsCount, p.orgHandle, p.orgName, p.publishedOn, p.upvotes ?? 0,
           p.codeUrl, links, at.capturedAt, at.seenAt, at.seenAt, at.dumpId, p.arxivId ?? null, authors, p.githubRepo ?? null,
           p.projectPage ?? null, p.numComments ?? null, keywords, p.thumbnail ?? null, at.demo ? 1 : 0, listDay, p.upvotes === null ? null : at.capturedAt,
-          p.summary ?? null, p.githubStars ?? null);
+          p.summary ?? null, p.githubStars ?? null, p.withdrawnAt ?? null);
         at.onNewPaper?.(Number(lastInsertRowid), [p.title, p.abstract, authors, p.orgName, p.orgHandle, keywords, p.summary ?? null]);
         if (at.onNewPaper) newIds.add(Number(lastInsertRowid));
         counts.new++;
@@ -155,7 +156,7 @@ export function createPaperWriter(db: Db, at: CaptureInfo): { write(p: Paper): v
         const stars = p.githubStars ?? null;
         const newer = at.capturedAt >= known.captured_at ? 1 : 0;
         enrich.run(p.arxivId ?? null, authors, p.githubRepo ?? null, p.projectPage ?? null, p.numComments ?? null, keywords, p.thumbnail ?? null,
-          p.summary ?? null, stars, newer, stars, at.demo ? 1 : 0, known.id);
+          p.summary ?? null, stars, newer, stars, at.demo ? 1 : 0, newer, p.withdrawnAt ?? null, p.withdrawnAt ?? null, known.id);
       }
       // A paper new in this dump and met again in it: its text as it is now goes to the index again.
       if (newIds.has(known.id)) {

@@ -1,4 +1,5 @@
 import type { StoredPaper } from "../model/paper.js";
+import { rankOrder } from "../model/rank.js";
 import { cachedStatement, type Db } from "./db.js";
 
 /** The select list of a StoredPaper, for a query where the papers table is `alias`. */
@@ -8,7 +9,7 @@ export function paperColumns(alias = "papers"): string {
     ${a}.org_name AS orgName, ${a}.published_on AS publishedOn, ${a}.upvotes, ${a}.code_url AS codeUrl, ${a}.links,
     ${a}.first_seen_at AS firstSeenAt, ${a}.last_seen_at AS lastSeenAt, ${a}.arxiv_id AS arxivId, ${a}.authors, ${a}.github_repo AS githubRepo,
     ${a}.project_page AS projectPage, ${a}.num_comments AS numComments, ${a}.keywords, ${a}.thumbnail,
-    ${a}.list_day AS listDay, ${a}.upvotes_at AS upvotesAt, ${a}.ai_summary AS summary, ${a}.github_stars AS githubStars`;
+    ${a}.list_day AS listDay, ${a}.upvotes_at AS upvotesAt, ${a}.ai_summary AS summary, ${a}.github_stars AS githubStars, ${a}.withdrawn_at AS withdrawnAt`;
 }
 
 /** Papers newest list day first, most upvoted first within a day; optionally only those waiting for a digest. */
@@ -17,7 +18,7 @@ export function listPapers(db: Db, options: { unsentOnly?: boolean; limit?: numb
   const rows = db
     .prepare<[number], StoredPaper & { links: string }>(
       `SELECT ${paperColumns()} FROM ${from} AS papers
-       ORDER BY list_day DESC, upvotes_at IS NULL, upvotes DESC, published_on DESC NULLS LAST, first_seen_at DESC, id DESC LIMIT ?`,
+       ORDER BY list_day DESC, ${rankOrder()} LIMIT ?`,
     )
     .all(options.limit ?? -1);
   return rows.map(fromRow);
@@ -46,10 +47,10 @@ export function purgePapers(db: Db, selection: PurgeSelection, dryRun: boolean):
   const [where, arg] =
     "dumpId" in selection ? ["first_dump_id = ?", selection.dumpId] : "before" in selection ? ["first_seen_at < ?", selection.before] : ["1 = ?", 1];
   const rows = db
-    .prepare<[unknown], { id: number; title: string }>(`SELECT id, title FROM papers WHERE ${where} AND id NOT IN (SELECT paper_id FROM digest_papers) ORDER BY id`)
+    .prepare<[unknown], { id: number; title: string }>(`SELECT id, title FROM papers WHERE ${where} AND id NOT IN (SELECT paper_id FROM digest_candidates) ORDER BY id`)
     .all(arg);
   if (!dryRun && rows.length > 0) {
-    const remove = db.prepare("DELETE FROM papers WHERE id = ? AND id NOT IN (SELECT paper_id FROM digest_papers)");
+    const remove = db.prepare("DELETE FROM papers WHERE id = ? AND id NOT IN (SELECT paper_id FROM digest_candidates)");
     db.transaction(() => rows.forEach((r) => remove.run(r.id)))();
   }
   return rows;

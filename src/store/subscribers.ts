@@ -37,13 +37,13 @@ export interface Subscriber {
 
 const COLUMNS =
   "id, email, status, source, created_at AS createdAt, confirmed_at AS confirmedAt, unsubscribed_at AS unsubscribedAt, suppressed_reason AS suppressedReason, suppressed_at AS suppressedAt, suppressed_by AS suppressedBy, unsubscribed_by AS unsubscribedBy, " +
-  "cadence, topics, min_upvotes AS minUpvotes, format";
+  "cadence, topics, min_upvotes AS minUpvotes, format, also_trending AS alsoTrending";
 
 type SubscriberRow = Omit<Subscriber, "choices"> & StoredChoices;
 
 function fromRow(row: SubscriberRow): Subscriber {
-  const { cadence, topics, minUpvotes, format, ...rest } = row;
-  return { ...rest, choices: fromStored({ cadence, topics, minUpvotes, format }) };
+  const { cadence, topics, minUpvotes, format, alsoTrending, ...rest } = row;
+  return { ...rest, choices: fromStored({ cadence, topics, minUpvotes, format, alsoTrending }) };
 }
 
 /** The subscriber with this id. */
@@ -65,8 +65,9 @@ export function findSubscriberByEmail(db: Db, email: string): Subscriber | undef
  */
 export function setChoices(db: Db, id: number, choices: Partial<ReaderChoices>): void {
   db.prepare(
-    `UPDATE subscribers SET cadence = coalesce(?, cadence), topics = coalesce(?, topics), min_upvotes = coalesce(?, min_upvotes), format = coalesce(?, format) WHERE id = ?`,
-  ).run(choices.cadence ?? null, choices.topics ? JSON.stringify(choices.topics) : null, choices.minUpvotes ?? null, choices.format ?? null, id);
+    `UPDATE subscribers SET cadence = coalesce(?, cadence), topics = coalesce(?, topics), min_upvotes = coalesce(?, min_upvotes), format = coalesce(?, format),
+       also_trending = coalesce(?, also_trending) WHERE id = ?`,
+  ).run(choices.cadence ?? null, choices.topics ? JSON.stringify(choices.topics) : null, choices.minUpvotes ?? null, choices.format ?? null, choices.alsoTrending ?? null, id);
 }
 
 /** All subscribers, optionally of one status, oldest first. */

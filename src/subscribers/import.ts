@@ -1,5 +1,5 @@
 import { checkAddress } from "../model/address.js";
-import { parseChoices, type ReaderChoices } from "../model/choices.js";
+import { FORM_FIELDS, parseChoices, type ReaderChoices } from "../model/choices.js";
 import { parseCsvLine } from "../util/csv.js";
 
 /** One line of an import that was refused. */
@@ -10,7 +10,7 @@ export interface ImportProblem {
 }
 
 /** The CSV columns that carry a reader's choices, as `subscribers export` writes them. */
-const CHOICE_COLUMNS = { cadence: "cadence", topics: "topics", minUpvotes: "min_upvotes", format: "format" } as const;
+const CHOICE_COLUMNS = FORM_FIELDS;
 
 /**
  * Reads addresses from text: one per line, or a CSV whose header has an `email`

@@ -58,15 +58,24 @@ export function closestYear(month: number, day: number, at: Date): number | unde
   return undefined;
 }
 
+/** A moment as an operator reads it: "Dec 4, 2026, 22:15 UTC" (ISO strings are for --json). */
+export function displayTime(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (!Number.isFinite(d.getTime())) return iso;
+  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}, ${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")} UTC`;
+}
+
 /** "Dec 12" of an ISO date (a list day: a calendar date, no time zone). */
 export function shortDay(iso: string): string {
   const [, m, d] = iso.split("-").map(Number);
   return `${MONTHS[(m ?? 1) - 1]} ${d}`;
 }
 
-/** The list days from..through: "Dec 12", "Dec 12-15", "Dec 30 – Jan 2". */
+/** The list days from..through: "Dec 12", "Dec 12-15", "Nov 30 – Dec 2", or with the years when they differ: "Dec 30, 2024 – Jan 2, 2025". */
 export function dayRange(from: string, through: string): string {
   if (from === through) return shortDay(from);
   if (from.slice(0, 7) === through.slice(0, 7)) return `${shortDay(from)}-${Number(through.slice(8, 10))}`;
+  if (from.slice(0, 4) !== through.slice(0, 4)) return `${shortDay(from)}, ${from.slice(0, 4)} – ${shortDay(through)}, ${through.slice(0, 4)}`;
   return `${shortDay(from)} – ${shortDay(through)}`;
 }

@@ -165,7 +165,7 @@ describe("the suppression list", () => {
     const removed = await cli(["suppressions", "remove", "c@example.org"]);
     expect(removed.stdout).toMatch(/removed c@example\.org from the suppression list \(was complained; now pending/);
     const csv = (await cli(["subscribers", "export"])).stdout;
-    expect(csv).toMatch(/^email,status,created_at,confirmed_at,unsubscribed_at,suppressed_reason,suppressed_at,cadence,topics,min_upvotes,format$/m);
+    expect(csv).toMatch(/^email,status,created_at,confirmed_at,unsubscribed_at,suppressed_reason,suppressed_at,cadence,topics,min_upvotes,format,also_trending$/m);
     expect(csv).toMatch(/^never@example\.org,unsubscribed,.*asked by phone/m);
   });
 });

@@ -7,19 +7,12 @@ import { parseDump } from "../../src/dump/parse.js";
 import { ROOT, SAMPLE_FILES, tempDir } from "../helpers/files.js";
 import { spawnCli } from "../helpers/cli.js";
 import { project, smtp } from "../helpers/project.js";
+import { inboxes } from "../helpers/smtp-server.js";
 import type { ParsedMail } from "mailparser";
 
 type Server = Awaited<ReturnType<typeof smtp>>;
 
 /** Every message each reader got, parsed, in the order received. */
-async function inboxes(server: Server): Promise<Map<string, ParsedMail[]>> {
-  const boxes = new Map<string, ParsedMail[]>();
-  for (const m of server.received) {
-    const parsed = await server.parse(m);
-    for (const to of m.to) boxes.set(to, [...(boxes.get(to) ?? []), parsed]);
-  }
-  return boxes;
-}
 
 /** The paper titles a digest email lists, from its plain-text part ("1. Title"). */
 function titlesIn(mail: ParsedMail): string[] {
@@ -112,7 +105,7 @@ describe("each reader's own digest", () => {
     // The operator sees the same through --preview.
     const preview = JSON.parse((await p.cli(["send-digest", "--preview", "c.html", "--format", "compact", "--edition", "weekly", "--json"])).stdout);
     expect(preview.htmlBytes).toBeLessThanOrEqual(100 * 1024);
-    expect(preview.subject).toMatch(/^This week on Hugging Face · Dec 12 – Mar 11: .+ and \d+ more$/);
+    expect(preview.subject).toMatch(/^This week on Hugging Face · Dec 12, \d{4} – Mar 11, \d{4}: .+ and \d+ more$/);
   });
 
   it("operators set choices from the CLI; list and export show them; bad values exit 2 naming the flag", async () => {
@@ -120,11 +113,11 @@ describe("each reader's own digest", () => {
     await p.cli(["subscribers", "add", "ada@example.org", "--confirmed", "--cadence", "weekly", "--topics", "Speech,  diffusion , speech", "--min-upvotes", "5", "--format", "compact"]);
     expect((await p.cli(["subscribers", "list"])).stdout).toMatch(/active\s+ada@example.org\s+weekly; compact; topics: speech, diffusion; >= 5 upvotes/);
     const set = await p.cli(["subscribers", "set", "ada@example.org", "--cadence", "daily", "--topics", "", "--json"]);
-    expect(JSON.parse(set.stdout)).toMatchObject({ cadence: "daily", topics: [], minUpvotes: 5, format: "compact" });
+    expect(JSON.parse(set.stdout)).toMatchObject({ cadence: "daily", topics: [], minUpvotes: 5, format: "compact", alsoTrending: 3 });
     expect((await p.cli(["subscribers", "export"])).stdout).toContain('ada@example.org,active,');
-    expect((await p.cli(["subscribers", "export"])).stdout).toMatch(/,daily,,5,compact$/m);
+    expect((await p.cli(["subscribers", "export"])).stdout).toMatch(/,daily,,5,compact,3$/m);
     const listed = JSON.parse((await p.cli(["subscribers", "list", "--json"])).stdout);
-    expect(listed[0].choices).toEqual({ cadence: "daily", topics: [], minUpvotes: 5, format: "compact" });
+    expect(listed[0].choices).toEqual({ cadence: "daily", topics: [], minUpvotes: 5, format: "compact", alsoTrending: 3 });
 
     // An export comes back whole with import, choices included; a bad choice names its line.
     await p.cli(["subscribers", "add", "bob@example.org", "--confirmed", "--cadence", "weekly", "--topics", "speech, diffusion"]);
@@ -134,8 +127,8 @@ describe("each reader's own digest", () => {
     expect(imported.code).toBe(1);
     expect(imported.stderr).toContain("stdin:4: \"carol@example.org\" How often: must be daily or weekly");
     expect(JSON.parse((await other.cli(["subscribers", "list", "--json"])).stdout).map((r: { email: string; choices: unknown }) => [r.email, r.choices])).toEqual([
-      ["ada@example.org", { cadence: "daily", topics: [], minUpvotes: 5, format: "compact" }],
-      ["bob@example.org", { cadence: "weekly", topics: ["speech", "diffusion"], minUpvotes: 0, format: "full" }],
+      ["ada@example.org", { cadence: "daily", topics: [], minUpvotes: 5, format: "compact", alsoTrending: 3 }],
+      ["bob@example.org", { cadence: "weekly", topics: ["speech", "diffusion"], minUpvotes: 0, format: "full", alsoTrending: 3 }],
     ]);
 
     const bad = await p.cli(["subscribers", "set", "ada@example.org", "--cadence", "hourly"]);

@@ -3,29 +3,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SAMPLE_FILES } from "../helpers/files.js";
 import { ABSTRACT, project, smtp } from "../helpers/project.js";
+import { daysAgo, shortDay, writeDay, type DayEntry } from "../helpers/daily-papers.js";
 
-/** The ISO date `n` days before today (UTC). */
-const day = (n: number) => new Date(Date.now() - n * 86400_000).toISOString().slice(0, 10);
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const short = (iso: string) => `${MONTHS[Number(iso.slice(5, 7)) - 1]} ${Number(iso.slice(8, 10))}`;
-
-interface Entry {
-  id: string;
-  title: string;
-  upvotes: number;
-}
-
-/** A saved daily_papers answer of one list day, as `papermail fetch` writes it (stamp: when it was captured). */
-function writeDay(dir: string, listDay: string, entries: Entry[], stamp = `${listDay.replace(/-/g, "")}T230000Z`): string {
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `daily_papers_${listDay}_fetched-${stamp}.json`);
-  const body = entries.map((e) => ({
-    paper: { id: e.id, title: e.title, summary: `${ABSTRACT} ${e.title}.`, upvotes: e.upvotes, publishedAt: `${listDay}T00:00:00.000Z`, authors: [{ name: "A. Author" }] },
-    submittedOnDailyAt: `${listDay}T13:00:00.000Z`,
-  }));
-  writeFileSync(file, JSON.stringify(body));
-  return file;
-}
+const day = daysAgo;
+const short = shortDay;
+type Entry = DayEntry;
 
 /** `count` papers of list day `n` days ago, with varied upvotes. */
 function papersOf(n: number, count: number, upvotes = (j: number) => (n * 7 + j * 13) % 50): Entry[] {
@@ -92,7 +74,7 @@ describe("a digest is the news of the list days completed since the last one", (
     expect(first).toHaveLength(5);
     const tail = (JSON.parse((await p.cli(["papers", "--passed-over", "--json"])).stdout) as Array<{ title: string; note: string }>);
     expect(tail).toHaveLength(7);
-    expect(tail[0]!.note).toMatch(/^ranked \d+ of 12 for .*, over PAPERMAIL_MAX_PAPERS=5$/);
+    expect(tail[0]!.note).toMatch(/^ranked \d+ of 12 for .* with \d+ upvotes?, over PAPERMAIL_MAX_PAPERS=5; no reader.s topics matched it$/);
 
     // Today is listed, and a later capture of yesterday brings one more paper.
     writeDay(p.dumps, day(0), papersOf(0, 6, (j) => 10 + j));

@@ -24,6 +24,7 @@ export function storedPaper(fields: Partial<StoredPaper> & Pick<StoredPaper, "id
     thumbnail: null,
     summary: null,
     githubStars: null,
+    withdrawnAt: null,
     ...fields,
   };
 }

@@ -210,3 +210,13 @@ export async function startScriptedSmtp(script: {
       }),
   };
 }
+
+/** The messages a test server received, parsed, by recipient. */
+export async function inboxes(server: { received: ReceivedMessage[]; parse(m: ReceivedMessage): Promise<ParsedMail> }): Promise<Map<string, ParsedMail[]>> {
+  const boxes = new Map<string, ParsedMail[]>();
+  for (const m of server.received) {
+    const parsed = await server.parse(m);
+    for (const to of m.to) boxes.set(to, [...(boxes.get(to) ?? []), parsed]);
+  }
+  return boxes;
+}

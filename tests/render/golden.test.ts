@@ -5,6 +5,8 @@ import { loadConfig } from "../../src/config/load.js";
 import { scanJsonDump } from "../../src/dump/parse-json.js";
 import type { Paper, StoredPaper } from "../../src/model/paper.js";
 import { DEFAULT_CHOICES } from "../../src/model/choices.js";
+import { comparePapers } from "../../src/model/rank.js";
+import { topicMatcher } from "../../src/model/topics.js";
 import { renderDigestMessage, type DigestContent } from "../../src/render/digest-message.js";
 import { renderAtom } from "../../src/render/feed-atom.js";
 import type { FeedItem, FeedMeta } from "../../src/render/feed-items.js";
@@ -60,7 +62,7 @@ function recordedPapers(): StoredPaper[] {
         githubStars: p.githubStars ?? null,
       }),
     )
-    .sort((a, b) => b.upvotes - a.upvotes);
+    .sort(comparePapers);
 }
 
 const config = () =>
@@ -93,6 +95,19 @@ describe("what readers receive, byte for byte", () => {
     const compact = fillRecipient(await renderDigestMessage(config(), digest(papers), { choices, papers: papers.filter((p) => p.upvotes >= 10) }), reader);
     matchesGolden("digest-compact.html", compact.html);
     matchesGolden("digest-compact.txt", compact.text);
+  });
+
+  it("a topic reader's email: their papers with why each is there, then Also trending", async () => {
+    const papers = recordedPapers();
+    const ranks = new Map(papers.map((p, i) => [p.id, { rank: i + 1, of: papers.length, day: p.listDay }]));
+    const choices = { ...DEFAULT_CHOICES, topics: ["retrieval", "encoder"] };
+    const matches = topicMatcher(choices.topics);
+    const own = papers.filter((p) => matches(p).length > 0);
+    const also = papers.filter((p) => matches(p).length === 0).slice(0, choices.alsoTrending);
+    const mail = fillRecipient(await renderDigestMessage(config(), { ...digest(papers), ranks }, { choices, papers: own, also, ranks }), reader);
+    expect(own.length).toBeGreaterThan(0);
+    matchesGolden("digest-topics.html", mail.html);
+    matchesGolden("digest-topics.txt", mail.text);
   });
 
   it("each feed format", () => {

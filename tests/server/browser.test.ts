@@ -88,9 +88,10 @@ describe.skipIf(!available)("accessible to everyone (axe-core, WCAG 2.1 A/AA)", 
     for (const file of SAMPLE_FILES) await ingestFile(site.ctx, file);
     addConfirmedReader(site.ctx.db, "reader@example.org", new Date().toISOString());
     addConfirmedReader(site.ctx.db, "compact@example.org", new Date().toISOString(), { choices: { format: "compact", topics: ["language model", "vision"] } });
+    addConfirmedReader(site.ctx.db, "topics@example.org", new Date().toISOString(), { choices: { topics: ["diffusion", "video"] } });
     await publishDigests(site.ctx, { retryUnknown: false });
     await site.post("/subscribe", { email: "new@example.org" });
-    await site.mailCount(3);
+    await site.mailCount(4);
     const digest = site.smtp.received.find((m) => m.to[0] === "reader@example.org")!;
     const compact = site.smtp.received.find((m) => m.to[0] === "compact@example.org")!;
     const digestHtml = (await site.smtp.parse(digest)).html as string;
@@ -99,6 +100,11 @@ describe.skipIf(!available)("accessible to everyone (axe-core, WCAG 2.1 A/AA)", 
     const confirmUrl = /https?:\/\/[^\s"<>]+\/confirm\/[A-Za-z0-9_-]+/.exec((await site.smtp.parse(confirmation)).text!)![0];
     const paperSlug = (site.ctx.db.prepare("SELECT slug FROM papers ORDER BY upvotes DESC LIMIT 1").get() as { slug: string }).slug;
     const unsubscribeUrl = /https?:\/\/[^\s"<>]+\/unsubscribe\/[A-Za-z0-9_.-]+/.exec(digestHtml)![0];
+    const unsubscribePage = await (await fetch(unsubscribeUrl)).text();
+    const topicMail = await site.smtp.parse(site.smtp.received.find((m) => m.to[0] === "topics@example.org")!);
+    expect(topicMail.html).toContain("Also trending");
+    const topicDigestUrl = /View this digest on the web: (\S+)/.exec(topicMail.text!)![1]!;
+    expect(topicDigestUrl).toContain("?topics=diffusion,video");
     const unsubscribed = await site.post(new URL(unsubscribeUrl).pathname, "");
     expect(unsubscribed.status).toBe(200);
     // The confirm page as a new reader sees it, then the page after the click.
@@ -114,6 +120,9 @@ describe.skipIf(!available)("accessible to everyone (axe-core, WCAG 2.1 A/AA)", 
       "search results": { url: `${site.base}/search?q=language%20model` },
       "no search results": { url: `${site.base}/search?q=zzqqxx` },
       "already unsubscribed": { url: unsubscribeUrl },
+      "unsubscribe page": { html: unsubscribePage },
+      "topic digest page": { url: topicDigestUrl.replace(/^https?:\/\/[^/]+/, site.base) },
+      "topic digest email": { html: topicMail.html as string },
       "subscribed page": { html: subscribedPage },
       "confirm page": { html: confirmPage },
       "preferences page": { url: preferencesUrl },
@@ -148,12 +157,16 @@ describe.skipIf(!available)("accessible to everyone (axe-core, WCAG 2.1 A/AA)", 
     // What readers see: their preferences page, and a full and a compact digest at phone and desktop widths, light and dark.
     mkdirSync(ARTIFACTS, { recursive: true });
     // The site's reading pages at phone and desktop widths, light and dark: no sideways scrolling anywhere.
-    for (const name of ["home", "digest page", "paper page", "search results", "already unsubscribed"]) {
+    for (const name of ["home", "digest page", "topic digest page", "paper page", "search form", "search results", "unsubscribe page", "already unsubscribed"]) {
       for (const width of [375, 1280]) {
         for (const colorScheme of ["light", "dark"] as const) {
           const context = await browser.newContext({ colorScheme, viewport: { width, height: 900 } });
           const page = await context.newPage();
-          await page.goto(targets[name]!.url!);
+          const target = targets[name]!;
+          if (target.url) await page.goto(target.url);
+          else await page.setContent(target.html!, { waitUntil: "load" });
+          // No button label breaks inside a word ("Sear/ch").
+          expect(await page.evaluate(() => [...document.querySelectorAll("button")].every((b) => b.scrollWidth <= b.clientWidth + 1 && b.getClientRects().length === 1)), `${name} buttons at ${width}`).toBe(true);
           expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `${name} at ${width}`).toBe(true);
           await page.screenshot({ path: join(ARTIFACTS, `${name.replace(/ /g, "-")}-${width}-${colorScheme}.png`), fullPage: true });
           await context.close();
@@ -168,7 +181,7 @@ describe.skipIf(!available)("accessible to everyone (axe-core, WCAG 2.1 A/AA)", 
       await page.screenshot({ path: join(ARTIFACTS, "preferences-375-light.png"), fullPage: true });
       await context.close();
     }
-    for (const [format, html] of [["full", digestHtml], ["compact", targets["compact digest email"]!.html!]] as const) {
+    for (const [format, html] of [["full", digestHtml], ["compact", targets["compact digest email"]!.html!], ["topics", topicMail.html as string]] as const) {
       for (const width of [375, 1280]) {
         for (const colorScheme of ["light", "dark"] as const) {
           const context = await browser.newContext({ colorScheme, viewport: { width, height: 900 } });
@@ -248,9 +261,14 @@ describe.skipIf(!available)("the operator console in a real browser", () => {
         const shot = await browser.newContext({ colorScheme, viewport: { width, height: 900 } });
         await shot.addCookies(cookies);
         const p = await shot.newPage();
-        for (const [name, url] of [["overview", `${site.base}/admin`], ["reader", readerUrl]] as const) {
+        for (const [name, url] of [["overview", `${site.base}/admin`], ["reader", readerUrl], ["digests", `${site.base}/admin/digests`]] as const) {
           await p.goto(url);
           expect(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `${name} at ${width}`).toBe(true);
+          // Table headers stay on one line: never "Reade/rs", never letter by letter.
+          const broken = await p.evaluate(() =>
+            [...document.querySelectorAll("th")].filter((th) => th.textContent!.trim() && th.getBoundingClientRect().height > 2 * parseFloat(getComputedStyle(th).lineHeight || "20")).map((th) => th.textContent),
+          );
+          expect(broken, `${name} headers at ${width}`).toEqual([]);
           await p.screenshot({ path: join(ARTIFACTS, `admin-${name}-${width}-${colorScheme}.png`), fullPage: true });
         }
         await shot.close();

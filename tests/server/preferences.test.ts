@@ -17,14 +17,14 @@ describe("a reader's choices on the web", () => {
   it("the plain form still works with one field; its optional choices are kept and shown again on the confirmation page", async () => {
     const site = await startSite();
     expect((await site.post("/subscribe", { email: "plain@example.org" })).status).toBe(200);
-    expect(choicesOf(site, "plain@example.org")).toEqual({ cadence: "daily", topics: [], minUpvotes: 0, format: "full" });
+    expect(choicesOf(site, "plain@example.org")).toEqual({ cadence: "daily", topics: [], minUpvotes: 0, format: "full", alsoTrending: 3 });
 
     const home = await (await fetch(site.base + "/")).text();
     expect(home).toContain('name="topics"');
     expect(home).toContain('value="daily" checked');
     const r = await site.post("/subscribe", { email: "ada@example.org", cadence: "weekly", topics: "Speech, diffusion", min_upvotes: "3", format: "compact" });
     expect(r.status).toBe(200);
-    expect(choicesOf(site, "ada@example.org")).toEqual({ cadence: "weekly", topics: ["speech", "diffusion"], minUpvotes: 3, format: "compact" });
+    expect(choicesOf(site, "ada@example.org")).toEqual({ cadence: "weekly", topics: ["speech", "diffusion"], minUpvotes: 3, format: "compact", alsoTrending: 3 });
 
     // A bad choice is refused with the field named, nothing stored, and the form keeps what was typed.
     const bad = await site.post("/subscribe", { email: "bob@example.org", topics: "a, b", min_upvotes: "lots" });
@@ -53,7 +53,7 @@ describe("a reader's choices on the web", () => {
     expect(findSubscriberByEmail(site.ctx.db, "ada@example.org")).toMatchObject({ status: "active", choices: { cadence: "daily", topics: ["speech"], minUpvotes: 0, format: "full" } });
     // Someone else posting the form for an active address changes nothing of theirs.
     await site.post("/subscribe", { email: "ada@example.org", cadence: "weekly", topics: "", format: "compact" });
-    expect(choicesOf(site, "ada@example.org")).toEqual({ cadence: "daily", topics: ["speech"], minUpvotes: 0, format: "full" });
+    expect(choicesOf(site, "ada@example.org")).toEqual({ cadence: "daily", topics: ["speech"], minUpvotes: 0, format: "full", alsoTrending: 3 });
   });
 
   it("every digest links the reader's preferences page: GET shows and changes nothing, POST saves, a forged token finds nothing", async () => {
@@ -79,14 +79,21 @@ describe("a reader's choices on the web", () => {
       expect(html).toContain('value="daily" checked');
       expect(html).toContain('value="full" checked');
     }
-    expect(choicesOf(site, "ada@example.org")).toEqual({ cadence: "daily", topics: [], minUpvotes: 0, format: "full" });
+    expect(choicesOf(site, "ada@example.org")).toEqual({ cadence: "daily", topics: [], minUpvotes: 0, format: "full", alsoTrending: 3 });
 
     const saved = await site.post(new URL(url).pathname, { cadence: "weekly", topics: "vision, reinforcement learning", min_upvotes: "2", format: "compact" });
     expect(saved.status).toBe(200);
     const html = await saved.text();
     expect(html).toContain("Saved.");
     expect(html).toContain('value="vision, reinforcement learning"');
-    expect(choicesOf(site, "ada@example.org")).toEqual({ cadence: "weekly", topics: ["vision", "reinforcement learning"], minUpvotes: 2, format: "compact" });
+    expect(choicesOf(site, "ada@example.org")).toEqual({ cadence: "weekly", topics: ["vision", "reinforcement learning"], minUpvotes: 2, format: "compact", alsoTrending: 3 });
+    // "Also trending" is a choice too, and can be turned off; the form shows what is saved.
+    const off = await site.post(new URL(url).pathname, { also_trending: "0" });
+    expect(await off.text()).toMatch(/<option value="0" selected>None<\/option>/);
+    expect(choicesOf(site, "ada@example.org").alsoTrending).toBe(0);
+    const tooMuch = await site.post(new URL(url).pathname, { also_trending: "50" });
+    expect(tooMuch.status).toBe(400);
+    expect(await tooMuch.text()).toContain("Also trending: must be a whole number from 0 to 10");
 
     const tooMany = await site.post(new URL(url).pathname, { topics: Array.from({ length: 21 }, (_, i) => `t${i}`).join(",") });
     expect(tooMany.status).toBe(400);

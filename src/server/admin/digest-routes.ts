@@ -5,6 +5,7 @@ import { checkAddress } from "../../model/address.js";
 import { renderDigestMessage } from "../../render/digest-message.js";
 import { mailRefusal } from "../../store/consent.js";
 import { findDigest, listDigests } from "../../store/digests.js";
+import { displayTime } from "../../util/time.js";
 import type { Session } from "./auth.js";
 import type { ConsoleDeps, ConsoleKit, ConsoleRoute } from "./kit.js";
 
@@ -13,7 +14,7 @@ export function digestRoutes(deps: ConsoleDeps, kit: ConsoleKit): ConsoleRoute[]
   const { db, config } = deps;
 
   function digestsPage(res: ServerResponse, s: Session, notice?: string, error?: string, status = 200): void {
-    kit.page(res, status, "admin-digests", "Digests", { signedIn: true, csrf: s.csrf, digests: listDigests(db, 100), notice, error });
+    kit.page(res, status, "admin-digests", "Digests", { signedIn: true, csrf: s.csrf, digests: listDigests(db, 100).map((d) => ({ ...d, createdAt: displayTime(d.createdAt) })), notice, error });
   }
 
   return [

@@ -41,7 +41,8 @@ export function consoleKit(deps: ConsoleDeps) {
   const { config } = deps;
   return {
     page(res: ServerResponse, status: number, name: string, title: string, data: Record<string, unknown>, headers: Record<string, string> = {}): void {
-      send(res, status, HTML, renderPage(config, name, title, data, "admin-layout"), headers);
+      // The digests' pages live on the site, not on the admin listener: links to them are absolute.
+      send(res, status, HTML, renderPage(config, name, title, { siteBase: config.publicUrl, ...data }, "admin-layout"), headers);
     },
     redirect(res: ServerResponse, to: string, headers: Record<string, string> = {}): void {
       send(res, 303, "text/plain; charset=utf-8", "See other.\n", { Location: to, ...headers });

@@ -5,6 +5,7 @@ import { bouncesByDomain, digestOutcomes, papersPerListDay, readerChangesByDay, 
 import { waitingDigests } from "../../store/digests.js";
 import { readOperations } from "../../store/operations.js";
 import { countSubscribers } from "../../store/subscribers.js";
+import { displayTime } from "../../util/time.js";
 import type { Session } from "./auth.js";
 import { stackedBars } from "./charts.js";
 import type { ConsoleDeps, ConsoleKit } from "./kit.js";
@@ -46,13 +47,22 @@ export function overviewPage(deps: ConsoleDeps, kit: ConsoleKit, res: ServerResp
     readersChart,
     digestsChart,
     papersChart,
-    digests,
-    queue: waitingDigests(db, at),
+    digests: digests.map((d) => ({ ...d, url: `${config.publicUrl}/digests/${d.id}` })),
+    queue: waitingDigests(db, at).map((q) => ({ ...q, nextAttemptAt: displayTime(q.nextAttemptAt) })),
     schedule: nextRuns(config, at),
     domains: bouncesByDomain(db, new Date(at.getTime() - 30 * 86400_000).toISOString(), 20),
-    lastIngest: ops.lastIngestAt ?? "never",
-    lastFetch: ops.lastFetchAt ?? "never",
+    lastIngest: ops.lastIngestAt ? displayTime(ops.lastIngestAt) : "never",
+    lastFetch: fetchWords(ops),
     dumps: ops.dumps,
-    rejected: rejectedDumps(db, 10),
+    rejected: rejectedDumps(db, 10).map((r) => ({ ...r, at: displayTime(r.at) })),
   });
+}
+
+/** "Dec 4, 2026, 08:00 UTC", or the failures since the last success, or "never tried". */
+function fetchWords(ops: { lastFetchAt: string | null; lastFetchTryAt: string | null; fetchFailures: number }): string {
+  if (ops.fetchFailures > 0) {
+    const tried = ops.lastFetchTryAt ? `, the last at ${displayTime(ops.lastFetchTryAt)}` : "";
+    return `${ops.fetchFailures} run${ops.fetchFailures === 1 ? "" : "s"} failed in a row${tried}; last success ${ops.lastFetchAt ? displayTime(ops.lastFetchAt) : "never"}`;
+  }
+  return ops.lastFetchAt ? displayTime(ops.lastFetchAt) : "never tried";
 }

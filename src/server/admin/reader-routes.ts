@@ -1,10 +1,11 @@
 import type { ServerResponse } from "node:http";
-import { parseChoices } from "../../model/choices.js";
+import { parseFormChoices } from "../../model/choices.js";
 import { findReaders, readerBounceEvents, readerDeliveries } from "../../store/console.js";
 import { listConsentEvents } from "../../store/consent.js";
 import { findSubscriberById, setChoices } from "../../store/subscribers.js";
 import { removeReader } from "../../subscribers/manage.js";
 import { choicesView } from "../pages.js";
+import { displayTime } from "../../util/time.js";
 import type { Session } from "./auth.js";
 import type { ConsoleDeps, ConsoleKit, ConsoleRoute } from "./kit.js";
 
@@ -20,7 +21,9 @@ export function readerRoutes(deps: ConsoleDeps, kit: ConsoleKit): ConsoleRoute[]
       csrf: s.csrf,
       reader,
       choices: choicesView(reader.choices),
-      deliveries: readerDeliveries(db, id, 50),
+      deliveries: readerDeliveries(db, id, 50).map((d) => ({ ...d, at: displayTime(d.at) })),
+      joined: displayTime(reader.createdAt),
+      confirmed: displayTime(reader.confirmedAt),
       events: readerBounceEvents(db, id),
       consent: listConsentEvents(db, id).map((e) => ({ ...e, refused: e.outcome === "refused" })),
       suppressedByOperator: reader.suppressedBy === "operator",
@@ -34,7 +37,8 @@ export function readerRoutes(deps: ConsoleDeps, kit: ConsoleKit): ConsoleRoute[]
       path: "/admin/readers",
       GET({ res, url, session }) {
         const q = (url.searchParams.get("q") ?? "").trim().slice(0, 200);
-        kit.page(res, 200, "admin-readers", "Readers", { signedIn: true, csrf: session.csrf, q, readers: findReaders(db, q, 100), caption: q ? `Readers whose address contains "${q}"` : "The newest readers" });
+        const readers = findReaders(db, q, 100).map((r) => ({ ...r, createdAt: displayTime(r.createdAt) }));
+        kit.page(res, 200, "admin-readers", "Readers", { signedIn: true, csrf: session.csrf, q, readers, caption: q ? `Readers whose address contains "${q}"` : "The newest readers" });
       },
     },
     { path: /^\/admin\/readers\/(\d{1,12})$/, GET: ({ res, session, params: [id] }) => readerPage(res, session, Number(id)) },
@@ -45,7 +49,7 @@ export function readerRoutes(deps: ConsoleDeps, kit: ConsoleKit): ConsoleRoute[]
         const reader = findSubscriberById(db, id);
         if (!reader) return readerPage(res, s, id);
         if (action === "choices") {
-          const parsed = parseChoices({ cadence: form.get("cadence") ?? undefined, topics: form.get("topics") ?? undefined, minUpvotes: form.get("min_upvotes") ?? undefined, format: form.get("format") ?? undefined }, "form");
+          const parsed = parseFormChoices((name) => form.get(name));
           if (!parsed.ok) return readerPage(res, s, id, undefined, `${parsed.error}.`, 400);
           setChoices(db, id, parsed.choices);
           deps.log(`admin: ${kit.who(req)} changed the choices of ${reader.email}`);

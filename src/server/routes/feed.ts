@@ -3,13 +3,16 @@ import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../../config/load.js";
 import { topicMatcher } from "../../model/topics.js";
-import { parseChoices } from "../../model/choices.js";
+import { DEFAULT_CHOICES, parseChoices } from "../../model/choices.js";
+import type { SelectionChoices } from "../../digest/selection.js";
 import { renderFeed } from "../../render/feed.js";
 import { renderAtom } from "../../render/feed-atom.js";
 import type { FeedItem } from "../../render/feed-items.js";
 import { renderJsonFeed } from "../../render/feed-json.js";
 import type { Db } from "../../store/db.js";
 import { publishedPapers } from "../../store/digest-papers.js";
+import { digestLimits, recentCandidates, type Candidate } from "../../store/digest-candidates.js";
+import { selectPapers } from "../../digest/selection.js";
 import { HttpError, send } from "../http.js";
 
 export type FeedFormat = "rss" | "atom" | "json";
@@ -35,18 +38,8 @@ export const FEED_PATHS: Record<string, FeedFormat> = { "/feed.xml": "rss", "/fe
  * it matched. The newest PAPERMAIL_FEED_ITEMS papers that pass the filter are shown.
  */
 export function buildFeed(db: Db, config: Config, format: FeedFormat = "rss", filter: FeedFilter = { topics: [], minUpvotes: 0 }) {
-  const match = topicMatcher(filter.topics);
   const filtered = filter.topics.length > 0 || filter.minUpvotes > 0;
-  // A filter looks further back so that it still finds a page of matching papers.
-  const candidates = publishedPapers(db, filtered ? config.feedItems * 20 : config.feedItems);
-  const items: FeedItem[] = [];
-  for (const p of candidates) {
-    if (p.upvotes < filter.minUpvotes) continue;
-    const categories = filter.topics.length > 0 ? match(p) : [];
-    if (filter.topics.length > 0 && categories.length === 0) continue;
-    items.push({ ...p, categories });
-    if (items.length >= config.feedItems) break;
-  }
+  const items = filtered ? chosenItems(db, config, filter) : publishedPapers(db, config.feedItems).map((p): FeedItem => ({ ...p, categories: [] }));
   const lastModified = new Date(items[0]?.digestCreatedAt ?? 0);
   const query = feedQuery(filter);
   const title = filtered ? `papermail: trending papers${filter.topics.length ? ` on ${filter.topics.join(", ")}` : ""}${filter.minUpvotes ? ` (▲ ${filter.minUpvotes}+)` : ""}` : "papermail: trending papers";
@@ -54,6 +47,25 @@ export function buildFeed(db: Db, config: Config, format: FeedFormat = "rss", fi
   const body = render({ siteUrl: `${config.publicUrl}/`, feedUrl: `${config.publicUrl}${path}${query}`, updated: lastModified, title, paperUrl: (slug) => paperPageUrl(config, slug) }, items);
   const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
   return { body, type, etag, lastModified };
+}
+
+/**
+ * A filtered feed's items: what a reader with these choices got from each of the
+ * newest daily digests (the best papers of its days on their topics, as the freeze
+ * chose them), newest digest first, each with a category per topic it matched.
+ */
+function chosenItems(db: Db, config: Config, filter: FeedFilter): FeedItem[] {
+  const match = topicMatcher(filter.topics);
+  const byDigest = new Map<number, Candidate[]>();
+  for (const c of recentCandidates(db, config.feedItems)) byDigest.set(c.digestId, [...(byDigest.get(c.digestId) ?? []), c]);
+  const items: FeedItem[] = [];
+  for (const [digestId, offered] of byDigest) {
+    const limit = digestLimits(db, digestId - 1, digestId).get(digestId) ?? 0;
+    const { papers } = selectPapers(offered, { ...filter, alsoTrending: 0 }, () => limit);
+    for (const p of papers) items.push({ ...p, digestCreatedAt: offered[0]!.madeAt, categories: filter.topics.length > 0 ? match(p) : [] });
+    if (items.length >= config.feedItems) break;
+  }
+  return items.slice(0, config.feedItems);
 }
 
 /** `?topics=...&min_upvotes=...` of a filter, or "" for the whole feed. */
@@ -71,6 +83,15 @@ export function readFeedFilter(params: URLSearchParams): FeedFilter {
   const parsed = parseChoices({ topics: params.get("topics") ?? undefined, minUpvotes: params.get("min_upvotes") ?? undefined }, "query");
   if (!parsed.ok) throw new HttpError(400, parsed.error);
   return { topics: parsed.choices.topics ?? [], minUpvotes: parsed.choices.minUpvotes ?? 0 };
+}
+
+/** A reader's choices from a page's query (topics, min_upvotes, also), or undefined for the whole digest; a bad value is a 400. */
+export function readSelection(params: URLSearchParams): SelectionChoices | undefined {
+  if (!params.has("topics") && !params.has("min_upvotes")) return undefined;
+  const { topics, minUpvotes } = readFeedFilter(params);
+  const parsed = parseChoices({ alsoTrending: params.get("also") ?? undefined }, "query");
+  if (!parsed.ok) throw new HttpError(400, parsed.error);
+  return { topics, minUpvotes, alsoTrending: parsed.choices.alsoTrending ?? DEFAULT_CHOICES.alsoTrending };
 }
 
 /** Serves /feed.xml, /feed.atom and /feed.json, filtered by the query; built feeds are cached until a digest is published. */

@@ -1,6 +1,6 @@
 import { findPaperBySlug } from "../../store/papers.js";
 import { FAVICON_ICO, FAVICON_SVG } from "../favicon.js";
-import { createFeedHandler, FEED_PATHS } from "./feed.js";
+import { createFeedHandler, FEED_PATHS, readSelection } from "./feed.js";
 import { send } from "../http.js";
 import { renderNotice, renderPage } from "../pages.js";
 import { archiveEntries, renderDigestPage, renderPaperPage, renderSearchPage } from "../reader-pages.js";
@@ -19,8 +19,8 @@ export function readingRoutes(deps: AppDeps, pages: SitePages): Route[] {
     { path: "/digests", GET: (_req, res) => send(res, 200, HTML, renderPage(config, "digests", "Digest archive", { digests: archiveEntries(db, 1000) }), PUBLIC) },
     {
       path: /^\/digests\/(\d{1,9})$/,
-      GET(_req, res, { params: [id] }) {
-        const html = renderDigestPage(config, db, Number(id));
+      GET(_req, res, { url, params: [id] }) {
+        const html = renderDigestPage(config, db, Number(id), readSelection(url.searchParams));
         if (html === undefined) return send(res, 404, HTML, renderNotice(config, "Not found", "There is no such digest."));
         send(res, 200, HTML, html, PUBLIC);
       },

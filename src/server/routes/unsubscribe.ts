@@ -27,7 +27,7 @@ export function unsubscribeRoutes(deps: AppDeps, pages: SitePages): Route[] {
           res,
           200,
           HTML,
-          renderNotice(config, "Unsubscribe", "You will get no further digests.", {
+          renderNotice(config, "Unsubscribe", "You are still subscribed. Press the button to stop every digest to this address; you can undo it for a while after.", {
             action: url.pathname,
             button: "Unsubscribe",
             aside: { text: "Too much mail?", link: "Get it weekly, or only your topics, instead", url: preferences },

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ingestFile } from "../../../src/ingest/ingest-file.js";
 import { publishDigests } from "../../../src/digest/publish.js";
-import { addConfirmedReader } from "../../../src/subscribers/manage.js";
+import { addConfirmedReader, suppressAddress } from "../../../src/subscribers/manage.js";
+import { findSubscriberByEmail, setChoices } from "../../../src/store/subscribers.js";
+import { recordFetchRun } from "../../../src/store/operations.js";
+import { runCli } from "../../helpers/cli.js";
 import { SAMPLE_FILES } from "../../helpers/files.js";
 import { startSite } from "../../helpers/site.js";
 
@@ -45,6 +48,28 @@ async function consoleSite(env: Record<string, string> = {}) {
 }
 
 describe("the operator console", () => {
+  it("links digests on the site, shows times as people read them, says how fetches fail, names suppressed readers and what was sent", async () => {
+    const c = await consoleSite();
+    for (const email of ["ada@example.org", "bob@example.org", "cy@example.org"]) addConfirmedReader(c.ctx.db, email, new Date().toISOString());
+    setChoices(c.ctx.db, findSubscriberByEmail(c.ctx.db, "bob@example.org")!.id, { topics: ["protein folding"] });
+    suppressAddress(c.ctx.db, "cy@example.org", "asked by phone", new Date().toISOString());
+    await ingestFile(c.ctx, SAMPLE_FILES[0]!);
+    await publishDigests(c.ctx, { retryUnknown: false });
+    for (let i = 0; i < 3; i++) recordFetchRun(c.ctx.db, new Date().toISOString(), true);
+    await c.login();
+    const overview = (await c.request("/admin")).text;
+    // The digest's page is on the site, which the admin listener does not serve.
+    expect(overview).toContain(`href="${c.base}/digests/1"`);
+    expect(overview).toMatch(/Last dump ingested: [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2} UTC/);
+    expect(overview).not.toMatch(/Last dump ingested: \d{4}-/);
+    expect(overview).toMatch(/last fetch: 3 runs failed in a row, the last at [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2} UTC; last success never/);
+    expect((await c.request("/admin/digests")).text).toContain(`href="${c.base}/digests/1"`);
+    expect((await c.request("/admin/readers")).text).toMatch(/cy@example.org<\/a><\/td><td>suppressed \(unsubscribed\)/);
+    // Readers skipped by their own choices are not counted as owed a message.
+    const status = await runCli(["status"], { cwd: c.cwd, env: c.env });
+    expect(status.stdout).toMatch(/last digest  #1 of .+: \d+ papers; sent to 1 of 1 reader \(1 skipped: nothing new for their choices, or no longer subscribed\)/);
+  });
+
   it("is off without a password", async () => {
     const site = await startSite();
     expect((await fetch(`${site.base}/admin`)).status).toBe(404);
