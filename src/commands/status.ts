@@ -3,7 +3,7 @@ import { describeSmtpServer } from "../deliver/transport/smtp-mailer.js";
 import { countDumps } from "../store/dumps.js";
 import { countDemoPapers, countPapers } from "../store/papers.js";
 import { countSubscribers } from "../store/subscribers.js";
-import { countDeliveries } from "../store/deliveries.js";
+import { countDeliveries, sentSince } from "../store/deliveries.js";
 import { latestDigest, waitingDigests } from "../store/digests.js";
 import { countReaders } from "../store/digest-groups.js";
 import { editionSettings, previewEdition } from "../digest/editions.js";
@@ -27,7 +27,8 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
   const deliveries = { waiting: waiting.reduce((n, w) => n + w.queued, 0), nextAttemptAt: next, unfinishedDigests: waiting.map((w) => w.digestId) };
   const now = ctx.clock.now();
   const { smtpRate: rate, smtpDailyLimit: daily } = ctx.config;
-  const sentLastDay = sentInLastDay(ctx.db, now.getTime());
+  // The quota's minutes count sends only when a daily limit is set; otherwise the recent ledger does.
+  const sentLastDay = daily !== undefined ? sentInLastDay(ctx.db, now.getTime()) : sentSince(ctx.db, new Date(now.getTime() - 86400_000).toISOString());
   const quotaUntil = daily !== undefined ? (quotaResumesAt(ctx.db, daily, now.getTime()) ?? null) : null;
   const sending = { rate: rate ?? null, dailyLimit: daily ?? null, sentLast24h: sentLastDay, quotaResumesAt: quotaUntil, estimatedDoneAt: estimateDone(deliveries.waiting, rate, daily, sentLastDay, now, quotaUntil) };
   const monthAgo = new Date(now.getTime() - 30 * 86400_000).toISOString();

@@ -185,7 +185,7 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
     // The outcome of a message that went out is recorded whatever happens: it waits out a busy database.
     if (previous) {
       const last = previous;
-      await retryWhileBusy(() => settleDelivery(db, { digestId, subscriberId: last.subscriberId, owner }, last, clock.now().toISOString()));
+      await retryWhileBusy(() => settleDelivery(db, { digestId, subscriberId: last.subscriberId, owner }, last, clock.now().toISOString(), limits.daily !== undefined));
     }
   }
 

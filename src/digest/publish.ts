@@ -60,7 +60,7 @@ export async function publishDigests(ctx: CommandContext, options: PublishOption
   const secret = resolveSecret(db, config.secret);
   const owner = ownerId();
   // Quota places are counted only when a relay with a daily limit is configured (as `deliverOptions.limits` says).
-  const recovered = recoverInterruptedDeliveries(db, clock.now(), journalFolder(config.dbPath));
+  const recovered = recoverInterruptedDeliveries(db, clock.now(), journalFolder(config.dbPath), Boolean(config.smtpUrl && config.smtpDailyLimit !== undefined));
   pruneSendBuckets(db, clock.now());
   const requeued = options.retryUnknown ? requeueUnknown(db, clock.now().toISOString()) : 0;
   const digests: PublishResult["digests"] = [];

@@ -84,7 +84,7 @@ function makeClaimer(db: Db): Claimer {
      WHERE digest_id = ? AND subscriber_id = ? AND status = 'queued'`,
   );
   return db.transaction((digestId: number, owner: string, now: string, previous: Settlement | undefined, limits: SendLimits) => {
-    if (previous) settleDelivery(db, { digestId, subscriberId: previous.subscriberId, owner }, previous, now);
+    if (previous) settleDelivery(db, { digestId, subscriberId: previous.subscriberId, owner }, previous, now, limits.daily !== undefined);
     const nowMs = Date.parse(now);
     if (limits.daily !== undefined) {
       const until = quotaResumesAt(db, limits.daily, nowMs);
@@ -99,8 +99,9 @@ function makeClaimer(db: Db): Claimer {
       }
       claim.run(owner, now, digestId, row.subscriberId);
       const claimed: ClaimedDelivery = { subscriberId: row.subscriberId, email: row.email, attempts: row.attempts + 1, groupNo: row.groupNo };
-      // Counted whatever the limits: `status` says how many went out in the last 24 hours.
-      countAgainstQuota(db, nowMs);
+      if (limits.daily !== undefined) {
+        countAgainstQuota(db, nowMs);
+      }
       if (limits.rate !== undefined) claimed.slotMs = takeSendSlot(db, limits.rate, nowMs);
       return claimed;
     }
@@ -117,6 +118,8 @@ export function settleDelivery(
   key: { digestId: number; subscriberId: number; owner: string },
   result: Omit<Settlement, "subscriberId">,
   now: string,
+  /** The claim counted against the daily quota (PAPERMAIL_SMTP_DAILY_LIMIT set). */
+  quota = false,
 ): void {
   const settle = () => {
     cachedStatement(
@@ -124,7 +127,7 @@ export function settleDelivery(
       `UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?, attempts = attempts - ?, refusal = ?
        WHERE digest_id = ? AND subscriber_id = ? AND claimed_by = ? AND status IN ('sending', 'unknown')`,
     ).run(result.status, result.error ?? null, result.nextAttemptAt ?? "", now, result.refund ? 1 : 0, result.refusal ?? null, key.digestId, key.subscriberId, key.owner);
-    if (result.refund) giveBackQuotaSlot(db);
+    if (result.refund && quota) giveBackQuotaSlot(db);
     if (result.bounce) recordBounceEvent(db, result.bounce.event, result.bounce.policy);
   };
   // The outcome and the bounce it makes are one write (a savepoint inside the claim's transaction).
@@ -160,6 +163,19 @@ export function countDeliveries(db: Db, digestId: number): Record<DeliveryStatus
   const rows = db.prepare<[number], { status: DeliveryStatus; n: number }>("SELECT status, count(*) AS n FROM deliveries WHERE digest_id = ? GROUP BY status").all(digestId);
   for (const r of rows) counts[r.status] = r.n;
   return counts;
+}
+
+/**
+ * Messages sent since `since`, read from the ledger of the digests that can hold them
+ * (made in the last two days, or still sending): with no daily limit, no quota counts
+ * them as they go, and a count for `status` is not worth a write per message.
+ */
+export function sentSince(db: Db, since: string): number {
+  return cachedStatement<[string, string], { n: number }>(
+    db,
+    `SELECT count(*) AS n FROM deliveries WHERE digest_id IN (SELECT id FROM digests WHERE created_at >= ? OR status = 'sending')
+       AND status = 'sent' AND updated_at >= ?`,
+  ).get(new Date(Date.parse(since) - 86400_000).toISOString(), since)!.n;
 }
 
 /** The subscriber an unsubscribe token of an older version (random, kept as a hash in the ledger) was issued to. */

@@ -11,7 +11,7 @@ import { hasLiveLease, pruneSenders } from "./senders.js";
  * is gone when its lease (a heartbeat in `senders`) ran out, whatever its host and
  * pid: a restarted container often has the same pid as the process that died.
  */
-export function recoverInterruptedDeliveries(db: Db, now: Date, journalDir?: string): number {
+export function recoverInterruptedDeliveries(db: Db, now: Date, journalDir?: string, quota = false): number {
   // Rows in flight exist only in digests still being sent; each is read through the primary key.
   const digests = db.prepare<[], { id: number }>("SELECT id FROM digests WHERE status = 'sending'").all();
   const owners = db.prepare<[number], { owner: string }>("SELECT DISTINCT claimed_by AS owner FROM deliveries WHERE digest_id = ? AND status = 'sending'");
@@ -38,7 +38,7 @@ export function recoverInterruptedDeliveries(db: Db, now: Date, journalDir?: str
         for (const { subscriberId } of inFlight.all(id, owner)) {
           if (started && !started.has(`${id} ${subscriberId}`)) {
             requeue.run(now.toISOString(), id, subscriberId, owner);
-            giveBackQuotaSlot(db);
+            if (quota) giveBackQuotaSlot(db);
           } else recovered += unknown.run(now.toISOString(), id, subscriberId, owner).changes;
         }
       }
