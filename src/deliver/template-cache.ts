@@ -1,7 +1,6 @@
 import type { Config } from "../config/load.js";
-import { digestContent, groupContent } from "../digest/content.js";
-import type { StoredPaper } from "../model/paper.js";
-import { renderDigestMessage } from "../render/digest-message.js";
+import { digestContent, groupContent, type SharedContent } from "../digest/content.js";
+import { renderDigestMessage, type DigestContent } from "../render/digest-message.js";
 import { buildMessageTemplate, type MessageTemplate } from "../render/mime.js";
 import type { Db } from "../store/db.js";
 
@@ -18,10 +17,10 @@ export async function prepareDigestMessage(
   digestId: number,
   groupNo = 0,
   allocate?: (bytes: number) => Buffer,
-  papersSeen?: Map<number, StoredPaper>,
+  shared?: { content: () => DigestContent; group: SharedContent },
 ): Promise<MessageTemplate> {
-  const content = digestContent(db, digestId);
-  const message = await renderDigestMessage(config, content, groupNo === 0 ? undefined : groupContent(db, digestId, groupNo, papersSeen));
+  const content = shared ? shared.content() : digestContent(db, digestId);
+  const message = await renderDigestMessage(config, content, groupNo === 0 ? undefined : groupContent(db, digestId, groupNo, shared?.group));
   return buildMessageTemplate(message, message.headers, allocate);
 }
 
@@ -41,7 +40,9 @@ export interface Kept {
 export function createTemplateCache(db: Db, config: Config, digestId: number) {
   const kept = new Map<number, Kept>();
   const spare: Buffer[] = [];
-  const papersSeen = new Map<number, StoredPaper>();
+  // The digest and the papers of its groups are read once per send, not once per group.
+  let content: DigestContent | undefined;
+  const shared = { content: () => (content ??= digestContent(db, digestId)), group: { papers: new Map(), ranks: new Map() } satisfies SharedContent };
   const allocate = (bytes: number): Buffer => {
     const i = spare.findIndex((b) => b.length >= bytes);
     if (i >= 0) return spare.splice(i, 1)[0]!;
@@ -62,7 +63,7 @@ export function createTemplateCache(db: Db, config: Config, digestId: number) {
     templateFor(groupNo: number): Kept {
       let entry = kept.get(groupNo);
       if (entry) kept.delete(groupNo);
-      else entry = { template: prepareDigestMessage(db, config, digestId, groupNo, allocate, papersSeen), inFlight: 0, evicted: false };
+      else entry = { template: prepareDigestMessage(db, config, digestId, groupNo, allocate, shared), inFlight: 0, evicted: false };
       kept.set(groupNo, entry);
       if (kept.size > TEMPLATES_KEPT) {
         const [oldest, old] = kept.entries().next().value!;

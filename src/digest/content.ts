@@ -1,6 +1,6 @@
 import { PapermailError } from "../errors.js";
 import { DEFAULT_CHOICES, type ReaderChoices } from "../model/choices.js";
-import { candidatesBetween, dayRanks, digestLimits } from "../store/digest-candidates.js";
+import { candidatesBetween, dayRanks, digestLimits, type DayRank } from "../store/digest-candidates.js";
 import { selectPapers, type SelectionChoices } from "./selection.js";
 import type { StoredPaper } from "../model/paper.js";
 import type { DigestContent, DigestGroupContent } from "../render/digest-message.js";
@@ -17,23 +17,30 @@ export function digestContent(db: Db, digestId: number): DigestContent {
   return { id: digest.id, edition: digest.edition, subject: digest.subject, papers, days: digestDays(digest), createdAt: digest.createdAt, ranks: dayRanks(db, papers.map((p) => p.id)) };
 }
 
+/** What the groups of one send share: each paper's object and place, read once whatever the groups. */
+export interface SharedContent {
+  papers: Map<number, StoredPaper>;
+  ranks: Map<number, DayRank>;
+}
+
 /**
- * One group of a frozen digest: its readers' choices and papers. `seen` lets the groups
+ * One group of a frozen digest: its readers' choices and papers. `shared` lets the groups
  * of one send share each paper's object (what is worked out from a paper, such as the
- * topic matcher's index of its words, is then worked out once, not once per group).
+ * topic matcher's index of its words or its view, is then worked out once, not once per group).
  */
-export function groupContent(db: Db, digestId: number, groupNo: number, seen?: Map<number, StoredPaper>): DigestGroupContent {
+export function groupContent(db: Db, digestId: number, groupNo: number, shared?: SharedContent): DigestGroupContent {
   const group = findGroup(db, digestId, groupNo);
   if (!group) throw new PapermailError("NOT_FOUND", `digest ${digestId} has no group ${groupNo}`);
   const choices = { ...DEFAULT_CHOICES, ...(JSON.parse(group.choices) as Partial<ReaderChoices>) };
-  return { choices, papers: papersOf(db, group.paperIds, seen), also: papersOf(db, group.alsoIds, seen), ranks: dayRanks(db, [...group.paperIds, ...group.alsoIds]) };
-}
-
-function papersOf(db: Db, ids: readonly number[], seen: Map<number, StoredPaper> | undefined): StoredPaper[] {
-  if (!seen) return papersByIds(db, ids);
-  const missing = ids.filter((id) => !seen.has(id));
-  if (missing.length > 0) for (const p of papersByIds(db, missing)) seen.set(p.id, p);
-  return ids.map((id) => seen.get(id)!).filter(Boolean);
+  const s = shared ?? { papers: new Map(), ranks: new Map() };
+  const ids = [...group.paperIds, ...group.alsoIds];
+  const missing = ids.filter((id) => !s.papers.has(id));
+  if (missing.length > 0) {
+    for (const p of papersByIds(db, missing)) s.papers.set(p.id, p);
+    for (const [id, rank] of dayRanks(db, missing)) s.ranks.set(id, rank);
+  }
+  const papersOf = (list: readonly number[]) => list.map((id) => s.papers.get(id)!).filter(Boolean);
+  return { choices, papers: papersOf(group.paperIds), also: papersOf(group.alsoIds), ranks: s.ranks };
 }
 
 /**

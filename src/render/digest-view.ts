@@ -6,7 +6,7 @@ import type { Edition } from "../store/digests.js";
 import type { ListDays } from "../store/list-days.js";
 import type { DayRank } from "../model/rank.js";
 import { dayRange, longDate } from "../util/time.js";
-import { linkRow, paperView, shortAbstract, type PaperView } from "./paper-view.js";
+import { linkRow, paperView, shortAbstract, whyLine, type PaperView } from "./paper-view.js";
 import { MARK } from "./recipient-marks.js";
 
 /** Where a digest points, besides the papers. */
@@ -95,9 +95,10 @@ export function buildDigestView(
   const matcher = options.choices && options.choices.topics.length > 0 ? topicMatcher(options.choices.topics) : undefined;
   const pageUrl = options.paperUrl ?? ((slug: string) => `${links.siteUrl}papers/${encodeURIComponent(slug)}`);
   const views = papers.map((p): EmailPaper => {
-    const view = paperView(p, { pageUrl, thumbnails: options.thumbnails, matcher, ranks: options.ranks });
-    const { text, cut } = shortAbstract(view, abstractChars);
-    return { ...view, short: text, trimmed: cut || view.abstract === "", links: linkRow(view) };
+    const base = emailPaper(p, pageUrl, options.thumbnails ?? false, abstractChars, options.ranks);
+    if (!matcher) return base;
+    const matches = matcher(p).join(", ") || null;
+    return { ...base, matches, why: whyLine(matches, base.place) };
   });
   const also = (options.also ?? []).map((p): EmailPaper => {
     const view = paperView(p, { pageUrl, ranks: options.ranks });
@@ -127,6 +128,28 @@ export function buildDigestView(
     unsubscribeUrlHtml: MARK.unsubscribeUrl,
     preferencesUrlHtml: MARK.preferencesUrl,
   };
+}
+
+/**
+ * Views already built, per paper object: the groups of one send share their papers'
+ * objects, so each paper's view, cut abstract and links are worked out once per send,
+ * not once per group; only what depends on a group's topics is added per group.
+ */
+const built = new WeakMap<StoredPaper, Map<string, EmailPaper>>();
+
+function emailPaper(p: StoredPaper, pageUrl: (slug: string) => string, thumbnails: boolean, abstractChars: number, ranks: ReadonlyMap<number, DayRank> | undefined): EmailPaper {
+  const rank = ranks?.get(p.id);
+  const key = `${pageUrl(p.slug)}\n${thumbnails}\n${abstractChars}\n${rank ? `${rank.rank}/${rank.of}/${rank.day}` : ""}`;
+  let views = built.get(p);
+  const hit = views?.get(key);
+  if (hit) return hit;
+  const view = paperView(p, { pageUrl, thumbnails, ranks });
+  const { text, cut } = shortAbstract(view, abstractChars);
+  const made: EmailPaper = { ...view, short: text, trimmed: cut || view.abstract === "", links: linkRow(view) };
+  if (!views) built.set(p, (views = new Map()));
+  // A few keys per paper at most (the abstract is cut shorter only when an email is over budget).
+  if (views.size < 8) views.set(key, made);
+  return made;
 }
 
 /** " listed on Dec 12", " listed Dec 12-15", or "" when the days are not known. */

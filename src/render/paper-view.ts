@@ -93,8 +93,13 @@ export function paperView(p: StoredPaper, ctx: ViewContext): PaperView {
     abstract: paragraphs.join(" "),
     matches,
     place,
-    why: [matches ? `matches ${matches}` : null, place].filter(Boolean).join(" · ") || null,
+    why: whyLine(matches, place),
   };
+}
+
+/** "matches speech · #2 of 48 on Dec 15": the topics a paper matched and its place, whichever are known. */
+export function whyLine(matches: string | null, place: string | null): string | null {
+  return [matches ? `matches ${matches}` : null, place].filter(Boolean).join(" · ") || null;
 }
 
 /** The abstract cut for a short place (an email, the front page), and whether anything was cut. */
