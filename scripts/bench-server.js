@@ -47,10 +47,9 @@ export async function benchServer() {
       freezeEdition(db, { edition: "daily", maxPapers: 30, at: `${day}T23:59:00Z`, includeToday: true, subject: (papers) => `${papers.length} trending papers` });
     }
 
-    const items = db
-      .prepare(`SELECT p.*, p.slug, d.created_at AS digestCreatedAt, p.authors_count AS authorsCount, p.org_name AS orgName, p.org_handle AS orgHandle,
-        p.published_on AS publishedOn, p.code_url AS codeUrl FROM digest_papers dp JOIN papers p ON p.id = dp.paper_id JOIN digests d ON d.id = dp.digest_id LIMIT 1000`)
-      .all();
+    // The feed's items as the site reads them (links and authors decoded), not raw rows.
+    const store = await import("../dist/store/digest-papers.js").catch(() => import("../dist/store/digests.js"));
+    const items = store.publishedPapers(db, 1000);
     const meta = {
       paperUrl: (slug) => `http://127.0.0.1/papers/${slug}`, siteUrl: "http://localhost/", feedUrl: "http://localhost/feed.xml", updated: new Date() };
     for (const n of [100, 1000]) console.log(`feed render, ${String(n).padStart(4)} items: ${median(() => renderFeed(meta, items.slice(0, n))).toFixed(1)} ms`);

@@ -13,9 +13,13 @@ export function cleanText(s: string): string {
   return s.replace(UNWANTED, "");
 }
 
+/** Whitespace that oneLine would change: a run of two, any but a plain space, or at either end. */
+const NOT_ONE_LINE = /\s\s|[^\S ]|^\s|\s$/;
+
 /** Text on one line: arXiv wraps long titles ("...for\n  Contrastive Loss"), a title has no line breaks. */
 export function oneLine(s: string): string {
-  return s.replace(/\s+/g, " ").trim();
+  // Stored text is mostly on one line already: testing costs no copy, replacing does.
+  return NOT_ONE_LINE.test(s) ? s.replace(/\s+/g, " ").trim() : s;
 }
 
 /** Paragraphs kept (blank lines), each unwrapped onto one line: the shape of an abstract. */
