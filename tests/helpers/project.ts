@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.js";
 import type { CommandContext } from "../../src/context.js";
@@ -80,4 +81,13 @@ export async function frozenDigest(p: { cwd: string; env: Record<string, string>
   const { createMailer } = await import("../../src/deliver/transport/create-mailer.js");
   const id = freezeEdition(ctx.db, { edition: "daily", maxPapers: 30, at: new Date().toISOString(), subject: () => "test", includeDemo: true })!;
   return { ctx, id, mailer: createMailer(ctx.config, String(id)) };
+}
+
+/** A project whose one reader, ada@example.org, got the first digest of a sample file in the outbox: the project and that .eml. */
+export async function outboxDigest(sample = SAMPLE_FILES[0]!) {
+  const p = project();
+  await p.cli(["subscribers", "add", "ada@example.org", "--confirmed"]);
+  await p.cli(["ingest", sample]);
+  await p.cli(["send-digest"]);
+  return { p, eml: readFileSync(join(p.cwd, "var", "outbox", "1", "0000001-ada@example.org.eml")) };
 }

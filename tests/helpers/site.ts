@@ -10,6 +10,10 @@ import { defer } from "./cleanup.js";
 import { tempDir } from "./files.js";
 import { startSmtpServer } from "./smtp-server.js";
 import { waitFor } from "./wait.js";
+import { ingestFile } from "../../src/ingest/ingest-file.js";
+import { publishDigests } from "../../src/digest/publish.js";
+import { addConfirmedReader } from "../../src/subscribers/manage.js";
+import { SAMPLE_FILES } from "./files.js";
 
 /** A movable clock, for expiring tokens. */
 export function fakeClock(start = Date.now()): Clock & { advance(ms: number): void } {
@@ -62,4 +66,13 @@ export async function startSite(options: { clock?: Clock; fault?: Fault; env?: R
   /** Waits until the site has logged a line matching `pattern` `times` times. */
   const logged = (pattern: RegExp, times = 1) => waitFor(() => logs.filter((l) => pattern.test(l)).length >= times, `${times} log line(s) matching ${pattern}`);
   return { base, smtp, ctx, post, mailCount, logged, cwd, env, logs, port, metrics };
+}
+
+/** A site whose one reader, ada@example.org, got the first digest of a sample day: the site and that email, parsed. */
+export async function siteWithDigest(options: Parameters<typeof startSite>[0] = {}) {
+  const site = await startSite(options);
+  addConfirmedReader(site.ctx.db, "ada@example.org", new Date().toISOString());
+  await ingestFile(site.ctx, SAMPLE_FILES[0]!);
+  await publishDigests(site.ctx, { retryUnknown: false });
+  return { site, mail: await site.smtp.parse(site.smtp.received[0]!) };
 }

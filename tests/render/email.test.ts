@@ -1,17 +1,12 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { simpleParser } from "mailparser";
 import { describe, expect, it } from "vitest";
 import { SAMPLE_FILES } from "../helpers/files.js";
-import { project } from "../helpers/project.js";
+import { outboxDigest } from "../helpers/project.js";
 
 describe("the email's images", () => {
   it("loads nothing from another server in an email: every remote URL is a link", async () => {
-    const p = project();
-    await p.cli(["subscribers", "add", "ada@example.org", "--confirmed"]);
-    await p.cli(["ingest", SAMPLE_FILES[1]!]);
-    await p.cli(["send-digest"]);
-    const mail = await simpleParser(readFileSync(join(p.cwd, "var", "outbox", "1", "0000001-ada@example.org.eml")));
+    const { eml } = await outboxDigest(SAMPLE_FILES[1]!);
+    const mail = await simpleParser(eml);
     const html = String(mail.html);
     expect(html).not.toMatch(/fonts\.googleapis|@import|<link\b/i);
     const remote = [...html.matchAll(/(\w[\w-]*)\s*=\s*"(https?:[^"]*)"|url\(\s*['"]?(https?:[^)'"]*)/gi)];

@@ -1,11 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
-import { publishDigests } from "../../src/digest/publish.js";
 import { ingestFile } from "../../src/ingest/ingest-file.js";
-import { addConfirmedReader } from "../../src/subscribers/manage.js";
 import { dayRange } from "../../src/util/time.js";
 import { SAMPLE_FILES, tempDir } from "../helpers/files.js";
-import { startSite } from "../helpers/site.js";
+import { siteWithDigest, startSite } from "../helpers/site.js";
 import { project } from "../helpers/project.js";
 
 /*
@@ -13,11 +11,7 @@ import { project } from "../helpers/project.js";
  */
 describe("what a newcomer sees", () => {
   it("the unsubscribe page says what the button will do before the click, and what was done after", async () => {
-    const site = await startSite();
-    addConfirmedReader(site.ctx.db, "ada@example.org", new Date().toISOString());
-    await ingestFile(site.ctx, SAMPLE_FILES[0]!);
-    await publishDigests(site.ctx, { retryUnknown: false });
-    const mail = await site.smtp.parse(site.smtp.received[0]!);
+    const { site, mail } = await siteWithDigest();
     const link = /<([^>]+)>/.exec(mail.headerLines.find((h) => h.key === "list-unsubscribe")!.line)![1]!;
     const before = await (await fetch(link)).text();
     expect(before).not.toContain("You will get no further digests");
@@ -76,11 +70,8 @@ describe("what a newcomer sees", () => {
   });
 
   it("the email's titles look like the links they are", async () => {
-    const site = await startSite();
-    addConfirmedReader(site.ctx.db, "ada@example.org", new Date().toISOString());
-    await ingestFile(site.ctx, SAMPLE_FILES[0]!);
-    await publishDigests(site.ctx, { retryUnknown: false });
-    const html = (await site.smtp.parse(site.smtp.received[0]!)).html as string;
+    const { mail } = await siteWithDigest();
+    const html = mail.html as string;
     expect(html).toContain(".p h2 a, .t a { color: #0b57d0; text-decoration: underline;");
   });
 });

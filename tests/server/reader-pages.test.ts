@@ -5,7 +5,7 @@ import { publishDigests } from "../../src/digest/publish.js";
 import { ingestFile } from "../../src/ingest/ingest-file.js";
 import { addConfirmedReader } from "../../src/subscribers/manage.js";
 import { SAMPLE_FILES, tempDir } from "../helpers/files.js";
-import { startSite } from "../helpers/site.js";
+import { siteWithDigest, startSite } from "../helpers/site.js";
 import { ABSTRACT, HEADER, project } from "../helpers/project.js";
 
 /** A saved daily_papers answer of one day with what the current API adds: ai_summary and githubStars. */
@@ -257,11 +257,7 @@ describe("the steps around subscribing", () => {
   });
 
   it("unsubscribes from the preferences page, undoes it with one signed click, and a used link says already unsubscribed", async () => {
-    const site = await startSite();
-    addConfirmedReader(site.ctx.db, "ada@example.org", new Date().toISOString());
-    await ingestFile(site.ctx, SAMPLE_FILES[0]!);
-    await publishDigests(site.ctx, { retryUnknown: false });
-    const digest = await site.smtp.parse(site.smtp.received[0]!);
+    const { site, mail: digest } = await siteWithDigest();
     const preferences = await get(linkIn(digest.html as string, "preferences"));
     const action = /<form method="post" action="(\/unsubscribe\/[^"]+)">[\s\S]*?<button type="submit">Unsubscribe<\/button>/.exec(preferences.text)![1]!;
     const status = () => (site.ctx.db.prepare("SELECT status FROM subscribers WHERE email = 'ada@example.org'").get() as { status: string }).status;
