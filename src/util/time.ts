@@ -63,7 +63,7 @@ export function displayTime(iso: string | null | undefined): string {
   if (!iso) return "";
   const d = new Date(iso);
   if (!Number.isFinite(d.getTime())) return iso;
-  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}, ${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")} UTC`;
+  return `${longDate(d.toISOString().slice(0, 10))}, ${d.toISOString().slice(11, 16)} UTC`;
 }
 
 /** "Dec 12" of an ISO date (a list day: a calendar date, no time zone). */

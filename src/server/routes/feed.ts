@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../../config/load.js";
 import { topicMatcher } from "../../model/topics.js";
-import { DEFAULT_CHOICES, parseChoices } from "../../model/choices.js";
+import { DEFAULT_CHOICES, parseChoices, selectionQuery } from "../../model/choices.js";
 import type { SelectionChoices } from "../../digest/selection.js";
 import { renderFeed } from "../../render/feed.js";
 import { renderAtom } from "../../render/feed-atom.js";
@@ -41,7 +41,7 @@ export function buildFeed(db: Db, config: Config, format: FeedFormat = "rss", fi
   const filtered = filter.topics.length > 0 || filter.minUpvotes > 0;
   const items = filtered ? chosenItems(db, config, filter) : publishedPapers(db, config.feedItems).map((p): FeedItem => ({ ...p, categories: [] }));
   const lastModified = new Date(items[0]?.digestCreatedAt ?? 0);
-  const query = feedQuery(filter);
+  const query = selectionQuery(filter);
   const title = filtered ? `papermail: trending papers${filter.topics.length ? ` on ${filter.topics.join(", ")}` : ""}${filter.minUpvotes ? ` (▲ ${filter.minUpvotes}+)` : ""}` : "papermail: trending papers";
   const { path, type, render } = FORMATS[format];
   const body = render({ siteUrl: `${config.publicUrl}/`, feedUrl: `${config.publicUrl}${path}${query}`, updated: lastModified, title, paperUrl: (slug) => paperPageUrl(config, slug) }, items);
@@ -57,24 +57,20 @@ export function buildFeed(db: Db, config: Config, format: FeedFormat = "rss", fi
 function chosenItems(db: Db, config: Config, filter: FeedFilter): FeedItem[] {
   const match = topicMatcher(filter.topics);
   const byDigest = new Map<number, Candidate[]>();
-  for (const c of recentCandidates(db, config.feedItems)) byDigest.set(c.digestId, [...(byDigest.get(c.digestId) ?? []), c]);
+  for (const c of recentCandidates(db, config.feedItems)) {
+    const list = byDigest.get(c.digestId);
+    if (list) list.push(c);
+    else byDigest.set(c.digestId, [c]);
+  }
+  const ids = [...byDigest.keys()];
+  const limits = ids.length > 0 ? digestLimits(db, Math.min(...ids) - 1, Math.max(...ids)) : new Map<number, number>();
   const items: FeedItem[] = [];
   for (const [digestId, offered] of byDigest) {
-    const limit = digestLimits(db, digestId - 1, digestId).get(digestId) ?? 0;
-    const { papers } = selectPapers(offered, { ...filter, alsoTrending: 0 }, () => limit);
+    const { papers } = selectPapers(offered, { ...filter, alsoTrending: 0 }, () => limits.get(digestId) ?? 0);
     for (const p of papers) items.push({ ...p, digestCreatedAt: offered[0]!.madeAt, categories: filter.topics.length > 0 ? match(p) : [] });
     if (items.length >= config.feedItems) break;
   }
   return items.slice(0, config.feedItems);
-}
-
-/** `?topics=...&min_upvotes=...` of a filter, or "" for the whole feed. */
-export function feedQuery(filter: FeedFilter): string {
-  const q = new URLSearchParams();
-  if (filter.topics.length > 0) q.set("topics", filter.topics.join(","));
-  if (filter.minUpvotes > 0) q.set("min_upvotes", String(filter.minUpvotes));
-  const s = q.toString();
-  return s ? `?${s}` : "";
 }
 
 /** The filter of a request's query; a bad value is a 400 that says what is wrong. */
@@ -108,7 +104,7 @@ export function createFeedHandler(db: Db, config: Config) {
       cache.clear();
       cacheKey = key;
     }
-    const variant = filter === unfiltered ? format : `${format}${feedQuery(filter)}`;
+    const variant = filter === unfiltered ? format : `${format}${selectionQuery(filter)}`;
     let feed = cache.get(variant);
     if (!feed) {
       feed = buildFeed(db, config, format, filter);
