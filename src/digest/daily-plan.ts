@@ -1,6 +1,5 @@
 import type { Db } from "../store/db.js";
 import { papersByIds } from "../store/digest-papers.js";
-import { placesOnDays } from "../store/digest-candidates.js";
 import { countWaitingBefore, coveredThrough, listDaysThrough, newestListDay, waitingPapers, withdrawnPapers, type DayScope, type ListDays, type RankedPaper } from "../store/list-days.js";
 import type { StoredPaper } from "../model/paper.js";
 import { dayRange, shortDay } from "../util/time.js";
@@ -28,11 +27,8 @@ export interface DailyPlan {
   covers: ListDays | null;
   /** The digest's global list, in order: its first `maxPapers` candidates. */
   papers: StoredPaper[];
-  /**
-   * Every paper of the window that passed the rules, in the one order, each with its
-   * place on its day's list: readers with topics get the best of these that match them.
-   */
-  candidates: Array<{ id: number; dayRank: number | null; dayTotal: number | null }>;
+  /** Every paper of the window that passed the rules, in the one order: readers with topics get the best of these that match them. */
+  candidates: number[];
   /** Candidates after the global list, each with why it is not on it: only readers whose topics match it get it. */
   overflow: Array<{ id: number; note: string }>;
   /** Papers of the window that no reader gets (under the minimum, withdrawn), each with why. */
@@ -73,9 +69,8 @@ export function planDaily(db: Db, rules: DailyRules, now: Date, options: { count
   const floor = rules.minUpvotes;
   const below = (p: RankedPaper) => floor > 0 && (p.upvotesAt === null || p.upvotes < floor);
   const kept = candidates.filter((p) => !below(p));
-  const places = placesOnDays(db, window, rules.includeDemo);
   plan.papers = papersByIds(db, kept.slice(0, rules.maxPapers).map((p) => p.id));
-  plan.candidates = kept.map((p) => ({ id: p.id, dayRank: places.get(p.id)?.rank ?? null, dayTotal: places.get(p.id)?.of ?? null }));
+  plan.candidates = kept.map((p) => p.id);
   plan.overflow = kept.slice(rules.maxPapers).map((p, i) => ({
     id: p.id,
     note: `ranked ${rules.maxPapers + i + 1} of ${kept.length} for ${range} with ${p.upvotesAt === null ? "no upvote count" : upvoteWords(p)}, over PAPERMAIL_MAX_PAPERS=${rules.maxPapers}; no reader's topics matched it`,

@@ -6,7 +6,7 @@ import { papersOfDigestsBetween, daysOfDigestsBetween } from "../store/digest-pa
 import type { StoredPaper } from "../model/paper.js";
 import { expireBefore, markSent, retirePapers, setCoveredThrough, type ListDays } from "../store/list-days.js";
 import { expiryNote, planDaily, type DailyPlan, type DailyRules } from "./daily-plan.js";
-import { candidatesBetween, digestLimits, insertCandidates } from "../store/digest-candidates.js";
+import { candidatesBetween, digestLimits, insertCandidates, placesOnDays } from "../store/digest-candidates.js";
 import { planGroups, type PlannedGroup } from "./groups.js";
 
 export type { Edition };
@@ -141,7 +141,9 @@ function freezeDaily(db: Db, options: FreezeOptions): { digestId: number; overfl
       days,
       maxPapers: rules.maxPapers,
     });
-    insertCandidates(db, digestId, plan.candidates);
+    // Places on the days' lists are worked out here, when they are recorded: a preview needs none.
+    const places = placesOnDays(db, plan.window, rules.includeDemo);
+    insertCandidates(db, digestId, plan.candidates.map((id) => ({ id, dayRank: places.get(id)?.rank ?? null, dayTotal: places.get(id)?.of ?? null })));
     markSent(db, plan.papers.map((p) => p.id), digestId, options.at);
   }
   retirePapers(db, "passed-over", plan.passedOver, digestId, options.at);

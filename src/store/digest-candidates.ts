@@ -101,14 +101,14 @@ export function dayRanks(db: Db, paperIds: readonly number[]): Map<number, DayRa
 
 /**
  * Each paper's place on Hugging Face's list of its day, as the one order ranks the
- * day's papers now (all of them: sent, waiting or not), for the days of the papers given.
+ * day's papers now (all of them: sent, waiting or not), for the list days in a span.
  */
-export function placesOnDays(db: Db, days: readonly string[], includeDemo: boolean): Map<number, { rank: number; of: number }> {
-  const rows = cachedStatement<[string, number], { id: number; rank: number; total: number }>(
+export function placesOnDays(db: Db, days: { from: string; through: string }, includeDemo: boolean): Map<number, { rank: number; of: number }> {
+  const rows = cachedStatement<[string, string, number], { id: number; rank: number; total: number }>(
     db,
     `SELECT id, row_number() OVER (PARTITION BY list_day ORDER BY ${rankOrder()}) AS rank, count(*) OVER (PARTITION BY list_day) AS total
-       FROM papers WHERE list_day IN (SELECT value FROM json_each(?)) AND (demo = 0 OR ?) AND withdrawn_at IS NULL`,
-  ).all(JSON.stringify(days), includeDemo ? 1 : 0);
+       FROM papers WHERE list_day >= ? AND list_day <= ? AND (demo = 0 OR ?) AND withdrawn_at IS NULL`,
+  ).all(days.from, days.through, includeDemo ? 1 : 0);
   return new Map(rows.map((r) => [r.id, { rank: r.rank, of: r.total }]));
 }
 
