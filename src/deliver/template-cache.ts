@@ -1,7 +1,8 @@
 import type { Config } from "../config/load.js";
 import { digestContent, groupContent, type SharedContent } from "../digest/content.js";
 import { renderDigestMessage, type DigestContent } from "../render/digest-message.js";
-import { buildMessageTemplate, type MessageTemplate } from "../render/mime.js";
+import { buildMessageTemplate, type MessageTemplate, type TemplateOptions } from "../render/mime.js";
+import { memoizedQpLines } from "../render/quoted-printable.js";
 import type { Db } from "../store/db.js";
 
 /** Renderings a sender keeps at once: claims take one group's rows after another, so a few suffice. */
@@ -16,12 +17,11 @@ export async function prepareDigestMessage(
   config: Config,
   digestId: number,
   groupNo = 0,
-  allocate?: (bytes: number) => Buffer,
-  shared?: { content: () => DigestContent; group: SharedContent },
+  shared?: { content: () => DigestContent; group: SharedContent; template: TemplateOptions },
 ): Promise<MessageTemplate> {
   const content = shared ? shared.content() : digestContent(db, digestId);
   const message = await renderDigestMessage(config, content, groupNo === 0 ? undefined : groupContent(db, digestId, groupNo, shared?.group));
-  return buildMessageTemplate(message, message.headers, allocate);
+  return buildMessageTemplate(message, message.headers, shared?.template);
 }
 
 /** One group's rendering, and how many of its messages are being sent. */
@@ -42,12 +42,17 @@ export function createTemplateCache(db: Db, config: Config, digestId: number) {
   const spare: Buffer[] = [];
   // The digest and the papers of its groups are read once per send, not once per group.
   let content: DigestContent | undefined;
-  const shared = { content: () => (content ??= digestContent(db, digestId)), group: { papers: new Map(), ranks: new Map() } satisfies SharedContent };
   const allocate = (bytes: number): Buffer => {
     const i = spare.findIndex((b) => b.length >= bytes);
     if (i >= 0) return spare.splice(i, 1)[0]!;
     // Headroom, so a buffer fits the next group's rendering too.
     return Buffer.allocUnsafeSlow(Math.max(bytes + (bytes >> 2), 160 * 1024));
+  };
+  // Groups share nearly every line of their messages: each is encoded once per send.
+  const shared = {
+    content: () => (content ??= digestContent(db, digestId)),
+    group: { papers: new Map(), ranks: new Map() } satisfies SharedContent,
+    template: { allocate, encodeLine: memoizedQpLines() },
   };
   const recycle = (entry: Kept): void => {
     if (!entry.evicted || entry.inFlight > 0) return;
@@ -63,7 +68,7 @@ export function createTemplateCache(db: Db, config: Config, digestId: number) {
     templateFor(groupNo: number): Kept {
       let entry = kept.get(groupNo);
       if (entry) kept.delete(groupNo);
-      else entry = { template: prepareDigestMessage(db, config, digestId, groupNo, allocate, shared), inFlight: 0, evicted: false };
+      else entry = { template: prepareDigestMessage(db, config, digestId, groupNo, shared), inFlight: 0, evicted: false };
       kept.set(groupNo, entry);
       if (kept.size > TEMPLATES_KEPT) {
         const [oldest, old] = kept.entries().next().value!;

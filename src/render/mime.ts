@@ -31,6 +31,14 @@ export interface MessageHeaders {
   extra?: Record<string, string>;
 }
 
+/** How a sender that builds many templates shares work between them. */
+export interface TemplateOptions {
+  /** Where the static pieces go: a buffer of at least `bytes` (a sender reuses them; fresh by default). */
+  allocate?: (bytes: number) => Buffer;
+  /** Quoted-printable of one line (a memo of encodeQpLine, see memoizedQpLines). */
+  encodeLine?: (line: string) => string;
+}
+
 /** Static text as short strings written one after another (no large string is ever built), or a per-recipient slot. */
 type Piece = string[] | ((v: RecipientValues) => string);
 type Prepared = Buffer | ((v: RecipientValues) => string);
@@ -40,12 +48,9 @@ type Prepared = Buffer | ((v: RecipientValues) => string);
  * of a rendered digest. Static parts are encoded once; the markers left by the
  * renderer become slots filled per recipient, each encoded for its place.
  */
-export function buildMessageTemplate(
-  rendered: RenderedDigest,
-  headers: MessageHeaders,
-  /** Where the static pieces go: a buffer of at least `bytes` (a sender reuses them; fresh by default). */
-  allocate: (bytes: number) => Buffer = (bytes) => Buffer.allocUnsafeSlow(bytes),
-): MessageTemplate {
+export function buildMessageTemplate(rendered: RenderedDigest, headers: MessageHeaders, options: TemplateOptions = {}): MessageTemplate {
+  const allocate = options.allocate ?? ((bytes: number) => Buffer.allocUnsafeSlow(bytes));
+  const encodeLine = options.encodeLine ?? encodeQpLine;
   // Made from the content, not at random: the same digest gives the same bytes to every
   // reader and to a test copy (but for each reader's own parts), and a hash of the
   // parts never occurs in them.
@@ -64,9 +69,9 @@ export function buildMessageTemplate(
     (v) => `To: <${v.to}>\r\nMessage-ID: <${v.messageId}>\r\n${v.unsubscribeUrl ? `List-Unsubscribe: <${v.unsubscribeUrl}>\r\n` : ""}`,
     [`${head}\r\n\r\n`, `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`],
   );
-  pieces.push(...qpPieces(rendered.text, (v) => v));
+  pieces.push(...qpPieces(rendered.text, (v) => v, encodeLine));
   pieces.push([`\r\n--${boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`]);
-  pieces.push(...qpPieces(rendered.html, escapeHtml));
+  pieces.push(...qpPieces(rendered.html, escapeHtml, encodeLine));
   pieces.push([`\r\n--${boundary}--\r\n`]);
 
   // Every piece is 7-bit ASCII by now. Static ones are written into one buffer shared by all
@@ -106,7 +111,7 @@ const SLOTS = new Map<string, (v: RecipientValues) => string>(
  * Splits text at the markers and quoted-printable encodes each part; slots end with
  * a soft break. `escape` makes a value safe for the part (HTML escaping in HTML).
  */
-function qpPieces(text: string, escape: (value: string) => string): Piece[] {
+function qpPieces(text: string, escape: (value: string) => string, encodeLine: (line: string) => string): Piece[] {
   const out: Piece[] = [];
   const parts = text.split(/(\uE000[a-zA-Z]+\uE000)/);
   for (const part of parts) {
@@ -116,7 +121,7 @@ function qpPieces(text: string, escape: (value: string) => string): Piece[] {
     } else if (part !== "") {
       // Encoded line by line; a soft break after each static part lets the next piece start its own line.
       const lines: string[] = [];
-      for (const line of part.replace(/\r\n?/g, "\n").split("\n")) lines.push(encodeQpLine(line), "\r\n");
+      for (const line of part.replace(/\r\n?/g, "\n").split("\n")) lines.push(encodeLine(line), "\r\n");
       lines[lines.length - 1] = "=\r\n";
       out.push(lines);
     }

@@ -40,6 +40,25 @@ export function encodeQpLine(line: string): string {
 }
 
 /**
+ * encodeQpLine with a memory of the lines it has encoded. The groups of one digest
+ * share nearly every line (the papers, the footer), so a send encodes each once.
+ * Keys and values are copied flat: a line cut from a rendering must not keep the
+ * whole rendering alive. Full, it starts over, so memory stays bounded.
+ */
+export function memoizedQpLines(maxLines = 4096): (line: string) => string {
+  const seen = new Map<string, string>();
+  const flat = (s: string) => Buffer.from(s, "utf16le").toString("utf16le");
+  return (line) => {
+    const known = seen.get(line);
+    if (known !== undefined) return known;
+    const encoded = encodeQpLine(line);
+    if (seen.size >= maxLines) seen.clear();
+    seen.set(flat(line), flat(encoded));
+    return encoded;
+  };
+}
+
+/**
  * The length `encodeQuotedPrintable(text)` has, or a little more, counted without
  * building it (a size check runs for every rendering): each escaped byte is three
  * characters, and a line gets a three-character soft break every 73 characters, which

@@ -65,31 +65,38 @@ export interface SetAssignment {
 }
 
 /**
- * Writes a ledger row for every active reader of a cadence, in one statement: queued
- * in their set's group, or skipped with the reason. The sets go through a temporary
- * table, so no reader is loaded into memory.
+ * Writes a ledger row for every active reader of a cadence: queued in their set's
+ * group, or skipped with the reason. Rows are written group by group, each set's
+ * readers found through an index (subscribers_by_choices), so no reader is loaded into
+ * memory and nothing is sorted. A sender claims rows in that order, and a group's rows
+ * then share their pages: one page written per commit, not one per reader scattered
+ * over the table.
  */
 export function insertReaderRows(db: Db, digestId: number, cadence: Edition, assignments: readonly SetAssignment[], at: string): number {
-  db.exec(
-    `CREATE TEMP TABLE IF NOT EXISTS edition_plan (
-       covered_through INTEGER, topics TEXT, min_upvotes INTEGER, format TEXT, also_trending INTEGER, group_no INTEGER, status TEXT, reason TEXT,
-       PRIMARY KEY (covered_through, topics, min_upvotes, format, also_trending))`,
+  const insert = cachedStatement(
+    db,
+    `INSERT INTO deliveries (digest_id, subscriber_id, status, group_no, last_error, updated_at)
+     SELECT :digestId, id, :status, :groupNo, :reason, :at FROM subscribers INDEXED BY subscribers_by_choices
+     WHERE status = 'active' AND cadence = :cadence AND topics = :topics AND min_upvotes = :minUpvotes AND format = :format
+       AND also_trending = :alsoTrending AND covered_through = :coveredThrough
+     ORDER BY id`,
   );
-  db.exec("DELETE FROM temp.edition_plan");
-  const plan = db.prepare("INSERT INTO temp.edition_plan VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-  for (const a of assignments) {
-    plan.run(a.set.coveredThrough, a.set.topics, a.set.minUpvotes, a.set.format, a.set.alsoTrending, a.groupNo, a.skipReason ? "skipped" : "queued", a.skipReason ?? null);
+  let rows = 0;
+  for (const a of [...assignments].sort((x, y) => x.groupNo - y.groupNo)) {
+    rows += insert.run({
+      digestId,
+      status: a.skipReason ? "skipped" : "queued",
+      groupNo: a.groupNo,
+      reason: a.skipReason ?? null,
+      at,
+      cadence,
+      topics: a.set.topics,
+      minUpvotes: a.set.minUpvotes,
+      format: a.set.format,
+      alsoTrending: a.set.alsoTrending,
+      coveredThrough: a.set.coveredThrough,
+    }).changes;
   }
-  const rows = db
-    .prepare(
-      `INSERT INTO deliveries (digest_id, subscriber_id, status, group_no, last_error, updated_at)
-       SELECT ?, s.id, p.status, p.group_no, p.reason, ? FROM subscribers s
-       JOIN temp.edition_plan p ON p.covered_through = s.covered_through AND p.topics = s.topics AND p.min_upvotes = s.min_upvotes AND p.format = s.format
-         AND p.also_trending = s.also_trending
-       WHERE s.status = 'active' AND s.cadence = ?`,
-    )
-    .run(digestId, at, cadence).changes;
-  db.exec("DELETE FROM temp.edition_plan");
   return rows;
 }
 

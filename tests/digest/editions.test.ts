@@ -85,6 +85,19 @@ describe("each reader's own digest", () => {
     expect(p.db().prepare("SELECT count(*) AS n FROM digest_groups").get()).toEqual({ n: 4 });
   });
 
+  it("writes a digest's ledger group by group, in the order a sender claims it", async () => {
+    const p = project();
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    // Readers of two choices, alternating by id: their rows must still come group by group.
+    for (let i = 0; i < 6; i++) await p.cli(["subscribers", "add", `r${i}@example.org`, "--confirmed", ...(i % 2 ? ["--format", "compact"] : [])]);
+    await p.cli(["send-digest", "--dry-run"]);
+    await p.cli(["send-digest", "--max-papers", "5"]);
+    const rows = p.db().prepare("SELECT group_no AS g, subscriber_id AS s FROM deliveries ORDER BY rowid").all() as Array<{ g: number; s: number }>;
+    expect(rows).toHaveLength(6);
+    expect(rows.map((r) => r.g)).toEqual([...rows.map((r) => r.g)].sort((a, b) => a - b));
+    expect(new Set(rows.map((r) => r.g)).size).toBe(2);
+  });
+
   it("keeps a compact digest under the email size budget, with more papers in it than a full one", async () => {
     const server = await smtp();
     const p = project(server.url);

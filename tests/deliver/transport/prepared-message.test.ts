@@ -88,3 +88,20 @@ describe("the email's size check", () => {
     }
   });
 });
+
+describe("templates built by one send", () => {
+  it("share their encoded lines and come out byte for byte as built alone", async () => {
+    const { buildMessageTemplate } = await import("../../../src/render/mime.js");
+    const { memoizedQpLines } = await import("../../../src/render/quoted-printable.js");
+    const encodeLine = memoizedQpLines(3);
+    const values = { to: "ada@example.org", messageId: "m@example.org", unsubscribeUrl: "https://papers.example.org/unsubscribe/x" };
+    const headers = { from: "Papers <digest@example.org>", date: new Date(0), listId: "<papers.example.org>" };
+    for (let group = 0; group < 6; group++) {
+      // Shared lines, a line of this group's own, non-ASCII, a trailing blank and a long line: the memo fills and starts over.
+      const body = `<p>shared é ${"=".repeat(40)}</p>\n<p>group ${group} </p>\n${"long line ".repeat(20)}\n.dot`;
+      const rendered = { subject: `Group ${group}`, html: body, text: body };
+      const alone = Buffer.concat(buildMessageTemplate(rendered, headers).personalise(values));
+      expect(Buffer.concat(buildMessageTemplate(rendered, headers, { encodeLine }).personalise(values))).toEqual(alone);
+    }
+  });
+});
