@@ -106,7 +106,7 @@ export function judgeFailure(facts: FailureFacts): Judgement {
   // sender; in reply to DATA it is a filter's answer to the message (mobile carriers say
   // "user unknown" for a reader's own block list).
   const command = facts.command ?? findCommand(text);
-  if (kindOf(reason) === "hard" && reason !== "suppressed") {
+  if (kindOf(reason) === "hard") {
     // Codes that name the recipient's state outright (moved, null MX, disabled) stand over a generic phrase.
     if (reason === "userunknown" && (byStatus === "hasmoved" || byStatus === "notaccept")) return judged(byStatus, temporary);
     if (reason === "userunknown" && command !== "rcpt" && GENERIC_UNKNOWN.test(text)) {

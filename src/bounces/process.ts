@@ -69,7 +69,7 @@ const EVENT_KINDS: ReadonlySet<BounceKind> = new Set<BounceKind>(["hard", "soft"
  * PAPERMAIL_BOUNCE_MAX_MB is not read at all.
  */
 export async function processBounce(deps: { db: Db; config: Config; clock: Clock }, raw: Buffer, origin: string, options: { dryRun?: boolean } = {}): Promise<BounceOutcome> {
-  const { db, config, clock } = deps;
+  const { config } = deps;
   let report: ReadReport;
   if (raw.length > config.bounceMaxBytes) {
     report = { recognised: false, key: `size:${origin}:${raw.length}`, reason: tooLarge(raw.length, config.bounceMaxBytes) };
@@ -80,6 +80,17 @@ export async function processBounce(deps: { db: Db; config: Config; clock: Clock
       report = { recognised: false, key: `error:${origin}`, reason: `cannot be processed: ${describeError(err)}` };
     }
   }
+  return applyBounceReport(deps, report, origin, options);
+}
+
+/**
+ * Applies one report, read from a mailed bounce or a provider's webhook, once: proven
+ * (it answers mail papermail sent to that reader), then applied by the policy; a key
+ * seen before changes nothing. With `dryRun`, the steps run in a transaction that is
+ * rolled back.
+ */
+export function applyBounceReport(deps: { db: Db; config: Config; clock: Clock }, report: ReadReport, origin: string, options: { dryRun?: boolean } = {}): BounceOutcome {
+  const { db, config, clock } = deps;
   const at = clock.now().toISOString();
   const remember: typeof recordBounceMessage = (...args) => {
     if (!options.dryRun) recordBounceMessage(...args);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { address, bool, canParseUrl, cron, existingFile, httpUrl, int, isTimeZone, isValidFrom, list, pemFile } from "./schemas.js";
 import { isValidAddress } from "../model/address.js";
+import { isEcPublicKey } from "../util/ec-key.js";
 
 /**
  * Every PAPERMAIL_* setting, once: its name, the Config key it fills, how its text is
@@ -62,6 +63,12 @@ export const SETTINGS = [
   setting("PAPERMAIL_BOUNCE_CRON", "bounceCron", cron, "when the scheduler reads PAPERMAIL_BOUNCE_MAILBOX", { default: "*/15 * * * *" }),
   setting("PAPERMAIL_BOUNCE_MAX_MB", "bounceMaxBytes", int(1, 1000).transform((mb) => mb * 1024 * 1024), "largest bounce or complaint message read, in MB (a real one, with the returned digest, is well under 1 MB); a larger one is skipped without being read and left for a person", { default: "5" }),
   setting("PAPERMAIL_BOUNCE_CA_FILE", "bounceCa", pemFile, "PEM file of a private CA that signed the IMAP server's certificate", { shown: "(unset: system CAs)" }),
+  setting("PAPERMAIL_SES_TOPIC_ARNS", "sesTopicArns", list(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, "each must be an SNS topic ARN, e.g. arn:aws:sns:eu-west-1:123456789012:ses-events")), "the SNS topics whose Amazon SES bounces and complaints /webhooks/ses accepts, comma-separated (unset: the endpoint answers 404)", { default: "" }),
+  setting("PAPERMAIL_SNS_CERT_URL", "snsCertUrl", httpUrl, "one more place /webhooks/ses fetches SNS signing certificates from (tests, a local mirror); otherwise only https://sns.REGION.amazonaws.com", { shown: "(unset: Amazon's only)" }),
+  setting("PAPERMAIL_POSTMARK_WEBHOOK_SECRET", "postmarkWebhookSecret", z.string().min(16, "must be at least 16 characters"), "the password of /webhooks/postmark, given in the webhook's URL (https://postmark:SECRET@site/webhooks/postmark) or its X-Papermail-Secret header", { shown: "(unset: 404)", secret: "value" }),
+  setting("PAPERMAIL_MAILGUN_SIGNING_KEY", "mailgunSigningKey", z.string().min(16, "must be at least 16 characters"), "Mailgun's HTTP webhook signing key: /webhooks/mailgun checks each event's HMAC with it", { shown: "(unset: 404)", secret: "value" }),
+  setting("PAPERMAIL_SENDGRID_PUBLIC_KEY", "sendgridPublicKey", z.string().refine(isEcPublicKey, "must be SendGrid's verification key (base64 of an ECDSA public key, as the Signed Event Webhook page shows it)"), "SendGrid's Signed Event Webhook verification key: /webhooks/sendgrid checks each batch's ECDSA signature with it", { shown: "(unset: 404)" }),
+  setting("PAPERMAIL_WEBHOOK_MAX_AGE_MINUTES", "webhookMaxAgeMinutes", int(1, 24 * 60), "a webhook request signed longer ago than this is refused as stale (a replay)", { default: "60" }),
   setting("PAPERMAIL_SOFT_BOUNCE_LIMIT", "softBounceLimit", int(1, 100), "soft bounces within PAPERMAIL_SOFT_BOUNCE_DAYS that make an address bounced", { default: "3" }),
   setting("PAPERMAIL_SOFT_BOUNCE_DAYS", "softBounceDays", int(1, 365), "the window for PAPERMAIL_SOFT_BOUNCE_LIMIT", { default: "15" }),
   setting("PAPERMAIL_LEDGER_DAYS", "ledgerDays", int(1, 3650), "days after which a finished digest's per-recipient rows are compacted into counts", { default: "30" }),

@@ -81,6 +81,7 @@ export function createMetrics(db: Db, clock: Clock): Metrics {
 export function routeOf(path: string): string {
   if (["/", "/digests", "/search", "/healthz", "/healthz/strict", "/metrics", "/subscribe"].includes(path)) return path;
   if (/^\/feed\.(xml|atom|json)$/.test(path)) return path;
+  if (/^\/webhooks\/(ses|postmark|mailgun|sendgrid)$/.test(path)) return path;
   if (/^\/favicon\.(ico|svg)$/.test(path)) return "/favicon";
   const m = /^\/(digests|papers|confirm|unsubscribe|resubscribe|preferences)\/[^/]+$/.exec(path);
   if (m) return `/${m[1]}/:id`;

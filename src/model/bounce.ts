@@ -21,7 +21,6 @@ export const REASONS = {
   hasmoved: "hard",
   notaccept: "hard",
   suspend: "hard",
-  suppressed: "hard",
   // The recipient may receive later.
   mailboxfull: "soft",
   exceedlimit: "soft",
@@ -33,7 +32,9 @@ export const REASONS = {
   mailererror: "soft",
   onhold: "soft",
   undefined: "soft",
-  // Our side was refused.
+  // Our side was refused. A provider's own list ("suppressed", "dropped") is its refusal
+  // to send for us, not an answer from the reader's mailbox.
+  suppressed: "sender",
   blocked: "sender",
   policyviolation: "sender",
   spamdetected: "sender",

@@ -7,7 +7,7 @@ import type { ListDays } from "../store/list-days.js";
 import { digestHeading, digestSubject, listedWhen } from "./digest-view.js";
 import { renderDigest } from "./email.js";
 import { digestLinks, listId, paperPageUrl } from "./links.js";
-import type { MessageHeaders } from "./mime.js";
+import { POSTMARK_MESSAGE_ID_HEADER, type MessageHeaders } from "./mime.js";
 import type { RenderedDigest } from "./recipient-marks.js";
 
 /** A digest as the messages about it need it: frozen (with its id) or the next edition, not frozen yet (a preview, a test copy). */
@@ -87,6 +87,8 @@ export function describeDigestMessage(config: Config, digest: DigestContent, gro
       from: config.from,
       date: new Date(digest.createdAt),
       listId: listId(config),
+      // Postmark returns a message's metadata headers in its webhooks, not its Message-ID: the proof rides along.
+      ...(config.postmarkWebhookSecret ? { messageIdCopy: POSTMARK_MESSAGE_ID_HEADER } : {}),
       extra: {
         ...(digest.id !== undefined ? { "X-Papermail-Digest": String(digest.id) } : {}),
         // Gmail's feedback loop groups complaints by these fields (campaign:kind:product:sender); no field names a reader.

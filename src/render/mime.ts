@@ -27,6 +27,8 @@ export interface MessageHeaders {
   date: Date;
   /** Digests belong to a list (List-Id, one-click unsubscribe); one-off messages do not. */
   listId?: string;
+  /** A header that repeats each reader's Message-ID (a provider that reports only such headers back). */
+  messageIdCopy?: string;
   /** Extra headers, already safe ASCII (e.g. X-Papermail-Digest). */
   extra?: Record<string, string>;
 }
@@ -38,6 +40,9 @@ export interface TemplateOptions {
   /** Quoted-printable of one line (a memo of encodeQpLine, see memoizedQpLines). */
   encodeLine?: (line: string) => string;
 }
+
+/** Postmark's metadata header whose value comes back in its webhooks as Metadata.papermail. */
+export const POSTMARK_MESSAGE_ID_HEADER = "X-PM-Metadata-papermail";
 
 /** Static text as short strings written one after another (no large string is ever built), or a per-recipient slot. */
 type Piece = string[] | ((v: RecipientValues) => string);
@@ -56,6 +61,7 @@ export function buildMessageTemplate(rendered: RenderedDigest, headers: MessageH
   // parts never occurs in them.
   const boundary = `=_papermail_${createHash("sha256").update(rendered.subject).update("\0").update(rendered.html).update("\0").update(rendered.text).digest("hex").slice(0, 24)}`;
   const pieces: Piece[] = [];
+  const copy = headers.messageIdCopy;
   const head = [
     `From: ${formatFrom(headers.from)}`,
     `Subject: ${encodeHeaderWords(rendered.subject)}`,
@@ -66,7 +72,8 @@ export function buildMessageTemplate(rendered: RenderedDigest, headers: MessageH
     `Content-Type: multipart/alternative; boundary="${boundary}"`,
   ].join("\r\n");
   pieces.push(
-    (v) => `To: <${v.to}>\r\nMessage-ID: <${v.messageId}>\r\n${v.unsubscribeUrl ? `List-Unsubscribe: <${v.unsubscribeUrl}>\r\n` : ""}`,
+    (v) =>
+      `To: <${v.to}>\r\nMessage-ID: <${v.messageId}>\r\n${copy ? `${copy}: <${v.messageId}>\r\n` : ""}${v.unsubscribeUrl ? `List-Unsubscribe: <${v.unsubscribeUrl}>\r\n` : ""}`,
     [`${head}\r\n\r\n`, `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`],
   );
   pieces.push(...qpPieces(rendered.text, (v) => v, encodeLine));

@@ -11,6 +11,7 @@ import { readingRoutes } from "./routes/reading.js";
 import { dispatch, type Route } from "./routes/route.js";
 import { subscribeRoutes } from "./routes/subscribe.js";
 import { unsubscribeRoutes } from "./routes/unsubscribe.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { createSitePages, HTML, type AppDeps } from "./site-pages.js";
 
 export type { AppDeps } from "./site-pages.js";
@@ -32,6 +33,7 @@ export function createApp(deps: AppDeps): Server {
     ...subscribeRoutes(deps, pages),
     ...unsubscribeRoutes(deps, pages),
     ...preferencesRoutes(deps, pages),
+    ...webhookRoutes(deps),
   ];
   // On the public address only with the token; without one, /metrics lives on the admin listener alone.
   const { metrics } = deps;

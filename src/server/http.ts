@@ -44,15 +44,20 @@ export function send(res: ServerResponse, status: number, type: string, body: st
 
 /** Reads a request body of at most MAX_BODY_BYTES as UTF-8 text. */
 export async function readBody(req: IncomingMessage): Promise<string> {
-  if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) throw new HttpError(413, "request body too large");
+  return (await readRawBody(req, MAX_BODY_BYTES)).toString("utf8");
+}
+
+/** Reads a request body of at most `limit` bytes as it is; more is refused (413) as it streams in. */
+export async function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  if (Number(req.headers["content-length"] ?? 0) > limit) throw new HttpError(413, "request body too large");
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, "request body too large");
+    if (size > limit) throw new HttpError(413, "request body too large");
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
 /** Reads an application/x-www-form-urlencoded body of at most MAX_BODY_BYTES. */

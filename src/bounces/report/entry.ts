@@ -24,7 +24,7 @@ export interface ReportEvidence {
   unsubscribeTokens: string[];
 }
 
-export type ReportShape = "dsn" | "arf" | "ses" | "text" | "auto-reply";
+export type ReportShape = "dsn" | "arf" | "ses" | "text" | "auto-reply" | "postmark" | "mailgun" | "sendgrid";
 
 export type ReadReport =
   | { recognised: true; key: string; shape: ReportShape; entries: ReportEntry[]; evidence: ReportEvidence }

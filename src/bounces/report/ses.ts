@@ -70,7 +70,7 @@ export function readSes(text: string, evidence: ReportEvidence): ReportEntry[] |
       // SES's own word for an address it will not send to again.
       const judgement =
         n.bounce!.bounceSubType === "Suppressed" || n.bounce!.bounceSubType === "OnAccountSuppressionList"
-          ? { reason: "suppressed" as const, kind: "hard" as const }
+          ? { reason: "suppressed" as const, kind: "sender" as const }
           : judgeFailure({ status: status ?? (permanent ? null : "4.0.0"), text: words });
       return { recipient: findAddresses(str(r.emailAddress), 1)[0] ?? null, alternates: [], ...judgement, statusCode: status, detail: words.slice(0, DETAIL_LIMIT) || `SES ${n.bounce!.bounceType ?? ""} bounce` };
     });
