@@ -103,6 +103,17 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
   const limits = options.limits ?? {};
   const policy = options.bouncePolicy ?? { softLimit: 3, softDays: 15 };
 
+  // Claims of this run not yet settled, and a wake-up for workers waiting on one to settle.
+  let holding = 0;
+  let wake: (() => void) | undefined;
+  let woken: Promise<void> | undefined;
+  const letGo = () => {
+    holding--;
+    wake?.();
+    wake = woken = undefined;
+  };
+  const settledOne = () => (woken ??= new Promise<void>((resolve) => (wake = resolve)));
+
   async function worker(): Promise<void> {
     let previous: Settlement | undefined;
     const claim = () => claimDelivery(db, digestId, owner, clock.now().toISOString(), previous, limits);
@@ -120,8 +131,16 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
           throw waitErr;
         }
       }
+      if (previous) letGo();
       previous = undefined;
+      if (claimed && !("quotaUntil" in claimed)) holding++;
       if (claimed && "quotaUntil" in claimed) {
+        // Messages still out may give their places back (a refusal, a connection that never
+        // sent): the run ends at the quota only once none is out.
+        if (holding > 0) {
+          await settledOne();
+          continue;
+        }
         // A quota is nobody's fault: everyone stays queued until it allows more.
         quotaUntil = claimed.quotaUntil;
         stop("quota", `the daily limit of ${limits.daily} messages (PAPERMAIL_SMTP_DAILY_LIMIT) is reached; sending resumes at ${claimed.quotaUntil}`);
@@ -186,6 +205,7 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
     if (previous) {
       const last = previous;
       await retryWhileBusy(() => settleDelivery(db, { digestId, subscriberId: last.subscriberId, owner }, last, clock.now().toISOString(), limits.daily !== undefined));
+      letGo();
     }
   }
 

@@ -127,7 +127,9 @@ export function settleDelivery(
       `UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ?, attempts = attempts - ?, refusal = ?
        WHERE digest_id = ? AND subscriber_id = ? AND claimed_by = ? AND status IN ('sending', 'unknown')`,
     ).run(result.status, result.error ?? null, result.nextAttemptAt ?? "", now, result.refund ? 1 : 0, result.refusal ?? null, key.digestId, key.subscriberId, key.owner);
-    if (result.refund && quota) giveBackQuotaSlot(db);
+    // The quota counts what the relay took (sent) or may have taken (unknown); a refusal or a
+    // message that never went out gives its place back, so a run sends exactly up to the limit.
+    if (quota && (result.status === "queued" || result.status === "failed")) giveBackQuotaSlot(db);
     if (result.bounce) recordBounceEvent(db, result.bounce.event, result.bounce.policy);
   };
   // The outcome and the bounce it makes are one write (a savepoint inside the claim's transaction).

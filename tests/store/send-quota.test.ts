@@ -71,4 +71,17 @@ describe("the daily quota", () => {
     expect(server.received).toHaveLength(50);
     expect(JSON.parse((await p.cli(["status", "--json"])).stdout).sending).toMatchObject({ sentLast24h: 50 });
   }, 60_000);
+
+  it("counts only what the relay took: refusals and retries give their places back, even after others reach the limit", async () => {
+    // Every seventh reader is refused for a while (450), every eleventh for good (550).
+    const server = await smtp({ fault: (to) => (/^reader\d*(7|14|21|28|35|42|49|56)@/.test(to) ? "450" : /^reader\d*(11|22|33|44|55)@/.test(to) ? "550" : undefined) });
+    const p = project(server.url);
+    Object.assign(p.env, { PAPERMAIL_SMTP_DAILY_LIMIT: "50", PAPERMAIL_SMTP_POOL: "16" });
+    await p.cli(["subscribers", "import", "-", "--confirmed"], addressList(120));
+    await p.cli(["ingest", SAMPLE_FILES[0]!]);
+    const d = JSON.parse((await p.cli(["send-digest", "--json"])).stdout).digests[0];
+    expect(d).toMatchObject({ sent: 50, stopReason: "quota" });
+    expect(server.received).toHaveLength(50);
+    expect(JSON.parse((await p.cli(["status", "--json"])).stdout).sending).toMatchObject({ sentLast24h: 50 });
+  }, 60_000);
 });
