@@ -5,11 +5,12 @@ import { latestDigest } from "../store/digests.js";
 import { recentIngestedDumps } from "../store/dumps.js";
 import { newestListDay } from "../store/list-days.js";
 import { fetchFailuresInARow } from "../store/operations.js";
+import { complaintRate, COMPLAINT_WINDOW_DAYS } from "../store/complaint-rate.js";
 import { shortDay } from "../util/time.js";
 
 /** A problem with the input or the sends, as a check finds it: its kind (one alert per kind) and what to tell the operator. */
 export interface Problem {
-  kind: "shrunken-dump" | "stale-input" | "fetch-failing" | "digest-failing";
+  kind: "shrunken-dump" | "stale-input" | "fetch-failing" | "digest-failing" | "complaints-warning" | "complaints-critical";
   message: string;
 }
 
@@ -19,6 +20,12 @@ const SHRUNK = 0.5;
 const RECENT_DUMPS = 10;
 /** Fetch runs that must fail in a row before anyone is told (one can be a blip). */
 const FETCH_FAILURES = 3;
+
+/** Complaint rates the mailbox providers act on: Gmail's guidance is to stay under 0.1%, and never reach 0.3%. */
+export const COMPLAINT_WARNING = 0.001;
+export const COMPLAINT_CRITICAL = 0.003;
+/** Fewer messages than this in the window: a single complaint is noise, not a rate. */
+const COMPLAINT_MIN_DELIVERED = 1000;
 
 /** The kind of a dump, by what its file holds: daily_papers JSON or page text. */
 function dumpKind(path: string): "JSON" | "page text" {
@@ -91,6 +98,16 @@ export function findProblems(db: Db, config: Pick<Config, "staleHours" | "demo">
         message: `digest #${digest.id}: ${c.failed + c.unknown} of ${tried} messages failed or are unknown (refused by the relay? see \`papermail status\` for refusals by domain)`,
       });
     }
+  }
+  const complaints = complaintRate(db, now);
+  if (complaints.delivered >= COMPLAINT_MIN_DELIVERED && complaints.rate >= COMPLAINT_WARNING) {
+    const critical = complaints.rate >= COMPLAINT_CRITICAL;
+    problems.push({
+      kind: critical ? "complaints-critical" : "complaints-warning",
+      message: `${complaints.complaints} complaints over ${complaints.delivered} messages delivered in ${COMPLAINT_WINDOW_DAYS} days: ${(complaints.rate * 100).toFixed(2)}%, ${
+        critical ? "at or over 0.3%, the line past which Gmail and Yahoo filter or refuse bulk mail" : "over 0.1%, Gmail's guidance for bulk senders"
+      } (readers who complained are suppressed already; check that readers asked for this mail and that unsubscribing is easy)`,
+    });
   }
   return problems;
 }

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { Db } from "../store/db.js";
 import { readOperations } from "../store/operations.js";
+import { complaintRate } from "../store/complaint-rate.js";
 import type { Clock } from "../util/time.js";
 
 /** The process's metrics: counted where the work happens (HTTP here), read from the database at scrape time for the rest. */
@@ -62,6 +63,9 @@ export function createMetrics(db: Db, clock: Clock): Metrics {
   counter("papermail_sender_refusals_total", "refusals of our sender (not of a reader), by receiving domain", ["domain"], () =>
     read().senderRefusals.map((r) => [{ domain: r.domain }, r.count]),
   );
+  gauge("papermail_complaint_rate", "complaints over messages delivered in the last 7 days (Gmail and Yahoo's measure; 0.001 warns, 0.003 is their line)", [], () => [
+    [{}, complaintRate(db, clock.now()).rate],
+  ]);
   gauge("papermail_subscribers", "readers by status", ["status"], () => Object.entries(read().subscribers).map(([status, n]) => [{ status }, n]));
   gauge("papermail_papers", "papers stored, and waiting for a digest", ["state"], () => [
     [{ state: "stored" }, read().papers.stored],

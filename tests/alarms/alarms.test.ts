@@ -7,6 +7,7 @@ import { ABSTRACT, project, smtp } from "../helpers/project.js";
 import { listen } from "../helpers/listen.js";
 import { sentProject } from "../helpers/bounce-project.js";
 import { startSite } from "../helpers/site.js";
+import { runCli } from "../helpers/cli.js";
 
 const day = (n: number) => new Date(Date.now() - n * 86400_000).toISOString().slice(0, 10);
 
@@ -110,5 +111,42 @@ describe("the drift alarm", () => {
     const status = JSON.parse((await p.cli(["status", "--json"])).stdout);
     expect(status.alerts).toContainEqual(expect.objectContaining({ kind: "digest-failing", message: expect.stringMatching(/^digest #1: 6 of 7 messages failed or are unknown/) }));
     expect(p.server.received.some((m) => m.to[0] === "ops@example.org")).toBe(true);
+  });
+});
+
+describe("the complaint rate", () => {
+  it("is a /metrics gauge and a console figure, warns over 0.1% and turns critical at 0.3%, over 7 days", async () => {
+    const token = "metrics-token-0123456789";
+    const site = await startSite({ env: { PAPERMAIL_METRICS_TOKEN: token } });
+    const db = site.ctx.db;
+    const now = new Date().toISOString();
+    // A week's sending as the ledger holds it: 2,000 messages delivered, the readers' rows with them.
+    db.transaction(() => {
+      db.prepare("INSERT INTO digests (id, created_at, subject, paper_count, recipient_count, status) VALUES (1, ?, 'Digest', 1, 2000, 'done')").run(now);
+      const reader = db.prepare("INSERT INTO subscribers (email, status, created_at) VALUES (?, 'active', ?)");
+      const row = db.prepare("INSERT INTO deliveries (digest_id, subscriber_id, status, updated_at) VALUES (1, ?, 'sent', ?)");
+      for (let i = 0; i < 2000; i++) row.run(reader.run(`r${i}@example.org`, now).lastInsertRowid, now);
+    })();
+    const complain = (n: number, at = now) => {
+      for (let i = 0; i < n; i++) db.prepare("INSERT INTO bounce_events (subscriber_id, digest_id, kind, reason, source, at) VALUES (?, 1, 'complaint', 'feedback', 'arf', ?)").run(i + 1, at);
+    };
+    const gauge = async () => {
+      const text = await (await fetch(`${site.base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+      return Number(/^papermail_complaint_rate (\S+)$/m.exec(text)?.[1]);
+    };
+    const alerts = async () => JSON.parse((await runCli(["status", "--json"], { cwd: site.cwd, env: site.env })).stdout).alerts.map((a: { kind: string }) => a.kind);
+
+    // Complaints older than the window do not count.
+    complain(10, new Date(Date.now() - 8 * 86400_000).toISOString());
+    complain(1);
+    expect(await gauge()).toBeCloseTo(0.0005);
+    expect(await alerts()).not.toContain("complaints-warning");
+    complain(2);
+    expect(await gauge()).toBeCloseTo(0.0015);
+    expect(await alerts()).toContain("complaints-warning");
+    complain(4);
+    expect(await gauge()).toBeCloseTo(0.0035);
+    const critical = JSON.parse((await runCli(["status", "--json"], { cwd: site.cwd, env: site.env })).stdout).alerts;
+    expect(critical).toContainEqual(expect.objectContaining({ kind: "complaints-critical", message: expect.stringMatching(/^7 complaints over 2000 messages delivered in 7 days: 0\.35%/) }));
   });
 });

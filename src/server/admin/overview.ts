@@ -4,6 +4,7 @@ import { nextRuns } from "../../scheduler/slots.js";
 import { bouncesByDomain, digestOutcomes, papersPerListDay, readerChangesByDay, rejectedDumps } from "../../store/console.js";
 import { waitingDigests } from "../../store/digests.js";
 import { readOperations } from "../../store/operations.js";
+import { complaintRate, COMPLAINT_WINDOW_DAYS, type ComplaintRate } from "../../store/complaint-rate.js";
 import { countSubscribers } from "../../store/subscribers.js";
 import { displayTime } from "../../util/time.js";
 import type { Session } from "./auth.js";
@@ -54,8 +55,15 @@ export function overviewPage(deps: ConsoleDeps, kit: ConsoleKit, res: ServerResp
     lastIngest: ops.lastIngestAt ? displayTime(ops.lastIngestAt) : "never",
     lastFetch: fetchWords(ops),
     dumps: ops.dumps,
+    complaints: complaintWords(complaintRate(db, at)),
     rejected: rejectedDumps(db, 10).map((r) => ({ ...r, at: displayTime(r.at) })),
   });
+}
+
+/** "0.05% (1 complaint over 2,000 messages delivered in 7 days; Gmail's line is 0.3%)". */
+function complaintWords(c: ComplaintRate): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  return `${(c.rate * 100).toFixed(2)}% (${n(c.complaints)} complaint${c.complaints === 1 ? "" : "s"} over ${n(c.delivered)} message${c.delivered === 1 ? "" : "s"} delivered in ${COMPLAINT_WINDOW_DAYS} days; warning at 0.1%, Gmail's line is 0.3%)`;
 }
 
 /** "Dec 4, 2026, 08:00 UTC", or the failures since the last success, or "never tried". */

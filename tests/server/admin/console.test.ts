@@ -63,6 +63,7 @@ describe("the operator console", () => {
     expect(overview).toMatch(/Last dump ingested: [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2} UTC/);
     expect(overview).not.toMatch(/Last dump ingested: \d{4}-/);
     expect(overview).toMatch(/last fetch: 3 runs failed in a row, the last at [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2} UTC; last success never/);
+    expect(overview).toContain("Complaint rate: 0.00% (0 complaints over");
     expect((await c.request("/admin/digests")).text).toContain(`href="${c.base}/digests/1"`);
     expect((await c.request("/admin/readers")).text).toMatch(/cy@example.org<\/a><\/td><td>suppressed \(unsubscribed\)/);
     // Readers skipped by their own choices are not counted as owed a message.
