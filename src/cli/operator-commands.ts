@@ -37,6 +37,14 @@ export function registerOperatorCommands(program: Command): void {
     .action((file: string, opts: { json?: boolean }) => withContext(async (ctx) => (await import("../commands/maintenance.js")).runBackup(ctx, file, { json: Boolean(opts.json) })));
 
   program
+    .command("doctor")
+    .description("check what mailbox providers require of a bulk sender: SPF, DKIM, DMARC, reverse DNS, TLS, one-click unsubscribe, and a composed digest's authentication")
+    .option("--ip <address>", "the public address your mail leaves from (default: the relay's, when public)")
+    .option("--json", 'print {"checks": [{name, status: pass|warn|fail, detail, fix}]}')
+    .addHelpText("after", "\nExit status: 0 when nothing fails, 1 when a check fails. DNS is asked through PAPERMAIL_DNS_SERVERS, else the system's resolvers.\n\nExample:\n  papermail doctor --ip 203.0.113.7")
+    .action((opts: { json?: boolean; ip?: string }) => withContext(async (ctx) => (await import("../commands/doctor.js")).runDoctor(ctx, { json: Boolean(opts.json), ip: opts.ip })));
+
+  program
     .command("serve")
     .description("run the site (subscribe, confirm, unsubscribe, feed, archive) and the scheduler (ingest and digest on their cron schedules)")
     .addOption(new Option("--no-scheduler", "serve only; run no scheduled jobs"))
