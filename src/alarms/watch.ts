@@ -35,7 +35,7 @@ export async function watchInstallation(ctx: Pick<CommandContext, "db" | "config
   if (config.adminEmail) {
     const due = active.filter((a) => claimAlertMail(db, a.kind, at.slice(0, 10)));
     if (due.length > 0) {
-      const mailer = createMailer(config, "alerts");
+      const mailer = createMailer(config, "alerts", { db });
       try {
         for (const a of due) {
           const subject = `papermail alert: ${a.kind} (${new URL(config.publicUrl).host})`;

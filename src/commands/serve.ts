@@ -21,7 +21,7 @@ export async function runServe(config: Config, options: { scheduler: boolean }):
   // A short lock wait: a blocked write must not freeze the event loop (requests answer 503, sends retry).
   // The site's connection reads pages; the jobs' worker has a connection of its own. Both keep a modest cache: they share the process's memory.
   const ctx = createContext(config, { busyTimeoutMs: 100, cacheMb: 32 });
-  const metrics = createMetrics(ctx.db, ctx.clock);
+  const metrics = createMetrics(ctx.db, ctx.clock, ctx.config.relays);
   const app = createApp({ db: ctx.db, config, clock: ctx.clock, log, metrics });
   const admin = config.admin ? createAdminApp({ db: ctx.db, config, clock: ctx.clock, metrics, log }) : undefined;
 

@@ -12,6 +12,7 @@ import { dayRange, shortDay } from "../util/time.js";
 import { countBounceEvents, countBounceMessages, listUnverifiedReports, senderRefusalsByDomain } from "../store/bounces.js";
 import { quotaResumesAt, sentInLastDay } from "../store/send-quota.js";
 import { nextRuns } from "../scheduler/slots.js";
+import { relayReports } from "../store/relays.js";
 import { displayPath, EXIT, printJson, type CommandContext } from "./context.js";
 
 /** `papermail status`: what is stored, what waits, what was sent last and what runs next. */
@@ -52,7 +53,7 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
   const site = {
     publicUrl: ctx.config.publicUrl,
     publicUrlSet: ctx.config.publicUrlSet,
-    mail: ctx.config.smtpUrl ? `SMTP ${describeSmtpServer(ctx.config.smtpUrl)}` : `outbox ${displayPath(ctx.config.outboxDir)} (.eml files; no PAPERMAIL_SMTP_URL set)`,
+    mail: ctx.config.smtpUrl ? `SMTP ${ctx.config.relays.map((r) => describeSmtpServer(r.url)).join(", then ")}` : `outbox ${displayPath(ctx.config.outboxDir)} (.eml files; no PAPERMAIL_SMTP_URL set)`,
   };
   const status = {
     database: ctx.config.dbPath,
@@ -66,6 +67,7 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
     lastDigest: last,
     deliveries,
     sending,
+    relays: relayReports(ctx.db, ctx.config.relays, now),
     bouncesLast30Days: bounces,
     bounceReportsLast30Days: reports,
     senderRefusalsLast7Days: senderRefusals,
@@ -104,6 +106,12 @@ export function runStatus(ctx: CommandContext, flags: { json: boolean }): number
   if (deliveries.waiting > 0) ctx.out(`waiting      ${deliveries.waiting} message(s) queued for a retry; the next is due ${deliveries.nextAttemptAt}`);
   const limits = [rate ? `${rate}/s` : "no rate limit", daily ? `${daily} a day` : "no daily limit"].join(", ");
   ctx.out(`sending      ${limits}; ${sentLastDay} sent in the last 24 hours${quotaUntil ? `; daily limit reached until ${quotaUntil}` : ""}`);
+  if (ctx.config.relays.length > 1 || status.relays.some((r) => r.rate !== null || r.dailyLimit !== null)) {
+    for (const r of status.relays) {
+      const limits = [r.rate !== null ? `${r.rate}/s` : "", r.dailyLimit !== null ? `${r.sentLast24h} of ${r.dailyLimit} today` : ""].filter(Boolean).join(", ");
+      ctx.out(`relay        ${r.relay}: ${r.state}${r.until ? ` until ${r.until}` : ""}${limits ? `; ${limits}` : ""}${r.lastError ? `; last error ${r.lastErrorAt}: ${r.lastError}` : ""}`);
+    }
+  }
   if (sending.estimatedDoneAt) ctx.out(`estimate     the waiting messages are done by about ${sending.estimatedDoneAt}`);
   ctx.out(
     `bounces      last 30 days: ${bounces.hard} hard, ${bounces.soft} soft, ${bounces.complaint} complaints, ${bounces.sender} refusals of our side; ` +

@@ -5,6 +5,7 @@ import { parseEnv } from "node:util";
 import type { OAuth2Settings } from "../deliver/transport/oauth2.js";
 import { PapermailError } from "../errors.js";
 import { SETTINGS, type SettingValues } from "./settings.js";
+import { parseRelays, splitRelayUrls, type RelaySpec } from "./relays.js";
 
 /** The sample dumps shipped with papermail: the demo's data. */
 export const SAMPLES_DIR = fileURLToPath(new URL("../../samples/", import.meta.url));
@@ -24,6 +25,10 @@ interface Derived {
    * puts a demo paper in a digest.
    */
   demo: boolean;
+  /** The relays of PAPERMAIL_SMTP_URL in order of preference, each with its own limits (empty: the outbox). */
+  relays: RelaySpec[];
+  /** The first relay's URL (without papermail's parameters): what one-relay code paths and checks use. */
+  smtpUrl: string | undefined;
   /** XOAUTH2 login settings, instead of the URL's password. */
   smtpOAuth2: OAuth2Settings | undefined;
   publicUrl: string;
@@ -76,6 +81,8 @@ function derive(v: SettingValues, cwd: string, names: string[], merged: Record<s
     throw new PapermailError("CONFIG", "PAPERMAIL_DKIM_DOMAIN, PAPERMAIL_DKIM_SELECTOR and PAPERMAIL_DKIM_KEY_FILE must be set together", { variable: "PAPERMAIL_DKIM_DOMAIN" });
   }
   const demo = !v.dumpsDir && !v.smtpUrl;
+  const parsed = v.smtpUrl ? parseRelays(v.smtpUrl) : { relays: [] };
+  const relays = "relays" in parsed ? parsed.relays : [];
   return {
     warnings: unknownVariables(names),
     dbPath: resolve(cwd, v.dbPath),
@@ -83,7 +90,9 @@ function derive(v: SettingValues, cwd: string, names: string[], merged: Record<s
     fetchDir: resolve(cwd, v.dumpsDir ?? "dumps"),
     outboxDir: resolve(cwd, v.outboxDir),
     demo,
-    smtpOAuth2: oauth2Settings(v, fail),
+    relays,
+    smtpUrl: relays[0]?.url,
+    smtpOAuth2: oauth2Settings(relays[0]?.url, v, fail),
     publicUrl: v.publicUrlSetting ?? `http://localhost:${v.port}`,
     publicUrlSet: v.publicUrlSetting !== undefined,
     dkim: v.dkimDomain && v.dkimSelector && v.dkimKeyFile ? { domainName: v.dkimDomain, keySelector: v.dkimSelector, privateKey: readFileSync(v.dkimKeyFile, "utf8") } : undefined,
@@ -102,11 +111,13 @@ function secretsOf(merged: Record<string, string | undefined>): string[] {
     if (s.secret === "value") out.push(raw);
     else if (s.secret === "list") out.push(...raw.split(",").map((x) => x.trim()).filter((x) => x && x !== "generated"));
     else {
-      try {
-        const password = new URL(raw).password;
-        if (password) out.push(password, decodeURIComponent(password));
-      } catch {
-        // Not a URL: the setting's own check refused it already.
+      for (const one of splitRelayUrls(raw)) {
+        try {
+          const password = new URL(one).password;
+          if (password) out.push(password, decodeURIComponent(password));
+        } catch {
+          // Not a URL: the setting's own check refused it already.
+        }
       }
     }
   }
@@ -117,12 +128,12 @@ function secretsOf(merged: Record<string, string | undefined>): string[] {
  * XOAUTH2 settings, checked together: a token command, or a client id with a
  * refresh token; the user is the one in PAPERMAIL_SMTP_URL, which then carries no password.
  */
-function oauth2Settings(v: SettingValues, fail: (variable: string, message: string) => never): OAuth2Settings | undefined {
+function oauth2Settings(smtpUrl: string | undefined, v: SettingValues, fail: (variable: string, message: string) => never): OAuth2Settings | undefined {
   const command = v.oauth2TokenCommand;
   const refresh = [v.oauth2ClientId, v.oauth2RefreshToken, v.oauth2ClientSecret, v.oauth2Scope];
   if (!command && !refresh.some(Boolean)) return undefined;
   if (command && refresh.some(Boolean)) fail("PAPERMAIL_SMTP_OAUTH2_TOKEN_COMMAND", "set either a token command or a refresh token (PAPERMAIL_SMTP_OAUTH2_CLIENT_ID, _REFRESH_TOKEN), not both");
-  const url = v.smtpUrl ? new URL(v.smtpUrl) : undefined;
+  const url = smtpUrl ? new URL(smtpUrl) : undefined;
   if (!url?.username) fail("PAPERMAIL_SMTP_URL", "OAuth2 needs the account to log in as in the URL, e.g. smtps://you%40example.org@smtp.gmail.com:465");
   if (url?.password) fail("PAPERMAIL_SMTP_URL", "with OAuth2 the URL carries no password (the access token replaces it)");
   if (command) return { command };

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { address, bool, canParseUrl, cron, existingFile, httpUrl, int, isTimeZone, isValidFrom, list, pemFile } from "./schemas.js";
 import { isValidAddress } from "../model/address.js";
 import { isEcPublicKey } from "../util/ec-key.js";
+import { parseRelays } from "./relays.js";
 
 /**
  * Every PAPERMAIL_* setting, once: its name, the Config key it fills, how its text is
@@ -34,7 +35,10 @@ function setting<K extends string, T, M extends More = {}>(name: string, key: K,
 /** The parsed value of every setting, by its Config key. */
 export type SettingValues = { [S in (typeof SETTINGS)[number] as S["key"]]: S extends Setting<string, infer V> ? V : never };
 
-const smtpUrl = z.string().refine((v) => /^smtps?:\/\/[^/]/i.test(v) && canParseUrl(v), "must be an smtp:// or smtps:// URL, e.g. smtp://localhost:25");
+const smtpUrl = z.string().superRefine((v, c) => {
+  const parsed = parseRelays(v);
+  if ("error" in parsed) c.addIssue({ code: "custom", message: parsed.error });
+});
 const imapUrl = z.string().refine((v) => /^imaps?:\/\/[^/]/i.test(v) && canParseUrl(v), "must be an imaps:// or imap:// URL, e.g. imaps://user:pass@mail.example.org/INBOX");
 const secret32 = z.string().min(32, "must be at least 32 characters");
 
@@ -46,7 +50,7 @@ export const SETTINGS = [
   setting("PAPERMAIL_FETCH_CRON", "fetchCron", cron, "when the scheduler runs `papermail fetch` for today, e.g. '0 */2 * * *'", { shown: "(unset: off)" }),
   setting("PAPERMAIL_THUMBNAILS", "thumbnails", bool, "true shows each paper's thumbnail in email and archive (images cost privacy and size)", { default: "false" }),
   setting("PAPERMAIL_OUTBOX_DIR", "outboxDir", z.string().min(1), "where mail is written as .eml files when no SMTP server is set", { default: "./var/outbox" }),
-  setting("PAPERMAIL_SMTP_URL", "smtpUrl", smtpUrl, "smtp:// or smtps:// URL of the mail server, e.g. smtps://user:pass@mail.example.org", { shown: "(unset: outbox)", secret: "url-password" }),
+  setting("PAPERMAIL_SMTP_URL", "smtpUrl", smtpUrl, "smtp:// or smtps:// URL of the mail server, e.g. smtps://user:pass@mail.example.org; several, comma-separated, are relays in order of preference (failover), each with its own ?rate=N&daily=N", { shown: "(unset: outbox)", secret: "url-password" }),
   setting("PAPERMAIL_SMTP_POOL", "smtpPool", int(1, 64), "pooled SMTP connections used for a digest (16 keeps a local Postfix busy; lower it for a relay that limits connections)", { default: "16" }),
   setting("PAPERMAIL_SMTP_CA_FILE", "smtpCa", pemFile, "PEM file of a private CA that signed the mail server's certificate", { shown: "(unset: system CAs)" }),
   setting("PAPERMAIL_SMTP_ALLOW_PLAINTEXT_AUTH", "smtpAllowPlaintextAuth", bool, "true lets the SMTP password cross an unencrypted connection (a trusted local relay only)", { default: "false" }),

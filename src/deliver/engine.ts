@@ -196,6 +196,7 @@ export async function deliverDigest(deps: DeliverDeps, digestId: number, options
       // The pacing is told first: whether it gives up on a throttled server decides the stop.
       const throttleGaveUp = outcome.status === "retry" && outcome.cause === "throttled" ? !throttle.throttled(sentAt) : undefined;
       if (outcome.status === "sent") throttle.succeeded();
+      if (outcome.status === "retry" && outcome.cause === "quota") quotaUntil = outcome.until;
       const result = settle(tally, { digestId, row, outcome, at: clock.now(), frozenAt, retry, policy, relay: mailer.description, throttleGaveUp });
       if (result.stop) stop(result.stop.reason, result.stop.message);
       previous = result.settlement;

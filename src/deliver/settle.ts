@@ -157,6 +157,9 @@ export function settle(tally: RunTally, input: SettleInput): SettleResult {
         settlement: requeue(),
         stop: ++tally.noAnswerInARow >= NO_ANSWER_LIMIT ? { reason: "unreachable", message: `the mail server is unreachable (${outcome.error})` } : undefined,
       };
+    case "quota":
+      // Every relay is at its own daily limit: nobody's fault, everyone waits for it to free.
+      return { settlement: requeue(), stop: { reason: "quota", message: `${outcome.error}; sending resumes at ${outcome.until ?? "a later run"}` } };
     case "throttled":
       tally.noAnswerInARow = 0;
       return { settlement: requeue(), stop: input.throttleGaveUp ? { reason: "throttled", message: `the mail server keeps asking to slow down (${outcome.error})` } : undefined };

@@ -2,6 +2,8 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { Db } from "../store/db.js";
 import { readOperations } from "../store/operations.js";
 import { complaintRate } from "../store/complaint-rate.js";
+import type { RelaySpec } from "../config/relays.js";
+import { relayReports } from "../store/relays.js";
 import type { Clock } from "../util/time.js";
 
 /** The process's metrics: counted where the work happens (HTTP here), read from the database at scrape time for the rest. */
@@ -20,7 +22,7 @@ export interface Metrics {
  * papermail process together (a `send-digest` run by hand included) and match the
  * database; the rest are this process's own.
  */
-export function createMetrics(db: Db, clock: Clock): Metrics {
+export function createMetrics(db: Db, clock: Clock, relays: readonly RelaySpec[] = []): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "papermail_" });
   const httpRequests = new Counter({ name: "papermail_http_requests_total", help: "HTTP answers of this process by route and status", labelNames: ["route", "status"] as const, registers: [registry] });
@@ -66,6 +68,14 @@ export function createMetrics(db: Db, clock: Clock): Metrics {
   gauge("papermail_complaint_rate", "complaints over messages delivered in the last 7 days (Gmail and Yahoo's measure; 0.001 warns, 0.003 is their line)", [], () => [
     [{}, complaintRate(db, clock.now()).rate],
   ]);
+  const relayRows = () => relayReports(db, relays, clock.now());
+  gauge("papermail_relay_up", "each relay of PAPERMAIL_SMTP_URL: 1 up, 0 passed over (down or at its daily limit)", ["relay", "state"], () =>
+    relayRows().map((r) => [{ relay: r.relay, state: r.state }, r.state === "up" ? 1 : 0]),
+  );
+  gauge("papermail_relay_sent_24h", "messages each relay with a daily limit of its own took in the last 24 hours", ["relay"], () =>
+    relayRows().filter((r) => r.sentLast24h !== null).map((r) => [{ relay: r.relay }, r.sentLast24h!]),
+  );
+  gauge("papermail_relay_daily_limit", "each relay's own daily limit", ["relay"], () => relayRows().filter((r) => r.dailyLimit !== null).map((r) => [{ relay: r.relay }, r.dailyLimit!]));
   gauge("papermail_subscribers", "readers by status", ["status"], () => Object.entries(read().subscribers).map(([status, n]) => [{ status }, n]));
   gauge("papermail_papers", "papers stored, and waiting for a digest", ["state"], () => [
     [{ state: "stored" }, read().papers.stored],

@@ -98,7 +98,7 @@ async function mailConfirmation(deps: ConfirmDeps, sub: Subscriber, token: strin
   // A keyed Message-ID: a bounce of this email that quotes it can be tied to this address.
   const messageId = `${confirmationMessageId(secret, sub.id, now)}@${fromAddress(config.from).split("@")[1] ?? "localhost"}`;
   const raw = await buildSimpleMessage({ from: config.from, to: sub.email, subject: "Confirm your papermail subscription", html, text, date: now, messageId });
-  const mailer = deps.mailer ?? createMailer(config, "confirmations");
+  const mailer = deps.mailer ?? createMailer(config, "confirmations", { db: deps.db });
   try {
     const outcome = await mailer.send({ from: fromAddress(config.from), to: sub.email, raw, name: `confirm-${sub.id}-${now.getTime()}` });
     if (outcome.status === "sent") return config.smtpUrl ? { status: "sent" } : { status: "sent", confirmUrl };

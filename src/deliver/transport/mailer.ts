@@ -30,18 +30,19 @@ export interface OutgoingMessage {
  *   - connection: the connection failed before the message data was written;
  *   - unreachable: no connection could be made at all;
  *   - config: our settings are wrong (authentication refused, TLS failed, AUTH
- *     without encryption): nothing will work until the operator changes them.
+ *     without encryption): nothing will work until the operator changes them;
+ *   - quota: every relay is at its own daily limit, until `until`.
  */
 export type SendOutcome =
   | { status: "sent"; response: string }
   | { status: "failed"; error: string; code?: number; stage?: RefusedStep; relay?: boolean }
   | { status: "unknown"; error: string; stalled?: boolean }
-  | { status: "retry"; error: string; code?: number; cause: RetryCause };
+  | { status: "retry"; error: string; code?: number; cause: RetryCause; until?: string };
 
 /** The SMTP step a permanent refusal answered. */
 export type RefusedStep = "mail" | "rcpt" | "data" | "end-of-data";
 
-export type RetryCause = "temporary" | "throttled" | "connection" | "unreachable" | "config";
+export type RetryCause = "temporary" | "throttled" | "connection" | "unreachable" | "config" | "quota";
 
 /** Sends messages; one implementation per transport (SMTP pool, outbox folder). */
 export interface Mailer {

@@ -6,6 +6,7 @@ import { waitingDigests } from "../../store/digests.js";
 import { readOperations } from "../../store/operations.js";
 import { complaintRate, COMPLAINT_WINDOW_DAYS, type ComplaintRate } from "../../store/complaint-rate.js";
 import { countSubscribers } from "../../store/subscribers.js";
+import { relayReports } from "../../store/relays.js";
 import { displayTime } from "../../util/time.js";
 import type { Session } from "./auth.js";
 import { stackedBars } from "./charts.js";
@@ -56,6 +57,13 @@ export function overviewPage(deps: ConsoleDeps, kit: ConsoleKit, res: ServerResp
     lastFetch: fetchWords(ops),
     dumps: ops.dumps,
     complaints: complaintWords(complaintRate(db, at)),
+    relays: relayReports(db, config.relays, at).map((r) => ({
+      ...r,
+      until: r.until ? displayTime(r.until) : "",
+      quota: r.dailyLimit !== null ? `${r.sentLast24h} of ${r.dailyLimit}` : "no limit",
+      rate: r.rate !== null ? `${r.rate}/s` : "unlimited",
+      lastError: r.lastError ? `${displayTime(r.lastErrorAt!)}: ${r.lastError}` : "",
+    })),
     rejected: rejectedDumps(db, 10).map((r) => ({ ...r, at: displayTime(r.at) })),
   });
 }
