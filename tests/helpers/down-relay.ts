@@ -24,9 +24,10 @@ export async function downRelay() {
   defer(() => sockets.forEach((s) => s.destroy()));
   return {
     url: `smtp://127.0.0.1:${port}`,
-    /** From now on, connections reach the server listening on `port`. */
+    /** From now on, connections reach the server listening on `port`; open ones are dropped, as a restarted relay drops them. */
     up(port: number) {
       target = port;
+      for (const s of sockets) s.destroy();
     },
   };
 }

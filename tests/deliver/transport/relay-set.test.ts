@@ -2,6 +2,10 @@ import { describe, expect, it } from "vitest";
 import { parseRelays } from "../../../src/config/relays.js";
 import { createRelaySet } from "../../../src/deliver/transport/relay-set.js";
 import { createSmtpMailer } from "../../../src/deliver/transport/smtp-mailer.js";
+import { openDatabase } from "../../../src/store/db.js";
+import { relayStates } from "../../../src/store/relays.js";
+import { join } from "node:path";
+import { tempDir } from "../../helpers/files.js";
 import { defer } from "../../helpers/cleanup.js";
 import { downRelay } from "../../helpers/down-relay.js";
 import { SAMPLE_FILES } from "../../helpers/files.js";
@@ -101,6 +105,45 @@ describe("several relays", () => {
     let n = 1;
     await waitFor(async () => (await set.send(message(n++))).status === "sent" && first.received.length > 0, "a message through the recovered first relay");
     expect(first.received.length + second.received.length).toBe(n);
+  });
+
+  it("follows the first relay through down, refusing our sender and over its quota: every reader once, and back to it each time", async () => {
+    // One address for the first relay throughout, as a relay's is; behind it, servers that behave differently.
+    const first = await downRelay();
+    const refusing = await smtp({ smtp: { onMailFrom: (_a, _s, cb) => cb(Object.assign(new Error("5.7.1 Sender address rejected"), { responseCode: 553 })) } });
+    const healthy = await smtp();
+    const second = await smtp();
+    const db = openDatabase(join(tempDir(), "relays.db"));
+    defer(() => db.close());
+    const relays = parseRelays(`${first.url}?daily=3,${second.url}`);
+    if (!("relays" in relays)) throw new Error(relays.error);
+    const set = createRelaySet(relays.relays.map((spec) => ({ spec, mailer: createSmtpMailer({ url: spec.url, poolSize: 1 }) })), db, undefined, 20);
+    defer(() => set.close());
+    let n = 0;
+    const sendOne = async () => {
+      const to = `r${n++}@example.org`;
+      expect((await set.send({ from: "digest@example.org", to, raw: [Buffer.from(`Subject: ${to}\r\n\r\nbody\r\n`)], name: to })).status).toBe("sent");
+    };
+    const firstTook = () => healthy.received.length;
+    // Down: everything goes through the second.
+    for (let i = 0; i < 3; i++) await sendOne();
+    expect(second.received).toHaveLength(3);
+    // Back up, but refusing our sender: passed over again.
+    first.up(refusing.port);
+    await waitFor(async () => (await sendOne(), relayStates(db).some((r) => r.state === "down" && /Sender address rejected/.test(r.lastError ?? ""))), "the refusal recorded");
+    expect(refusing.received).toHaveLength(0);
+    // Mended: back to the first, up to its daily limit of 3, then the second again.
+    first.up(healthy.port);
+    await waitFor(async () => (await sendOne(), firstTook() > 0), "a message through the mended first relay");
+    while (firstTook() < 3) await sendOne();
+    const before = second.received.length;
+    await sendOne();
+    expect(second.received.length).toBe(before + 1);
+    expect(relayStates(db).find((r) => r.relay === relays.relays[0]!.name)).toMatchObject({ state: "over-quota" });
+    // Every reader exactly once, across every server.
+    const all = [...healthy.received, ...second.received, ...refusing.received].flatMap((m) => m.to);
+    expect(all).toHaveLength(n);
+    expect(new Set(all).size).toBe(n);
   });
 
   it("refuses a relay list it cannot read, naming the relay and the parameter", async () => {
