@@ -49,7 +49,8 @@ export async function checkAuthentication(raw: Buffer, lookup: Lookup, setup: Se
     disableArc: true,
     disableBimi: true,
   });
-  const dkim = result.dkim?.results?.map((r) => `${r.signingDomain ?? "?"}: ${r.status?.result}`).join(", ") || "no signature";
+  const signatures = (result.dkim?.results ?? []).filter((r) => r.signingDomain && r.status?.result !== "none");
+  const dkim = signatures.map((r) => `${r.signingDomain}: ${r.status?.result}`).join(", ") || "no signature";
   const spf = setup.ip ? `${result.spf ? (result.spf as { status?: { result?: string } }).status?.result : "none"} for ${setup.ip}` : "not evaluated (sending address unknown)";
   const dmarc = result.dmarc ? (result.dmarc as { status?: { result?: string } }).status?.result ?? "none" : "none";
   const detail = `DKIM ${dkim}; SPF ${spf}; DMARC ${dmarc}`;

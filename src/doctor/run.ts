@@ -39,6 +39,7 @@ export async function runChecks(ctx: Pick<CommandContext, "db" | "config" | "clo
   };
   const checks: Check[] = [];
   checks.push(publicUrlCheck(config.publicUrl, config.publicUrlSet));
+  checks.push(fromCheck(setup.fromDomain));
   for (const [name, check] of [
     ["spf", checkSpf],
     ["dkim", checkDkim],
@@ -72,6 +73,14 @@ async function publicAddressOf(lookup: Lookup, host: string | undefined): Promis
   } catch {
     return undefined;
   }
+}
+
+/** The From address must be of a real domain: every other check is about that domain. */
+function fromCheck(domain: string): Check {
+  if (!domain.includes(".") || /(^|\.)(localhost|local|invalid|test|example)$/.test(domain)) {
+    return fail("from", `PAPERMAIL_FROM is at ${domain}, which no receiver can check`, "PAPERMAIL_FROM='Papers <digest@your-domain.org>'");
+  }
+  return pass("from", domain);
 }
 
 function publicUrlCheck(url: string, set: boolean): Check {

@@ -53,8 +53,8 @@ describe("papermail doctor", () => {
     const run = await p.cli(["doctor", "--json", "--ip", IP]);
     const checks = JSON.parse(run.stdout).checks as Check[];
     const byName = new Map(checks.map((c) => [c.name, c]));
-    expect([...byName.keys()]).toEqual(["public-url", "spf", "dkim", "dmarc", "reverse-dns", "tls", "list-headers", "authentication"]);
-    for (const name of ["public-url", "spf", "dkim", "dmarc", "reverse-dns", "list-headers", "authentication"]) expect(byName.get(name), name).toMatchObject({ status: "pass" });
+    expect([...byName.keys()]).toEqual(["public-url", "from", "spf", "dkim", "dmarc", "reverse-dns", "tls", "list-headers", "authentication"]);
+    for (const name of ["public-url", "from", "spf", "dkim", "dmarc", "reverse-dns", "list-headers", "authentication"]) expect(byName.get(name), name).toMatchObject({ status: "pass" });
     // The test's relay is on 127.0.0.1: plain SMTP is only a warning there.
     expect(byName.get("tls")!.status).not.toBe("fail");
     expect(byName.get("authentication")!.detail).toMatch(/DKIM example\.org: pass; SPF pass for 203\.0\.113\.7; DMARC pass/);
