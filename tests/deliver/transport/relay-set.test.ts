@@ -4,6 +4,7 @@ import { createRelaySet } from "../../../src/deliver/transport/relay-set.js";
 import { createSmtpMailer } from "../../../src/deliver/transport/smtp-mailer.js";
 import { openDatabase } from "../../../src/store/db.js";
 import { relayStates } from "../../../src/store/relays.js";
+import { createMetrics } from "../../../src/metrics/registry.js";
 import { join } from "node:path";
 import { tempDir } from "../../helpers/files.js";
 import { defer } from "../../helpers/cleanup.js";
@@ -140,6 +141,11 @@ describe("several relays", () => {
     await sendOne();
     expect(second.received.length).toBe(before + 1);
     expect(relayStates(db).find((r) => r.relay === relays.relays[0]!.name)).toMatchObject({ state: "over-quota" });
+    // /metrics says the same.
+    const text = await createMetrics(db, { now: () => new Date() }, relays.relays).render();
+    expect(text).toContain(`papermail_relay_up{relay="${relays.relays[0]!.name}",state="over-quota"} 0`);
+    expect(text).toContain(`papermail_relay_up{relay="${relays.relays[1]!.name}",state="up"} 1`);
+    expect(text).toContain(`papermail_relay_sent_24h{relay="${relays.relays[0]!.name}"} 3`);
     // Every reader exactly once, across every server.
     const all = [...healthy.received, ...second.received, ...refusing.received].flatMap((m) => m.to);
     expect(all).toHaveLength(n);
