@@ -58,13 +58,27 @@ describe.skipIf(!available)("in a real browser", () => {
 });
 
 /** Serious and critical axe violations of a page, light or dark; the page's own CSP is bypassed only to run axe. */
+let AXE: string | undefined;
+
+/** Runs `work` over `items` three at a time (the browser renders on every core while the test waits); results in order. */
+async function threeAtATime<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 3 }, async () => {
+      for (let i = next++; i < items.length; i = next++) results[i] = await work(items[i]!);
+    }),
+  );
+  return results;
+}
+
 async function audit(browser: Browser, target: { url?: string; html?: string }, colorScheme: "light" | "dark", cookies: Parameters<BrowserContext["addCookies"]>[0] = []) {
   const context = await browser.newContext({ bypassCSP: true, colorScheme, viewport: { width: 1024, height: 900 } });
   await context.addCookies(cookies);
   const page = await context.newPage();
   if (target.url) await page.goto(target.url);
   else await page.setContent(target.html!, { waitUntil: "load" });
-  await page.addScriptTag({ content: readFileSync(require.resolve("axe-core/axe.min.js"), "utf8") });
+  await page.addScriptTag({ content: (AXE ??= readFileSync(require.resolve("axe-core/axe.min.js"), "utf8")) });
   const result = (await page.evaluate(() =>
     (globalThis as unknown as { axe: { run: (o: unknown) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run({
       runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
@@ -131,11 +145,9 @@ describe.skipIf(!available)("accessible to everyone (axe-core, WCAG 2.1 A/AA)", 
       "compact digest email": { html: (await site.smtp.parse(compact)).html as string },
       "confirmation email": { html: (await site.smtp.parse(confirmation)).html as string },
     };
-    const problems: string[] = [];
-    for (const [name, target] of Object.entries(targets)) {
-      for (const scheme of ["light", "dark"] as const) for (const v of await audit(browser, target, scheme)) problems.push(`${name} (${scheme}): ${v}`);
-    }
-    expect(problems).toEqual([]);
+    const audits = Object.entries(targets).flatMap(([name, target]) => (["light", "dark"] as const).map((scheme) => ({ name, target, scheme })));
+    const found = await threeAtATime(audits, async ({ name, target, scheme }) => (await audit(browser, target, scheme)).map((v) => `${name} (${scheme}): ${v}`));
+    expect(found.flat()).toEqual([]);
 
     // A 30-paper compact digest fits on three screens of a 390 x 844 phone, with tap targets a thumb can hit.
     {
@@ -157,22 +169,21 @@ describe.skipIf(!available)("accessible to everyone (axe-core, WCAG 2.1 A/AA)", 
     // What readers see: their preferences page, and a full and a compact digest at phone and desktop widths, light and dark.
     mkdirSync(ARTIFACTS, { recursive: true });
     // The site's reading pages at phone and desktop widths, light and dark: no sideways scrolling anywhere.
-    for (const name of ["home", "digest page", "topic digest page", "paper page", "search form", "search results", "unsubscribe page", "already unsubscribed"]) {
-      for (const width of [375, 1280]) {
-        for (const colorScheme of ["light", "dark"] as const) {
-          const context = await browser.newContext({ colorScheme, viewport: { width, height: 900 } });
-          const page = await context.newPage();
-          const target = targets[name]!;
-          if (target.url) await page.goto(target.url);
-          else await page.setContent(target.html!, { waitUntil: "load" });
-          // No button label breaks inside a word ("Sear/ch").
-          expect(await page.evaluate(() => [...document.querySelectorAll("button")].every((b) => b.scrollWidth <= b.clientWidth + 1 && b.getClientRects().length === 1)), `${name} buttons at ${width}`).toBe(true);
-          expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `${name} at ${width}`).toBe(true);
-          await page.screenshot({ path: join(ARTIFACTS, `${name.replace(/ /g, "-")}-${width}-${colorScheme}.png`), fullPage: true });
-          await context.close();
-        }
-      }
-    }
+    const shots = ["home", "digest page", "topic digest page", "paper page", "search form", "search results", "unsubscribe page", "already unsubscribed"].flatMap((name) =>
+      [375, 1280].flatMap((width) => (["light", "dark"] as const).map((colorScheme) => ({ name, width, colorScheme }))),
+    );
+    await threeAtATime(shots, async ({ name, width, colorScheme }) => {
+      const context = await browser.newContext({ colorScheme, viewport: { width, height: 900 } });
+      const page = await context.newPage();
+      const target = targets[name]!;
+      if (target.url) await page.goto(target.url);
+      else await page.setContent(target.html!, { waitUntil: "load" });
+      // No button label breaks inside a word ("Sear/ch").
+      expect(await page.evaluate(() => [...document.querySelectorAll("button")].every((b) => b.scrollWidth <= b.clientWidth + 1 && b.getClientRects().length === 1)), `${name} buttons at ${width}`).toBe(true);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `${name} at ${width}`).toBe(true);
+      await page.screenshot({ path: join(ARTIFACTS, `${name.replace(/ /g, "-")}-${width}-${colorScheme}.png`), fullPage: true });
+      await context.close();
+    });
     {
       const context = await browser.newContext({ viewport: { width: 375, height: 900 } });
       const page = await context.newPage();
@@ -181,19 +192,18 @@ describe.skipIf(!available)("accessible to everyone (axe-core, WCAG 2.1 A/AA)", 
       await page.screenshot({ path: join(ARTIFACTS, "preferences-375-light.png"), fullPage: true });
       await context.close();
     }
-    for (const [format, html] of [["full", digestHtml], ["compact", targets["compact digest email"]!.html!], ["topics", topicMail.html as string]] as const) {
-      for (const width of [375, 1280]) {
-        for (const colorScheme of ["light", "dark"] as const) {
-          const context = await browser.newContext({ colorScheme, viewport: { width, height: 900 } });
-          const page = await context.newPage();
-          await page.setContent(html, { waitUntil: "load" });
-          // No sideways scrolling at any width.
-          expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
-          await page.screenshot({ path: join(ARTIFACTS, `digest-${format}-${width}-${colorScheme}.png`), fullPage: true });
-          await context.close();
-        }
-      }
-    }
+    const emails = ([["full", digestHtml], ["compact", targets["compact digest email"]!.html!], ["topics", topicMail.html as string]] as const).flatMap(([format, html]) =>
+      [375, 1280].flatMap((width) => (["light", "dark"] as const).map((colorScheme) => ({ format, html, width, colorScheme }))),
+    );
+    await threeAtATime(emails, async ({ format, html, width, colorScheme }) => {
+      const context = await browser.newContext({ colorScheme, viewport: { width, height: 900 } });
+      const page = await context.newPage();
+      await page.setContent(html, { waitUntil: "load" });
+      // No sideways scrolling at any width.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+      await page.screenshot({ path: join(ARTIFACTS, `digest-${format}-${width}-${colorScheme}.png`), fullPage: true });
+      await context.close();
+    });
   }, 300_000);
 });
 
