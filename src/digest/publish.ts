@@ -7,7 +7,6 @@ import { digestSubject } from "../render/digest-view.js";
 import { journalFolder } from "../store/send-journal.js";
 import { recoverInterruptedDeliveries, requeueUnknown } from "../store/delivery-recovery.js";
 import { pruneSendBuckets } from "../store/send-quota.js";
-import { pruneRelayBuckets } from "../store/relays.js";
 import { activeDigestIds, findDigest, waitingDigests, type WaitingDigest } from "../store/digests.js";
 import { editionSettings, freezeEdition, type Edition } from "./editions.js";
 import { ownerId } from "../store/senders.js";
@@ -63,7 +62,6 @@ export async function publishDigests(ctx: CommandContext, options: PublishOption
   // Quota places are counted only when a relay with a daily limit is configured (as `deliverOptions.limits` says).
   const recovered = recoverInterruptedDeliveries(db, clock.now(), journalFolder(config.dbPath), Boolean(config.smtpUrl && config.smtpDailyLimit !== undefined));
   pruneSendBuckets(db, clock.now());
-  pruneRelayBuckets(db, clock.now());
   const requeued = options.retryUnknown ? requeueUnknown(db, clock.now().toISOString()) : 0;
   const digests: PublishResult["digests"] = [];
   const deliverOptions: Omit<DeliverOptions, "onProgress"> = {

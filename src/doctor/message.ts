@@ -2,26 +2,14 @@ import { hostname } from "node:os";
 import { authenticate } from "mailauth";
 import { fail, pass, warn, type Check } from "./check.js";
 import type { Lookup } from "./dns.js";
+import { parseMime } from "../bounces/mime-parts.js";
 import type { SenderSetup } from "./records.js";
-
-/** A header's values in a message (unfolded), by lower-case name. */
-function headersOf(raw: Buffer): Map<string, string[]> {
-  const end = raw.indexOf("\r\n\r\n");
-  const text = raw.toString("latin1", 0, end === -1 ? raw.length : end).replace(/\r\n[ \t]+/g, " ");
-  const headers = new Map<string, string[]>();
-  for (const line of text.split("\r\n")) {
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    const key = line.slice(0, colon).trim().toLowerCase();
-    headers.set(key, [...(headers.get(key) ?? []), line.slice(colon + 1).trim()]);
-  }
-  return headers;
-}
 
 /** One-click unsubscribe (RFC 8058) and List-Id on a composed digest, each signed when papermail signs. */
 export function checkListHeaders(raw: Buffer, signs: boolean): Check {
   const name = "list-headers";
-  const h = headersOf(raw);
+  // Read as a receiver reads it, by the bounce reader's MIME parser.
+  const h = parseMime(raw).headers;
   const unsubscribe = h.get("list-unsubscribe")?.[0] ?? "";
   const missing: string[] = [];
   if (!/<https:\/\/[^>]+>/.test(unsubscribe)) missing.push("List-Unsubscribe with an https:// link");

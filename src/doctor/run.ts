@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import type { CommandContext } from "../commands/context.js";
 import { createDkimSigner } from "../deliver/transport/dkim.js";
 import { digestContent } from "../digest/content.js";
@@ -66,7 +67,7 @@ function domainOf(address: string): string {
 /** The relay's public address: where a receiver sees mail come from when papermail's relay sends it on. */
 async function publicAddressOf(lookup: Lookup, host: string | undefined): Promise<string | undefined> {
   if (!host) return undefined;
-  if (/^[\d.]+$/.test(host) || host.includes(":")) return isPrivateAddress(host) ? undefined : host;
+  if (isIP(host)) return isPrivateAddress(host) ? undefined : host;
   if (host === "localhost") return undefined;
   try {
     return (await addressesOf(lookup, host)).find((ip) => !isPrivateAddress(ip));

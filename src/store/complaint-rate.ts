@@ -13,16 +13,18 @@ export interface ComplaintRate {
 
 /**
  * The complaint rate as Gmail and Yahoo count it: complaints received over messages
- * delivered, over the last 7 days. Delivered messages are the ledger's `sent` rows of the
- * window, and the totals of digests of the window whose rows were compacted.
+ * delivered, over the last 7 days. Delivered messages are those of the digests made in
+ * the window: their ledger's `sent` rows, or their totals once compacted.
  */
 export function complaintRate(db: Db, now: Date): ComplaintRate {
   const since = new Date(now.getTime() - COMPLAINT_WINDOW_DAYS * 86400_000).toISOString();
   const complaints = cachedStatement<[string], { n: number }>(db, "SELECT count(*) AS n FROM bounce_events WHERE kind = 'complaint' AND at > ?").get(since)!.n;
-  const delivered = cachedStatement<[string, string], { n: number }>(
+  const delivered = cachedStatement<[string], { n: number }>(
     db,
-    `SELECT (SELECT count(*) FROM deliveries WHERE status = 'sent' AND updated_at > ?)
-          + (SELECT coalesce(sum(t.sent), 0) FROM digest_totals t JOIN digests d ON d.id = t.digest_id WHERE d.created_at > ?) AS n`,
-  ).get(since, since)!.n;
+    // Only the window's digests are read (their rows through the ledger's key), never the whole ledger:
+    // /healthz and every scrape ask for this.
+    `SELECT coalesce(sum(coalesce(t.sent, (SELECT count(*) FROM deliveries l WHERE l.digest_id = d.id AND l.status = 'sent'))), 0) AS n
+     FROM digests d LEFT JOIN digest_totals t ON t.digest_id = d.id WHERE d.created_at > ?`,
+  ).get(since)!.n;
   return { complaints, delivered, rate: delivered > 0 ? complaints / delivered : 0 };
 }

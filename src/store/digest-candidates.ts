@@ -1,8 +1,9 @@
 import type { StoredPaper } from "../model/paper.js";
-export type { DayRank };
 import { rankOrder, type DayRank } from "../model/rank.js";
 import { cachedStatement, type Db } from "./db.js";
 import { fromRow, paperColumns } from "./papers.js";
+
+export type { DayRank };
 
 /*
  * The papers each daily digest offered (digest_candidates): every paper of its days
@@ -10,7 +11,6 @@ import { fromRow, paperColumns } from "./papers.js";
  * The first PAPERMAIL_MAX_PAPERS are the digest's global list (digest_papers); each
  * group of readers gets the best of them that match its choices.
  */
-
 
 /** A paper as a daily digest offered it. */
 export interface Candidate {

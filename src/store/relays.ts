@@ -1,8 +1,9 @@
 import type { RelaySpec } from "../config/relays.js";
 import { cachedStatement, type Db } from "./db.js";
+import { sentInLastDay } from "./send-quota.js";
 
 /*
- * Each relay's daily count (relay_buckets) and state (relay_state), shared by every
+ * Each relay's state (relay_state; its daily count is send-quota's, under its name), shared by every
  * process through the database: the sender fails over by them, and status, the
  * console and /metrics show them.
  */
@@ -17,34 +18,6 @@ export interface StoredRelayState {
   lastError: string | null;
   lastErrorAt: string | null;
   changedAt: string;
-}
-
-const minuteOf = (ms: number) => Math.floor(ms / 60_000);
-
-/** Counts one message against a relay's rolling 24 hours. */
-export function countRelaySend(db: Db, relay: string, nowMs: number): void {
-  cachedStatement(db, "INSERT INTO relay_buckets (relay, minute, sent) VALUES (?, ?, 1) ON CONFLICT (relay, minute) DO UPDATE SET sent = sent + 1").run(relay, minuteOf(nowMs));
-}
-
-/** A message the relay did not take gives its place back (from the newest minute). */
-export function giveBackRelaySend(db: Db, relay: string): void {
-  cachedStatement(db, "UPDATE relay_buckets SET sent = sent - 1 WHERE relay = ? AND minute = (SELECT max(minute) FROM relay_buckets WHERE relay = ? AND sent > 0)").run(relay, relay);
-}
-
-/** Messages a relay took in the 24 hours before `nowMs`. */
-export function relaySentInLastDay(db: Db, relay: string, nowMs: number): number {
-  return cachedStatement<[string, number], { n: number }>(db, "SELECT coalesce(sum(sent), 0) AS n FROM relay_buckets WHERE relay = ? AND minute > ?").get(relay, minuteOf(nowMs) - 1440)!.n;
-}
-
-/** When a relay at its daily limit takes messages again. */
-export function relayQuotaFreesAt(db: Db, relay: string, daily: number, nowMs: number): number {
-  const used = relaySentInLastDay(db, relay, nowMs);
-  let freed = 0;
-  for (const b of cachedStatement<[string, number], { minute: number; sent: number }>(db, "SELECT minute, sent FROM relay_buckets WHERE relay = ? AND minute > ? ORDER BY minute").all(relay, minuteOf(nowMs) - 1440)) {
-    freed += b.sent;
-    if (used - freed < daily) return (b.minute + 1441) * 60_000;
-  }
-  return nowMs + 86400_000;
 }
 
 /** Records a relay's state; the last error stays until another comes. */
@@ -63,11 +36,6 @@ export function relayStates(db: Db): StoredRelayState[] {
     db,
     "SELECT relay, state, until, last_error AS lastError, last_error_at AS lastErrorAt, changed_at AS changedAt FROM relay_state ORDER BY relay",
   ).all();
-}
-
-/** Forgets relay minutes older than a day. */
-export function pruneRelayBuckets(db: Db, now: Date): void {
-  db.prepare("DELETE FROM relay_buckets WHERE minute <= ?").run(minuteOf(now.getTime()) - 1441);
 }
 
 /** A relay as status, the console and /metrics show it. */
@@ -96,7 +64,7 @@ export function relayReports(db: Db, relays: readonly RelaySpec[], now: Date): R
       until: paused ? s.until : null,
       rate: spec.rate ?? null,
       dailyLimit: spec.daily ?? null,
-      sentLast24h: spec.daily !== undefined ? relaySentInLastDay(db, spec.name, now.getTime()) : null,
+      sentLast24h: spec.daily !== undefined ? sentInLastDay(db, now.getTime(), spec.name) : null,
       lastError: s?.lastError ?? null,
       lastErrorAt: s?.lastErrorAt ?? null,
     };

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 /** A random URL-safe token of 144 bits. */
 export function newToken(): string {
@@ -146,4 +146,10 @@ export function isDigestKey(secrets: readonly string[], digestId: number, subscr
 
 function safeEqual(a: string, b: string): boolean {
   return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+
+/** True when a secret someone gave is the expected one, in constant time (both hashed first: equal lengths, no early exit on the length). */
+export function sameSecret(given: string, expected: string): boolean {
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }

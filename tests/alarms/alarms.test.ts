@@ -8,6 +8,7 @@ import { listen } from "../helpers/listen.js";
 import { sentProject } from "../helpers/bounce-project.js";
 import { startSite } from "../helpers/site.js";
 import { runCli } from "../helpers/cli.js";
+import { addConfirmedReader } from "../../src/subscribers/manage.js";
 
 const day = (n: number) => new Date(Date.now() - n * 86400_000).toISOString().slice(0, 10);
 
@@ -123,9 +124,8 @@ describe("the complaint rate", () => {
     // A week's sending as the ledger holds it: 2,000 messages delivered, the readers' rows with them.
     db.transaction(() => {
       db.prepare("INSERT INTO digests (id, created_at, subject, paper_count, recipient_count, status) VALUES (1, ?, 'Digest', 1, 2000, 'done')").run(now);
-      const reader = db.prepare("INSERT INTO subscribers (email, status, created_at) VALUES (?, 'active', ?)");
       const row = db.prepare("INSERT INTO deliveries (digest_id, subscriber_id, status, updated_at) VALUES (1, ?, 'sent', ?)");
-      for (let i = 0; i < 2000; i++) row.run(reader.run(`r${i}@example.org`, now).lastInsertRowid, now);
+      for (let i = 0; i < 2000; i++) row.run(addConfirmedReader(db, `r${i}@example.org`, now).subscriber.id, now);
     })();
     const complain = (n: number, at = now) => {
       for (let i = 0; i < n; i++) db.prepare("INSERT INTO bounce_events (subscriber_id, digest_id, kind, reason, source, at) VALUES (?, 1, 'complaint', 'feedback', 'arf', ?)").run(i + 1, at);

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { defer } from "../helpers/cleanup.js";
 import { siteWithDigest, startSite } from "../helpers/site.js";
 import { makeCertificates } from "../helpers/tls.js";
+import { addConfirmedReader } from "../../src/subscribers/manage.js";
 
 /*
  * Bounces and complaints as the providers post them: each verified the provider's way
@@ -174,7 +175,7 @@ describe("bounce and complaint webhooks", () => {
     const signingKey = "mailgun-signing-key-0123456789";
     const site = await startSite({ env: { PAPERMAIL_MAILGUN_SIGNING_KEY: signingKey } });
     for (const provider of ["ses", "postmark", "sendgrid"]) expect((await postJson(`${site.base}/webhooks/${provider}`, "[]")).status).toBe(404);
-    site.ctx.db.prepare("INSERT INTO subscribers (email, status, created_at) VALUES ('bob@example.org', 'active', '')").run();
+    addConfirmedReader(site.ctx.db, "bob@example.org", new Date().toISOString());
     const at = Math.floor(Date.now() / 1000);
     const signature = createHmac("sha256", signingKey).update(`${at}t`).digest("hex");
     const r = await postJson(

@@ -5,8 +5,7 @@ import { feedbackEntry } from "../report/arf.js";
 import { DETAIL_LIMIT, MAX_ENTRIES, type ReadReport, type ReportEntry, type ReportEvidence, type ReportShape } from "../report/entry.js";
 import { messageIdsIn } from "../report/evidence.js";
 import { readSes } from "../report/ses.js";
-import type { BounceReason } from "../../model/bounce.js";
-import { kindOf } from "../../model/bounce.js";
+import { kindOf, type BounceReason } from "../../model/bounce.js";
 
 /**
  * The providers' webhook bodies, read into the same reports a mailed bounce makes

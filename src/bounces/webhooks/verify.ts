@@ -1,4 +1,5 @@
-import { createHash, createHmac, timingSafeEqual, verify as verifySignature, X509Certificate } from "node:crypto";
+import { createHmac, verify as verifySignature, X509Certificate } from "node:crypto";
+import { sameSecret } from "../../util/tokens.js";
 import type { KeyObject } from "node:crypto";
 import type { MailgunSignature, SnsEnvelope } from "./events.js";
 
@@ -10,11 +11,6 @@ import type { MailgunSignature, SnsEnvelope } from "./events.js";
 export interface Refusal {
   status: 401 | 403;
   reason: string;
-}
-
-function sameSecret(a: string, b: string): boolean {
-  // Hashed first: equal lengths for timingSafeEqual, and no early exit on the length.
-  return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
 }
 
 function staleness(signedAtMs: number, nowMs: number, maxAgeMinutes: number): Refusal | undefined {

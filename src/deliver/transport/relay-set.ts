@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { RelaySpec } from "../../config/relays.js";
 import type { Db } from "../../store/db.js";
-import { countRelaySend, giveBackRelaySend, relayQuotaFreesAt, relaySentInLastDay, setRelayState, type RelayCondition } from "../../store/relays.js";
+import { setRelayState, type RelayCondition } from "../../store/relays.js";
+import { countAgainstQuota, giveBackQuotaSlot, quotaResumesAt } from "../../store/send-quota.js";
 import type { Mailer, OutgoingMessage, SendOutcome } from "./mailer.js";
 
 /** How long a relay is passed over after it failed us, doubling while it keeps failing. */
@@ -69,8 +70,9 @@ export function createRelaySet(
         if (relay.condition === "over-quota") quotaUntil = Math.min(quotaUntil, relay.until);
         continue;
       }
-      if (relay.spec.daily !== undefined && db && relaySentInLastDay(db, relay.spec.name, now) >= relay.spec.daily) {
-        relay.until = relayQuotaFreesAt(db, relay.spec.name, relay.spec.daily, now);
+      const frees = relay.spec.daily !== undefined && db ? quotaResumesAt(db, relay.spec.daily, now, relay.spec.name) : undefined;
+      if (frees !== undefined) {
+        relay.until = Date.parse(frees);
         quotaUntil = Math.min(quotaUntil, relay.until);
         record(relay, "over-quota", `its daily limit of ${relay.spec.daily} messages is reached`);
         continue;
@@ -80,10 +82,10 @@ export function createRelaySet(
         relay.nextSlot = slot + 1000 / relay.spec.rate;
         if (slot > now) await sleep(slot - now);
       }
-      if (relay.spec.daily !== undefined && db) countRelaySend(db, relay.spec.name, Date.now());
+      if (relay.spec.daily !== undefined && db) countAgainstQuota(db, Date.now(), relay.spec.name);
       const outcome = await relay.mailer.send(message);
       const tookIt = outcome.status === "sent" || outcome.status === "unknown";
-      if (!tookIt && relay.spec.daily !== undefined && db) giveBackRelaySend(db, relay.spec.name);
+      if (!tookIt && relay.spec.daily !== undefined && db) giveBackQuotaSlot(db, relay.spec.name);
       const fault = relayFault(outcome);
       if (fault !== undefined) {
         passOver(relay, fault);

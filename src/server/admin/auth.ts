@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { sameSecret } from "../../util/tokens.js";
 import type { IncomingMessage } from "node:http";
 import { fileURLToPath } from "node:url";
 import { createBoundedWorker } from "../../work/bounded-worker.js";
@@ -78,8 +79,7 @@ export function createSessions(now: () => number) {
 /** True when a form's CSRF token is the session's (constant time). */
 export function csrfMatches(session: Session, given: string | null | undefined): boolean {
   if (!given) return false;
-  const digest = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(digest(given), digest(session.csrf));
+  return sameSecret(given, session.csrf);
 }
 
 /** A cookie's value from the request, if sent. */

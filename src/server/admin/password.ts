@@ -1,4 +1,5 @@
-import { createHash, randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
+import { randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
+import { sameSecret } from "../../util/tokens.js";
 
 /** scrypt parameters of a new hash: about 50 ms of work and 16 MB on these machines. */
 const N = 16384;
@@ -22,6 +23,5 @@ export function verifyPassword(password: string, stored: string): boolean {
 
 /** True when `password` is the plain configured one, compared in constant time. */
 export function samePassword(password: string, plain: string): boolean {
-  const digest = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(digest(password), digest(plain));
+  return sameSecret(password, plain);
 }

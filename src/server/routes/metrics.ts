@@ -1,4 +1,4 @@
-import { timingSafeEqual, createHash } from "node:crypto";
+import { sameSecret } from "../../util/tokens.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Metrics } from "../../metrics/registry.js";
 import { send } from "../http.js";
@@ -7,8 +7,7 @@ import { send } from "../http.js";
 function bearerMatches(req: IncomingMessage, token: string): boolean {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "");
   if (!m) return false;
-  const digest = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(digest(m[1]!), digest(token));
+  return sameSecret(m[1]!, token);
 }
 
 /** GET /metrics: the Prometheus exposition, behind the bearer token when one is configured. */

@@ -7,7 +7,6 @@ import type { WebhookProvider } from "../../bounces/webhooks/events.js";
 import { describeError } from "../../errors.js";
 import { retryWhileBusy } from "../../store/busy.js";
 import { ecPublicKey } from "../../util/ec-key.js";
-import { neutralise } from "../../util/neutralise.js";
 import { readRawBody, send } from "../http.js";
 import type { AppDeps } from "../site-pages.js";
 import type { Route } from "./route.js";
@@ -115,10 +114,6 @@ export function webhookRoutes(deps: AppDeps): Route[] {
     {
       path: /^\/webhooks\/(ses|postmark|mailgun|sendgrid)$/,
       POST: (req, res, match) => receive(req, res, match.params[0] as WebhookProvider),
-      GET: (_req, res, match) =>
-        configured[match.params[0] as WebhookProvider]
-          ? send(res, 405, "text/plain; charset=utf-8", `POST the provider's events here.\n`, { Allow: "POST" })
-          : send(res, 404, "text/plain; charset=utf-8", `Not here: /webhooks/${neutralise(match.params[0]!)} is off until its setting is made.\n`),
     },
   ];
 }
