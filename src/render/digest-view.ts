@@ -97,8 +97,7 @@ export function buildDigestView(
   const views = papers.map((p): EmailPaper => {
     const base = emailPaper(p, pageUrl, options.thumbnails ?? false, abstractChars, options.ranks);
     if (!matcher) return base;
-    const matches = matcher(p).join(", ") || null;
-    return { ...base, matches, why: whyLine(matches, base.place) };
+    return matchedView(base, matcher(p).join(", ") || null);
   });
   const also = (options.also ?? []).map((p): EmailPaper => {
     const view = paperView(p, { pageUrl, ranks: options.ranks });
@@ -149,6 +148,20 @@ function emailPaper(p: StoredPaper, pageUrl: (slug: string) => string, thumbnail
   if (!views) built.set(p, (views = new Map()));
   // A few keys per paper at most (the abstract is cut shorter only when an email is over budget).
   if (views.size < 8) views.set(key, made);
+  return made;
+}
+
+/** A view with the topics it matched, one object per view and topics: the groups that matched it alike share its blocks. */
+const matched = new WeakMap<EmailPaper, Map<string, EmailPaper>>();
+
+function matchedView(base: EmailPaper, matches: string | null): EmailPaper {
+  let views = matched.get(base);
+  const hit = views?.get(matches ?? "");
+  if (hit) return hit;
+  const made: EmailPaper = { ...base, matches, why: whyLine(matches, base.place) };
+  if (!views) matched.set(base, (views = new Map()));
+  // Bounded: a paper that matches many different topic sets is written again past this.
+  if (views.size < 64) views.set(matches ?? "", made);
   return made;
 }
 

@@ -3,7 +3,8 @@ import { MARKED, type RenderedDigest } from "./recipient-marks.js";
 import { escapeHtml } from "./escape.js";
 import { formatFrom } from "./from.js";
 import { encodeHeaderWords } from "./header-words.js";
-import { encodeQpLine, encodeQuotedPrintable } from "./quoted-printable.js";
+import { encodeQpLine, encodeQuotedPrintable, encodeSegment } from "./quoted-printable.js";
+import type { EncodedSegment, Segment } from "./paper-blocks.js";
 
 /** What differs from one recipient to the next. */
 export interface RecipientValues {
@@ -59,7 +60,13 @@ export function buildMessageTemplate(rendered: RenderedDigest, headers: MessageH
   // Made from the content, not at random: the same digest gives the same bytes to every
   // reader and to a test copy (but for each reader's own parts), and a hash of the
   // parts never occurs in them.
-  const boundary = `=_papermail_${createHash("sha256").update(rendered.subject).update("\0").update(rendered.html).update("\0").update(rendered.text).digest("hex").slice(0, 24)}`;
+  const html = rendered.segments?.html ?? [rendered.html];
+  const text = rendered.segments?.text ?? [rendered.text];
+  const hash = createHash("sha256").update(rendered.subject).update("\0");
+  for (const s of html) hash.update(typeof s === "string" ? s : s.text);
+  hash.update("\0");
+  for (const s of text) hash.update(typeof s === "string" ? s : s.text);
+  const boundary = `=_papermail_${hash.digest("hex").slice(0, 24)}`;
   const pieces: Piece[] = [];
   const copy = headers.messageIdCopy;
   const head = [
@@ -76,9 +83,9 @@ export function buildMessageTemplate(rendered: RenderedDigest, headers: MessageH
       `To: <${v.to}>\r\nMessage-ID: <${v.messageId}>\r\n${copy ? `${copy}: <${v.messageId}>\r\n` : ""}${v.unsubscribeUrl ? `List-Unsubscribe: <${v.unsubscribeUrl}>\r\n` : ""}`,
     [`${head}\r\n\r\n`, `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`],
   );
-  pieces.push(...qpPieces(rendered.text, (v) => v, encodeLine));
+  pieces.push(...qpPieces(text, (v) => v, encodeLine));
   pieces.push([`\r\n--${boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n`]);
-  pieces.push(...qpPieces(rendered.html, escapeHtml, encodeLine));
+  pieces.push(...qpPieces(html, escapeHtml, encodeLine));
   pieces.push([`\r\n--${boundary}--\r\n`]);
 
   // Every piece is 7-bit ASCII by now. Static ones are written into one buffer shared by all
@@ -117,21 +124,43 @@ const SLOTS = new Map<string, (v: RecipientValues) => string>(
 /**
  * Splits text at the markers and quoted-printable encodes each part; slots end with
  * a soft break. `escape` makes a value safe for the part (HTML escaping in HTML).
+ * The text comes in segments, encoded one after another as the joined text would be:
+ * a shared block (a paper) is encoded once, the first time, and kept on the block.
  */
-function qpPieces(text: string, escape: (value: string) => string, encodeLine: (line: string) => string): Piece[] {
+function qpPieces(segments: readonly Segment[], escape: (value: string) => string, encodeLine: (line: string) => string): Piece[] {
   const out: Piece[] = [];
-  const parts = text.split(/(\uE000[a-zA-Z]+\uE000)/);
-  for (const part of parts) {
-    const slot = SLOTS.get(part);
-    if (slot) {
+  let run: string[] = []; // static output since the last slot
+  let line = ""; // the line being written: its text so far, encoded once it ends
+  let open = false; // the part since the last slot has text: it ends with a soft break
+  const add = (e: EncodedSegment) => {
+    open = true;
+    line += e.first;
+    if (!e.breaks) return;
+    run.push(encodeLine(line), "\r\n");
+    if (e.body) run.push(e.body);
+    line = e.last;
+  };
+  for (const segment of segments) {
+    if (typeof segment !== "string") {
+      if (segment.text !== "") add((segment.qp ??= encodeSegment(segment.text, encodeLine)));
+      continue;
+    }
+    for (const part of segment.split(/(\uE000[a-zA-Z]+\uE000)/)) {
+      const slot = SLOTS.get(part);
+      if (!slot) {
+        if (part !== "") add(encodeSegment(part, encodeLine));
+        continue;
+      }
+      // A soft break after each static part lets the slot start its own line.
+      if (open) run.push(encodeLine(line), "=\r\n");
+      line = "";
+      open = false;
+      if (run.length > 0) out.push(run);
+      run = [];
       out.push((v) => `${encodeQuotedPrintable(escape(slot(v)))}=\r\n`);
-    } else if (part !== "") {
-      // Encoded line by line; a soft break after each static part lets the next piece start its own line.
-      const lines: string[] = [];
-      for (const line of part.replace(/\r\n?/g, "\n").split("\n")) lines.push(encodeLine(line), "\r\n");
-      lines[lines.length - 1] = "=\r\n";
-      out.push(lines);
     }
   }
+  if (open) run.push(encodeLine(line), "=\r\n");
+  if (run.length > 0) out.push(run);
   return out;
 }

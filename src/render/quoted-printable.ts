@@ -1,3 +1,5 @@
+import type { EncodedSegment } from "./paper-blocks.js";
+
 /** Quoted-printable (RFC 2045) of UTF-8 text; \n becomes a hard CRLF, lines stay within 76 characters. */
 export function encodeQuotedPrintable(text: string): string {
   const lines = text.replace(/\r\n?/g, "\n").split("\n");
@@ -37,6 +39,19 @@ export function encodeQpLine(line: string): string {
     if (s.charCodeAt(pos) === 46) s = `${s.slice(0, pos)}=2E${s.slice(pos + 1)}`;
   }
   return out + s.slice(pos);
+}
+
+/**
+ * A piece of a longer text as quoted-printable lines: the whole lines it holds are
+ * encoded, the text before its first and after its last line break is left for the
+ * pieces around it, so pieces encoded apart join into what the whole text gives.
+ */
+export function encodeSegment(text: string, encodeLine: (line: string) => string = encodeQpLine): EncodedSegment {
+  const lines = text.replace(/\r\n?/g, "\n").split("\n");
+  if (lines.length === 1) return { first: text, breaks: false, body: "", last: "" };
+  let body = "";
+  for (let i = 1; i < lines.length - 1; i++) body += `${encodeLine(lines[i]!)}\r\n`;
+  return { first: lines[0]!, breaks: true, body, last: lines[lines.length - 1]! };
 }
 
 /**

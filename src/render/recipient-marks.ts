@@ -1,4 +1,5 @@
 import { escapeHtml } from "./escape.js";
+import type { Segment } from "./paper-blocks.js";
 
 /**
  * Per-recipient values are substituted after rendering. The markers use a
@@ -30,6 +31,8 @@ export interface RenderedDigest {
   subject: string;
   html: string;
   text: string;
+  /** The same html and text in pieces, the papers' blocks shared with other renderings of the send (a message template encodes each block once). */
+  segments?: { html: readonly Segment[]; text: readonly Segment[] };
 }
 
 /**

@@ -7,12 +7,14 @@ import type { Paper, StoredPaper } from "../../src/model/paper.js";
 import { DEFAULT_CHOICES } from "../../src/model/choices.js";
 import { comparePapers } from "../../src/model/rank.js";
 import { topicMatcher } from "../../src/model/topics.js";
-import { renderDigestMessage, type DigestContent } from "../../src/render/digest-message.js";
+import { renderDigestMessage, type DigestContent, type DigestMessage } from "../../src/render/digest-message.js";
 import { renderAtom } from "../../src/render/feed-atom.js";
 import type { FeedItem, FeedMeta } from "../../src/render/feed-items.js";
 import { renderJsonFeed } from "../../src/render/feed-json.js";
 import { renderFeed } from "../../src/render/feed.js";
 import { fillRecipient } from "../../src/render/recipient-marks.js";
+import { buildMessageTemplate } from "../../src/render/mime.js";
+import { memoizedQpLines } from "../../src/render/quoted-printable.js";
 import { FIXTURES, tempDir } from "../helpers/files.js";
 import { storedPaper } from "../helpers/papers.js";
 
@@ -108,6 +110,41 @@ describe("what readers receive, byte for byte", () => {
     expect(own.length).toBeGreaterThan(0);
     matchesGolden("digest-topics.html", mail.html);
     matchesGolden("digest-topics.txt", mail.text);
+  });
+
+  it("the groups of one send share their papers' blocks, and each message is byte for byte what it is rendered alone", async () => {
+    const papers = recordedPapers();
+    const ranks = new Map(papers.map((p, i) => [p.id, { rank: i + 1, of: papers.length, day: p.listDay }]));
+    const content = { ...digest(papers), ranks };
+    const topics = (...t: string[]) => ({ ...DEFAULT_CHOICES, topics: t });
+    const own = (t: string[]) => papers.filter((p) => topicMatcher(t)(p).length > 0);
+    const groups = [
+      undefined,
+      { choices: topics("encoder", "retrieval"), papers: own(["encoder", "retrieval"]), ranks },
+      { choices: { ...topics("encoder", "retrieval"), alsoTrending: 0 }, papers: own(["encoder", "retrieval"]), also: papers.slice(0, 2), ranks },
+      { choices: { ...topics("retrieval"), format: "compact" as const }, papers: own(["retrieval"]), ranks },
+      { choices: topics("encoder"), papers: own(["encoder"]).slice(1), ranks },
+    ];
+    const encodeLine = memoizedQpLines();
+    const values = { to: "ada@example.org", messageId: "m@papers.example.org", unsubscribeUrl: "https://papers.example.org/unsubscribe/T", preferencesUrl: "https://papers.example.org/preferences/T" };
+    const messages: DigestMessage[] = [];
+    for (const group of groups) {
+      const message = await renderDigestMessage(config(), content, group);
+      messages.push(message);
+      const shared = Buffer.concat(buildMessageTemplate(message, message.headers, { encodeLine }).personalise(values));
+      const alone = Buffer.concat(buildMessageTemplate({ subject: message.subject, html: message.html, text: message.text }, message.headers).personalise(values));
+      expect(shared.equals(alone), `group ${groups.indexOf(group)}`).toBe(true);
+      // Shared blocks change nothing: the same group from copies of the papers (no block shared with anyone) reads the same.
+      const copy = (list: StoredPaper[]) => list.map((p) => structuredClone(p));
+      const fresh = await renderDigestMessage(config(), { ...content, papers: copy(papers) }, group && { ...group, papers: copy(group.papers), also: group.also && copy(group.also) });
+      expect(fresh.html).toBe(message.html);
+      expect(fresh.text).toBe(message.text);
+    }
+    // The same papers with the same topics: one block each, whatever else the two messages say.
+    const blocks = (i: number) => messages[i]!.segments!.html.filter((s) => typeof s !== "string");
+    expect(blocks(1).length).toBeGreaterThan(1);
+    expect(blocks(2)).toHaveLength(blocks(1).length);
+    blocks(1).forEach((b, i) => expect(blocks(2)[i]).toBe(b));
   });
 
   it("each feed format", () => {
