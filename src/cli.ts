@@ -3,8 +3,10 @@ import { Command, CommanderError } from "commander";
 import { buildProgram } from "./cli/program.js";
 import { EXIT } from "./commands/context.js";
 import { describeError, isPapermailError } from "./errors.js";
+import { keepShortLivedObjectsYoung } from "./util/heap.js";
 
 async function main(argv: string[]): Promise<void> {
+  keepShortLivedObjectsYoung();
   // `papermail papers | head`: a reader that stops reading is not an error.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (err: NodeJS.ErrnoException) => {
