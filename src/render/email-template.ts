@@ -26,7 +26,7 @@ handlebars.registerHelper("eachPaper", function (this: unknown, papers: readonly
       return options.fn(paper, { data });
     }),
   );
-  const sink = (options.data as { root?: unknown; paperBlocks?: SharedBlock[] } | undefined)?.paperBlocks;
+  const sink = (options.data as { paperBlocks?: SharedBlock[] } | undefined)?.paperBlocks;
   if (!sink) return blocks.map((b) => b.text).join("");
   sink.push(...blocks);
   return PAPERS_MARK;

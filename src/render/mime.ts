@@ -141,11 +141,12 @@ function qpPieces(segments: readonly Segment[], escape: (value: string) => strin
     line = e.last;
   };
   for (const segment of segments) {
-    if (typeof segment !== "string") {
+    // A block holding a recipient's marker (none does today) is read as text, slots and all.
+    if (typeof segment !== "string" && (segment.qp !== undefined || !segment.text.includes("\uE000"))) {
       if (segment.text !== "") add((segment.qp ??= encodeSegment(segment.text, encodeLine)));
       continue;
     }
-    for (const part of segment.split(/(\uE000[a-zA-Z]+\uE000)/)) {
+    for (const part of (typeof segment === "string" ? segment : segment.text).split(/(\uE000[a-zA-Z]+\uE000)/)) {
       const slot = SLOTS.get(part);
       if (!slot) {
         if (part !== "") add(encodeSegment(part, encodeLine));

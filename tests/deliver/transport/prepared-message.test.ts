@@ -104,4 +104,24 @@ describe("templates built by one send", () => {
       expect(Buffer.concat(buildMessageTemplate(rendered, headers, { encodeLine }).personalise(values))).toEqual(alone);
     }
   });
+
+  it("encode text in segments as they encode it joined: lines across joins, blank ends, a marker in a block", async () => {
+    const { buildMessageTemplate } = await import("../../../src/render/mime.js");
+    const { MARK } = await import("../../../src/render/recipient-marks.js");
+    const values = { to: "ada@example.org", messageId: "m@example.org", unsubscribeUrl: "https://papers.example.org/unsubscribe/x" };
+    const headers = { from: "Papers <digest@example.org>", date: new Date(0) };
+    const block = (text: string) => ({ text, qpBound: 0 });
+    const cases = [
+      ["<p>head", block("\n<div>a é</div>"), block("\n<div>b</div> "), "\n</body>"],
+      ["no break ", block("joined to the line ="), block(""), " and more\n"],
+      ["before ", block(`${"x".repeat(70)} ${MARK.recipient} after\n`), "tail\n.dot"],
+      [block("\n"), block("\n\n"), `${MARK.unsubscribeUrl}`, block("end")],
+    ];
+    for (const segments of cases) {
+      const joined = segments.map((s) => (typeof s === "string" ? s : s.text)).join("");
+      const flat = Buffer.concat(buildMessageTemplate({ subject: "S", html: joined, text: joined }, headers).personalise(values));
+      const cut = Buffer.concat(buildMessageTemplate({ subject: "S", html: joined, text: joined, segments: { html: segments, text: segments } }, headers).personalise(values));
+      expect(cut.toString("latin1"), JSON.stringify(joined)).toBe(flat.toString("latin1"));
+    }
+  });
 });
