@@ -18,9 +18,12 @@ export function fastestMs(fn: () => unknown, runs = 3): number {
 }
 
 /** How much longer `make(4n)` takes than `make(n)`, plus 1 ms on each side so that tiny times do not make noise. */
-export function growth<T>(make: (n: number) => T, run: (input: T) => unknown, n: number, runs = 3): number {
+export function growth<T>(make: (n: number) => T, run: (input: T) => unknown, n: number, runs = 5): number {
   const small = make(n);
   const large = make(4 * n);
-  run(small); // warm up the code paths
+  // Warm up the code paths with both sizes: V8 compiles a hot loop again for the larger input,
+  // on its own threads, and process.cpuUsage counts those threads too.
+  run(small);
+  run(large);
   return (fastestMs(() => run(large), runs) + 1) / (fastestMs(() => run(small), runs) + 1);
 }
