@@ -298,7 +298,7 @@ describe("exactly once", () => {
     await p.cli(["subscribers", "import", "-", "--confirmed"], addressList(300));
     await p.cli(["ingest", SAMPLE_FILES[0]!]);
     const [a, b] = await Promise.all([p.cli(["send-digest", "--json"]), p.cli(["send-digest", "--json"])]);
-    expect([a.code, b.code]).toEqual([0, 0]);
+    expect([a.code, b.code], `${a.stdout}${a.stderr}\n---\n${b.stdout}${b.stderr}`).toEqual([0, 0]);
     const counts = server.countsByRecipient();
     expect(counts.size).toBe(300);
     for (const n of counts.values()) expect(n).toBe(1);
